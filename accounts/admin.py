@@ -1,0 +1,1 @@
+"""Admin registration for users (masking and search arrive with the accounts issue)."""

@@ -1,0 +1,51 @@
+"""Idempotent demo data for ``make run``: a few app users and a staff account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from accounts.services import staff_create, user_create
+
+DEMO_USERS = [
+    # phone, nickname, gender, date of birth (fictional numbers in a reserved range)
+    ("+8613800000001", "Lin", "female", dt.date(1995, 4, 12)),
+    ("+8613800000002", "Chen", "male", dt.date(1992, 9, 30)),
+    ("+8613800000003", "Mei", "female", dt.date(1999, 1, 5)),
+    ("+8613800000004", "Alex", "other", dt.date(1990, 6, 21)),
+]
+STAFF_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = "Load demo users and a staff account (development only; safe to run again)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo is for development only.")
+        created = 0
+        for phone, nickname, gender, born in DEMO_USERS:
+            if not User.objects.filter(phone=phone, phone_verified=True).exists():
+                user_create(
+                    phone=phone,
+                    phone_verified=True,
+                    nickname=nickname,
+                    gender=gender,
+                    date_of_birth=born,
+                )
+                created += 1
+        self.stdout.write(f"Demo users: {created} created, {len(DEMO_USERS) - created} existing.")
+
+        password_file = settings.VAR_DIR / "demo-admin-password.txt"
+        if not User.objects.filter(username=STAFF_USERNAME).exists():
+            password = secrets.token_urlsafe(12)
+            staff_create(username=STAFF_USERNAME, password=password, superuser=True)
+            password_file.write_text(password)
+            password_file.chmod(0o600)
+        password = password_file.read_text() if password_file.exists() else "(unknown)"
+        self.stdout.write(f"Staff account: username '{STAFF_USERNAME}', password '{password}'.")
