@@ -77,3 +77,55 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.nickname or f"user {self.uuid}"
+
+
+class Block(models.Model):
+    """``blocker`` does not want contact with ``blocked`` (honoured by discover, chat, calls)."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_received")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="accounts_block_unique"),
+            models.CheckConstraint(
+                condition=~Q(blocker=models.F("blocked")), name="accounts_block_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["blocked", "blocker"], name="accounts_block_rev_idx")]
+
+
+class Platform(models.TextChoices):
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android"
+
+
+class Device(models.Model):
+    """A phone the user signed in on: exactly the device data the policy lists (P5).
+
+    ``session_key`` ties the device to the session token it was registered with, so
+    removing the device ends that session.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    device_id = models.CharField(max_length=128, help_text="App-scoped identifier")
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    model = models.CharField(max_length=64, blank=True)
+    os_version = models.CharField(max_length=32, blank=True)
+    app_version = models.CharField(max_length=32, blank=True)
+    network_type = models.CharField(max_length=16, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    push_token = models.CharField(max_length=512, blank=True)
+    push_enabled = models.BooleanField(default=True)
+    session_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "device_id"], name="accounts_device_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} device {self.pk}"

@@ -7,7 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from meetnow.views import HealthApi
 
-api_v1: list = []
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("media.urls")),
+    path("", include("chat.urls")),
+    path("", include("privacy.urls")),
+]
 
 urlpatterns = [
     path("healthz", HealthApi.as_view(), name="healthz"),
