@@ -34,8 +34,8 @@ def _celery_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     Tests see what gets enqueued with ``django_capture_on_commit_callbacks`` and
     call services directly; tests/e2e use a real worker instead.
     """
-    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
-    monkeypatch.setattr(celery_app.conf, "task_eager_propagates", True)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
 
 
 def require_or_skip(available: bool, reason: str) -> None:
