@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "meetnow.lib.middleware.JsonErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,7 +196,7 @@ ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ALLAUTH_USER_CODE_FORMAT
 HEADLESS_ONLY = False  # staff use allauth's HTML login for two-factor admin access
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_SERVE_SPECIFICATION = True
-HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"
+HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"  # noqa: S105
 # Client IP behind a proxy: set one of these in production, or every phone shares
 # the load balancer's address for rate limits (research/allauth.md, section 3).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
@@ -293,6 +294,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/files/"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings: LazySettings, tmp_path: Path) -> Iterator[None]:
+def _media_root(settings: LazySettings, tmp_path: Path) -> None:
     """Every test writes uploaded files to its own folder (cookiecutter-django's habit)."""
     root = tmp_path / "media"
     root.mkdir()
@@ -24,7 +23,6 @@ def _media_root(settings: LazySettings, tmp_path: Path) -> Iterator[None]:
     if storages["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
         storages["default"] = {**storages["default"], "OPTIONS": {"location": str(root)}}
         settings.STORAGES = storages
-    yield
 
 
 @pytest.fixture(autouse=True)

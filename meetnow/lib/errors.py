@@ -20,7 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class ApplicationError(Exception):
     """A domain error with a machine-readable code, answered as a 4xx."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self,
@@ -39,7 +39,7 @@ class ApplicationError(Exception):
 
 
 class NotFoundError(ApplicationError):
-    status_code = status.HTTP_404_NOT_FOUND
+    status_code: int = status.HTTP_404_NOT_FOUND
 
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__("not_found", message)
@@ -61,10 +61,7 @@ def _flatten(detail: Any, param: str | None = None) -> list[dict[str, Any]]:
     if isinstance(detail, dict):
         out: list[dict[str, Any]] = []
         for key, value in detail.items():
-            if key == "non_field_errors":
-                child = param
-            else:
-                child = f"{param}.{key}" if param else str(key)
+            child = param if key == "non_field_errors" else f"{param}.{key}" if param else str(key)
             out.extend(_flatten(value, child))
         return out
     if isinstance(detail, list):

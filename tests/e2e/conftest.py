@@ -54,7 +54,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def e2e_env(transactional_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def e2e_env(
+    transactional_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """Environment for child processes, sharing this test's database and broker.
 
     With the embedded (filesystem) broker both sides use a fresh folder of this
@@ -85,9 +87,10 @@ def e2e_env(transactional_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def _reset_broker_pool() -> None:
     """Drop pooled broker connections so the next send uses the current options."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    pool = getattr(celery_app, "_pool", None)
+    if pool is not None:
+        pool.force_close_all()
+        celery_app._pool = None  # type: ignore[attr-defined]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

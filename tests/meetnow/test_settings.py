@@ -1,0 +1,57 @@
+"""Production refuses to start without its secrets, and is clean under check --deploy."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECRET_KEY"))}
+    for name in ("ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+        base.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_development_needs_no_variable() -> None:
+    result = run_manage("check")
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secrets() -> None:
+    result = run_manage("check", DJANGO_ENV="production", ALLOWED_HOSTS="api.meetnow.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert "REDIS_URL" in result.stderr
+    assert "ALLOWED_HOSTS" not in result.stderr.split("needs these environment variables:")[1]
+
+
+def test_production_with_its_variables_passes_check_deploy() -> None:
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="api.meetnow.example",
+        DATABASE_URL="postgres://meetnow@127.0.0.1:5432/meetnow",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
