@@ -57,6 +57,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     nickname = models.CharField(max_length=40, blank=True)
     gender = models.CharField(max_length=10, choices=Gender.choices, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
+    bio = models.CharField(max_length=500, blank=True)
+    # Account-wide push preference (P10); each device also has its own switch.
+    push_enabled = models.BooleanField(default=True)
+    # Set by moderators: sessions end at once and logins are refused (account_banned).
+    banned_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -78,6 +83,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.nickname or f"user {self.uuid}"
 
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_at is not None
+
 
 class Block(models.Model):
     """``blocker`` does not want contact with ``blocked`` (honoured by discover, chat, calls)."""
@@ -94,6 +103,9 @@ class Block(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["blocked", "blocker"], name="accounts_block_rev_idx")]
+
+    def __str__(self) -> str:
+        return f"block {self.pk}"
 
 
 class Platform(models.TextChoices):
@@ -129,3 +141,85 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} device {self.pk}"
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN_SUCCEEDED = "login_succeeded", "Login succeeded"
+    LOGIN_FAILED = "login_failed", "Login failed"
+    NEW_DEVICE = "new_device", "Login from a new device"
+    CODE_ABUSE = "code_abuse", "Code requests rate-limited"
+    SESSION_ENDED = "session_ended", "Session ended"
+    ACCOUNT_BANNED = "account_banned", "Account banned"
+    LOGIN_REFUSED_BANNED = "login_refused_banned", "Login refused (banned)"
+
+
+class SecurityEvent(models.Model):
+    """Account security log (P6): what happened, when, from which IP and device.
+
+    Never holds a phone number or a code. ``user`` is empty for events that could not
+    be tied to an account (e.g. code requests rate-limited for an unknown caller).
+    Kept for a bounded time (retention arrives with the privacy issue).
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="security_events"
+    )
+    kind = models.CharField(max_length=32, choices=SecurityEventKind.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    device = models.ForeignKey(
+        Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Small structured context (e.g. {"method": "code"}); never personal data.
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_secev_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SmsChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Voice call"
+
+
+class SmsPurpose(models.TextChoices):
+    VERIFY_PHONE = "verify_phone", "Phone verification (sign-up)"
+    LOGIN = "login", "Login code"
+    REAUTHENTICATE = "reauthenticate", "Reauthentication code"
+    # Enumeration prevention: texts without a code.
+    UNKNOWN_ACCOUNT = "unknown_account", "No account notice"
+    ACCOUNT_EXISTS = "account_exists", "Account exists notice"
+
+
+class SmsStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RETRYING = "retrying", "Retrying"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class SmsDelivery(models.Model):
+    """One code delivery by the worker (P2). Never stores the code or the full number."""
+
+    masked_phone = models.CharField(max_length=32)
+    purpose = models.CharField(max_length=20, choices=SmsPurpose.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=8, choices=SmsChannel.choices)
+    backend = models.CharField(max_length=32)
+    provider_id = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "SMS deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.masked_phone} ({self.status})"

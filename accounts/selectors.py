@@ -1,12 +1,18 @@
-"""Reads on users, blocks and devices."""
+"""Reads on users, blocks, devices, sessions and security events."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
 
-from django.db.models import Q
+from allauth.usersessions.models import UserSession
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import Block, Device
+from accounts.models import Block, Device, SecurityEvent, User
+from meetnow.lib.errors import NotFoundError
 
 
 def block_exists_between(*, user_a_id: int, user_b_id: int) -> bool:
@@ -31,6 +37,128 @@ def push_devices_for_users(*, user_ids: Iterable[int]) -> list[Device]:
         Device.objects.filter(
             user_id__in=list(user_ids),
             user__is_active=True,
+            user__banned_at__isnull=True,
+            user__push_enabled=True,
             push_enabled=True,
         ).exclude(push_token="")
     )
+
+
+# --- Users -------------------------------------------------------------------------
+
+
+def age_in_years(*, date_of_birth: dt.date, today: dt.date | None = None) -> int:
+    """Completed years since ``date_of_birth`` (a 29 February birthday counts on 1 March)."""
+    today = today or timezone.localdate()
+    before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
+    return today.year - date_of_birth.year - int(before_birthday)
+
+
+def _years_ago(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February in a non-leap year
+        return today.replace(year=today.year - years, day=28)
+
+
+def users_visible() -> QuerySet[User]:
+    """App users anyone may see: active, not banned, not staff."""
+    return User.objects.filter(is_active=True, banned_at__isnull=True, is_staff=False)
+
+
+def user_public_get(*, viewer: User, user_uuid: UUID) -> User:
+    """Another user's profile as the viewer may see it: not found when blocked either way (P11)."""
+    user = users_visible().filter(uuid=user_uuid).first()
+    if user is None or (
+        user.pk != viewer.pk and block_exists_between(user_a_id=viewer.pk, user_b_id=user.pk)
+    ):
+        raise NotFoundError("No such user.")
+    return user
+
+
+def user_get_by_uuid(*, user_uuid: UUID) -> User:
+    user = users_visible().filter(uuid=user_uuid).first()
+    if user is None:
+        raise NotFoundError("No such user.")
+    return user
+
+
+def discover_users(
+    *,
+    viewer: User,
+    gender: str | None = None,
+    age_min: int | None = None,
+    age_max: int | None = None,
+) -> QuerySet[User]:
+    """Profiles to browse (P11): active ones, never yourself or anyone blocked either way.
+
+    Blocks are excluded in SQL (one query whatever the page size).
+    """
+    blocked_either_way = Block.objects.filter(
+        Q(blocker_id=viewer.pk, blocked_id=OuterRef("pk"))
+        | Q(blocker_id=OuterRef("pk"), blocked_id=viewer.pk)
+    )
+    users = users_visible().exclude(pk=viewer.pk).filter(~Exists(blocked_either_way))
+    if gender:
+        users = users.filter(gender=gender)
+    today = timezone.localdate()
+    if age_min is not None:
+        users = users.filter(date_of_birth__lte=_years_ago(today, age_min))
+    if age_max is not None:
+        users = users.filter(date_of_birth__gt=_years_ago(today, age_max + 1))
+    return users
+
+
+# --- Blocks, devices, sessions, security ----------------------------------------------
+
+
+def blocks_made(*, user: User) -> QuerySet[Block]:
+    return Block.objects.filter(blocker=user).select_related("blocked")
+
+
+def devices_of(*, user: User) -> QuerySet[Device]:
+    return Device.objects.filter(user=user)
+
+
+def device_get(*, user: User, device_pk: int) -> Device:
+    device = Device.objects.filter(user=user, pk=device_pk).first()
+    if device is None:
+        raise NotFoundError("No such device.")
+    return device
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    ip_address: str | None
+    current: bool
+    device: Device | None
+
+
+def sessions_of(*, user: User, current_session_key: str | None) -> list[SessionInfo]:
+    """The user's signed-in sessions with the device each was registered from (two queries)."""
+    sessions = list(UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk"))
+    devices = {d.session_key: d for d in Device.objects.filter(user=user).exclude(session_key="")}
+    out = []
+    for session in sessions:
+        device = devices.get(session.session_key)
+        last_seen = session.last_seen_at
+        if device is not None and device.last_seen_at > last_seen:
+            last_seen = device.last_seen_at
+        out.append(
+            SessionInfo(
+                id=session.pk,
+                created_at=session.created_at,
+                last_seen_at=last_seen,
+                ip_address=session.ip,
+                current=session.session_key == current_session_key,
+                device=device,
+            )
+        )
+    return out
+
+
+def security_events_of(*, user: User) -> QuerySet[SecurityEvent]:
+    return SecurityEvent.objects.filter(user=user)

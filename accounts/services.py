@@ -1,12 +1,37 @@
-"""Writes on users (HackSoft style: ``<entity>_<verb>``, keyword-only, typed)."""
+"""Writes on users, profiles, blocks, devices, sessions, security events and code deliveries.
+
+HackSoft style: ``<entity>_<verb>``, keyword-only, typed; each docstring names the
+policy promise it keeps. Services own their transactions and enqueue work after commit.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.db import transaction
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import (
+    Block,
+    Device,
+    SecurityEvent,
+    SecurityEventKind,
+    SmsChannel,
+    SmsDelivery,
+    SmsPurpose,
+    SmsStatus,
+    User,
+)
+from accounts.phones import phone_mask
+from accounts.sms import sealing
+from accounts.sms.backends import OutgoingMessage, SmsPermanentError, get_backend
+from meetnow.lib.errors import ApplicationError, NotFoundError
+
+# --- Users -------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -39,3 +64,318 @@ def staff_create(*, username: str, password: str, superuser: bool = False) -> Us
     user.set_password(password)
     user.save()
     return user
+
+
+def user_phone_set(*, user: User, phone: str, verified: bool) -> None:
+    """Attach a number (E.164) to the user; allauth calls this through the adapter (P2)."""
+    user.phone = phone  # type: ignore[assignment]
+    user.phone_verified = verified
+    if user.pk:
+        user.save(update_fields=["phone", "phone_verified"])
+
+
+@transaction.atomic
+def user_phone_verify(*, user: User, phone: str) -> None:
+    """Mark ``phone`` verified for ``user``: the code sent to it was entered (P2).
+
+    Unverified rows of abandoned sign-ups that still hold the number let go of it,
+    so the number belongs to exactly one verified account.
+    """
+    User.objects.filter(phone=phone, phone_verified=False).exclude(pk=user.pk).update(phone=None)
+    user.phone = phone  # type: ignore[assignment]
+    user.phone_verified = True
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["phone", "phone_verified"])
+    except IntegrityError:
+        raise ApplicationError(
+            "phone_taken", "This number belongs to another account.", param="phone"
+        ) from None
+
+
+_PROFILE_FIELDS = ("nickname", "gender", "bio", "push_enabled")
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
+    """Change the profile fields given in ``data``; every one is optional (P4, P10)."""
+    changed = [name for name in _PROFILE_FIELDS if name in data]
+    for name in changed:
+        setattr(user, name, data[name])
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+@transaction.atomic
+def user_ban(*, user: User, ip_address: str | None = None) -> User:
+    """Ban an account: its sessions end at once and its logins are refused (P6).
+
+    The account is also made inactive, so a token that was never tracked as a session
+    stops working too.
+    """
+    user.banned_at = timezone.now()
+    user.is_active = False
+    user.save(update_fields=["banned_at", "is_active"])
+    sessions_end_all(user=user)
+    security_event_record(user=user, kind=SecurityEventKind.ACCOUNT_BANNED, ip_address=ip_address)
+    return user
+
+
+@transaction.atomic
+def user_unban(*, user: User) -> User:
+    """Lift a ban: the person can log in again."""
+    user.banned_at = None
+    user.is_active = True
+    user.save(update_fields=["banned_at", "is_active"])
+    return user
+
+
+# --- Blocks ------------------------------------------------------------------
+
+
+@transaction.atomic
+def block_create(*, blocker: User, blocked: User) -> Block:
+    """``blocker`` no longer sees or hears from ``blocked`` (discover, chat, calls; P11)."""
+    if blocker.pk == blocked.pk:
+        raise ApplicationError("cannot_block_self", "You cannot block yourself.")
+    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    return block
+
+
+@transaction.atomic
+def block_delete(*, blocker: User, blocked: User) -> None:
+    """Lift a block; nothing happens if there was none."""
+    Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+
+
+# --- Devices and sessions ------------------------------------------------------
+
+DEVICE_FIELDS = (
+    "platform",
+    "model",
+    "os_version",
+    "app_version",
+    "push_token",
+    "push_enabled",
+)
+
+
+@transaction.atomic
+def device_register(
+    *,
+    user: User,
+    device_id: str,
+    session_key: str,
+    ip_address: str | None,
+    data: dict[str, Any],
+) -> tuple[Device, bool]:
+    """Register or update this device with exactly the fields the policy lists (P5).
+
+    A device the account has never used while it has others is a login from a new
+    device: it is recorded as a security event and the other devices get a notice
+    (P6; the notice goes out through the push task once that exists).
+    """
+    now = timezone.now()
+    values = {name: data[name] for name in DEVICE_FIELDS if name in data}
+    device = Device.objects.select_for_update().filter(user=user, device_id=device_id).first()
+    created = device is None
+    if device is None:
+        device = Device(user=user, device_id=device_id, created_at=now)
+    for name, value in values.items():
+        setattr(device, name, value)
+    if device.push_token:
+        # A push token identifies one phone: it belongs to the account last seen on it.
+        Device.objects.filter(push_token=device.push_token).exclude(pk=device.pk).update(
+            push_token=""
+        )
+    device.session_key = session_key
+    device.ip_address = ip_address
+    device.last_seen_at = now
+    device.save()
+    if created:
+        others = Device.objects.filter(user=user).exclude(pk=device.pk).count()
+        if others:
+            security_event_record(
+                user=user,
+                kind=SecurityEventKind.NEW_DEVICE,
+                ip_address=ip_address,
+                device=device,
+                detail={"platform": device.platform, "notified_devices": others},
+            )
+    return device, created
+
+
+@transaction.atomic
+def device_remove(*, user: User, device: Device, ip_address: str | None = None) -> None:
+    """Forget a device and end the session it was signed in with (P6)."""
+    if device.user_id != user.pk:
+        raise NotFoundError()
+    if device.session_key:
+        _session_end(user=user, session_key=device.session_key, ip_address=ip_address)
+    device.delete()
+
+
+def _session_end(*, user: User, session_key: str, ip_address: str | None) -> None:
+    SessionStore().delete(session_key)
+    UserSession.objects.filter(user=user, session_key=session_key).delete()
+    Device.objects.filter(user=user, session_key=session_key).update(session_key="")
+    security_event_record(user=user, kind=SecurityEventKind.SESSION_ENDED, ip_address=ip_address)
+
+
+@transaction.atomic
+def session_end(*, user: User, session_id: int, ip_address: str | None = None) -> None:
+    """End one of the user's sessions: its token stops working at once (P6)."""
+    session = UserSession.objects.filter(user=user, pk=session_id).first()
+    if session is None:
+        raise NotFoundError("No such session.")
+    _session_end(user=user, session_key=session.session_key, ip_address=ip_address)
+
+
+@transaction.atomic
+def sessions_end_others(*, user: User, current_session_key: str, ip_address: str | None) -> int:
+    """End every session of the user but this one; returns how many ended (P6)."""
+    keys = _session_keys(user=user) - {current_session_key}
+    for key in keys:
+        _session_end(user=user, session_key=key, ip_address=ip_address)
+    return len(keys)
+
+
+@transaction.atomic
+def sessions_end_all(*, user: User) -> int:
+    """End every session of the user (ban, deletion)."""
+    keys = _session_keys(user=user)
+    for key in keys:
+        SessionStore().delete(key)
+    UserSession.objects.filter(user=user).delete()
+    Device.objects.filter(user=user).update(session_key="")
+    return len(keys)
+
+
+def _session_keys(*, user: User) -> set[str]:
+    keys = set(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    keys |= set(
+        Device.objects.filter(user=user)
+        .exclude(session_key="")
+        .values_list("session_key", flat=True)
+    )
+    return keys
+
+
+# --- Security events ------------------------------------------------------------
+
+
+def security_event_record(
+    *,
+    user: User | None,
+    kind: str,
+    ip_address: str | None = None,
+    device: Device | None = None,
+    detail: dict[str, Any] | None = None,
+) -> SecurityEvent:
+    """Append to the security log (P6). ``detail`` must never hold a number or a code."""
+    return SecurityEvent.objects.create(
+        user=user if user is not None and user.pk else None,
+        kind=kind,
+        ip_address=ip_address or None,
+        device=device,
+        detail=detail or {},
+    )
+
+
+# --- Code delivery (P2) ----------------------------------------------------------
+
+
+def _code_text(purpose: str, code: str) -> str:
+    minutes = max(1, settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60)
+    if purpose == SmsPurpose.UNKNOWN_ACCOUNT:
+        return "MeetNow: someone asked to log in with this number, but it has no account."
+    if purpose == SmsPurpose.ACCOUNT_EXISTS:
+        return "MeetNow: this number already has an account. Log in with a code instead."
+    return f"Your MeetNow code is {code}. It expires in {minutes} minutes. Never share it."
+
+
+def sms_send(
+    *,
+    phone: str,
+    purpose: str,
+    channel: str = SmsChannel.SMS,
+    code: str = "",
+    user: User | None = None,
+) -> SmsDelivery:
+    """Record a delivery and hand it to the ``sms`` worker after commit (P2).
+
+    The request never talks to a provider. The delivery record keeps the masked
+    number only; the number and code travel to the worker sealed (P18).
+    """
+    delivery = SmsDelivery.objects.create(
+        user=user if user is not None and user.pk else None,
+        masked_phone=phone_mask(phone),
+        purpose=purpose,
+        channel=channel,
+        backend=settings.SMS_BACKEND,
+    )
+    sealed = sealing.seal(to=phone, code=code)
+
+    def enqueue() -> None:
+        from accounts.tasks import sms_deliver_task
+
+        sms_deliver_task.apply_async(kwargs={"delivery_id": delivery.pk, "sealed": sealed})
+
+    transaction.on_commit(enqueue)
+    return delivery
+
+
+class SmsRetryableError(Exception):
+    """The provider failed in a way worth retrying (timeout, 5xx)."""
+
+
+def sms_delivery_attempt(*, delivery_id: int, sealed: str) -> SmsDelivery | None:
+    """One attempt at delivering a recorded SMS or voice call (P2).
+
+    Idempotent: a delivery already sent or failed is left alone. A 4xx from the
+    provider fails the delivery for good; a timeout or 5xx raises
+    :class:`SmsRetryableError` so the task retries with backoff.
+    """
+    from accounts.sms.backends import SmsTransientError
+
+    with transaction.atomic():
+        delivery = SmsDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.status in {SmsStatus.SENT, SmsStatus.FAILED}:
+            return delivery
+        delivery.attempts += 1
+        delivery.updated_at = timezone.now()
+        delivery.save(update_fields=["attempts", "updated_at"])
+    try:
+        to, code = sealing.unseal(sealed, max_age=settings.SMS_DELIVERY_MAX_AGE)
+    except sealing.SealBrokenError:
+        return _delivery_finish(delivery, SmsStatus.FAILED, error="expired before delivery")
+    message = OutgoingMessage(
+        to=to, channel=delivery.channel, text=_code_text(delivery.purpose, code), code=code
+    )
+    try:
+        provider_id = get_backend(delivery.backend).send(message)
+    except SmsPermanentError as exc:
+        return _delivery_finish(delivery, SmsStatus.FAILED, error=str(exc))
+    except SmsTransientError as exc:
+        _delivery_finish(delivery, SmsStatus.RETRYING, error=str(exc))
+        raise SmsRetryableError(str(exc)) from exc
+    return _delivery_finish(delivery, SmsStatus.SENT, provider_id=provider_id)
+
+
+def sms_delivery_give_up(*, delivery_id: int) -> None:
+    """The retries ran out: the delivery failed."""
+    SmsDelivery.objects.filter(pk=delivery_id).exclude(status=SmsStatus.SENT).update(
+        status=SmsStatus.FAILED, updated_at=timezone.now()
+    )
+
+
+def _delivery_finish(
+    delivery: SmsDelivery, status: str, *, error: str = "", provider_id: str = ""
+) -> SmsDelivery:
+    delivery.status = status
+    delivery.last_error = error[:200]
+    delivery.provider_id = provider_id[:128]
+    delivery.updated_at = timezone.now()
+    delivery.save(update_fields=["status", "last_error", "provider_id", "updated_at"])
+    return delivery

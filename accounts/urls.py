@@ -1,5 +1,19 @@
 """accounts API routes (under /api/v1/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from accounts import apis
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("me", apis.MeApi.as_view(), name="me"),
+    path("users/<uuid:user_uuid>", apis.UserDetailApi.as_view(), name="user-detail"),
+    path("discover", apis.DiscoverApi.as_view(), name="discover"),
+    path("blocks", apis.BlockListApi.as_view(), name="blocks"),
+    path("blocks/<uuid:user_uuid>", apis.BlockApi.as_view(), name="block"),
+    path("devices", apis.DeviceListApi.as_view(), name="devices"),
+    path("devices/<int:device_pk>", apis.DeviceDetailApi.as_view(), name="device"),
+    path("sessions", apis.SessionListApi.as_view(), name="sessions"),
+    path("sessions/end-others", apis.SessionEndOthersApi.as_view(), name="sessions-end-others"),
+    path("sessions/<int:session_pk>", apis.SessionDetailApi.as_view(), name="session"),
+    path("security-events", apis.SecurityEventListApi.as_view(), name="security-events"),
+]

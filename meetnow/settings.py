@@ -369,6 +369,76 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="log")
 SESSION_RETENTION = timedelta(days=30)
 
+# --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+# Date of birth + accepted policy versions on every sign-up, phone or social (P1, P14).
+ACCOUNT_SIGNUP_FORM_CLASS = "privacy.forms.SignupForm"
+# RateLimited -> 429, rollback of half-made sign-ups, one error shape on /_allauth/.
+MIDDLEWARE += ["accounts.middleware.AllauthApiMiddleware"]
+INSTALLED_APPS += [
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.apple",
+    "allauth.socialaccount.providers.facebook",
+    "accounts.providers.wechat",
+]
+# Per-IP limits generous enough for carrier-grade NAT; per-number limits stay strict.
+ACCOUNT_RATE_LIMITS = {
+    "verify_phone": env.str("MEETNOW_RATE_VERIFY_PHONE", default="1/30s/key,10/m/ip"),
+    "request_login_code": env.str("MEETNOW_RATE_LOGIN_CODE", default="30/m/ip,3/m/key"),
+}
+USERSESSIONS_TRACK_ACTIVITY = False  # last seen comes from device check-ins instead
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+
+
+def _social_apps(variable: str, secret: str = "") -> list[dict[str, Any]]:
+    # One app per client id (iOS, Android, web); extra ids are hidden from /config.
+    ids = env.list(variable, default=[])
+    return [
+        {
+            "client_id": cid,
+            "secret": env.str(secret, default="") if secret else "",
+            "key": "",
+            "settings": {"hidden": i > 0},
+        }
+        for i, cid in enumerate(ids)
+    ]
+
+
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {
+    "google": {
+        "APPS": _social_apps("GOOGLE_CLIENT_IDS"),
+        "CERTS_URL": env.str(
+            "GOOGLE_CERTS_URL", default="https://www.googleapis.com/oauth2/v1/certs"
+        ),
+    },
+    "apple": {"APPS": _social_apps("APPLE_CLIENT_IDS")},
+    "facebook": {"APPS": _social_apps("FACEBOOK_APP_IDS", "FACEBOOK_APP_SECRET")},
+    "wechat": {
+        "APPS": _social_apps("WECHAT_APP_IDS", "WECHAT_APP_SECRET"),
+        "API_BASE": env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com"),
+        "TIMEOUT": env.float("WECHAT_TIMEOUT", default=5.0),
+    },
+}
+# Code delivery (accounts/sms): SMS_BACKEND above is console | locmem | twilio | http.
+if PRODUCTION and SMS_BACKEND in {"console", "locmem"}:
+    raise ImproperlyConfigured("DJANGO_ENV=production needs SMS_BACKEND=twilio or http.")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=5.0)
+SMS_MAX_RETRIES = env.int("SMS_MAX_RETRIES", default=5)
+SMS_RETRY_BACKOFF = env.int("SMS_RETRY_BACKOFF", default=2)  # seconds, doubled per retry
+SMS_DELIVERY_MAX_AGE = ACCOUNT_LOGIN_BY_CODE_TIMEOUT  # an older code is not worth sending
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_SIGN = env.str("SMS_HTTP_SIGN", default="MeetNow")
+SMS_HTTP_TEMPLATE = env.str("SMS_HTTP_TEMPLATE", default="otp")
+
 # --- Logging ----------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,0 +1,182 @@
+"""django-allauth adapters: phone numbers on our User, codes by the SMS worker, bans.
+
+Wired in settings (``ACCOUNT_ADAPTER``, ``SOCIALACCOUNT_ADAPTER``); research notes in
+``../shared/research/allauth.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.headless.internal.restkit.response import APIResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+
+from accounts.forms import PhoneInputField
+from accounts.models import Gender, SecurityEventKind, SmsChannel, SmsPurpose, User
+from accounts.services import (
+    security_event_record,
+    sms_send,
+    user_phone_set,
+    user_phone_verify,
+)
+
+# The app asks for a voice call instead of an SMS with this header on the request that
+# sends a code (sign-up, login code request, resend): ``X-OTP-Channel: voice``.
+CHANNEL_HEADER = "X-OTP-Channel"
+
+
+class BannedResponse(APIResponse):
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__(
+            request,
+            status=403,
+            errors=[
+                {
+                    "code": "account_banned",
+                    "message": "This account has been banned. Contact support.",
+                }
+            ],
+        )
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    # --- phone numbers (allauth ships no phone model) ------------------------------
+
+    def phone_form_field(self, **kwargs: Any) -> PhoneInputField:
+        return PhoneInputField(**kwargs)
+
+    def set_phone(self, user: AbstractBaseUser, phone: str, verified: bool) -> None:
+        assert isinstance(user, User)  # noqa: S101 - AUTH_USER_MODEL
+        user_phone_set(user=user, phone=phone, verified=verified)
+
+    def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:
+        assert isinstance(user, User)  # noqa: S101
+        if not user.phone:
+            return None
+        return str(user.phone), user.phone_verified
+
+    def set_phone_verified(self, user: AbstractBaseUser, phone: str) -> None:
+        assert isinstance(user, User)  # noqa: S101
+        user_phone_verify(user=user, phone=phone)
+
+    def get_user_by_phone(self, phone: str) -> User | None:
+        # Prefer the verified holder: an abandoned sign-up may still hold the number.
+        return User.objects.filter(phone=phone).order_by("-phone_verified", "pk").first()
+
+    def save_user(
+        self, request: HttpRequest, user: AbstractBaseUser, form: BaseForm, commit: bool = True
+    ) -> AbstractBaseUser:
+        assert isinstance(user, User)  # noqa: S101
+        born = form.cleaned_data.get("date_of_birth")
+        if born:
+            user.date_of_birth = born
+        return super().save_user(request, user, form, commit=commit)
+
+    # --- code delivery (P2) -----------------------------------------------------------
+
+    def _channel(self) -> str:
+        request = getattr(self, "request", None)
+        if request is not None and request.headers.get(CHANNEL_HEADER, "").lower() == "voice":
+            return SmsChannel.VOICE
+        return SmsChannel.SMS
+
+    def send_verification_code_sms(
+        self, user: AbstractBaseUser, phone: str, code: str, **kwargs: Any
+    ) -> None:
+        assert isinstance(user, User)  # noqa: S101
+        if kwargs.get("reauthentication"):
+            purpose = SmsPurpose.REAUTHENTICATE
+        elif user.phone_verified and str(user.phone) == phone:
+            purpose = SmsPurpose.LOGIN
+        else:
+            purpose = SmsPurpose.VERIFY_PHONE
+        sms_send(phone=phone, code=code, purpose=purpose, channel=self._channel(), user=user)
+
+    def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
+        sms_send(phone=phone, purpose=SmsPurpose.UNKNOWN_ACCOUNT, channel=SmsChannel.SMS)
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        sms_send(phone=phone, purpose=SmsPurpose.ACCOUNT_EXISTS, channel=SmsChannel.SMS)
+
+    # --- login ----------------------------------------------------------------------
+
+    def get_login_stages(self) -> list[str]:
+        return [
+            "accounts.stages.PhoneVerificationStage"
+            if stage == "allauth.account.stages.PhoneVerificationStage"
+            else stage
+            for stage in super().get_login_stages()
+        ]
+
+    def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
+        assert isinstance(user, User)  # noqa: S101
+        if user.is_banned:
+            security_event_record(
+                user=user,
+                kind=SecurityEventKind.LOGIN_REFUSED_BANNED,
+                ip_address=self.get_client_ip(request),
+            )
+            raise ImmediateHttpResponse(BannedResponse(request))
+        return super().pre_login(request, user, **kwargs)
+
+    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
+        assert isinstance(user, User)  # noqa: S101
+        from allauth.account.internal.flows.login import get_authentication_records
+
+        records = get_authentication_records(request, user)
+        method = records[-1]["method"] if records else "unknown"
+        security_event_record(
+            user=user,
+            kind=SecurityEventKind.LOGIN_SUCCEEDED,
+            ip_address=self.get_client_ip(request),
+            detail={"method": method, "signup": bool(kwargs.get("signup"))},
+        )
+        return super().post_login(request, user, **kwargs)
+
+    def respond_user_inactive(self, request: HttpRequest, user: AbstractBaseUser) -> HttpResponse:
+        assert isinstance(user, User)  # noqa: S101
+        if user.is_banned:
+            raise ImmediateHttpResponse(BannedResponse(request))
+        return super().respond_user_inactive(request, user)
+
+
+# Only public profile data is read from a provider (P3): name, avatar, gender.
+_PUBLIC_FIELDS = {
+    "google": {"name", "given_name", "picture", "sub"},
+    "apple": {"sub"},
+    "facebook": {"id", "name", "picture"},
+    "wechat": {"openid", "unionid", "nickname", "headimgurl", "sex"},
+}
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        # A social sign-up still needs a date of birth and consent (P1, P14): always
+        # go through allauth's provider sign-up step.
+        return False
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        allowed = _PUBLIC_FIELDS.get(sociallogin.account.provider, set())
+        extra = sociallogin.account.extra_data or {}
+        sociallogin.account.extra_data = {k: v for k, v in extra.items() if k in allowed}
+        # Never keep the provider's e-mail address (P3: public profile only).
+        sociallogin.email_addresses = []
+        super().pre_social_login(request, sociallogin)
+
+    def populate_user(
+        self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]
+    ) -> User:
+        user = sociallogin.user
+        assert isinstance(user, User)  # noqa: S101
+        nickname = data.get("nickname") or data.get("first_name") or data.get("name") or ""
+        user.nickname = str(nickname)[:40]
+        gender = data.get("gender")
+        if gender in Gender.values:
+            user.gender = gender
+        return user

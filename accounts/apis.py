@@ -1,0 +1,306 @@
+"""REST API of accounts (under /api/v1/): thin views over services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from allauth.account.adapter import get_adapter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.models import Block, Device, Gender, Platform, SecurityEvent, User
+from meetnow.lib.pagination import CursorPagination
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuses fields it does not know (``unknown_field``), so nothing extra is collected (P5)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+                    for name in unknown
+                }
+            )
+        return super().to_internal_value(data)
+
+
+def _client_ip(request: Request) -> str | None:
+    try:
+        return get_adapter(request._request).get_client_ip(request._request)
+    except Exception:
+        return None
+
+
+def _session_key(request: Request) -> str:
+    return str(getattr(request.auth, "session_key", "") or "")
+
+
+def _age(user: User) -> int | None:
+    if user.date_of_birth is None:
+        return None
+    return selectors.age_in_years(date_of_birth=user.date_of_birth)
+
+
+class PublicProfileSerializer(serializers.Serializer):
+    """What anyone may see of a user (P11): never birth date, phone, devices or IPs."""
+
+    id = serializers.UUIDField(source="uuid")
+    nickname = serializers.CharField()
+    gender = serializers.CharField()
+    age = serializers.SerializerMethodField()
+
+    def get_age(self, user: User) -> int | None:
+        return _age(user)
+
+
+# --- /me ------------------------------------------------------------------------------
+
+
+class MeApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        nickname = serializers.CharField(max_length=40, allow_blank=True, required=False)
+        gender = serializers.ChoiceField(
+            choices=[*Gender.values, ""], allow_blank=True, required=False
+        )
+        bio = serializers.CharField(max_length=500, allow_blank=True, required=False)
+        push_enabled = serializers.BooleanField(required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField(source="uuid")
+        phone = serializers.CharField(allow_null=True)
+        phone_verified = serializers.BooleanField()
+        nickname = serializers.CharField()
+        gender = serializers.CharField()
+        bio = serializers.CharField()
+        date_of_birth = serializers.DateField(allow_null=True)
+        age = serializers.SerializerMethodField()
+        push_enabled = serializers.BooleanField()
+        date_joined = serializers.DateTimeField()
+
+        def get_age(self, user: User) -> int | None:
+            return _age(user)
+
+    @extend_schema(responses=OutputSerializer, operation_id="me_get")
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(request.user).data)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer, operation_id="me_update")
+    def patch(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_profile_update(user=request.user, data=serializer.validated_data)
+        return Response(self.OutputSerializer(user).data)
+
+
+class UserDetailApi(APIView):
+    @extend_schema(responses=PublicProfileSerializer, operation_id="user_public")
+    def get(self, request: Request, user_uuid: UUID) -> Response:
+        user = selectors.user_public_get(viewer=request.user, user_uuid=user_uuid)
+        return Response(PublicProfileSerializer(user).data)
+
+
+class DiscoverApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        gender = serializers.ChoiceField(choices=Gender.values, required=False)
+        age_min = serializers.IntegerField(min_value=0, max_value=150, required=False)
+        age_max = serializers.IntegerField(min_value=0, max_value=150, required=False)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            low, high = attrs.get("age_min"), attrs.get("age_max")
+            if low is not None and high is not None and low > high:
+                raise serializers.ValidationError(
+                    {"age_min": ["age_min is above age_max."]}, code="invalid"
+                )
+            return attrs
+
+    class Pagination(CursorPagination):
+        page_size = 20
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("gender", str, enum=Gender.values),
+            OpenApiParameter("age_min", int),
+            OpenApiParameter("age_max", int),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("limit", int),
+        ],
+        responses=PublicProfileSerializer(many=True),
+        operation_id="discover",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        users = selectors.discover_users(viewer=request.user, **filters.validated_data)
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(users, request, view=self)
+        return paginator.get_paginated_response(PublicProfileSerializer(page, many=True).data)
+
+
+# --- Blocks -----------------------------------------------------------------------------
+
+
+class BlockListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        user = PublicProfileSerializer(source="blocked")
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True), operation_id="blocks_list")
+    def get(self, request: Request) -> Response:
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(selectors.blocks_made(user=request.user), request)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class BlockApi(APIView):
+    @extend_schema(request=None, responses=BlockListApi.OutputSerializer, operation_id="block")
+    def post(self, request: Request, user_uuid: UUID) -> Response:
+        blocked = selectors.user_get_by_uuid(user_uuid=user_uuid)
+        block: Block = services.block_create(blocker=request.user, blocked=blocked)
+        return Response(BlockListApi.OutputSerializer(block).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None}, operation_id="unblock")
+    def delete(self, request: Request, user_uuid: UUID) -> Response:
+        blocked = User.objects.filter(uuid=user_uuid).first()
+        if blocked is not None:
+            services.block_delete(blocker=request.user, blocked=blocked)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Devices ----------------------------------------------------------------------------
+
+
+class DeviceOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    device_id = serializers.CharField()
+    platform = serializers.CharField()
+    model = serializers.CharField()
+    os_version = serializers.CharField()
+    app_version = serializers.CharField()
+    push_enabled = serializers.BooleanField()
+    has_push_token = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    current = serializers.SerializerMethodField()
+
+    def get_has_push_token(self, device: Device) -> bool:
+        return bool(device.push_token)
+
+    def get_current(self, device: Device) -> bool:
+        return bool(device.session_key) and device.session_key == self.context.get("session_key")
+
+
+class DeviceListApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        device_id = serializers.CharField(max_length=128)
+        platform = serializers.ChoiceField(choices=Platform.values)
+        model = serializers.CharField(max_length=64, allow_blank=True, required=False)
+        os_version = serializers.CharField(max_length=32, allow_blank=True, required=False)
+        app_version = serializers.CharField(max_length=32, allow_blank=True, required=False)
+        push_token = serializers.CharField(max_length=512, allow_blank=True, required=False)
+        push_enabled = serializers.BooleanField(required=False)
+
+    @extend_schema(responses=DeviceOutputSerializer(many=True), operation_id="devices_list")
+    def get(self, request: Request) -> Response:
+        devices = selectors.devices_of(user=request.user).order_by("-last_seen_at", "-pk")
+        context = {"session_key": _session_key(request)}
+        return Response(DeviceOutputSerializer(devices, many=True, context=context).data)
+
+    @extend_schema(
+        request=InputSerializer, responses=DeviceOutputSerializer, operation_id="device_register"
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        device, created = services.device_register(
+            user=request.user,
+            device_id=data.pop("device_id"),
+            session_key=_session_key(request),
+            ip_address=_client_ip(request),
+            data=data,
+        )
+        context = {"session_key": _session_key(request)}
+        return Response(
+            DeviceOutputSerializer(device, context=context).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class DeviceDetailApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="device_remove")
+    def delete(self, request: Request, device_pk: int) -> Response:
+        device = selectors.device_get(user=request.user, device_pk=device_pk)
+        services.device_remove(user=request.user, device=device, ip_address=_client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Sessions and security events ---------------------------------------------------------
+
+
+class SessionListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        created_at = serializers.DateTimeField()
+        last_seen_at = serializers.DateTimeField()
+        ip_address = serializers.CharField(allow_null=True)
+        current = serializers.BooleanField()
+        device = DeviceOutputSerializer(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer(many=True), operation_id="sessions_list")
+    def get(self, request: Request) -> Response:
+        key = _session_key(request)
+        sessions = selectors.sessions_of(user=request.user, current_session_key=key)
+        return Response(
+            self.OutputSerializer(sessions, many=True, context={"session_key": key}).data
+        )
+
+
+class SessionDetailApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="session_end")
+    def delete(self, request: Request, session_pk: int) -> Response:
+        services.session_end(
+            user=request.user, session_id=session_pk, ip_address=_client_ip(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionEndOthersApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: {"type": "object", "properties": {"ended": {"type": "integer"}}}},
+        operation_id="sessions_end_others",
+    )
+    def post(self, request: Request) -> Response:
+        ended = services.sessions_end_others(
+            user=request.user,
+            current_session_key=_session_key(request),
+            ip_address=_client_ip(request),
+        )
+        return Response({"ended": ended})
+
+
+class SecurityEventListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        kind = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        ip_address = serializers.CharField(allow_null=True)
+        device_id = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer(many=True), operation_id="security_events")
+    def get(self, request: Request) -> Response:
+        paginator = CursorPagination()
+        events = selectors.security_events_of(user=request.user)
+        page: list[SecurityEvent] = paginator.paginate_queryset(events, request) or []
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

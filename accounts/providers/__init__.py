@@ -1,0 +1,1 @@
+"""Custom django-allauth providers (each sub-package is an installed app)."""

@@ -1,0 +1,58 @@
+"""Admin: staff write and publish policy versions; consents are read-only records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from meetnow.lib.errors import ApplicationError
+from privacy.models import Consent, PolicyDocument
+from privacy.services import document_publish
+
+
+@admin.register(PolicyDocument)
+class PolicyDocumentAdmin(admin.ModelAdmin):
+    list_display = ("kind", "version", "title", "material_change", "published_at")
+    list_filter = ("kind",)
+    ordering = ("kind", "-created_at")
+    actions = ("publish",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # A published version is what people agreed to: it never changes afterwards.
+        if obj is not None and obj.published_at is not None:
+            return ("kind", "version", "title", "body", "material_change", "published_at")
+        return ("published_at",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.published_at is None
+
+    @admin.action(description="Publish the selected versions (they become current)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[PolicyDocument]) -> None:
+        for document in queryset:
+            try:
+                document_publish(document=document)
+            except ApplicationError as exc:
+                self.message_user(request, f"{document}: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, f"{document} published.", messages.SUCCESS)
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "version", "accepted_at", "ip_address")
+    list_filter = ("kind", "version")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("user", "document", "kind", "version", "accepted_at", "ip_address")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,90 @@
+"""The sign-up form allauth builds on (``ACCOUNT_SIGNUP_FORM_CLASS``): age and consent.
+
+allauth derives both its phone and its social sign-up forms from this class, so every
+sign-up carries the date of birth and the versions of the privacy policy and user
+agreement the person accepted. Everything is checked before allauth saves anything:
+under ``MEETNOW_MIN_AGE`` (P14) or without acceptance of the current versions (P1),
+the form is invalid and no user row, phone number or log line is created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.forms import SocialSignupPhoneOptional, StrictDateField
+from accounts.models import User
+from accounts.selectors import age_in_years
+from privacy.models import DocumentKind, PolicyDocument
+from privacy.selectors import documents_current
+from privacy.services import consent_record
+
+VERSION_FIELDS = {
+    DocumentKind.PRIVACY_POLICY: "privacy_policy_version",
+    DocumentKind.USER_AGREEMENT: "user_agreement_version",
+}
+
+
+class SignupForm(SocialSignupPhoneOptional):
+    date_of_birth = StrictDateField(
+        required=True,
+        error_messages={"required": "Your date of birth is required to sign up."},
+    )
+    privacy_policy_version = forms.CharField(required=False, max_length=20)
+    user_agreement_version = forms.CharField(required=False, max_length=20)
+
+    def clean_date_of_birth(self) -> dt.date:
+        born: dt.date = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today or born.year < 1900:
+            raise ValidationError("Enter your real date of birth.", code="invalid")
+        if age_in_years(date_of_birth=born, today=today) < settings.MEETNOW_MIN_AGE:
+            raise ValidationError(
+                f"You must be at least {settings.MEETNOW_MIN_AGE} to use MeetNow.",
+                code="underage",
+            )
+        return born
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        current = documents_current()
+        accepted: list[PolicyDocument] = []
+        for kind, field in VERSION_FIELDS.items():
+            document = current.get(kind)
+            if document is None:
+                self.add_error(
+                    field,
+                    ValidationError(
+                        "Sign-up is closed until the policy documents are published.",
+                        code="policy_unavailable",
+                    ),
+                )
+            elif cleaned.get(field) != document.version:
+                self.add_error(
+                    field,
+                    ValidationError(
+                        f"Accept the current {document.get_kind_display().lower()} "
+                        f"(version {document.version}) to sign up.",
+                        code="consent_required",
+                    ),
+                )
+            else:
+                accepted.append(document)
+        cleaned["accepted_documents"] = accepted
+        return cleaned
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        """Called by allauth right after the user row is saved: record the consents (P1)."""
+        from allauth.account.adapter import get_adapter
+
+        consent_record(
+            user=user,
+            documents=self.cleaned_data["accepted_documents"],
+            ip_address=get_adapter(request).get_client_ip(request),
+        )
