@@ -90,6 +90,9 @@ class AccountAdapter(DefaultAccountAdapter):
         self, user: AbstractBaseUser, phone: str, code: str, **kwargs: Any
     ) -> None:
         assert isinstance(user, User)  # noqa: S101
+        if user.is_banned:
+            # No code for a banned account: refuse before anything is sent.
+            self._refuse_banned(user)
         if kwargs.get("reauthentication"):
             purpose = SmsPurpose.REAUTHENTICATE
         elif user.phone_verified and str(user.phone) == phone:
@@ -117,13 +120,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
         assert isinstance(user, User)  # noqa: S101
         if user.is_banned:
-            security_event_record(
-                user=user,
-                kind=SecurityEventKind.LOGIN_REFUSED_BANNED,
-                ip_address=self.get_client_ip(request),
-            )
-            raise ImmediateHttpResponse(BannedResponse(request))
+            self._refuse_banned(user)
         return super().pre_login(request, user, **kwargs)
+
+    def _refuse_banned(self, user: User) -> None:
+        security_event_record(
+            user=user,
+            kind=SecurityEventKind.LOGIN_REFUSED_BANNED,
+            ip_address=self.get_client_ip(self.request),
+        )
+        raise ImmediateHttpResponse(BannedResponse(self.request))
 
     def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
         assert isinstance(user, User)  # noqa: S101

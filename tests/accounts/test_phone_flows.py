@@ -39,3 +39,226 @@ def test_signup_with_national_number_then_verify_code(app, outbox, signup_data):
     me_status, me = app.call("GET", "/api/v1/me")
     assert me_status == 200
     assert me["phone"] == "+8613800138000"
+
+
+def _pending(body):
+    return [f["id"] for f in body.get("data", {}).get("flows", []) if f.get("is_pending")]
+
+
+def _codes(body):
+    return [e["code"] for e in body.get("errors", [])]
+
+
+@pytest.fixture
+def member(db):
+    from tests.factories.accounts import UserFactory
+
+    return UserFactory(phone="+8613900139000", phone_verified=True)
+
+
+def test_login_by_code_gives_a_token_the_rest_api_accepts(app, outbox, member):
+    status, body = app.call("POST", "/auth/code/request", {"phone": "+86 139 0013 9000"})
+    assert status == 401
+    assert _pending(body) == ["login_by_code"]
+    assert [m.to for m in outbox] == ["+8613900139000"]
+
+    status, body = app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    assert status == 200, body
+    status, me = app.call("GET", "/api/v1/me")
+    assert status == 200
+    assert me["id"] == str(member.uuid)
+
+    # Logging out revokes the token at once.
+    status, _ = app.call("DELETE", "/auth/session")
+    assert status == 401
+    status, body = app.call("GET", "/api/v1/me")
+    assert status == 401
+    assert _codes(body) == ["invalid_token"]
+
+
+def test_resend_sends_a_fresh_code(app, outbox, member):
+    app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    status, _ = app.call("POST", "/auth/code/resend", {})
+    assert status == 200
+    assert len(outbox) == 2
+    status, _ = app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    assert status == 200
+
+
+def test_voice_channel_reads_the_code_by_phone_call(app, outbox, member):
+    from accounts.models import SmsDelivery
+
+    status, _ = app.call(
+        "POST",
+        "/auth/code/request",
+        {"phone": "+8613900139000"},
+        headers={"X-OTP-Channel": "voice"},
+    )
+    assert status == 401
+    assert outbox[-1].channel == "voice"
+    assert SmsDelivery.objects.get().channel == "voice"
+    status, _ = app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    assert status == 200
+
+
+def test_wrong_codes_abort_the_flow_after_three_attempts(app, outbox, member):
+    from accounts.models import SecurityEvent
+
+    app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    right = outbox[-1].code
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(2):
+        status, body = app.call("POST", "/auth/code/confirm", {"code": wrong})
+        assert status == 400
+        assert _codes(body) == ["incorrect_code"]
+    status, body = app.call("POST", "/auth/code/confirm", {"code": wrong})
+    assert status in (400, 409)
+    # The flow is over: even the right code no longer works.
+    status, body = app.call("POST", "/auth/code/confirm", {"code": right})
+    assert status == 409
+    assert _codes(body) == ["flow_not_pending"]
+    status, _ = app.call("GET", "/api/v1/me")
+    assert status == 401
+    failures = SecurityEvent.objects.filter(kind="login_failed")
+    assert failures.count() == 4
+    assert failures.filter(user=member).count() >= 2
+
+
+def test_expired_code_is_refused(app, outbox, member, monkeypatch):
+    import time
+
+    app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 301)
+    status, body = app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    assert status == 409
+    assert "errors" in body
+    status, _ = app.call("GET", "/api/v1/me")
+    assert status == 401
+
+
+def test_invalid_number_is_a_clear_400(app, outbox, signup_data):
+    for phone in ["12ab", "+86 123", "", "0" * 40, 13800138000, ["+8613800138000"]]:
+        status, body = app.call("POST", "/auth/signup", {"phone": phone, **signup_data})
+        assert status == 400, (phone, body)
+        assert body["errors"][0]["param"] == "phone"
+    assert User.objects.count() == 0
+    assert outbox == []
+
+
+def test_broken_json_is_a_400_in_the_error_shape(app):
+    status, body = app.call("POST", "/auth/signup", raw="{not json")
+    assert status == 400
+    assert body["status"] == 400
+    assert body["errors"][0]["code"]
+
+
+def test_rate_limit_is_a_429_and_leaves_no_half_made_user(app_factory, outbox, settings, consent):
+    settings.ACCOUNT_RATE_LIMITS = {"verify_phone": "1/30s/key,2/m/ip"}
+    answers = []
+    for n in range(3):
+        status, body = app_factory().call(
+            "POST",
+            "/auth/signup",
+            {"phone": f"+861380013800{n}", "date_of_birth": "1990-01-01", **consent},
+        )
+        answers.append(status)
+    assert answers == [401, 401, 429]
+    assert body == {
+        "status": 429,
+        "errors": [{"code": "rate_limited", "message": body["errors"][0]["message"]}],
+    }
+    # The third sign-up created its user row before allauth refused: rolled back.
+    assert sorted(str(p) for p in User.objects.values_list("phone", flat=True)) == [
+        "+8613800138000",
+        "+8613800138001",
+    ]
+    assert len(outbox) == 2
+
+
+def test_too_many_code_requests_for_one_number_is_a_429(app_factory, outbox, member):
+    statuses = [
+        app_factory().call("POST", "/auth/code/request", {"phone": "+8613900139000"})[0]
+        for _ in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    assert len(outbox) == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "param"),
+    [
+        ({"date_of_birth": "2015-01-01"}, "underage", "date_of_birth"),
+        ({"date_of_birth": None}, "required", "date_of_birth"),
+        ({"date_of_birth": 19900101}, "invalid", "date_of_birth"),
+        ({"privacy_policy_version": None}, "consent_required", "privacy_policy_version"),
+        ({"user_agreement_version": "0.9"}, "consent_required", "user_agreement_version"),
+    ],
+)
+def test_signup_refused_without_age_or_consent_stores_nothing(
+    app, outbox, signup_data, change, code, param
+):
+    from accounts.models import SecurityEvent, SmsDelivery
+    from privacy.models import Consent
+
+    data = {"phone": "+8613800138000", **signup_data, **change}
+    data = {k: v for k, v in data.items() if v is not None}
+    status, body = app.call("POST", "/auth/signup", data)
+    assert status == 400
+    assert {"code": code, "param": param} in [
+        {"code": e["code"], "param": e.get("param")} for e in body["errors"]
+    ]
+    assert User.objects.count() == 0
+    assert Consent.objects.count() == 0
+    assert SmsDelivery.objects.count() == 0
+    assert SecurityEvent.objects.count() == 0
+    assert outbox == []
+
+
+def test_min_age_comes_from_settings(app, outbox, signup_data, settings):
+    import datetime as dt
+
+    settings.MEETNOW_MIN_AGE = 21
+    today = dt.date.today()
+    twenty = today.replace(year=today.year - 20) if today.day < 29 else dt.date(today.year - 20, 1, 1)
+    status, body = app.call(
+        "POST",
+        "/auth/signup",
+        {**signup_data, "phone": "+8613800138000", "date_of_birth": twenty.isoformat()},
+    )
+    assert status == 400
+    assert body["errors"][0]["code"] == "underage"
+
+
+def test_signup_with_a_taken_number_creates_no_second_account(app_factory, outbox, member, consent):
+    status, body = app_factory().call(
+        "POST",
+        "/auth/signup",
+        {"phone": "+8613900139000", "date_of_birth": "1990-01-01", **consent},
+    )
+    assert status == 401  # no enumeration: the same answer as for a new number
+    assert User.objects.count() == 1
+    assert outbox[-1].code == ""  # an "account exists" notice, not a code
+
+
+def test_banned_account_cannot_log_in(app, outbox, member):
+    from accounts.services import user_ban
+
+    user_ban(user=member)
+    status, body = app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    assert status == 403
+    assert _codes(body) == ["account_banned"]
+    assert outbox == []  # no code is sent to a banned account
+    assert member.security_events.filter(kind="login_refused_banned").exists()
+
+
+def test_ban_ends_sessions_at_once(app, outbox, member):
+    from accounts.services import user_ban
+
+    app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    assert app.call("GET", "/api/v1/me")[0] == 200
+    user_ban(user=member)
+    status, body = app.call("GET", "/api/v1/me")
+    assert status == 401
+    assert _codes(body) == ["invalid_token"]
