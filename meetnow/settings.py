@@ -369,6 +369,33 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="log")
 SESSION_RETENTION = timedelta(days=30)
 
+# --- Media (media/, docs/media.md) ---------------------------------------------
+# What each upload purpose accepts, the per-kind limits (P10/P11/P12), quota, URL TTLs.
+MEETNOW_MEDIA_PURPOSE_KINDS: dict[str, tuple[str, ...]] = {
+    "avatar": ("image",),
+    "voice_intro": ("audio",),
+    "chat": ("image", "audio", "video"),
+    "support": ("image",),
+}
+MEETNOW_MEDIA_IMAGE_MAX_BYTES = env.int("MEETNOW_MEDIA_IMAGE_MAX_MB", default=20) * 1024 * 1024
+MEETNOW_MEDIA_IMAGE_MAX_PIXELS = env.int("MEETNOW_MEDIA_IMAGE_MAX_PIXELS", default=40_000_000)
+MEETNOW_MEDIA_IMAGE_MAX_SIDE = env.int("MEETNOW_MEDIA_IMAGE_MAX_SIDE", default=2048)
+MEETNOW_MEDIA_AUDIO_MAX_BYTES = env.int("MEETNOW_MEDIA_AUDIO_MAX_MB", default=5) * 1024 * 1024
+MEETNOW_MEDIA_AUDIO_MAX_SECONDS = env.int("MEETNOW_MEDIA_AUDIO_MAX_SECONDS", default=120)
+MEETNOW_MEDIA_VIDEO_MAX_BYTES = env.int("MEETNOW_MEDIA_VIDEO_MAX_MB", default=50) * 1024 * 1024
+MEETNOW_MEDIA_VIDEO_MAX_SECONDS = env.int("MEETNOW_MEDIA_VIDEO_MAX_SECONDS", default=60)
+MEETNOW_MEDIA_QUOTA_BYTES = env.int("MEETNOW_MEDIA_QUOTA_MB", default=500) * 1024 * 1024
+MEETNOW_MEDIA_URL_TTL = env.int("MEETNOW_SIGNED_URL_TTL", default=300)
+MEETNOW_MEDIA_PROFILE_URL_TTL = env.int("MEETNOW_MEDIA_PROFILE_URL_TTL", default=6 * 3600)
+# Local storage: "" serves files from Django; "/_protected/" hands them to nginx.
+MEETNOW_MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEETNOW_MEDIA_ACCEL_REDIRECT_PREFIX", default="")
+MEETNOW_MEDIA_TASK_SOFT_TIME_LIMIT = env.int("MEETNOW_MEDIA_TASK_SOFT_TIME_LIMIT", default=120)
+MEETNOW_MEDIA_UNATTACHED_TTL = timedelta(hours=24)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["media_upload"] = env.str(
+    "MEETNOW_THROTTLE_MEDIA_UPLOAD", default="60/hour"
+)
+CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "media.sweep", "schedule": crontab(minute=41)}
+
 # --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
