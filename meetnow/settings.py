@@ -465,9 +465,6 @@ SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_SIGN = env.str("SMS_HTTP_SIGN", default="MeetNow")
 SMS_HTTP_TEMPLATE = env.str("SMS_HTTP_TEMPLATE", default="otp")
-# httpx logs every request URL at INFO; WeChat's API carries the app secret and the
-# login code in the query string (P18).
-LOGGING["loggers"].update({"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}})
 
 # --- Logging ----------------------------------------------------------------
 
