@@ -1,1 +1,318 @@
-"""chat models."""
+"""Chat: conversations, members, messages, the per-user event stream, reports.
+
+Layout follows research/chat.md: keyset history on ``(conversation, id)``, read state
+as one ``last_read_id`` per member (no per-recipient message rows), an idempotent
+send backed by a database unique constraint, and a per-user numbered event stream
+(``Event.seq``) that is the source of truth for catch-up (``GET /api/v1/sync``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ConversationKind(models.TextChoices):
+    DIRECT = "direct", "Direct"
+    GROUP = "group", "Group"
+
+
+class Conversation(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=8, choices=ConversationKind.choices)
+    title = models.CharField(max_length=80, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # "<smaller user id>:<larger user id>" for direct conversations: the unique
+    # constraint makes "exactly one per pair" true even under concurrent creates.
+    direct_key = models.CharField(  # noqa: DJ001 (NULL for groups, outside the unique index)
+        max_length=48, null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every message: the conversation list's sort key. The UPDATE also
+    # takes the row lock that orders concurrent sends into one conversation.
+    last_activity_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["direct_key"],
+                condition=Q(direct_key__isnull=False),
+                name="chat_conversation_one_direct_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="direct", direct_key__isnull=False)
+                | Q(kind="group", direct_key__isnull=True),
+                name="chat_conversation_direct_key_iff_direct",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-last_activity_at", "-id"], name="chat_conv_activity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} conversation {self.uuid}"
+
+
+class MemberRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MEMBER = "member", "Member"
+
+
+class Membership(models.Model):
+    """A user in a conversation, with their read state and mute flag.
+
+    Leaving or being removed sets ``left_at``; the row stays so that the history of
+    membership is kept, but a former member sees nothing (404) until added again.
+    """
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships"
+    )
+    role = models.CharField(max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+    last_read_id = models.BigIntegerField(default=0)
+    muted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "conversation"], name="chat_membership_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "user"], name="chat_member_conv_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"membership {self.pk}"
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", "Text"
+    IMAGE = "image", "Image"
+    VOICE = "voice", "Voice"
+    VIDEO = "video", "Video"
+    SYSTEM = "system", "System"
+
+
+class Message(models.Model):
+    """One message. Recall and moderation blank the content and keep the row (tombstone)."""
+
+    id = models.BigAutoField(primary_key=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # Null for system messages (and kept null-able for erased senders' tombstones).
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_messages",
+    )
+    client_id = models.UUIDField(null=True, blank=True)
+    kind = models.CharField(max_length=8, choices=MessageKind.choices)
+    text = models.TextField(blank=True)
+    # Structured body of system messages (member added, left...): ids only, no text.
+    system = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    recalled_at = models.DateTimeField(null=True, blank=True)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # The idempotency key of sends: a retry can never create a second row.
+            models.UniqueConstraint(
+                fields=["sender", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="chat_message_unique_client_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="chat_msg_conv_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk}"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.recalled_at is not None or self.moderated_at is not None
+
+
+class MessageVersion(models.Model):
+    """A previous text of an edited message, kept for moderators (never shown to users)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="versions")
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"version {self.pk} of message {self.message_id}"
+
+
+class MessageHidden(models.Model):
+    """Delete-for-me: ``user`` no longer sees ``message``; the others still do."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="hidden_for")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "message"], name="chat_hidden_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hidden {self.pk}"
+
+
+class EventStream(models.Model):
+    """Per-user event counter: ``seq`` is the number of the user's last event.
+
+    Incremented under its row lock inside the writing transaction, so a user's
+    events become visible in the order of their numbers (a reader that saw N never
+    misses a smaller number committed later). ``compacted_through`` is the highest
+    number already deleted by compaction: a client behind it must refetch.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="chat_event_stream",
+    )
+    seq = models.BigIntegerField(default=0)
+    compacted_through = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"event stream of user {self.user_id}"
+
+
+class Event(models.Model):
+    """One change a user's devices must learn about (ids only; hydrated when read)."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "seq"], name="chat_event_user_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.user_id}/{self.seq}"
+
+
+class ChatSettings(models.Model):
+    """A user's chat preferences (P10, P11): read receipts and push text previews."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="chat_settings",
+    )
+    share_read_receipts = models.BooleanField(default=True)
+    push_previews = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"chat settings of user {self.user_id}"
+
+
+class ReportReason(models.TextChoices):
+    SPAM = "spam", "Spam or scam"
+    HARASSMENT = "harassment", "Harassment or hate"
+    SEXUAL = "sexual", "Unwanted sexual content"
+    FAKE = "fake", "Fake profile"
+    UNDERAGE = "underage", "Appears to be under age"
+    VIOLENCE = "violence", "Violence or threats"
+    OTHER = "other", "Other"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ReportOutcome(models.TextChoices):
+    NO_ACTION = "no_action", "No action needed"
+    MESSAGE_HIDDEN = "message_hidden", "Message removed"
+    USER_WARNED = "user_warned", "User warned"
+    USER_BANNED = "user_banned", "User banned"
+
+
+class Report(models.Model):
+    """A report of a user or of a message (P8), reviewed by moderators in the admin.
+
+    ``evidence_*`` snapshot the message when it is reported, so the moderator still
+    sees it after the sender recalls or edits it; the snapshot is wiped when the
+    report is resolved if the message itself no longer carries the content.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_reports_made",
+    )
+    reported_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_reports_received",
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=ReportReason.choices)
+    details = models.TextField(blank=True)
+    evidence_kind = models.CharField(max_length=8, blank=True)
+    evidence_text = models.TextField(blank=True)
+    evidence_sent_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+    )
+    outcome = models.CharField(max_length=16, choices=ReportOutcome.choices, blank=True)
+    moderator_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["reporter", "-id"], name="chat_report_reporter_idx"),
+            models.Index(fields=["status", "-created_at"], name="chat_report_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.uuid}"

@@ -1,5 +1,9 @@
-"""WebSocket routes under /ws/v1/ (the chat consumer is added by the chat issue)."""
+"""WebSocket routes: the app's socket at /ws/v1/ (chat.consumers)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from chat.consumers import ChatConsumer
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    path("ws/v1/", ChatConsumer.as_asgi()),
+]

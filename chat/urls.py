@@ -1,5 +1,31 @@
 """chat API routes (under /api/v1/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from chat import apis
+
+C = "conversations/<str:conversation_uuid>"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("conversations", apis.ConversationListApi.as_view(), name="conversations"),
+    path(C, apis.ConversationDetailApi.as_view(), name="conversation"),
+    path(f"{C}/members", apis.ConversationMembersApi.as_view(), name="conversation-members"),
+    path(
+        f"{C}/members/<str:user_uuid>",
+        apis.ConversationMemberApi.as_view(),
+        name="conversation-member",
+    ),
+    path(f"{C}/leave", apis.ConversationLeaveApi.as_view(), name="conversation-leave"),
+    path(f"{C}/mute", apis.ConversationMuteApi.as_view(), name="conversation-mute"),
+    path(f"{C}/read", apis.ConversationReadApi.as_view(), name="conversation-read"),
+    path(f"{C}/messages", apis.MessageListApi.as_view(), name="messages"),
+    path(f"{C}/messages/<int:message_id>", apis.MessageDetailApi.as_view(), name="message"),
+    path(
+        f"{C}/messages/<int:message_id>/delete-for-me",
+        apis.MessageDeleteForMeApi.as_view(),
+        name="message-delete-for-me",
+    ),
+    path("sync", apis.SyncApi.as_view(), name="sync"),
+    path("chat/settings", apis.ChatSettingsApi.as_view(), name="chat-settings"),
+    path("reports", apis.ReportListApi.as_view(), name="reports"),
+]

@@ -369,6 +369,42 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="log")
 SESSION_RETENTION = timedelta(days=30)
 
+# --- Chat (chat/, docs/chat.md) ------------------------------------------------
+MEETNOW_GROUP_MAX = env.int("MEETNOW_GROUP_MAX", default=50)
+CHAT_TEXT_MAX = env.int("MEETNOW_CHAT_TEXT_MAX", default=4000)
+CHAT_EDIT_WINDOW = timedelta(seconds=env.int("MEETNOW_CHAT_EDIT_WINDOW_SECONDS", default=900))
+CHAT_RECALL_WINDOW = timedelta(seconds=env.int("MEETNOW_CHAT_RECALL_WINDOW_SECONDS", default=120))
+CHAT_SYNC_RETENTION = timedelta(days=env.int("MEETNOW_CHAT_SYNC_RETENTION_DAYS", default=30))
+CHAT_SYNC_PAGE_MAX = 500
+CHAT_WS_HEARTBEAT = env.float("MEETNOW_CHAT_WS_HEARTBEAT_SECONDS", default=25.0)
+CHAT_WS_AUTH_TIMEOUT = env.float("MEETNOW_CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0)
+CHAT_PRESENCE_TTL = env.int("MEETNOW_CHAT_PRESENCE_TTL_SECONDS", default=60)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["chat_send"] = env.str(
+    "MEETNOW_THROTTLE_CHAT_SEND", default="60/min"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["chat_report"] = env.str(
+    "MEETNOW_THROTTLE_CHAT_REPORT", default="20/hour"
+)
+# PUSH_BACKEND (above): "log", "fcm", "apns" or "native" (Android via FCM, iOS via APNs).
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")  # service-account JSON
+FCM_BASE_URL = env.str("FCM_BASE_URL", default="https://fcm.googleapis.com")
+APNS_KEY_FILE = env.str("APNS_KEY_FILE", default="")  # the .p8 token-signing key
+APNS_KEY_ID = env.str("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
+APNS_TOPIC = env.str("APNS_TOPIC", default="")  # the app's bundle id
+APNS_BASE_URL = env.str(
+    "APNS_BASE_URL",
+    default="https://api.sandbox.push.apple.com"
+    if env.bool("APNS_USE_SANDBOX", default=not PRODUCTION)
+    else "https://api.push.apple.com",
+)
+PUSH_TIMEOUT = env.float("MEETNOW_PUSH_TIMEOUT_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE["chat-events-compact"] = {
+    "task": "default.chat_events_compact",
+    "schedule": crontab(minute=23),
+}
+
 # --- Media (media/, docs/media.md) ---------------------------------------------
 # What each upload purpose accepts, the per-kind limits (P10/P11/P12), quota, URL TTLs.
 MEETNOW_MEDIA_PURPOSE_KINDS: dict[str, tuple[str, ...]] = {

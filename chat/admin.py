@@ -1,0 +1,103 @@
+"""The moderation queue (P8): reports, with the evidence the reporter saw.
+
+Lists show no message text (P18: communication records are never in admin lists in
+clear); a moderator opens a report to read its evidence. Every change goes through
+the chat services: hide the message, ban the user (accounts service), resolve with
+an outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.models import User
+from chat import services
+from chat.models import Report, ReportOutcome, ReportStatus
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = (
+        "uuid",
+        "created_at",
+        "reason",
+        "target",
+        "reported_user",
+        "status",
+        "outcome",
+        "resolved_at",
+    )
+    list_filter = ("status", "reason", "outcome", "evidence_kind")
+    list_select_related = ("reported_user", "reporter")
+    search_fields = ("=uuid", "=reported_user__uuid", "=reporter__uuid")
+    ordering = ("status", "-created_at")
+    date_hierarchy = "created_at"
+    actions = ("resolve_no_action", "resolve_warned", "resolve_hide_message", "resolve_ban_user")
+    fields = (
+        "uuid",
+        "created_at",
+        "reporter",
+        "reported_user",
+        "reason",
+        "details",
+        "conversation",
+        "message",
+        "evidence_kind",
+        "evidence_sent_at",
+        "evidence_text",
+        "previous_versions",
+        "status",
+        "outcome",
+        "moderator_note",
+        "resolved_by",
+        "resolved_at",
+    )
+    readonly_fields = tuple(f for f in fields if f != "moderator_note")
+    raw_id_fields = ("reporter", "reported_user", "message", "conversation")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Target")
+    def target(self, obj: Report) -> str:
+        return f"message {obj.message_id}" if obj.message_id else "user"
+
+    @admin.display(description="Earlier versions of the message")
+    def previous_versions(self, obj: Report) -> str:
+        if obj.message_id is None:
+            return "-"
+        versions = obj.message.versions.order_by("id") if obj.message else []
+        return "\n---\n".join(v.text for v in versions) or "-"
+
+    def _resolve(self, request: HttpRequest, queryset: QuerySet[Report], outcome: str) -> None:
+        moderator = request.user
+        if not isinstance(moderator, User):
+            return
+        done = 0
+        for report in queryset.filter(status=ReportStatus.OPEN):
+            services.report_resolve(report=report, moderator=moderator, outcome=outcome)
+            done += 1
+        self.message_user(request, f"{done} report(s) resolved: {outcome}.", messages.SUCCESS)
+
+    @admin.action(description="Resolve: no action needed")
+    def resolve_no_action(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._resolve(request, queryset, ReportOutcome.NO_ACTION)
+
+    @admin.action(description="Resolve: user warned")
+    def resolve_warned(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._resolve(request, queryset, ReportOutcome.USER_WARNED)
+
+    @admin.action(description="Hide the reported message and resolve")
+    def resolve_hide_message(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._resolve(request, queryset, ReportOutcome.MESSAGE_HIDDEN)
+
+    @admin.action(description="Ban the reported user and resolve")
+    def resolve_ban_user(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        self._resolve(request, queryset, ReportOutcome.USER_BANNED)

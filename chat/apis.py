@@ -1,0 +1,368 @@
+"""Chat REST API under /api/v1/ (thin: parse, call one service or selector, answer).
+
+Every endpoint is members-only: a conversation the caller does not belong to is a
+404, like one that does not exist (P11). Errors use the single error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import User
+from chat import payloads, selectors, services
+from chat.models import Membership, MessageKind, ReportReason
+from meetnow.lib.errors import ApplicationError
+from meetnow.lib.pagination import CursorPagination
+
+
+class _PostThrottle(ScopedRateThrottle):
+    """A scoped throttle that only counts POSTs (reads are not limited by it)."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)
+
+
+class _Input(serializers.Serializer):
+    """Input serializer that refuses unknown fields (a typo is a 400, not ignored)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _int_param(request: Request, name: str, *, default: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApplicationError("invalid", f"{name} must be an integer.", param=name) from None
+    if value < 0:
+        raise ApplicationError("invalid", f"{name} must not be negative.", param=name)
+    return value
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
+        raise ApplicationError("not_authenticated", "Log in first.", status_code=401)
+    return user
+
+
+# --- Conversations -----------------------------------------------------------------
+
+
+class ConversationPagination(CursorPagination):
+    ordering = ("-activity", "-id")  # type: ignore[assignment]
+
+
+class ConversationListApi(APIView):
+    class InputSerializer(_Input):
+        user = serializers.UUIDField(required=False)
+        users = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
+        title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    @extend_schema(operation_id="conversations_list")
+    def get(self, request: Request) -> Response:
+        """My conversations, most recent activity first, with preview and unread count."""
+        user = _user(request)
+        paginator = ConversationPagination()
+        queryset: QuerySet[Membership] = selectors.conversation_memberships(user=user)
+        page = paginator.paginate_queryset(queryset, request, view=self) or []
+        response = paginator.get_paginated_response(
+            selectors.conversation_list_payloads(user=user, memberships=page)
+        )
+        response.data["unread_total"] = selectors.unread_total(user=user)
+        return response
+
+    @extend_schema(request=InputSerializer, operation_id="conversations_create")
+    def post(self, request: Request) -> Response:
+        """With ``user``: the direct conversation with that person (created if needed).
+        With ``title`` and ``users``: a new group."""
+        user = _user(request)
+        data = _valid(self.InputSerializer, request.data)
+        if "user" in data:
+            if "users" in data or data.get("title"):
+                raise ApplicationError(
+                    "invalid", "Give either user (direct) or title and users (group).", param="user"
+                )
+            conversation, created = services.conversation_get_or_create_direct(
+                user=user, other_uuid=data["user"]
+            )
+        elif "users" in data:
+            conversation = services.group_create(
+                owner=user, title=data.get("title", ""), member_uuids=data["users"]
+            )
+            created = True
+        else:
+            raise ApplicationError("invalid", "Give user or users.", param="user")
+        membership = selectors.membership_access(user=user, conversation_uuid=conversation.uuid)
+        body = selectors.conversation_detail_payload(user=user, membership=membership)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ConversationDetailApi(APIView):
+    def get(self, request: Request, conversation_uuid: str) -> Response:
+        user = _user(request)
+        membership = selectors.membership_access(user=user, conversation_uuid=conversation_uuid)
+        return Response(selectors.conversation_detail_payload(user=user, membership=membership))
+
+
+class ConversationMembersApi(APIView):
+    class InputSerializer(_Input):
+        users = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=200)
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """The group's owner adds members."""
+        data = _valid(self.InputSerializer, request.data)
+        services.group_members_add(
+            actor=_user(request), conversation_uuid=conversation_uuid, member_uuids=data["users"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConversationMemberApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, conversation_uuid: str, user_uuid: str) -> Response:
+        """The owner removes a member (or anyone removes themself: leave)."""
+        services.group_member_remove(
+            actor=_user(request), conversation_uuid=conversation_uuid, user_uuid=user_uuid
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConversationLeaveApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        services.group_leave(user=_user(request), conversation_uuid=conversation_uuid)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConversationMuteApi(APIView):
+    class InputSerializer(_Input):
+        muted = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer)
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Mute or unmute (no push for a muted conversation, P10)."""
+        data = _valid(self.InputSerializer, request.data)
+        membership = services.conversation_mute_set(
+            user=_user(request), conversation_uuid=conversation_uuid, muted=data["muted"]
+        )
+        return Response({"muted": membership.muted})
+
+
+class ConversationReadApi(APIView):
+    class InputSerializer(_Input):
+        message_id = serializers.IntegerField(min_value=1)
+
+    @extend_schema(request=InputSerializer)
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """I have read up to ``message_id``."""
+        data = _valid(self.InputSerializer, request.data)
+        membership = services.conversation_mark_read(
+            user=_user(request), conversation_uuid=conversation_uuid, message_id=data["message_id"]
+        )
+        return Response({"last_read_id": membership.last_read_id})
+
+
+# --- Messages ----------------------------------------------------------------------
+
+
+class MessageListApi(APIView):
+    throttle_scope = "chat_send"
+
+    def get_throttles(self) -> list[Any]:
+        return [*super().get_throttles(), _PostThrottle()]
+
+    class InputSerializer(_Input):
+        client_id = serializers.UUIDField()
+        kind = serializers.ChoiceField(
+            choices=[k for k in MessageKind.values if k != MessageKind.SYSTEM],
+            default=MessageKind.TEXT,
+        )
+        text = serializers.CharField(
+            required=False, allow_blank=True, trim_whitespace=False, default=""
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", int),
+            OpenApiParameter("after", int),
+            OpenApiParameter("limit", int),
+        ],
+        operation_id="messages_list",
+    )
+    def get(self, request: Request, conversation_uuid: str) -> Response:
+        """History, newest first: ``?before=ID`` pages back, ``?after=ID`` forward."""
+        user = _user(request)
+        before = _int_param(request, "before")
+        after = _int_param(request, "after")
+        if before is not None and after is not None:
+            raise ApplicationError("invalid", "Use before or after, not both.", param="after")
+        limit = _int_param(request, "limit", default=50) or 50
+        if limit > 100:
+            raise ApplicationError("invalid", "limit is at most 100.", param="limit")
+        membership = selectors.membership_access(user=user, conversation_uuid=conversation_uuid)
+        page = selectors.message_history(
+            user=user, membership=membership, before=before, after=after, limit=limit
+        )
+        conv_uuid = str(membership.conversation.uuid)
+        return Response(
+            {
+                "results": [
+                    payloads.message_payload(m, conversation_uuid=conv_uuid) for m in page.messages
+                ],
+                "has_more": page.has_more,
+            }
+        )
+
+    @extend_schema(request=InputSerializer, operation_id="messages_send")
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Send. A retry with the same ``client_id`` returns the stored message (200)."""
+        user = _user(request)
+        data = _valid(self.InputSerializer, request.data)
+        message, created = services.message_send(
+            sender=user,
+            conversation_uuid=conversation_uuid,
+            client_id=data["client_id"],
+            kind=data["kind"],
+            text=data["text"],
+        )
+        return Response(
+            payloads.message_payload(message),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class MessageDetailApi(APIView):
+    class InputSerializer(_Input):
+        text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer)
+    def patch(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
+        """Edit my text message (within the edit window)."""
+        data = _valid(self.InputSerializer, request.data)
+        message = services.message_edit(
+            user=_user(request),
+            conversation_uuid=conversation_uuid,
+            message_id=message_id,
+            text=data["text"],
+        )
+        return Response(payloads.message_payload(message))
+
+    def delete(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
+        """Recall my message for everyone (within the recall window): a tombstone stays."""
+        message = services.message_recall(
+            user=_user(request), conversation_uuid=conversation_uuid, message_id=message_id
+        )
+        return Response(payloads.message_payload(message))
+
+
+class MessageDeleteForMeApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
+        """Hide a message for me only."""
+        services.message_delete_for_me(
+            user=_user(request), conversation_uuid=conversation_uuid, message_id=message_id
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Sync and settings -------------------------------------------------------------
+
+
+class SyncApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("since", int), OpenApiParameter("limit", int)],
+        operation_id="sync",
+    )
+    def get(self, request: Request) -> Response:
+        """My events after ``since`` (without ``since``: just the current cursor).
+        410 ``sync_refetch_required`` when too far behind."""
+        user = _user(request)
+        result = selectors.sync_events(
+            user=user,
+            since=_int_param(request, "since"),
+            limit=_int_param(request, "limit"),
+        )
+        return Response(
+            {"events": result.events, "cursor": result.cursor, "has_more": result.has_more}
+        )
+
+
+class ChatSettingsApi(APIView):
+    class InputSerializer(_Input):
+        share_read_receipts = serializers.BooleanField(required=False)
+        push_previews = serializers.BooleanField(required=False)
+
+    @staticmethod
+    def _out(row: Any) -> dict[str, Any]:
+        return {"share_read_receipts": row.share_read_receipts, "push_previews": row.push_previews}
+
+    def get(self, request: Request) -> Response:
+        return Response(self._out(selectors.chat_settings_get(user=_user(request))))
+
+    @extend_schema(request=InputSerializer)
+    def patch(self, request: Request) -> Response:
+        data = _valid(self.InputSerializer, request.data)
+        return Response(self._out(services.chat_settings_update(user=_user(request), **data)))
+
+
+# --- Reports (P8) ------------------------------------------------------------------
+
+
+class ReportListApi(APIView):
+    throttle_scope = "chat_report"
+
+    def get_throttles(self) -> list[Any]:
+        return [*super().get_throttles(), _PostThrottle()]
+
+    class InputSerializer(_Input):
+        reason = serializers.ChoiceField(choices=ReportReason.choices)
+        details = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        user = serializers.UUIDField(required=False)
+        message_id = serializers.IntegerField(required=False, min_value=1)
+
+    def get(self, request: Request) -> Response:
+        """My reports and their outcomes."""
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(
+            selectors.reports_of(user=_user(request)), request, view=self
+        )
+        return paginator.get_paginated_response([payloads.report_payload(r) for r in page or []])
+
+    @extend_schema(request=InputSerializer)
+    def post(self, request: Request) -> Response:
+        data = _valid(self.InputSerializer, request.data)
+        report = services.report_create(
+            reporter=_user(request),
+            reason=data["reason"],
+            details=data.get("details", ""),
+            user_uuid=data.get("user"),
+            message_id=data.get("message_id"),
+        )
+        return Response(payloads.report_payload(report), status=status.HTTP_201_CREATED)

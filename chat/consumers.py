@@ -1,0 +1,197 @@
+"""The app's WebSocket at ``/ws/v1/``: live events, heartbeats, typing, presence.
+
+Authentication: the session token in the ``X-Session-Token`` header of the upgrade
+request, or, for clients that cannot set headers, a first frame
+``{"type": "auth", "token": "..."}`` within ``CHAT_WS_AUTH_TIMEOUT`` seconds.
+
+Close codes (the app acts on them):
+- 4001 ``invalid_session``: the token is unknown, expired or was revoked (also
+  checked again at every heartbeat, and at once when accounts ends the session);
+- 4002 ``auth_timeout``: no auth frame in time;
+- 4003 ``auth_required``: a frame other than ``auth`` before authentication.
+
+Frames from the client: ``auth``, ``ping`` (answered by ``pong``), ``presence``
+(``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``).
+Frames from the server: ``heartbeat`` every ``CHAT_WS_HEARTBEAT`` seconds, and the
+events of chat.events (``message.created``... each with its ``seq``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid as uuid_lib
+from typing import Any
+
+from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from chat.events import EventType, user_group
+from chat.models import Membership
+from chat.presence import BACKGROUND, FOREGROUND, presence_clear, presence_set
+
+logger = logging.getLogger(__name__)
+
+CLOSE_INVALID_SESSION = 4001
+CLOSE_AUTH_TIMEOUT = 4002
+CLOSE_AUTH_REQUIRED = 4003
+TYPING_MIN_INTERVAL = 2.0
+
+
+def _session_user(token: str) -> tuple[int, str, str] | None:
+    """(user id, user uuid, session key) of a valid session token of an active user."""
+    result = authenticate_by_x_session_token(token)
+    if result is None or result.user is None or not result.user.is_active:
+        return None
+    if getattr(result.user, "banned_at", None) is not None:
+        return None
+    return result.user.pk, str(result.user.uuid), str(result.session.session_key)
+
+
+def _typing_recipients(user_id: int, conversation_uuid: uuid_lib.UUID) -> list[int] | None:
+    ids = list(
+        Membership.objects.filter(
+            conversation__uuid=conversation_uuid, left_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+    if user_id not in ids:
+        return None
+    return [uid for uid in ids if uid != user_id]
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    user_id: int | None = None
+    user_uuid: str = ""
+    token: str = ""
+    state: str = FOREGROUND
+
+    async def connect(self) -> None:
+        self.user_id = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.typing_sent: dict[str, float] = {}
+        self.typing_members: dict[str, tuple[float, list[int] | None]] = {}
+        await self.accept()
+        headers = dict(self.scope.get("headers") or [])
+        token = headers.get(b"x-session-token", b"").decode("latin-1").strip()
+        if token:
+            await self._authenticate(token)
+        else:
+            self.tasks.append(asyncio.create_task(self._auth_deadline()))
+
+    async def _auth_deadline(self) -> None:
+        await asyncio.sleep(settings.CHAT_WS_AUTH_TIMEOUT)
+        if self.user_id is None:
+            await self.close(code=CLOSE_AUTH_TIMEOUT, reason="auth_timeout")
+
+    async def _authenticate(self, token: str) -> None:
+        found = await database_sync_to_async(_session_user)(token)
+        if found is None:
+            await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
+            return
+        self.user_id, self.user_uuid, self.session_key = found
+        self.token = token
+        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        await database_sync_to_async(presence_set)(user_id=self.user_id, state=FOREGROUND)
+        await self.send_json({"type": "ready", "user": self.user_uuid})
+        self.tasks.append(asyncio.create_task(self._heartbeat()))
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.CHAT_WS_HEARTBEAT)
+            if self.user_id is None:
+                return
+            still = await database_sync_to_async(_session_user)(self.token)
+            if still is None or still[0] != self.user_id:
+                await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
+                return
+            await database_sync_to_async(presence_set)(user_id=self.user_id, state=self.state)
+            await self.send_json({"type": "heartbeat"})
+
+    async def disconnect(self, code: int) -> None:
+        for task in self.tasks:
+            task.cancel()
+        if self.user_id is not None:
+            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+            await database_sync_to_async(presence_clear)(user_id=self.user_id)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self._error("invalid_frame", "Frames are JSON objects with a type.")
+            return
+        kind = content.get("type")
+        if self.user_id is None:
+            if kind == "auth" and isinstance(content.get("token"), str):
+                await self._authenticate(content["token"])
+            else:
+                await self.close(code=CLOSE_AUTH_REQUIRED, reason="auth_required")
+            return
+        if kind == "ping":
+            await database_sync_to_async(presence_set)(user_id=self.user_id, state=self.state)
+            await self.send_json({"type": "pong"})
+        elif kind == "presence":
+            state = content.get("state")
+            if state not in ("foreground", "background"):
+                await self._error("invalid_state", "state is foreground or background.")
+                return
+            self.state = FOREGROUND if state == "foreground" else BACKGROUND
+            await database_sync_to_async(presence_set)(user_id=self.user_id, state=self.state)
+        elif kind == "typing":
+            await self._typing(content.get("conversation"))
+        elif kind == "auth":
+            return
+        else:
+            await self._error("unknown_type", "Unknown frame type.")
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            await super().receive(text_data=text_data, bytes_data=bytes_data)
+        except ValueError:
+            await self._error("invalid_json", "Frames are JSON objects.")
+
+    async def _error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def _typing(self, conversation: Any) -> None:
+        """Tell the other members that this user is typing (ephemeral, never stored)."""
+        try:
+            conv_uuid = uuid_lib.UUID(str(conversation))
+        except ValueError:
+            await self._error("not_found", "Conversation not found.")
+            return
+        key = str(conv_uuid)
+        now = time.monotonic()
+        if now - self.typing_sent.get(key, -1e9) < TYPING_MIN_INTERVAL:
+            return
+        cached = self.typing_members.get(key)
+        if self.user_id is None:
+            return
+        if cached is None or now - cached[0] > 60:
+            members = await database_sync_to_async(_typing_recipients)(self.user_id, conv_uuid)
+            cached = (now, members)
+            self.typing_members[key] = cached
+        recipients = cached[1]
+        if recipients is None:
+            await self._error("not_found", "Conversation not found.")
+            return
+        self.typing_sent[key] = now
+        event = {"type": EventType.TYPING, "conversation": key, "user": self.user_uuid}
+        for uid in recipients:
+            await self.channel_layer.group_send(
+                user_group(uid), {"type": "chat.event", "event": event}
+            )
+
+    # --- Messages from the channel layer ---------------------------------------------
+
+    async def chat_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])
+
+    async def session_ended(self, message: dict[str, Any]) -> None:
+        """accounts ended a session (logout, ban): close the socket that used it."""
+        key = message.get("session_key")
+        if key is None or key == getattr(self, "session_key", None):
+            with contextlib.suppress(Exception):
+                await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")

@@ -1,0 +1,169 @@
+"""The per-user numbered event stream and its live delivery.
+
+Every write that a user's devices must learn about appends one ``Event`` per
+affected user inside the writing transaction (numbers allocated under the row lock
+of the user's ``EventStream``), then, only after commit, pushes the same event to
+the user's WebSocket group ``user.<id>``. ``GET /api/v1/sync`` reads the stored
+events and is the source of truth; the socket only makes delivery faster.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+from chat.models import Event, EventStream
+
+logger = logging.getLogger(__name__)
+
+
+class EventType:
+    MESSAGE_CREATED = "message.created"
+    MESSAGE_UPDATED = "message.updated"
+    MESSAGE_DELETED = "message.deleted"
+    CONVERSATION_READ = "conversation.read"
+    CONVERSATION_CREATED = "conversation.created"
+    CONVERSATION_UPDATED = "conversation.updated"
+    CONVERSATION_REMOVED = "conversation.removed"
+    MEMBER_ADDED = "member.added"
+    MEMBER_REMOVED = "member.removed"
+    TYPING = "typing"
+
+
+def user_group(user_id: int) -> str:
+    """Name of the Channels group that holds every live socket of one user."""
+    return f"user.{user_id}"
+
+
+@dataclass
+class PendingEvent:
+    """An event for some users: ``stored`` is kept for sync (ids only), ``live`` is sent
+    on the socket (may carry the full object so that the app need not fetch it)."""
+
+    user_ids: Sequence[int]
+    type: str
+    stored: dict[str, Any]
+    live: dict[str, Any] | None = None
+    per_user_live: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def event_streams_ensure(*, user_ids: Iterable[int]) -> None:
+    """Create the users' event counters if missing (idempotent, one query)."""
+    EventStream.objects.bulk_create(
+        [EventStream(user_id=uid) for uid in set(user_ids)], ignore_conflicts=True
+    )
+
+
+def _allocate(user_ids: list[int]) -> dict[int, int]:
+    """Increment each user's counter once, under its row lock; returns the new numbers.
+
+    Locks are taken in user id order so that two transactions touching overlapping
+    users never deadlock.
+    """
+    if not user_ids:
+        return {}
+    table = EventStream._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS s SET seq = s.seq + 1 FROM ("  # noqa: S608 (table name)
+                f"SELECT user_id FROM {table} WHERE user_id = ANY(%s) "
+                "ORDER BY user_id FOR UPDATE) AS l "
+                "WHERE s.user_id = l.user_id RETURNING s.user_id, s.seq",
+                [user_ids],
+            )
+        else:
+            marks = ",".join(["%s"] * len(user_ids))
+            cursor.execute(
+                f"UPDATE {table} SET seq = seq + 1 "  # noqa: S608 (table name)
+                f"WHERE user_id IN ({marks}) RETURNING user_id, seq",
+                user_ids,
+            )
+        return {int(uid): int(seq) for uid, seq in cursor.fetchall()}
+
+
+def events_append(events: Sequence[PendingEvent]) -> None:
+    """Store ``events`` (in the caller's transaction) and deliver them live after commit.
+
+    Each user may receive at most one event per call (the counter is bumped once).
+    """
+    user_ids = sorted({uid for ev in events for uid in ev.user_ids})
+    if not user_ids:
+        return
+    seqs = _allocate(user_ids)
+    missing = [uid for uid in user_ids if uid not in seqs]
+    if missing:
+        event_streams_ensure(user_ids=missing)
+        seqs.update(_allocate(missing))
+    rows: list[Event] = []
+    live: list[tuple[int, dict[str, Any]]] = []
+    for ev in events:
+        for uid in ev.user_ids:
+            seq = seqs[uid]
+            rows.append(Event(user_id=uid, seq=seq, type=ev.type, payload=ev.stored))
+            body = ev.per_user_live.get(uid, ev.live if ev.live is not None else ev.stored)
+            live.append((uid, {"type": ev.type, "seq": seq, **body}))
+    Event.objects.bulk_create(rows)
+    transaction.on_commit(lambda: realtime_send(live))
+
+
+def realtime_send(items: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    """Send events to users' socket groups. Failures are logged, never raised: a
+    client that misses a live event gets it from sync."""
+    layer = get_channel_layer()
+    if layer is None or not items:
+        return
+
+    async def _send() -> None:
+        for user_id, event in items:
+            await layer.group_send(user_group(user_id), {"type": "chat.event", "event": event})
+
+    try:
+        async_to_sync(_send)()
+    except Exception:
+        logger.exception("chat: live delivery failed for %d events", len(items))
+
+
+def events_compact(*, now: Any = None, batch: int = 5000) -> int:
+    """Delete events older than ``CHAT_SYNC_RETENTION`` (beat, hourly).
+
+    Each user's ``compacted_through`` is raised to the highest number deleted first,
+    in the same transaction, so a client still behind it is told to refetch rather
+    than silently missing events. Works in batches; returns the number deleted.
+    """
+    from django.conf import settings
+    from django.db.models import Max
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - settings.CHAT_SYNC_RETENTION
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Event.objects.filter(created_at__lt=cutoff)
+                .order_by("id")
+                .values_list("id", flat=True)[:batch]
+            )
+            if not ids:
+                return deleted
+            highest = Event.objects.filter(id__in=ids).values("user_id").annotate(top=Max("seq"))
+            streams = {
+                s.user_id: s
+                for s in EventStream.objects.select_for_update()
+                .filter(user_id__in=[row["user_id"] for row in highest])
+                .order_by("user_id")
+            }
+            changed = []
+            for row in highest:
+                stream = streams.get(row["user_id"])
+                if stream is not None and stream.compacted_through < row["top"]:
+                    stream.compacted_through = row["top"]
+                    changed.append(stream)
+            EventStream.objects.bulk_update(changed, ["compacted_through"])
+            deleted += Event.objects.filter(id__in=ids).delete()[0]

@@ -1,0 +1,94 @@
+"""The JSON shapes of chat objects, one definition shared by REST, WebSocket and sync.
+
+Plain functions over already-loaded rows: they never query (callers load what is
+needed with select_related/prefetch), so list endpoints keep a fixed query count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.models import Conversation, Membership, Message, Report
+
+
+def dt(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def user_brief(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"uuid": str(user.uuid), "nickname": user.nickname}
+
+
+def message_payload(message: Message, *, conversation_uuid: str | None = None) -> dict[str, Any]:
+    """A message as members see it. Recalled and moderated messages are tombstones:
+    the row keeps its place in history, the content is gone."""
+    removed = message.recalled_at is not None or message.moderated_at is not None
+    sender_uuid = str(message.sender.uuid) if message.sender is not None else None
+    return {
+        "id": message.id,
+        "conversation": conversation_uuid or str(message.conversation.uuid),
+        "sender": sender_uuid,
+        "client_id": str(message.client_id) if message.client_id else None,
+        "kind": message.kind,
+        "text": "" if removed else message.text,
+        "system": None if removed else message.system,
+        "created_at": dt(message.created_at),
+        "edited_at": dt(message.edited_at),
+        "recalled": message.recalled_at is not None,
+        "removed_by_moderator": message.moderated_at is not None,
+    }
+
+
+def member_payload(membership: Membership, *, share_receipts: bool) -> dict[str, Any]:
+    """A member of a conversation; ``last_read_id`` only if they share read receipts."""
+    return {
+        "user": user_brief(membership.user),
+        "role": membership.role,
+        "last_read_id": membership.last_read_id if share_receipts else None,
+    }
+
+
+def conversation_payload(
+    conversation: Conversation,
+    *,
+    membership: Membership,
+    last_message: Message | None,
+    unread: int,
+    members: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "uuid": str(conversation.uuid),
+        "kind": conversation.kind,
+        "title": conversation.title,
+        "created_at": dt(conversation.created_at),
+        "last_activity_at": dt(conversation.last_activity_at),
+        "last_message": (
+            message_payload(last_message, conversation_uuid=str(conversation.uuid))
+            if last_message is not None
+            else None
+        ),
+        "unread_count": unread,
+        "last_read_id": membership.last_read_id,
+        "muted": membership.muted,
+        "role": membership.role,
+    }
+    if members is not None:
+        data["members"] = members
+    return data
+
+
+def report_payload(report: Report) -> dict[str, Any]:
+    """A report as its reporter sees it (no moderator notes, no evidence)."""
+    return {
+        "uuid": str(report.uuid),
+        "reason": report.reason,
+        "details": report.details,
+        "reported_user": str(report.reported_user.uuid) if report.reported_user else None,
+        "message_id": report.message_id,
+        "status": report.status,
+        "outcome": report.outcome or None,
+        "created_at": dt(report.created_at),
+        "resolved_at": dt(report.resolved_at),
+    }

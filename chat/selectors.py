@@ -1,0 +1,347 @@
+"""Reads: access checks, history, the conversation list, unread counts, sync, reports.
+
+Every function here runs a fixed number of queries whatever the number of rows
+(the list tests assert it); the indexes they rely on are declared on the models.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from chat import payloads
+from chat.models import (
+    ChatSettings,
+    Event,
+    EventStream,
+    Membership,
+    Message,
+    MessageHidden,
+    Report,
+)
+from chat.presence import online_user_ids
+from meetnow.lib.errors import ApplicationError, NotFoundError
+
+
+def parse_uuid(value: Any, *, param: str) -> uuid_lib.UUID:
+    try:
+        return uuid_lib.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise ApplicationError("invalid", "Not a valid UUID.", param=param) from None
+
+
+def membership_access(*, user: User, conversation_uuid: Any) -> Membership:
+    """The user's active membership of the conversation, with it; 404 otherwise (P11).
+
+    A non-member, a former member and a malformed id all get the same 404, so
+    nothing tells whether the conversation exists.
+    """
+    try:
+        cuuid = uuid_lib.UUID(str(conversation_uuid))
+    except (TypeError, ValueError, AttributeError):
+        raise NotFoundError("Conversation not found.") from None
+    membership = (
+        Membership.objects.select_related("conversation")
+        .filter(user=user, conversation__uuid=cuuid, left_at__isnull=True)
+        .first()
+    )
+    if membership is None:
+        raise NotFoundError("Conversation not found.")
+    return membership
+
+
+def share_read_receipts(*, user_ids: Iterable[int]) -> dict[int, bool]:
+    ids = list(user_ids)
+    off = set(
+        ChatSettings.objects.filter(user_id__in=ids, share_read_receipts=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    return {uid: uid not in off for uid in ids}
+
+
+def chat_settings_get(*, user: User) -> ChatSettings:
+    found = ChatSettings.objects.filter(user=user).first()
+    return found if found is not None else ChatSettings(user=user)
+
+
+# --- History -----------------------------------------------------------------------
+
+
+def _visible_messages(*, user: User, conversation_id: int) -> QuerySet[Message]:
+    """Messages of a conversation the user did not delete for themself."""
+    hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
+    return (
+        Message.objects.filter(conversation_id=conversation_id)
+        .exclude(Exists(hidden))
+        .select_related("sender")
+    )
+
+
+@dataclass
+class HistoryPage:
+    messages: list[Message]
+    has_more: bool
+
+
+def message_history(
+    *,
+    user: User,
+    membership: Membership,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> HistoryPage:
+    """A page of history, newest first: the ``limit`` messages just before ``before``,
+    or just after ``after``, or the latest ones. One query (keyset on (conversation, id))."""
+    limit = max(1, min(limit, 100))
+    qs = _visible_messages(user=user, conversation_id=membership.conversation_id)
+    if after is not None:
+        rows = list(qs.filter(id__gt=after).order_by("id")[: limit + 1])
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        rows.reverse()
+        return HistoryPage(messages=rows, has_more=has_more)
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs.order_by("-id")[: limit + 1])
+    return HistoryPage(messages=rows[:limit], has_more=len(rows) > limit)
+
+
+def message_access(*, user: User, membership: Membership, message_id: Any) -> Message:
+    """A message of the conversation the user can see; 404 otherwise."""
+    try:
+        mid = int(message_id)
+    except (TypeError, ValueError):
+        raise NotFoundError("Message not found.") from None
+    message = (
+        _visible_messages(user=user, conversation_id=membership.conversation_id)
+        .filter(id=mid)
+        .first()
+    )
+    if message is None:
+        raise NotFoundError("Message not found.")
+    message.conversation = membership.conversation
+    return message
+
+
+# --- Conversation list -------------------------------------------------------------
+
+
+def _unread_subquery(*, user: User) -> Subquery:
+    """Per conversation: messages from others after my last read, not removed or hidden."""
+    hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
+    return Subquery(
+        Message.objects.filter(
+            conversation_id=OuterRef("conversation_id"),
+            id__gt=OuterRef("last_read_id"),
+            recalled_at__isnull=True,
+            moderated_at__isnull=True,
+        )
+        .exclude(sender_id=user.pk)
+        .exclude(Exists(hidden))
+        .order_by()
+        .values("conversation_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+
+
+def conversation_memberships(*, user: User) -> QuerySet[Membership]:
+    """The user's active memberships, most recent activity first, annotated with the id
+    of the last visible message and the unread count (for cursor pagination)."""
+    hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
+    last_id = Subquery(
+        Message.objects.filter(conversation_id=OuterRef("conversation_id"))
+        .exclude(Exists(hidden))
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    return (
+        Membership.objects.filter(user=user, left_at__isnull=True)
+        .select_related("conversation")
+        .annotate(
+            last_message_id=last_id,
+            unread=Coalesce(_unread_subquery(user=user), 0),
+            activity=F("conversation__last_activity_at"),
+        )
+    )
+
+
+def conversation_list_payloads(
+    *, user: User, memberships: Sequence[Membership]
+) -> list[dict[str, Any]]:
+    """Payloads for a page of memberships: 2 more queries (last messages; members)."""
+    last_ids = [m.last_message_id for m in memberships if m.last_message_id]  # type: ignore[attr-defined]
+    last = {msg.id: msg for msg in Message.objects.filter(id__in=last_ids).select_related("sender")}
+    members_by_conv = _members_by_conversation(
+        conversation_ids=[m.conversation_id for m in memberships]
+    )
+    return [
+        payloads.conversation_payload(
+            m.conversation,
+            membership=m,
+            last_message=last.get(m.last_message_id),  # type: ignore[attr-defined]
+            unread=m.unread,  # type: ignore[attr-defined]
+            members=members_by_conv.get(m.conversation_id, []),
+        )
+        for m in memberships
+    ]
+
+
+def _members_by_conversation(*, conversation_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Active members of the conversations with their read receipts (one query)."""
+    off = ChatSettings.objects.filter(user_id=OuterRef("user_id"), share_read_receipts=False)
+    rows = (
+        Membership.objects.filter(conversation_id__in=conversation_ids, left_at__isnull=True)
+        .select_related("user")
+        .annotate(receipts_off=Exists(off))
+        .order_by("conversation_id", "id")
+    )
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row.conversation_id, []).append(
+            payloads.member_payload(row, share_receipts=not row.receipts_off)
+        )
+    return out
+
+
+def conversation_detail_payload(*, user: User, membership: Membership) -> dict[str, Any]:
+    memberships = list(conversation_memberships(user=user).filter(pk=membership.pk))
+    return conversation_list_payloads(user=user, memberships=memberships)[0]
+
+
+def _unread_messages() -> QuerySet[Message]:
+    return Message.objects.filter(
+        conversation__memberships__left_at__isnull=True,
+        id__gt=F("conversation__memberships__last_read_id"),
+        recalled_at__isnull=True,
+        moderated_at__isnull=True,
+    )
+
+
+def unread_total(*, user: User) -> int:
+    """Unread messages across all the user's conversations (one query)."""
+    hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
+    return (
+        _unread_messages()
+        .filter(conversation__memberships__user=user)
+        .exclude(sender_id=user.pk)
+        .exclude(Exists(hidden))
+        .count()
+    )
+
+
+def unread_totals(*, user_ids: Sequence[int]) -> dict[int, int]:
+    """Unread totals of several users (one query; for push badges)."""
+    rows = (
+        _unread_messages()
+        .filter(conversation__memberships__user_id__in=list(user_ids))
+        .exclude(sender_id=F("conversation__memberships__user_id"))
+        .values("conversation__memberships__user_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    out = dict.fromkeys(user_ids, 0)
+    out.update({int(r["conversation__memberships__user_id"]): int(r["n"]) for r in rows})
+    return out
+
+
+# --- Sync --------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    events: list[dict[str, Any]]
+    cursor: int
+    has_more: bool
+
+
+def sync_events(*, user: User, since: int | None, limit: int | None = None) -> SyncResult:
+    """The user's events after ``since``, hydrated with the current state of the
+    messages they name (a message edited or recalled later shows as it is now).
+
+    Fixed queries: the counter, the events, their messages. A client whose ``since``
+    is older than the compacted part of the stream (or from another stream) must
+    refetch its state: 410 ``sync_refetch_required``.
+    """
+    page = max(1, min(limit or settings.CHAT_SYNC_PAGE_MAX, settings.CHAT_SYNC_PAGE_MAX))
+    stream = EventStream.objects.filter(user=user).values_list("seq", "compacted_through").first()
+    seq, compacted = stream if stream is not None else (0, 0)
+    if since is None:
+        return SyncResult(events=[], cursor=seq, has_more=False)
+    if since < compacted or since > seq:
+        raise ApplicationError(
+            "sync_refetch_required",
+            "Too far behind: fetch conversations and history again, then sync from the "
+            "cursor that GET /api/v1/sync returns.",
+            param="since",
+            status_code=410,
+        )
+    rows = list(Event.objects.filter(user=user, seq__gt=since).order_by("seq")[: page + 1])
+    has_more = len(rows) > page
+    rows = rows[:page]
+    message_ids = {row.payload["message_id"] for row in rows if "message_id" in row.payload}
+    messages = {
+        m.id: m
+        for m in Message.objects.filter(id__in=message_ids).select_related("sender", "conversation")
+    }
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        body: dict[str, Any] = {"type": row.type, "seq": row.seq, **row.payload}
+        mid = row.payload.get("message_id")
+        if mid is not None:
+            msg = messages.get(mid)
+            body["message"] = payloads.message_payload(msg) if msg is not None else None
+        events.append(body)
+    return SyncResult(events=events, cursor=rows[-1].seq if rows else since, has_more=has_more)
+
+
+# --- Push --------------------------------------------------------------------------
+
+
+def message_push_recipient_ids(*, message: Message) -> list[int]:
+    """Who gets a push for ``message`` (P10): active members other than the sender, who
+    did not mute the conversation, and have no live foreground socket. Devices with
+    push turned off are filtered afterwards by ``push_devices_for_users``."""
+    candidates = list(
+        Membership.objects.filter(
+            conversation_id=message.conversation_id, left_at__isnull=True, muted=False
+        )
+        .exclude(user_id=message.sender_id or 0)
+        .values_list("user_id", flat=True)
+    )
+    online = online_user_ids(user_ids=candidates)
+    return sorted(uid for uid in candidates if uid not in online)
+
+
+# --- Reports -----------------------------------------------------------------------
+
+
+def reports_of(*, user: User) -> QuerySet[Report]:
+    return Report.objects.filter(reporter=user).select_related("reported_user").order_by("-id")
+
+
+def user_by_uuid(*, user_uuid: Any, param: str) -> User:
+    """An active user by public id; 400 ``invalid_user`` otherwise."""
+    uid = parse_uuid(user_uuid, param=param)
+    found = User.objects.filter(uuid=uid, is_active=True).first()
+    if found is None:
+        raise ApplicationError("invalid_user", "No such user.", param=param)
+    return found
+
+
+def users_by_uuids(*, user_uuids: Sequence[Any], param: str) -> list[User]:
+    ids = [parse_uuid(u, param=param) for u in user_uuids]
+    found = {u.uuid: u for u in User.objects.filter(uuid__in=ids, is_active=True)}
+    missing = [u for u in ids if u not in found]
+    if missing:
+        raise ApplicationError("invalid_user", "No such user.", param=param)
+    return [found[u] for u in dict.fromkeys(ids)]

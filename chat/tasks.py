@@ -1,0 +1,36 @@
+"""Celery tasks of chat: thin wrappers around services (ids in, idempotent)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from chat.events import events_compact
+from chat.notify import conversation_clear_push_send, message_push_send
+from chat.push import PushTransientError
+
+
+@shared_task(
+    name="push.chat_message",
+    autoretry_for=(PushTransientError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def message_push_task(message_id: int) -> int:
+    return message_push_send(message_id=message_id)
+
+
+@shared_task(
+    name="push.chat_clear",
+    autoretry_for=(PushTransientError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def conversation_clear_push_task(user_id: int, conversation_id: int) -> int:
+    return conversation_clear_push_send(user_id=user_id, conversation_id=conversation_id)
+
+
+@shared_task(name="default.chat_events_compact")
+def events_compact_task() -> int:
+    return events_compact()

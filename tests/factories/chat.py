@@ -1,0 +1,54 @@
+"""Factories and builders for chat tests (users through the accounts service)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+from accounts.models import Block, Device, User
+from accounts.services import user_create
+from chat import services
+from chat.models import Conversation, Message
+
+_phones = itertools.count(1)
+
+
+def make_user(nickname: str = "") -> User:
+    n = next(_phones)
+    return user_create(
+        phone=f"+86137{uuid.uuid4().int % 10**4:04d}{n:04d}",
+        phone_verified=True,
+        nickname=nickname or f"user{n}",
+    )
+
+
+def make_block(blocker: User, blocked: User) -> Block:
+    return Block.objects.create(blocker=blocker, blocked=blocked)
+
+
+def make_device(user: User, *, platform: str = "android", token: str = "", **extra: Any) -> Device:
+    n = next(_phones)
+    return Device.objects.create(
+        user=user,
+        device_id=f"dev-{n}",
+        platform=platform,
+        push_token=token or f"token-{n}",
+        **extra,
+    )
+
+
+def make_direct(a: User, b: User) -> Conversation:
+    conversation, _ = services.conversation_get_or_create_direct(user=a, other_uuid=b.uuid)
+    return conversation
+
+
+def make_group(owner: User, *members: User, title: str = "Group") -> Conversation:
+    return services.group_create(owner=owner, title=title, member_uuids=[m.uuid for m in members])
+
+
+def send(sender: User, conversation: Conversation, text: str = "hello") -> Message:
+    message, _ = services.message_send(
+        sender=sender, conversation_uuid=conversation.uuid, client_id=uuid.uuid4(), text=text
+    )
+    return message
