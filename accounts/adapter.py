@@ -12,8 +12,9 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.headless.internal.restkit.response import APIResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 
@@ -174,6 +175,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # Never keep the provider's e-mail address (P3: public profile only).
         sociallogin.email_addresses = []
         super().pre_social_login(request, sociallogin)
+
+    def validate_disconnect(self, account: SocialAccount, accounts: Any) -> None:
+        """The last way to log in can't be removed (P3): keep a verified phone or another."""
+        user = account.user
+        others = [a for a in accounts if a.pk != account.pk]
+        if not others and not (getattr(user, "phone", None) and user.phone_verified):
+            raise ValidationError(
+                "This is your only way to log in: add a phone number first.",
+                code="last_login_method",
+            )
 
     def populate_user(
         self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]

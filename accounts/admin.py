@@ -47,7 +47,7 @@ class UserAdmin(admin.ModelAdmin):
     actions = ("ban", "unban")
     readonly_fields = ("uuid", "date_joined", "last_login", "banned_at", "phone_display")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         phone = ["phone"] if request.user.is_superuser else ["phone_display"]
         fields = [
             "uuid",

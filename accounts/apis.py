@@ -36,6 +36,13 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def _me(request: Request) -> User:
+    """The authenticated user (every view here requires one)."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran first
+    return user
+
+
 def _client_ip(request: Request) -> str | None:
     try:
         return get_adapter(request._request).get_client_ip(request._request)
@@ -94,20 +101,20 @@ class MeApi(APIView):
 
     @extend_schema(responses=OutputSerializer, operation_id="me_get")
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(request.user).data)
+        return Response(self.OutputSerializer(_me(request)).data)
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer, operation_id="me_update")
     def patch(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_profile_update(user=request.user, data=serializer.validated_data)
+        user = services.user_profile_update(user=_me(request), data=serializer.validated_data)
         return Response(self.OutputSerializer(user).data)
 
 
 class UserDetailApi(APIView):
     @extend_schema(responses=PublicProfileSerializer, operation_id="user_public")
     def get(self, request: Request, user_uuid: UUID) -> Response:
-        user = selectors.user_public_get(viewer=request.user, user_uuid=user_uuid)
+        user = selectors.user_public_get(viewer=_me(request), user_uuid=user_uuid)
         return Response(PublicProfileSerializer(user).data)
 
 
@@ -142,7 +149,7 @@ class DiscoverApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        users = selectors.discover_users(viewer=request.user, **filters.validated_data)
+        users = selectors.discover_users(viewer=_me(request), **filters.validated_data)
         paginator = self.Pagination()
         page = paginator.paginate_queryset(users, request, view=self)
         return paginator.get_paginated_response(PublicProfileSerializer(page, many=True).data)
@@ -159,7 +166,7 @@ class BlockListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="blocks_list")
     def get(self, request: Request) -> Response:
         paginator = CursorPagination()
-        page = paginator.paginate_queryset(selectors.blocks_made(user=request.user), request)
+        page = paginator.paginate_queryset(selectors.blocks_made(user=_me(request)), request)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
@@ -167,14 +174,14 @@ class BlockApi(APIView):
     @extend_schema(request=None, responses=BlockListApi.OutputSerializer, operation_id="block")
     def post(self, request: Request, user_uuid: UUID) -> Response:
         blocked = selectors.user_get_by_uuid(user_uuid=user_uuid)
-        block: Block = services.block_create(blocker=request.user, blocked=blocked)
+        block: Block = services.block_create(blocker=_me(request), blocked=blocked)
         return Response(BlockListApi.OutputSerializer(block).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, operation_id="unblock")
     def delete(self, request: Request, user_uuid: UUID) -> Response:
         blocked = User.objects.filter(uuid=user_uuid).first()
         if blocked is not None:
-            services.block_delete(blocker=request.user, blocked=blocked)
+            services.block_delete(blocker=_me(request), blocked=blocked)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -213,7 +220,7 @@ class DeviceListApi(APIView):
 
     @extend_schema(responses=DeviceOutputSerializer(many=True), operation_id="devices_list")
     def get(self, request: Request) -> Response:
-        devices = selectors.devices_of(user=request.user).order_by("-last_seen_at", "-pk")
+        devices = selectors.devices_of(user=_me(request)).order_by("-last_seen_at", "-pk")
         context = {"session_key": _session_key(request)}
         return Response(DeviceOutputSerializer(devices, many=True, context=context).data)
 
@@ -225,7 +232,7 @@ class DeviceListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         device, created = services.device_register(
-            user=request.user,
+            user=_me(request),
             device_id=data.pop("device_id"),
             session_key=_session_key(request),
             ip_address=_client_ip(request),
@@ -241,8 +248,34 @@ class DeviceListApi(APIView):
 class DeviceDetailApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="device_remove")
     def delete(self, request: Request, device_pk: int) -> Response:
-        device = selectors.device_get(user=request.user, device_pk=device_pk)
-        services.device_remove(user=request.user, device=device, ip_address=_client_ip(request))
+        device = selectors.device_get(user=_me(request), device_pk=device_pk)
+        services.device_remove(user=_me(request), device=device, ip_address=_client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Linked third-party accounts --------------------------------------------------------
+
+
+class SocialAccountListApi(APIView):
+    """Linked providers (link with allauth's provider/token, ``process: "connect"``)."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        provider = serializers.CharField()
+        date_joined = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True), operation_id="social_accounts_list")
+    def get(self, request: Request) -> Response:
+        accounts = selectors.social_accounts_of(user=_me(request))
+        return Response(self.OutputSerializer(accounts, many=True).data)
+
+
+class SocialAccountDetailApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="social_account_unlink")
+    def delete(self, request: Request, account_pk: int) -> Response:
+        services.social_account_unlink(
+            user=_me(request), account_id=account_pk, ip_address=_client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -261,7 +294,7 @@ class SessionListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="sessions_list")
     def get(self, request: Request) -> Response:
         key = _session_key(request)
-        sessions = selectors.sessions_of(user=request.user, current_session_key=key)
+        sessions = selectors.sessions_of(user=_me(request), current_session_key=key)
         return Response(
             self.OutputSerializer(sessions, many=True, context={"session_key": key}).data
         )
@@ -271,7 +304,7 @@ class SessionDetailApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="session_end")
     def delete(self, request: Request, session_pk: int) -> Response:
         services.session_end(
-            user=request.user, session_id=session_pk, ip_address=_client_ip(request)
+            user=_me(request), session_id=session_pk, ip_address=_client_ip(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -284,7 +317,7 @@ class SessionEndOthersApi(APIView):
     )
     def post(self, request: Request) -> Response:
         ended = services.sessions_end_others(
-            user=request.user,
+            user=_me(request),
             current_session_key=_session_key(request),
             ip_address=_client_ip(request),
         )
@@ -301,6 +334,6 @@ class SecurityEventListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="security_events")
     def get(self, request: Request) -> Response:
         paginator = CursorPagination()
-        events = selectors.security_events_of(user=request.user)
+        events = selectors.security_events_of(user=_me(request))
         page: list[SecurityEvent] = paginator.paginate_queryset(events, request) or []
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

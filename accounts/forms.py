@@ -26,7 +26,7 @@ class PhoneInputField(forms.CharField):
         if value is not None and not isinstance(value, str):
             raise ValidationError(self.error_messages["invalid_phone"], code="invalid_phone")
         text = super().to_python(value)
-        if text in self.empty_values:
+        if not text:
             return ""
         try:
             return phone_normalise(text)

@@ -151,6 +151,7 @@ class SecurityEventKind(models.TextChoices):
     SESSION_ENDED = "session_ended", "Session ended"
     ACCOUNT_BANNED = "account_banned", "Account banned"
     LOGIN_REFUSED_BANNED = "login_refused_banned", "Login refused (banned)"
+    PROVIDER_UNLINKED = "provider_unlinked", "Third-party account unlinked"
 
 
 class SecurityEvent(models.Model):

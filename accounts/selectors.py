@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -158,6 +159,10 @@ def sessions_of(*, user: User, current_session_key: str | None) -> list[SessionI
             )
         )
     return out
+
+
+def social_accounts_of(*, user: User) -> QuerySet[SocialAccount]:
+    return SocialAccount.objects.filter(user=user).order_by("pk")
 
 
 def security_events_of(*, user: User) -> QuerySet[SecurityEvent]:

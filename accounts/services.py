@@ -68,7 +68,7 @@ def staff_create(*, username: str, password: str, superuser: bool = False) -> Us
 
 def user_phone_set(*, user: User, phone: str, verified: bool) -> None:
     """Attach a number (E.164) to the user; allauth calls this through the adapter (P2)."""
-    user.phone = phone  # type: ignore[assignment]
+    user.phone = phone
     user.phone_verified = verified
     if user.pk:
         user.save(update_fields=["phone", "phone_verified"])
@@ -82,7 +82,7 @@ def user_phone_verify(*, user: User, phone: str) -> None:
     so the number belongs to exactly one verified account.
     """
     User.objects.filter(phone=phone, phone_verified=False).exclude(pk=user.pk).update(phone=None)
-    user.phone = phone  # type: ignore[assignment]
+    user.phone = phone
     user.phone_verified = True
     try:
         with transaction.atomic():
@@ -260,6 +260,37 @@ def _session_keys(*, user: User) -> set[str]:
         .values_list("session_key", flat=True)
     )
     return keys
+
+
+# --- Social accounts ------------------------------------------------------------
+
+
+@transaction.atomic
+def social_account_unlink(*, user: User, account_id: int, ip_address: str | None = None) -> None:
+    """Unlink a third-party account from settings (P3); the last login method stays.
+
+    allauth's own disconnect insists on a usable password, which MeetNow users never
+    have; here a verified phone or another linked provider is what keeps the account
+    reachable.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    accounts = list(SocialAccount.objects.select_for_update().filter(user=user))
+    account = next((a for a in accounts if a.pk == account_id), None)
+    if account is None:
+        raise NotFoundError("No such linked account.")
+    if len(accounts) == 1 and not (user.phone and user.phone_verified):
+        raise ApplicationError(
+            "last_login_method",
+            "This is your only way to log in: add a phone number first.",
+        )
+    account.delete()
+    security_event_record(
+        user=user,
+        kind=SecurityEventKind.PROVIDER_UNLINKED,
+        ip_address=ip_address,
+        detail={"provider": account.provider},
+    )
 
 
 # --- Security events ------------------------------------------------------------

@@ -15,5 +15,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sessions", apis.SessionListApi.as_view(), name="sessions"),
     path("sessions/end-others", apis.SessionEndOthersApi.as_view(), name="sessions-end-others"),
     path("sessions/<int:session_pk>", apis.SessionDetailApi.as_view(), name="session"),
+    path("social-accounts", apis.SocialAccountListApi.as_view(), name="social-accounts"),
+    path(
+        "social-accounts/<int:account_pk>",
+        apis.SocialAccountDetailApi.as_view(),
+        name="social-account",
+    ),
     path("security-events", apis.SecurityEventListApi.as_view(), name="security-events"),
 ]

@@ -169,7 +169,7 @@ class HttpJsonBackend:
         return str(_json(response).get("id", ""))
 
 
-_BACKENDS = {
+_BACKENDS: dict[str, type[SmsBackend]] = {
     "console": ConsoleBackend,
     "locmem": LocmemBackend,
     "twilio": TwilioBackend,
