@@ -52,9 +52,8 @@ def gateway(settings):
 
 
 def _send(capture, *, channel="sms", code="482913"):
-    with capture(execute=True):
-        with transaction.atomic():
-            delivery = sms_send(phone=PHONE, code=code, purpose="login", channel=channel)
+    with capture(execute=True), transaction.atomic():
+        delivery = sms_send(phone=PHONE, code=code, purpose="login", channel=channel)
     delivery.refresh_from_db()
     return delivery
 
@@ -142,17 +141,27 @@ def test_delivery_record_never_holds_the_code_or_number(twilio, django_capture_o
     assert row["masked_phone"] == "+86 138****8000"
 
 
-def test_nothing_is_sent_when_the_transaction_rolls_back(twilio, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+def test_nothing_is_sent_when_the_transaction_rolls_back(
+    twilio, django_capture_on_commit_callbacks
+):
+    def failing_request() -> None:
+        with transaction.atomic():
             sms_send(phone=PHONE, code="123456", purpose="login")
             raise RuntimeError("request failed")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        failing_request()
     assert callbacks == []
     assert twilio.received == []
     assert SmsDelivery.objects.count() == 0
 
 
-def test_console_backend_prints_for_development(settings, capsys, django_capture_on_commit_callbacks):
+def test_console_backend_prints_for_development(
+    settings, capsys, django_capture_on_commit_callbacks
+):
     settings.SMS_BACKEND = "console"
     delivery = _send(django_capture_on_commit_callbacks)
     assert delivery.status == "sent"

@@ -282,7 +282,7 @@ def test_link_and_unlink_providers_but_never_the_last_login_method(
     from tests.factories.accounts import UserFactory
 
     # A phone user links WeChat from settings, then unlinks it: the phone remains.
-    phone_user = UserFactory(phone="+8613700137000")
+    phone_user = UserFactory.create(phone="+8613700137000")
     app.call("POST", "/auth/code/request", {"phone": "+8613700137000"})
     app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
     status, body = _wechat_login(app, "sdk-code-ok", process="connect")

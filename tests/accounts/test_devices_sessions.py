@@ -1,0 +1,161 @@
+"""Devices, sessions and security events (P5, P6, P10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accounts.models import Device, SecurityEvent
+from tests.factories.accounts import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "+8613600136000"
+DEVICE: dict[str, Any] = {
+    "device_id": "6F1C-app-scoped",
+    "platform": "ios",
+    "model": "iPhone15,2",
+    "os_version": "17.5",
+    "app_version": "2.3.0",
+    "push_token": "apns-token-1",
+    "push_enabled": True,
+}
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory.create(phone=PHONE)
+
+
+def login(app, outbox):
+    status, _ = app.call("POST", "/auth/code/request", {"phone": PHONE})
+    assert status == 401
+    status, body = app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    assert status == 200, body
+    return app
+
+
+def test_register_device_rejects_unknown_fields(app, outbox, member):
+    login(app, outbox)
+    extras: list[dict[str, Any]] = [
+        {"imei": "356938035643809"},
+        {"ip_address": "1.2.3.4"},
+        {"contacts": []},
+    ]
+    for extra in extras:
+        status, body = app.call("POST", "/api/v1/devices", {**DEVICE, **extra})
+        assert status == 400
+        assert body["errors"][0]["code"] == "unknown_field"
+        assert body["errors"][0]["param"] == next(iter(extra))
+    for bad in [{"platform": "windows"}, {"device_id": ""}, {"push_enabled": "sometimes"}]:
+        status, body = app.call("POST", "/api/v1/devices", {**DEVICE, **bad})
+        assert status == 400, bad
+    assert Device.objects.count() == 0
+
+
+def test_register_then_update_the_same_device(app, outbox, member):
+    login(app, outbox)
+    status, body = app.call("POST", "/api/v1/devices", DEVICE)
+    assert status == 201, body
+    assert body["current"] is True
+    assert "push_token" not in body  # never echoed back
+    status, body = app.call("POST", "/api/v1/devices", {**DEVICE, "app_version": "2.4.0"})
+    assert status == 200
+    device = Device.objects.get()
+    assert device.app_version == "2.4.0"
+    assert device.ip_address == "127.0.0.1"
+    assert device.session_key == app.token
+    # One device, nothing new: no new-device notice.
+    assert not SecurityEvent.objects.filter(kind="new_device").exists()
+
+
+def test_login_from_a_new_device_is_recorded_for_the_other_devices(app_factory, outbox, member):
+    first = login(app_factory(), outbox)
+    first.call("POST", "/api/v1/devices", DEVICE)
+    second = login(app_factory(), outbox)
+    second.call(
+        "POST", "/api/v1/devices", {**DEVICE, "device_id": "android-2", "platform": "android"}
+    )
+    event = SecurityEvent.objects.get(kind="new_device")
+    assert event.user == member
+    assert event.device is not None
+    assert event.device.device_id == "android-2"
+    assert event.detail["notified_devices"] == 1
+    status, body = first.call("GET", "/api/v1/security-events")
+    assert status == 200
+    kinds = [e["kind"] for e in body["results"]]
+    assert "new_device" in kinds
+    assert "login_succeeded" in kinds
+
+
+def test_removing_a_device_ends_its_session(app_factory, outbox, member):
+    phone_a = login(app_factory(), outbox)
+    phone_a.call("POST", "/api/v1/devices", DEVICE)
+    phone_b = login(app_factory(), outbox)
+    phone_b.call("POST", "/api/v1/devices", {**DEVICE, "device_id": "b", "push_token": "t2"})
+    status, devices = phone_b.call("GET", "/api/v1/devices")
+    assert status == 200
+    assert sorted(d["current"] for d in devices) == [False, True]
+    other = next(d for d in devices if not d["current"])
+    status, _ = phone_b.call("DELETE", f"/api/v1/devices/{other['id']}")
+    assert status == 204
+    assert phone_a.call("GET", "/api/v1/me")[0] == 401
+    assert phone_b.call("GET", "/api/v1/me")[0] == 200
+    assert phone_b.call("DELETE", f"/api/v1/devices/{other['id']}")[0] == 404
+
+
+def test_cannot_touch_someone_elses_device(app, outbox, member):
+    from tests.factories.accounts import DeviceFactory
+
+    login(app, outbox)
+    theirs = DeviceFactory.create()
+    assert app.call("DELETE", f"/api/v1/devices/{theirs.pk}")[0] == 404
+    assert Device.objects.filter(pk=theirs.pk).exists()
+
+
+def test_sessions_list_end_one_and_end_others(app_factory, outbox, member):
+    a, b, c = (login(app_factory(), outbox) for _ in range(3))
+    b.call("POST", "/api/v1/devices", DEVICE)
+    status, sessions = a.call("GET", "/api/v1/sessions")
+    assert status == 200
+    assert len(sessions) == 3
+    assert sum(s["current"] for s in sessions) == 1
+    with_device = [s for s in sessions if s["device"]]
+    assert [s["device"]["model"] for s in with_device] == ["iPhone15,2"]
+
+    c_session = next(s for s in c.call("GET", "/api/v1/sessions")[1] if s["current"])
+    assert a.call("DELETE", f"/api/v1/sessions/{c_session['id']}")[0] == 204
+    assert c.call("GET", "/api/v1/me")[0] == 401
+    assert a.call("DELETE", f"/api/v1/sessions/{c_session['id']}")[0] == 404
+
+    status, body = a.call("POST", "/api/v1/sessions/end-others")
+    assert (status, body) == (200, {"ended": 1})
+    assert b.call("GET", "/api/v1/me")[0] == 401
+    assert a.call("GET", "/api/v1/me")[0] == 200
+    assert len(a.call("GET", "/api/v1/sessions")[1]) == 1
+    assert SecurityEvent.objects.filter(user=member, kind="session_ended").count() == 2
+
+
+def test_sessions_of_others_are_invisible(app_factory, outbox, member):
+    mine = login(app_factory(), outbox)
+    other_user = UserFactory.create(phone="+8613500135000")
+    other = app_factory()
+    other.call("POST", "/auth/code/request", {"phone": str(other_user.phone)})
+    other.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    [their_session] = other.call("GET", "/api/v1/sessions")[1]
+    assert mine.call("DELETE", f"/api/v1/sessions/{their_session['id']}")[0] == 404
+    assert other.call("GET", "/api/v1/me")[0] == 200
+
+
+def test_push_devices_respect_the_push_preferences(app, outbox, member):
+    from accounts.selectors import push_devices_for_users
+
+    login(app, outbox)
+    app.call("POST", "/api/v1/devices", DEVICE)
+    assert len(push_devices_for_users(user_ids=[member.pk])) == 1
+    app.call("PATCH", "/api/v1/me", {"push_enabled": False})
+    assert push_devices_for_users(user_ids=[member.pk]) == []
+    app.call("PATCH", "/api/v1/me", {"push_enabled": True})
+    app.call("POST", "/api/v1/devices", {**DEVICE, "push_enabled": False})
+    assert push_devices_for_users(user_ids=[member.pk]) == []
