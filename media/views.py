@@ -134,4 +134,8 @@ def media_download(request: HttpRequest, token: str) -> HttpResponseBase:
         handle = default_storage.open(entry["key"], "rb")
     except FileNotFoundError:
         return json_error(404, "not_found", "Not found.")
-    return FileResponse(handle, content_type=entry["content_type"], headers=headers)
+    filename = f"{media_file.uuid}.{extension}"
+    del headers["Content-Disposition"]  # FileResponse writes it from ``filename``
+    return FileResponse(
+        handle, content_type=entry["content_type"], filename=filename, headers=headers
+    )
