@@ -16,7 +16,7 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from chat import services
-from chat.models import Report, ReportOutcome, ReportStatus
+from chat.models import Message, Report, ReportOutcome, ReportStatus
 
 
 @admin.register(Report)
@@ -86,18 +86,68 @@ class ReportAdmin(admin.ModelAdmin):
             done += 1
         self.message_user(request, f"{done} report(s) resolved: {outcome}.", messages.SUCCESS)
 
-    @admin.action(description="Resolve: no action needed")
+    @admin.action(description="Resolve: no action needed", permissions=["change"])
     def resolve_no_action(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.NO_ACTION)
 
-    @admin.action(description="Resolve: user warned")
+    @admin.action(description="Resolve: user warned", permissions=["change"])
     def resolve_warned(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.USER_WARNED)
 
-    @admin.action(description="Hide the reported message and resolve")
+    @admin.action(description="Hide the reported message and resolve", permissions=["change"])
     def resolve_hide_message(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.MESSAGE_HIDDEN)
 
-    @admin.action(description="Ban the reported user and resolve")
+    @admin.action(description="Ban the reported user and resolve", permissions=["change"])
     def resolve_ban_user(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.USER_BANNED)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """Read-only view of messages for moderators; the text only on the detail page."""
+
+    list_display = ("id", "conversation", "sender", "kind", "created_at", "removed")
+    list_filter = ("kind",)
+    list_select_related = ("conversation", "sender")
+    search_fields = ("=id", "=sender__uuid", "=conversation__uuid")
+    fields = (
+        "id",
+        "conversation",
+        "sender",
+        "kind",
+        "text",
+        "system",
+        "created_at",
+        "edited_at",
+        "recalled_at",
+        "moderated_at",
+    )
+    readonly_fields = fields
+    actions = ("hide",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_hide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("chat.change_report")
+
+    @admin.display(boolean=True, description="Removed")
+    def removed(self, obj: Message) -> bool:
+        return obj.is_removed
+
+    @admin.action(description="Remove the message for everyone", permissions=["hide"])
+    def hide(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        moderator = request.user
+        if not isinstance(moderator, User):
+            return
+        for message in queryset:
+            services.message_moderate_hide(message=message, moderator=moderator)
+        self.message_user(request, "Removed.", messages.SUCCESS)

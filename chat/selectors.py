@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
@@ -218,8 +218,11 @@ def conversation_detail_payload(*, user: User, membership: Membership) -> dict[s
     return conversation_list_payloads(user=user, memberships=memberships)[0]
 
 
-def _unread_messages() -> QuerySet[Message]:
+def _unread_messages(member: Q) -> QuerySet[Message]:
+    """Messages after the member's read marker, not removed; ``member`` selects the
+    membership rows (one join: every condition on it is in the same filter call)."""
     return Message.objects.filter(
+        member,
         conversation__memberships__left_at__isnull=True,
         id__gt=F("conversation__memberships__last_read_id"),
         recalled_at__isnull=True,
@@ -231,8 +234,7 @@ def unread_total(*, user: User) -> int:
     """Unread messages across all the user's conversations (one query)."""
     hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
     return (
-        _unread_messages()
-        .filter(conversation__memberships__user=user)
+        _unread_messages(Q(conversation__memberships__user=user))
         .exclude(sender_id=user.pk)
         .exclude(Exists(hidden))
         .count()
@@ -241,16 +243,18 @@ def unread_total(*, user: User) -> int:
 
 def unread_totals(*, user_ids: Sequence[int]) -> dict[int, int]:
     """Unread totals of several users (one query; for push badges)."""
+    member_user = "conversation__memberships__user_id"
     rows = (
-        _unread_messages()
-        .filter(conversation__memberships__user_id__in=list(user_ids))
-        .exclude(sender_id=F("conversation__memberships__user_id"))
-        .values("conversation__memberships__user_id")
+        _unread_messages(
+            Q(conversation__memberships__user_id__in=list(user_ids))
+            & (~Q(sender_id=F(member_user)) | Q(sender_id__isnull=True))
+        )
+        .values(member_user)
         .annotate(n=Count("id"))
         .order_by()
     )
     out = dict.fromkeys(user_ids, 0)
-    out.update({int(r["conversation__memberships__user_id"]): int(r["n"]) for r in rows})
+    out.update({int(r[member_user]): int(r["n"]) for r in rows})
     return out
 
 

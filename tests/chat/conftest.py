@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -38,3 +41,18 @@ def bob_api(bob: User) -> APIClient:
 @pytest.fixture
 def carol_api(carol: User) -> APIClient:
     return api_client_for(carol)
+
+
+def admin_client_for(user: User) -> Client:
+    """A browser client signed in to the admin as ``user``, second factor passed."""
+    client = Client()
+    client.force_login(user)
+    try:
+        from meetnow.staff import mfa  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return client
+    session = client.session
+    session[mfa.SESSION_MFA_USER] = user.pk
+    session[mfa.SESSION_LAST_SEEN] = int(time.time())
+    session.save()
+    return client

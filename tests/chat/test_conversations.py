@@ -94,7 +94,7 @@ def test_group_create_add_remove_leave(alice, bob, carol, alice_api, bob_api, ca
     assert bob_api.get(f"/api/v1/conversations/{conv}").json()["role"] == "owner"
     assert alice_api.get(f"/api/v1/conversations/{conv}").status_code == 404
     actions = [
-        m.system["action"]
+        (m.system or {})["action"]
         for m in Message.objects.filter(conversation__uuid=conv, kind=MessageKind.SYSTEM)
     ]
     assert actions == ["group_created", "members_added", "member_removed", "member_left"]

@@ -1,0 +1,129 @@
+"""Every chat list endpoint runs a fixed number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.services import staff_create
+from chat import services
+from chat.models import Report
+from tests.chat.conftest import admin_client_for
+from tests.factories.chat import make_direct, make_group, make_user, send
+from tests.helpers import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+# Per request: the user behind the session token (the session itself is in the cache),
+# plus the endpoint's own queries listed with each test.
+AUTH = 1
+
+
+def _world(size: int):
+    me = make_user("me")
+    others = [make_user() for _ in range(size)]
+    conversations = [make_direct(me, other) for other in others]
+    conversations.append(make_group(me, *others[:3]))
+    for conversation in conversations:
+        other = _other(conversation, me)
+        for j in range(size):
+            send(me if j % 2 else other, conversation, f"m{j}")
+    return me, others, conversations
+
+
+def _other(conversation, me):
+    return conversation.memberships.exclude(user=me).first().user
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_conversation_list(size, django_assert_num_queries):
+    me, _, _ = _world(size)
+    api = api_client_for(me)
+    # memberships page (with last id and unread subqueries), last messages, members,
+    # unread total.
+    with django_assert_num_queries(AUTH + 4):
+        response = api.get("/api/v1/conversations")
+    assert len(response.json()["results"]) == size + 1
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_conversation_detail(size, django_assert_num_queries):
+    me, _, conversations = _world(size)
+    api = api_client_for(me)
+    # access, membership (annotated), last message, members.
+    with django_assert_num_queries(AUTH + 4):
+        response = api.get(f"/api/v1/conversations/{conversations[-1].uuid}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_history(size, django_assert_num_queries):
+    me, _, conversations = _world(size)
+    api = api_client_for(me)
+    # access, one page of messages with senders.
+    with django_assert_num_queries(AUTH + 2):
+        response = api.get(f"/api/v1/conversations/{conversations[0].uuid}/messages")
+    assert len(response.json()["results"]) == size + 0
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_sync(size, django_assert_num_queries):
+    me, _, _ = _world(size)
+    api = api_client_for(me)
+    # counter, events, their messages.
+    with django_assert_num_queries(AUTH + 3):
+        response = api.get("/api/v1/sync", {"since": 0})
+    assert len(response.json()["events"]) > size
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_reports(size, django_assert_num_queries):
+    me, others, _ = _world(size)
+    for other in others:
+        services.report_create(reporter=me, reason="spam", user_uuid=other.uuid)
+    api = api_client_for(me)
+    # page of reports with the reported users.
+    with django_assert_num_queries(AUTH + 1):
+        response = api.get("/api/v1/reports")
+    assert len(response.json()["results"]) == size
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_send_query_count(size, django_assert_num_queries):
+    """The send path stays small whatever the group size (bulk event insert)."""
+    me, others, _ = _world(size)
+    group = make_group(me, *others)
+    api = api_client_for(me)
+    import uuid
+
+    # members, conversation lock/update, message insert, event counters, events insert
+    # (+ savepoint pair in the test transaction).
+    with django_assert_num_queries(AUTH + 5 + 2):
+        response = api.post(
+            f"/api/v1/conversations/{group.uuid}/messages",
+            {"client_id": str(uuid.uuid4()), "text": "hi"},
+        )
+    assert response.status_code == 201
+
+
+def test_admin_report_queue_and_messages_have_fixed_query_counts():
+    """Admin pages: the count is whatever the staff middleware needs plus the page's own,
+    and must not grow with the number of rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = staff_create(username="mod", password="x-Very-long-pass-123", superuser=True)
+    client = admin_client_for(staff)
+    counts: dict[str, list[int]] = {"report": [], "message": []}
+    me = make_user("me")
+    for size in (2, 8):
+        while Report.objects.count() < size:
+            other = make_user()
+            send(other, make_direct(me, other), "x")
+            services.report_create(reporter=me, reason="spam", user_uuid=other.uuid)
+        for model in counts:
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(f"/admin/chat/{model}/")
+            assert response.status_code == 200
+            counts[model].append(len(ctx.captured_queries))
+    assert counts["report"][0] == counts["report"][1], counts
+    assert counts["message"][0] == counts["message"][1], counts
