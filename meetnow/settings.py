@@ -502,6 +502,22 @@ SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_SIGN = env.str("SMS_HTTP_SIGN", default="MeetNow")
 SMS_HTTP_TEMPLATE = env.str("SMS_HTTP_TEMPLATE", default="otp")
 
+# --- Staff / admin (meetnow/staff; docs/admin.md) -----------------------------
+# The admin site is meetnow.staff.site.MeetNowAdminSite: password, then a second
+# factor (allauth.mfa TOTP or recovery code) before any page; idle sessions end.
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "meetnow.staff.apps.StaffAdminConfig"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "meetnow.staff.middleware.StaffSessionMiddleware",
+)
+MEETNOW_STAFF_IDLE_TIMEOUT = env.int("MEETNOW_STAFF_IDLE_TIMEOUT", default=30 * 60)  # seconds
+# Off only for tests of admin pages that log in with force_login; never in production.
+MEETNOW_STAFF_MFA_REQUIRED = env.bool("MEETNOW_STAFF_MFA_REQUIRED", default=True)
+if PRODUCTION and not MEETNOW_STAFF_MFA_REQUIRED:
+    raise ImproperlyConfigured("MEETNOW_STAFF_MFA_REQUIRED cannot be off in production.")
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MEETNOW_MFA_TOTP_ISSUER", default="MeetNow staff")
+
 # --- Logging ----------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

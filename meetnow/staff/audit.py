@@ -1,0 +1,63 @@
+"""Read-only audit trail of staff actions: the admin's ``LogEntry`` (P12).
+
+Every add, change and delete made through the admin forms is logged by Django;
+custom actions (ban, hide, approve...) log through ``meetnow.lib.adminkit.admin_log``.
+Nobody can add, edit or delete an entry here, superusers included. The privacy
+request audit events are shown on each request's own page (privacy admin).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from meetnow.lib.adminkit import StaffModelAdmin
+
+_FLAGS = {ADDITION: "Added", CHANGE: "Changed", DELETION: "Deleted"}
+
+
+class LogEntryAdmin(StaffModelAdmin):
+    list_display = ("action_time", "user", "action", "content_type", "target", "message")
+    list_filter = ("action_flag", ("user", admin.RelatedOnlyFieldListFilter), "content_type")
+    list_select_related = ("user", "content_type")
+    search_fields = ("object_repr", "=object_id", "change_message", "user__username")
+    date_hierarchy = "action_time"
+    ordering = ("-action_time", "-id")
+    fields = (
+        "action_time",
+        "user",
+        "action",
+        "content_type",
+        "object_id",
+        "target",
+        "message",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="action", ordering="action_flag")
+    def action(self, entry: LogEntry) -> str:
+        return _FLAGS.get(entry.action_flag, str(entry.action_flag))
+
+    @admin.display(description="object")
+    def target(self, entry: LogEntry) -> str:
+        url = entry.get_admin_url() if entry.action_flag != DELETION else ""
+        if url:
+            return format_html('<a href="{}">{}</a>', url, entry.object_repr)
+        return entry.object_repr
+
+    @admin.display(description="what was done")
+    def message(self, entry: LogEntry) -> str:
+        return entry.get_change_message()
