@@ -56,3 +56,7 @@ class ConsentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Privacy requests, processors, erasure ledger (issue 6).
+from privacy import admin_rights  # noqa: E402, F401

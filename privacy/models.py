@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -69,3 +73,265 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"consent to {self.kind} {self.version}"
+
+
+# --- Privacy requests, erasure, export, processors (issue 6; docs/privacy.md) --------
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", "Access (export my data)"
+    RECTIFICATION = "rectification", "Rectification (correct my data)"
+    ERASURE = "erasure", "Erasure (delete my account)"
+    CONSENT_WITHDRAWAL = "consent_withdrawal", "Consent withdrawal"
+
+
+class RequestStatus(models.TextChoices):
+    IDENTITY_UNVERIFIED = "identity_unverified", "Identity not verified"
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROCESSING = "in_processing", "In processing"
+    COMPLETE = "complete", "Complete"
+    ERROR = "error", "Error (retryable)"
+    CANCELED = "canceled", "Canceled"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+OPEN_REQUEST_STATUSES = (
+    RequestStatus.IDENTITY_UNVERIFIED,
+    RequestStatus.PENDING,
+    RequestStatus.APPROVED,
+    RequestStatus.SCHEDULED,
+    RequestStatus.IN_PROCESSING,
+    RequestStatus.ERROR,
+)
+
+
+class PrivacyRequest(models.Model):
+    """A data-subject request (P13, P17): its lifecycle, deadline and job state.
+
+    Everything about a request lives in this row (nothing that matters only in a
+    cache or a queue): the job cursor, the lease of the worker holding it, the
+    progress shown to the user, the export archive. ``user`` becomes empty when the
+    account is erased; the request and its audit trail stay as proof of handling.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="privacy_requests",
+    )
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, default=RequestStatus.IDENTITY_UNVERIFIED
+    )
+    # Rectification: what the user asks to correct (their words; blanked on erasure).
+    details = models.TextField(blank=True)
+    # Consent withdrawal: the document kinds withdrawn.
+    document_kinds = models.JSONField(default=list, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    identity_verified_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    denial_reason = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    extended_due_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_reason = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0)
+    # Where the chunked job is (phase, last id, part number); never personal values.
+    cursor = models.JSONField(default=dict, blank=True)
+    # Claimed with a conditional update: a worker owns the job until lease_until.
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    archive_key = models.CharField(max_length=255, blank=True)
+    archive_size = models.PositiveBigIntegerField(null=True, blank=True)
+    archive_expires_at = models.DateTimeField(null=True, blank=True)
+    archive_deleted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One open erasure per account, even under concurrent requests.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(kind="erasure")
+                & Q(
+                    status__in=[
+                        "identity_unverified",
+                        "pending",
+                        "approved",
+                        "scheduled",
+                        "in_processing",
+                        "error",
+                    ]
+                ),
+                name="privacy_request_one_open_erasure",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-received_at"], name="privacy_req_user_idx"),
+            models.Index(fields=["status", "due_at"], name="privacy_req_status_due_idx"),
+            models.Index(fields=["kind", "status", "scheduled_for"], name="privacy_req_sched_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} request {self.uuid}"
+
+    @property
+    def effective_due_at(self) -> dt.datetime:
+        return self.extended_due_at or self.due_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REQUEST_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.effective_due_at < timezone.now()
+
+    @property
+    def on_legal_hold(self) -> bool:
+        return self.legal_hold_at is not None
+
+
+class ActorRole(models.TextChoices):
+    USER = "user", "User"
+    STAFF = "staff", "Staff"
+    SYSTEM = "system", "System"
+
+
+class PrivacyRequestEvent(models.Model):
+    """Append-only audit trail of a request: who did what, when (never personal values)."""
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_role = models.CharField(max_length=8, choices=ActorRole.choices)
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    # Staff reasons (denial, extension, hold): shown to the user, never personal data.
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["request", "id"], name="privacy_event_req_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on request {self.request_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class ErasureStep(models.Model):
+    """Per-step log of an erasure: model, action and row count (never values)."""
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="steps")
+    model = models.CharField(max_length=100)
+    action = models.CharField(max_length=20)
+    count = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "model", "action"], name="privacy_step_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.action} {self.count}"
+
+
+class ErasureLedgerEntry(models.Model):
+    """An erasure that must survive a database restore (P13, P18).
+
+    Salted hashes only (``privacy.erasure.subject_hash``): after a restore,
+    ``manage.py privacy_reapply_erasures`` finds restored accounts by them and
+    erases them again. ``consent_proof`` keeps which versions were accepted and
+    when (no IP) for the legal retention, then the retention purge empties it.
+    """
+
+    user_hash = models.CharField(max_length=64, unique=True)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    request_uuid = models.UUIDField(null=True, blank=True)
+    erased_at = models.DateTimeField(default=timezone.now)
+    reapplied_at = models.DateTimeField(null=True, blank=True)
+    consent_proof = models.JSONField(default=list, blank=True)
+    consent_proof_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "erasure ledger entries"
+
+    def __str__(self) -> str:
+        return f"erasure {self.user_hash[:12]}"
+
+
+class ConsentWithdrawal(models.Model):
+    """The user withdrew consent to a document version (P13, P16).
+
+    ``restored_at`` is set when they accept the current version again. While a
+    withdrawal of the privacy policy or agreement is open, the account can't be used
+    (except to read and accept, export or delete).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_withdrawals"
+    )
+    document = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    version = models.CharField(max_length=20)
+    withdrawn_at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind"], name="privacy_withdrawal_user_idx")]
+
+    def __str__(self) -> str:
+        return f"withdrawal of {self.kind} {self.version}"
+
+
+class Processor(models.Model):
+    """A third-party processor or SDK and the data it receives (P9), edited by staff."""
+
+    name = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=200)
+    data_categories = models.TextField(help_text="What data it receives, in plain words.")
+    country = models.CharField(max_length=64, blank=True)
+    website = models.URLField(blank=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name

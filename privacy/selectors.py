@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from privacy.models import Consent, DocumentKind, PolicyDocument
+import uuid as uuid_lib
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from meetnow.lib.errors import NotFoundError
+from privacy.models import Consent, DocumentKind, PolicyDocument, PrivacyRequest, Processor
 
 
 def documents_current() -> dict[str, PolicyDocument]:
@@ -29,3 +36,28 @@ def documents_missing_consent(*, user_id: int) -> list[PolicyDocument]:
 
 def consents_for_user(*, user_id: int) -> list[Consent]:
     return list(Consent.objects.filter(user_id=user_id).order_by("accepted_at", "id"))
+
+
+# --- Privacy requests and processors (issue 6) -------------------------------------------
+
+
+def privacy_requests_of(*, user: User) -> QuerySet[PrivacyRequest]:
+    """The user's own privacy requests (object-level permission: nobody else's)."""
+    return PrivacyRequest.objects.filter(user=user)
+
+
+def privacy_request_access(*, user: User, request_uuid: Any) -> PrivacyRequest:
+    """One of the user's requests by its public id; not found for anyone else's."""
+    try:
+        parsed = uuid_lib.UUID(str(request_uuid))
+    except ValueError:
+        raise NotFoundError("No such privacy request.") from None
+    found = PrivacyRequest.objects.filter(user=user, uuid=parsed).first()
+    if found is None:
+        raise NotFoundError("No such privacy request.")
+    return found
+
+
+def processors_public() -> QuerySet[Processor]:
+    """Processors and SDKs shown to everyone (P9)."""
+    return Processor.objects.filter(is_active=True).order_by("position", "name")

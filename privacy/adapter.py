@@ -1,0 +1,40 @@
+"""allauth adapter hook of privacy, wired from settings (``ACCOUNT_ADAPTER``).
+
+Extends ``accounts.adapter.AccountAdapter``: a person who logs in with a one-time
+code (or their linked social account) during the cooling-off period of their
+account deletion cancels it, and the login proceeds (P13). Each login also stamps
+the session with the user's re-consent state (P16, ``privacy.middleware``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.authentication import get_authentication_records
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+
+from accounts.adapter import AccountAdapter as AccountsAdapter
+from accounts.models import User
+
+CANCELING_METHODS = {"code", "socialaccount"}
+
+
+class AccountAdapter(AccountsAdapter):
+    def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
+        if isinstance(user, User) and not user.is_active and not user.is_banned:
+            records = get_authentication_records(request, user)
+            if records and records[-1].get("method") in CANCELING_METHODS:
+                from privacy.erasure import erasure_cancel_by_login
+
+                if erasure_cancel_by_login(user=user):
+                    user.refresh_from_db(fields=["is_active"])
+        return super().pre_login(request, user, **kwargs)
+
+    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
+        response = super().post_login(request, user, **kwargs)
+        from privacy.consents import gate_session_stamp
+
+        # The re-consent gate reads this stamp instead of querying on every request.
+        gate_session_stamp(session=request.session, user_id=user.pk)
+        return response

@@ -1,0 +1,141 @@
+"""Admin for privacy requests, processors and the erasure ledger (imported by admin.py).
+
+The staff console (next issue) builds the full workflow on the services of
+``privacy.lifecycle``; here staff can already see every request with its audit
+trail and step log, and run the actions that need no reason. Deny, extend and
+legal holds need a reason and are done from the console (or the shell).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.models import User
+from meetnow.lib.errors import ApplicationError
+from privacy.lifecycle import request_approve, request_retry
+from privacy.models import (
+    ConsentWithdrawal,
+    ErasureLedgerEntry,
+    ErasureStep,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    Processor,
+)
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EventInline(_ReadOnlyInline):
+    model = PrivacyRequestEvent
+    fields = ("created_at", "actor_role", "actor", "action", "from_status", "to_status", "note")
+    readonly_fields = fields
+    ordering = ("id",)
+
+
+class StepInline(_ReadOnlyInline):
+    model = ErasureStep
+    fields = ("model", "action", "count", "updated_at")
+    readonly_fields = fields
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "uuid",
+        "kind",
+        "status",
+        "received_at",
+        "due_at",
+        "extended_due_at",
+        "legal_hold_at",
+        "progress",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("=uuid",)
+    ordering = ("-received_at",)
+    raw_id_fields = ("user", "reviewed_by", "duplicate_of")
+    inlines = (EventInline, StepInline)
+    actions = ("approve", "retry")
+    exclude = ("cursor", "lease_token")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in PrivacyRequest._meta.concrete_fields if f.name not in self.exclude]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _run(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], fn: Any) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        for privacy_request in queryset:
+            try:
+                fn(privacy_request=privacy_request, actor=actor)
+            except ApplicationError as exc:
+                self.message_user(request, f"{privacy_request}: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, f"{privacy_request}: done.", messages.SUCCESS)
+
+    @admin.action(description="Approve the selected pending requests")
+    def approve(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> None:
+        self._run(request, queryset, request_approve)
+
+    @admin.action(description="Retry the selected requests in error")
+    def retry(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> None:
+        self._run(request, queryset, request_retry)
+
+
+@admin.register(Processor)
+class ProcessorAdmin(admin.ModelAdmin):
+    list_display = ("name", "purpose", "country", "is_active", "position", "updated_at")
+    list_editable = ("is_active", "position")
+    readonly_fields = ("updated_at",)
+
+    def save_model(self, request: HttpRequest, obj: Processor, form: Any, change: bool) -> None:
+        from django.utils import timezone
+
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ErasureLedgerEntry)
+class ErasureLedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ("user_hash", "erased_at", "reapplied_at", "consent_proof_until")
+    readonly_fields = (
+        "user_hash",
+        "phone_hash",
+        "request_uuid",
+        "erased_at",
+        "reapplied_at",
+        "consent_proof",
+        "consent_proof_until",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ConsentWithdrawal)
+class ConsentWithdrawalAdmin(admin.ModelAdmin):
+    list_display = ("kind", "version", "withdrawn_at", "restored_at")
+    readonly_fields = ("user", "document", "kind", "version", "withdrawn_at", "restored_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

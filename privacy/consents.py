@@ -1,0 +1,252 @@
+"""Consent after sign-up: accept a version, withdraw, and the re-consent gate (P1, P13, P16).
+
+Sign-up records the first consents (``privacy.services.consent_record``). Here:
+accepting a later version, withdrawing (as easy as granting: no code, one call),
+and the state the re-consent gate reads. A user must accept again when a version
+marked *material* was published after the version they accepted, or after they
+withdrew. Accounts that never consented (staff, tools) are not gated: sign-up
+always records consent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from allauth.usersessions.models import UserSession
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from meetnow.lib.errors import ApplicationError
+from privacy.models import Consent, ConsentWithdrawal, DocumentKind, PolicyDocument
+from privacy.selectors import documents_current
+from privacy.services import consent_record
+
+GATE_SESSION_KEY = "privacy_gate"
+_GEN_CACHE_KEY = "privacy:gate:generation"
+
+
+@dataclass(frozen=True)
+class GateState:
+    """Why a user can't use the app now: documents to (re-)accept, and the reason code."""
+
+    code: str = ""  # "" | "reconsent_required" | "consent_withdrawn"
+    document_ids: list[int] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.code)
+
+
+def gate_generation() -> str:
+    """Changes whenever a material version is published (cached; one query when cold)."""
+    cached = cache.get(_GEN_CACHE_KEY)
+    if isinstance(cached, str):
+        return cached
+    latest = (
+        PolicyDocument.objects.filter(published_at__isnull=False, material_change=True)
+        .order_by("-published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    generation = latest.isoformat() if latest is not None else "0"
+    cache.set(_GEN_CACHE_KEY, generation, timeout=None)
+    return generation
+
+
+def gate_generation_invalidate() -> None:
+    cache.delete(_GEN_CACHE_KEY)
+
+
+def gate_session_stamp(*, session: SessionBase, user_id: int) -> GateState:
+    """Write the user's gate state into a session (login, consent change, new version).
+
+    The gate then reads the session it loads anyway: a request costs no query while
+    no material version was published since the stamp.
+    """
+    state = consent_gate_compute(user_id=user_id)
+    session[GATE_SESSION_KEY] = {"gen": gate_generation(), "code": state.code}
+    session.save()
+    return state
+
+
+def gate_restamp_user_sessions(*, user_id: int, current: SessionBase | None = None) -> None:
+    """Restamp every session of the user (after accepting or withdrawing)."""
+    keys = set(UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
+    if current is not None and current.session_key:
+        gate_session_stamp(session=current, user_id=user_id)
+        keys.discard(current.session_key)
+    for key in keys:
+        session = SessionStore(session_key=key)
+        if session.get(SESSION_KEY) == str(user_id):
+            gate_session_stamp(session=session, user_id=user_id)
+
+
+def gate_check_session(*, session: SessionBase, user_id: int) -> str:
+    """The gate's answer for a request: "" or the error code to refuse with."""
+    stamp = session.get(GATE_SESSION_KEY)
+    if not isinstance(stamp, dict):
+        return ""  # sessions from before the gate existed: stamped at their next login
+    if stamp.get("gen") != gate_generation():
+        return gate_session_stamp(session=session, user_id=user_id).code
+    return str(stamp.get("code") or "")
+
+
+def consent_gate_compute(*, user_id: int) -> GateState:
+    """The re-consent state of a user, from the database (three small queries)."""
+    published = list(
+        PolicyDocument.objects.filter(published_at__isnull=False).order_by(
+            "kind", "-published_at", "-id"
+        )
+    )
+    current: dict[str, PolicyDocument] = {}
+    for document in published:
+        current.setdefault(document.kind, document)
+    accepted = list(
+        Consent.objects.filter(user_id=user_id)
+        .select_related("document")
+        .values_list("kind", "document__published_at", "accepted_at")
+    )
+    withdrawn = set(
+        ConsentWithdrawal.objects.filter(user_id=user_id, restored_at__isnull=True).values_list(
+            "kind", flat=True
+        )
+    )
+    latest: dict[str, dt.datetime] = {}
+    for kind, published_at, accepted_at in accepted:
+        moment = published_at or accepted_at
+        if kind not in latest or moment > latest[kind]:
+            latest[kind] = moment
+    to_accept: list[int] = []
+    code = ""
+    for kind in DocumentKind.values:
+        doc = current.get(kind)
+        if doc is None:
+            continue
+        if kind in withdrawn:
+            to_accept.append(doc.pk)
+            code = "consent_withdrawn"
+            continue
+        since = latest.get(kind)
+        if since is None:
+            continue
+        material_after = any(
+            d.kind == kind
+            and d.material_change
+            and d.published_at is not None
+            and d.published_at > since
+            for d in published
+        )
+        if material_after:
+            to_accept.append(doc.pk)
+            code = code or "reconsent_required"
+    return GateState(code=code, document_ids=to_accept)
+
+
+def consent_accept(
+    *,
+    user: User,
+    versions: dict[str, Any],
+    ip_address: str | None,
+    current_session: SessionBase | None = None,
+) -> list[Consent]:
+    """Accept the current version of documents (P1, P16); lifts a withdrawal of them.
+
+    ``versions`` maps a document kind to the version the user was shown: accepting
+    anything but the current version is refused, so nobody accepts a text they
+    didn't see.
+    """
+    if not isinstance(versions, dict) or not versions:
+        raise ApplicationError(
+            "versions_required", "Give the versions you accept.", param="versions"
+        )
+    current = documents_current()
+    documents: list[PolicyDocument] = []
+    for kind, version in versions.items():
+        document = current.get(str(kind))
+        if document is None:
+            raise ApplicationError(
+                "invalid_document_kind", f"No current document of kind {kind!r}.", param="versions"
+            )
+        if version != document.version:
+            raise ApplicationError(
+                "version_not_current",
+                f"The current {document.get_kind_display().lower()} is version {document.version}.",
+                param=f"versions.{kind}",
+            )
+        documents.append(document)
+    with transaction.atomic():
+        consents = consent_record(user=user, documents=documents, ip_address=ip_address)
+        ConsentWithdrawal.objects.filter(
+            user=user, kind__in=[d.kind for d in documents], restored_at__isnull=True
+        ).update(restored_at=timezone.now())
+    gate_restamp_user_sessions(user_id=user.pk, current=current_session)
+    return consents
+
+
+def consent_withdraw(
+    *, user: User, document_kinds: list[str], current_session: SessionBase | None = None
+) -> list[ConsentWithdrawal]:
+    """Withdraw consent to documents (P13, P16): as easy as granting, effective at once.
+
+    Without consent to the privacy policy or the agreement the account can't be
+    used; the app offers export and deletion. Withdrawing twice changes nothing.
+    """
+    kinds = [k for k in document_kinds if k in DocumentKind.values]
+    if not kinds:
+        raise ApplicationError(
+            "invalid_document_kinds",
+            f"document_kinds must be among {', '.join(DocumentKind.values)}.",
+            param="document_kinds",
+        )
+    current = documents_current()
+    made: list[ConsentWithdrawal] = []
+    with transaction.atomic():
+        for kind in kinds:
+            if ConsentWithdrawal.objects.filter(
+                user=user, kind=kind, restored_at__isnull=True
+            ).exists():
+                continue
+            consent = (
+                Consent.objects.filter(user=user, kind=kind)
+                .select_related("document")
+                .order_by("-accepted_at", "-id")
+                .first()
+            )
+            document = consent.document if consent is not None else current.get(kind)
+            if document is None:
+                continue
+            made.append(
+                ConsentWithdrawal.objects.create(
+                    user=user, document=document, kind=kind, version=document.version
+                )
+            )
+    gate_restamp_user_sessions(user_id=user.pk, current=current_session)
+    return made
+
+
+@dataclass(frozen=True)
+class ConsentHistoryItem:
+    action: str  # "accepted" | "withdrawn" | "restored"
+    kind: str
+    version: str
+    at: dt.datetime
+
+
+def consent_history(*, user: User) -> list[ConsentHistoryItem]:
+    """Every acceptance and withdrawal of the user, oldest first (two queries)."""
+    items = [
+        ConsentHistoryItem("accepted", c.kind, c.version, c.accepted_at)
+        for c in Consent.objects.filter(user=user)
+    ]
+    for w in ConsentWithdrawal.objects.filter(user=user):
+        items.append(ConsentHistoryItem("withdrawn", w.kind, w.version, w.withdrawn_at))
+        if w.restored_at is not None:
+            items.append(ConsentHistoryItem("restored", w.kind, w.version, w.restored_at))
+    return sorted(items, key=lambda item: item.at)

@@ -1,0 +1,624 @@
+"""Privacy request lifecycle: every state change of a ``PrivacyRequest`` (P13, P17).
+
+Only these services change a request's status, and each records an append-only
+``PrivacyRequestEvent`` (who, what, when; never personal values). The app's API,
+the admin, the tasks and the admin console call the same functions.
+
+States: identity_unverified -> pending -> approved | denied -> scheduled (erasure)
+-> in_processing -> complete | error (retryable) | canceled, plus duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from meetnow.lib.errors import ApplicationError, NotFoundError
+from privacy.models import (
+    OPEN_REQUEST_STATUSES,
+    ActorRole,
+    DocumentKind,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    RequestKind,
+    RequestStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+S = RequestStatus
+_CANCELABLE_BY_USER = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED}
+_CANCELABLE_BY_STAFF = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED, S.ERROR}
+DETAILS_MAX = 2000
+REASON_MAX = 1000
+
+
+# --- Deadlines -----------------------------------------------------------------------
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
+    """``start`` plus ``days`` working days (Monday to Friday), same time of day.
+
+    Deadlines count working days (CN 15 working days; research/privacy.md §3), which
+    also keeps the 15-calendar-day erasure grace period inside the deadline.
+    """
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def request_due_at(*, kind: str, received_at: dt.datetime) -> dt.datetime:
+    """The deadline of a request of ``kind`` received at ``received_at`` (P17)."""
+    days = settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND.get(kind, settings.MEETNOW_PRIVACY_SLA_DAYS)
+    return add_working_days(received_at, days)
+
+
+def erasure_scheduled_for(*, privacy_request: PrivacyRequest, now: dt.datetime) -> dt.datetime:
+    """End of the cooling-off period, never later than a day before the deadline (P13)."""
+    grace_end = now + dt.timedelta(days=settings.MEETNOW_ERASURE_GRACE_DAYS)
+    latest = privacy_request.effective_due_at - dt.timedelta(days=1)
+    return max(now, min(grace_end, latest))
+
+
+# --- Audit ---------------------------------------------------------------------------
+
+
+def _role(actor: User | None) -> str:
+    if actor is None:
+        return ActorRole.SYSTEM
+    return ActorRole.STAFF if actor.is_staff else ActorRole.USER
+
+
+def request_event_record(
+    *,
+    privacy_request: PrivacyRequest,
+    action: str,
+    actor: User | None,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+) -> PrivacyRequestEvent:
+    """Append one audit event (P17). ``note`` holds staff reasons, never personal values."""
+    return PrivacyRequestEvent.objects.create(
+        request=privacy_request,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_role=_role(actor),
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+
+
+def _locked(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """Re-read the request under a row lock (the caller holds a transaction)."""
+    locked = PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).first()
+    if locked is None:
+        raise NotFoundError("No such privacy request.")
+    return locked
+
+
+def _transition(
+    privacy_request: PrivacyRequest,
+    *,
+    to: str,
+    action: str,
+    actor: User | None,
+    allowed_from: Iterable[str],
+    note: str = "",
+    fields: dict[str, Any] | None = None,
+) -> PrivacyRequest:
+    allowed = set(allowed_from)
+    if privacy_request.status not in allowed:
+        raise ApplicationError(
+            "invalid_request_state",
+            f"This request is {privacy_request.status}; it can't be {action.replace('_', ' ')}.",
+            status_code=409,
+        )
+    before = privacy_request.status
+    now = timezone.now()
+    privacy_request.status = to
+    privacy_request.updated_at = now
+    update = ["status", "updated_at"]
+    for name, value in (fields or {}).items():
+        setattr(privacy_request, name, value)
+        update.append(name)
+    privacy_request.save(update_fields=update)
+    request_event_record(
+        privacy_request=privacy_request,
+        action=action,
+        actor=actor,
+        from_status=before,
+        to_status=to,
+        note=note,
+    )
+    logger.info("privacy request %s: %s (%s -> %s)", privacy_request.uuid, action, before, to)
+    return privacy_request
+
+
+def _reason_clean(reason: Any, *, param: str = "reason") -> str:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise ApplicationError("reason_required", "Give a reason.", param=param)
+    if len(text) > REASON_MAX:
+        raise ApplicationError("reason_too_long", f"At most {REASON_MAX} characters.", param=param)
+    return text
+
+
+# --- Creation and identity -------------------------------------------------------------
+
+
+def _access_too_soon(*, user: User, now: dt.datetime) -> dt.datetime | None:
+    """When the next export is allowed, if an earlier one is too recent (P13)."""
+    window = dt.timedelta(days=settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS)
+    recent = (
+        PrivacyRequest.objects.filter(
+            user=user, kind=RequestKind.ACCESS, received_at__gt=now - window
+        )
+        .exclude(status__in=[S.CANCELED, S.DENIED, S.DUPLICATE, S.IDENTITY_UNVERIFIED])
+        .order_by("-received_at")
+        .first()
+    )
+    return recent.received_at + window if recent is not None else None
+
+
+def request_create(
+    *,
+    user: User,
+    kind: str,
+    details: str = "",
+    document_kinds: list[str] | None = None,
+    identity_confirmed: bool = False,
+) -> PrivacyRequest:
+    """Open a privacy request for ``user`` (P13, P17) with its deadline.
+
+    Identity is confirmed by a fresh one-time code (allauth reauthentication);
+    without it the request waits in ``identity_unverified``. Consent withdrawal
+    needs no code: withdrawing is as easy as granting (P16). At most one export per
+    ``MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS`` and one open erasure per account.
+    """
+    if kind not in RequestKind.values:
+        raise ApplicationError(
+            "invalid_kind", f"kind must be one of {', '.join(RequestKind.values)}.", param="kind"
+        )
+    details = details.strip() if isinstance(details, str) else ""
+    if kind == RequestKind.RECTIFICATION and not details:
+        raise ApplicationError("details_required", "Say what should be corrected.", param="details")
+    if len(details) > DETAILS_MAX:
+        raise ApplicationError(
+            "details_too_long", f"At most {DETAILS_MAX} characters.", param="details"
+        )
+    kinds: list[str] = []
+    if kind == RequestKind.CONSENT_WITHDRAWAL:
+        kinds = sorted(set(document_kinds or DocumentKind.values))
+        if not kinds or any(k not in DocumentKind.values for k in kinds):
+            raise ApplicationError(
+                "invalid_document_kinds",
+                f"document_kinds must be among {', '.join(DocumentKind.values)}.",
+                param="document_kinds",
+            )
+    now = timezone.now()
+    if kind == RequestKind.ACCESS:
+        next_allowed = _access_too_soon(user=user, now=now)
+        if next_allowed is not None:
+            raise ApplicationError(
+                "export_too_soon",
+                f"One export per {settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS} days; "
+                f"the next one is possible after {next_allowed.isoformat()}.",
+                status_code=429,
+            )
+    if kind != RequestKind.ERASURE:
+        # Several open requests of one kind are one request: answer the open one.
+        open_one = PrivacyRequest.objects.filter(
+            user=user, kind=kind, status__in=OPEN_REQUEST_STATUSES
+        ).exclude(kind=RequestKind.RECTIFICATION)
+        existing = open_one.order_by("-received_at").first()
+        if existing is not None:
+            if identity_confirmed and existing.status == S.IDENTITY_UNVERIFIED:
+                return request_verify_identity(privacy_request=existing, actor=user)
+            return existing
+    try:
+        with transaction.atomic():
+            privacy_request = PrivacyRequest.objects.create(
+                user=user,
+                kind=kind,
+                details=details if kind == RequestKind.RECTIFICATION else "",
+                document_kinds=kinds,
+                received_at=now,
+                due_at=request_due_at(kind=kind, received_at=now),
+                updated_at=now,
+            )
+            request_event_record(
+                privacy_request=privacy_request,
+                action="created",
+                actor=user,
+                to_status=privacy_request.status,
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            "erasure_already_requested",
+            "Deletion of this account is already requested.",
+            status_code=409,
+        ) from None
+    if identity_confirmed or kind == RequestKind.CONSENT_WITHDRAWAL:
+        return request_verify_identity(privacy_request=privacy_request, actor=user)
+    return privacy_request
+
+
+def request_verify_identity(*, privacy_request: PrivacyRequest, actor: User) -> PrivacyRequest:
+    """The requester proved who they are with a fresh code: the request becomes pending.
+
+    Kinds listed in ``MEETNOW_PRIVACY_AUTO_APPROVE`` are then approved and processed
+    at once (the user asking for their own data needs no review).
+    """
+    with transaction.atomic():
+        privacy_request = _transition(
+            _locked(privacy_request),
+            to=S.PENDING,
+            action="identity_verified",
+            actor=actor,
+            allowed_from={S.IDENTITY_UNVERIFIED},
+            fields={"identity_verified_at": timezone.now()},
+        )
+        if privacy_request.kind in settings.MEETNOW_PRIVACY_AUTO_APPROVE:
+            privacy_request = request_approve(privacy_request=privacy_request, actor=None)
+    return privacy_request
+
+
+# --- Staff review ------------------------------------------------------------------------
+
+
+def request_approve(*, privacy_request: PrivacyRequest, actor: User | None) -> PrivacyRequest:
+    """Approve a pending request (staff, or the system for auto-approved kinds); P17."""
+    with transaction.atomic():
+        privacy_request = _transition(
+            _locked(privacy_request),
+            to=S.APPROVED,
+            action="approved",
+            actor=actor,
+            allowed_from={S.PENDING},
+            fields={"reviewed_at": timezone.now(), "reviewed_by": actor},
+        )
+        return request_process(privacy_request=privacy_request, actor=actor)
+
+
+def request_deny(*, privacy_request: PrivacyRequest, actor: User, reason: Any) -> PrivacyRequest:
+    """Deny a request with a reason the user sees (PIPL Art. 50; P13)."""
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        return _transition(
+            _locked(privacy_request),
+            to=S.DENIED,
+            action="denied",
+            actor=actor,
+            allowed_from={S.PENDING, S.IDENTITY_UNVERIFIED},
+            note=reason,
+            fields={
+                "denial_reason": reason,
+                "reviewed_at": timezone.now(),
+                "reviewed_by": actor,
+                "finished_at": timezone.now(),
+            },
+        )
+
+
+def request_extend(
+    *, privacy_request: PrivacyRequest, actor: User, until: dt.datetime, reason: Any
+) -> PrivacyRequest:
+    """Extend the deadline with a reason the user sees (GDPR Art. 12(3)); P17."""
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        locked = _locked(privacy_request)
+        if not locked.is_open:
+            raise ApplicationError(
+                "invalid_request_state", "Only an open request can be extended.", status_code=409
+            )
+        if until <= locked.effective_due_at:
+            raise ApplicationError(
+                "invalid_extension", "The new deadline must be later.", param="until"
+            )
+        locked.extended_due_at = until
+        locked.extension_reason = reason
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["extended_due_at", "extension_reason", "updated_at"])
+        request_event_record(privacy_request=locked, action="extended", actor=actor, note=reason)
+        return locked
+
+
+def request_mark_duplicate(
+    *, privacy_request: PrivacyRequest, actor: User, original: PrivacyRequest
+) -> PrivacyRequest:
+    """Close a request as a duplicate of another of the same user and kind."""
+    if (
+        original.pk == privacy_request.pk
+        or original.user_id != privacy_request.user_id
+        or (original.kind != privacy_request.kind)
+    ):
+        raise ApplicationError(
+            "invalid_duplicate",
+            "A duplicate must point to another request of the same user and kind.",
+            param="original",
+        )
+    with transaction.atomic():
+        return _transition(
+            _locked(privacy_request),
+            to=S.DUPLICATE,
+            action="marked_duplicate",
+            actor=actor,
+            allowed_from={S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED},
+            note=f"duplicate of {original.uuid}",
+            fields={"duplicate_of": original, "finished_at": timezone.now()},
+        )
+
+
+def request_hold_place(
+    *, privacy_request: PrivacyRequest, actor: User, reason: Any
+) -> PrivacyRequest:
+    """Place a legal hold (e.g. an open abuse report): processing pauses visibly (P13)."""
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        locked = _locked(privacy_request)
+        if not locked.is_open:
+            raise ApplicationError(
+                "invalid_request_state", "Only an open request can be held.", status_code=409
+            )
+        if locked.legal_hold_at is not None:
+            raise ApplicationError("already_on_hold", "The request is already on hold.")
+        locked.legal_hold_at = timezone.now()
+        locked.legal_hold_reason = reason
+        locked.lease_token = ""
+        locked.lease_until = None
+        locked.updated_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "legal_hold_at",
+                "legal_hold_reason",
+                "lease_token",
+                "lease_until",
+                "updated_at",
+            ]
+        )
+        request_event_record(
+            privacy_request=locked, action="legal_hold_placed", actor=actor, note=reason
+        )
+        return locked
+
+
+def request_hold_lift(
+    *, privacy_request: PrivacyRequest, actor: User, reason: Any
+) -> PrivacyRequest:
+    """Lift a legal hold; a due job resumes on the next beat (or at once if running)."""
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        locked = _locked(privacy_request)
+        if locked.legal_hold_at is None:
+            raise ApplicationError("not_on_hold", "The request is not on hold.")
+        locked.legal_hold_at = None
+        locked.legal_hold_reason = ""
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["legal_hold_at", "legal_hold_reason", "updated_at"])
+        request_event_record(
+            privacy_request=locked, action="legal_hold_lifted", actor=actor, note=reason
+        )
+        if locked.status == S.IN_PROCESSING:
+            _enqueue_job(locked)
+        return locked
+
+
+def request_cancel(
+    *, privacy_request: PrivacyRequest, actor: User | None, reason: str = ""
+) -> PrivacyRequest:
+    """Cancel a request before it is processed: the user's own, staff, or a login (P13).
+
+    Canceling a scheduled erasure unlocks the account (unless a moderator banned it).
+    """
+    from privacy.erasure import account_unlock
+
+    by_staff = actor is not None and actor.is_staff
+    allowed = _CANCELABLE_BY_STAFF if by_staff else _CANCELABLE_BY_USER
+    with transaction.atomic():
+        locked = _locked(privacy_request)
+        was_scheduled = locked.status == S.SCHEDULED
+        now = timezone.now()
+        locked = _transition(
+            locked,
+            to=S.CANCELED,
+            action="canceled",
+            actor=actor,
+            allowed_from=allowed,
+            note=reason[:REASON_MAX],
+            fields={"canceled_at": now, "cancel_reason": reason[:REASON_MAX], "finished_at": now},
+        )
+        if was_scheduled and locked.kind == RequestKind.ERASURE and locked.user is not None:
+            account_unlock(user=locked.user)
+        return locked
+
+
+def request_retry(*, privacy_request: PrivacyRequest, actor: User | None) -> PrivacyRequest:
+    """Retry a request that ended in ``error``: the job resumes where it stopped."""
+    with transaction.atomic():
+        locked = _transition(
+            _locked(privacy_request),
+            to=S.IN_PROCESSING,
+            action="retried",
+            actor=actor,
+            allowed_from={S.ERROR},
+            fields={"error_code": "", "lease_token": "", "lease_until": None},
+        )
+        if locked.legal_hold_at is None:
+            _enqueue_job(locked)
+        return locked
+
+
+def request_complete(
+    *, privacy_request: PrivacyRequest, actor: User | None, note: str = ""
+) -> PrivacyRequest:
+    """Mark a request done (the job's end, or staff after a rectification)."""
+    with transaction.atomic():
+        return _transition(
+            _locked(privacy_request),
+            to=S.COMPLETE,
+            action="completed",
+            actor=actor,
+            allowed_from={S.APPROVED, S.IN_PROCESSING},
+            note=note[:REASON_MAX],
+            fields={
+                "finished_at": timezone.now(),
+                "progress": 100,
+                "lease_token": "",
+                "lease_until": None,
+            },
+        )
+
+
+def request_fail(*, privacy_request: PrivacyRequest, error_code: str) -> PrivacyRequest:
+    """The job failed: ``error`` is visible to the user and staff, and retryable."""
+    with transaction.atomic():
+        return _transition(
+            _locked(privacy_request),
+            to=S.ERROR,
+            action="failed",
+            actor=None,
+            allowed_from={S.IN_PROCESSING},
+            note=error_code,
+            fields={"error_code": error_code[:64], "lease_token": "", "lease_until": None},
+        )
+
+
+# --- Processing --------------------------------------------------------------------------
+
+
+def _enqueue_job(privacy_request: PrivacyRequest) -> None:
+    from privacy import tasks
+
+    request_id = privacy_request.pk
+    task = (
+        tasks.export_build_task
+        if privacy_request.kind == RequestKind.ACCESS
+        else tasks.erasure_run_task
+    )
+    transaction.on_commit(lambda: task.apply_async(kwargs={"request_id": request_id}))
+
+
+def request_process(*, privacy_request: PrivacyRequest, actor: User | None) -> PrivacyRequest:
+    """Start what an approved request asks for (P13).
+
+    access: the export job; erasure: lock the account and schedule the erasure
+    after the cooling-off period; consent withdrawal: done at once; rectification:
+    waits for staff to correct the data and complete it.
+    """
+    from privacy.consents import consent_withdraw
+    from privacy.erasure import account_lock
+
+    kind = privacy_request.kind
+    now = timezone.now()
+    if kind == RequestKind.ACCESS:
+        locked = _transition(
+            privacy_request,
+            to=S.IN_PROCESSING,
+            action="started",
+            actor=actor,
+            allowed_from={S.APPROVED},
+            fields={"started_at": now, "progress": 0, "cursor": {}},
+        )
+        _enqueue_job(locked)
+        return locked
+    if kind == RequestKind.ERASURE:
+        if privacy_request.user is None:
+            raise ApplicationError("no_account", "The account no longer exists.")
+        account_lock(user=privacy_request.user)
+        return _transition(
+            privacy_request,
+            to=S.SCHEDULED,
+            action="scheduled",
+            actor=actor,
+            allowed_from={S.APPROVED},
+            fields={
+                "scheduled_for": erasure_scheduled_for(privacy_request=privacy_request, now=now)
+            },
+        )
+    if kind == RequestKind.CONSENT_WITHDRAWAL:
+        if privacy_request.user is not None:
+            consent_withdraw(
+                user=privacy_request.user, document_kinds=list(privacy_request.document_kinds)
+            )
+        return request_complete(privacy_request=privacy_request, actor=None)
+    return privacy_request
+
+
+def erasures_start_due(*, now: dt.datetime | None = None, limit: int = 100) -> list[int]:
+    """Move scheduled erasures whose cooling-off period ended into processing (beat)."""
+    now = now or timezone.now()
+    due = list(
+        PrivacyRequest.objects.filter(
+            kind=RequestKind.ERASURE,
+            status=S.SCHEDULED,
+            scheduled_for__lte=now,
+            legal_hold_at__isnull=True,
+        )
+        .order_by("scheduled_for")
+        .values_list("pk", flat=True)[:limit]
+    )
+    started = []
+    for pk in due:
+        with transaction.atomic():
+            privacy_request = (
+                PrivacyRequest.objects.select_for_update()
+                .filter(pk=pk, status=S.SCHEDULED, legal_hold_at__isnull=True)
+                .first()
+            )
+            if privacy_request is None:
+                continue
+            _transition(
+                privacy_request,
+                to=S.IN_PROCESSING,
+                action="started",
+                actor=None,
+                allowed_from={S.SCHEDULED},
+                fields={"started_at": now},
+            )
+            _enqueue_job(privacy_request)
+            started.append(pk)
+    return started
+
+
+def jobs_resume_stalled(*, now: dt.datetime | None = None, limit: int = 100) -> list[int]:
+    """Re-enqueue jobs in processing whose worker died (lease expired or never taken)."""
+    now = now or timezone.now()
+    stalled = list(
+        PrivacyRequest.objects.filter(
+            status=S.IN_PROCESSING,
+            kind__in=[RequestKind.ACCESS, RequestKind.ERASURE],
+            legal_hold_at__isnull=True,
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .values_list("pk", "kind")[:limit]
+    )
+    for pk, kind in stalled:
+        _enqueue_job(PrivacyRequest(pk=pk, kind=kind))
+    return [pk for pk, _ in stalled]
+
+
+def requests_expire_unverified(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Cancel requests whose identity was never confirmed (retention table)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.MEETNOW_RETENTION_DAYS["unverified_requests"])
+    count = 0
+    for privacy_request in PrivacyRequest.objects.filter(
+        status=S.IDENTITY_UNVERIFIED, received_at__lt=cutoff
+    ).order_by("pk")[:batch]:
+        request_cancel(privacy_request=privacy_request, actor=None, reason="identity_not_verified")
+        count += 1
+    return count

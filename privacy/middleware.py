@@ -1,0 +1,79 @@
+"""The re-consent gate (P1, P16), wired from settings (``MIDDLEWARE``).
+
+While a user has not accepted a *material* new version of the privacy policy or the
+user agreement, or has withdrawn consent, every ``/api/v1/`` endpoint answers 403
+with the code ``reconsent_required`` (or ``consent_withdrawn``) in the single error
+shape; the app then shows the new text. Exempt: everything under
+``/api/v1/privacy/`` (read and accept documents, consents, export, deletion,
+processors), and allauth's ``/_allauth/`` (login, logout, reauthentication).
+
+The state is stamped into the session at login and whenever the user's consent
+changes (``privacy.consents.gate_session_stamp``), and re-computed only when a
+material version was published since: a request normally costs no query here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from meetnow.lib.errors import error, error_body
+from privacy.consents import gate_check_session, gate_generation_invalidate
+from privacy.models import PolicyDocument
+
+GATED_PREFIX = "/api/v1/"
+EXEMPT_PREFIXES = ("/api/v1/privacy/",)
+MESSAGES = {
+    "reconsent_required": (
+        "A new version of the privacy policy or user agreement needs your consent. "
+        "Read it at /api/v1/privacy/documents/current and accept it at /api/v1/privacy/consents."
+    ),
+    "consent_withdrawn": (
+        "You withdrew consent, so the account can't be used. Accept the current version "
+        "again, export your data or delete the account under /api/v1/privacy/."
+    ),
+}
+
+
+def _session_and_user(token: str) -> tuple[SessionBase, int] | None:
+    from allauth.headless.internal.sessionkit import lookup_session
+
+    session = lookup_session(token)
+    if session is None:
+        return None
+    try:
+        user_id = int(session.get(SESSION_KEY) or 0)
+    except (TypeError, ValueError):
+        return None
+    return (session, user_id) if user_id else None
+
+
+class ReconsentGateMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path
+        if not path.startswith(GATED_PREFIX) or path.startswith(EXEMPT_PREFIXES):
+            return self.get_response(request)
+        token = request.headers.get("X-Session-Token")
+        found = _session_and_user(token) if token else None
+        if found is not None:
+            code = gate_check_session(session=found[0], user_id=found[1])
+            if code:
+                body = error_body(403, [error(code, MESSAGES[code], "consents")])
+                return JsonResponse(body, status=403)
+        return self.get_response(request)
+
+
+def _documents_changed(**kwargs: object) -> None:
+    # Cache invalidation only (STYLE.md): a published version may gate everyone.
+    gate_generation_invalidate()
+
+
+post_save.connect(_documents_changed, sender=PolicyDocument, dispatch_uid="privacy-gate-docs")
+post_delete.connect(_documents_changed, sender=PolicyDocument, dispatch_uid="privacy-gate-docs-d")

@@ -1,0 +1,318 @@
+"""Privacy API (``/api/v1/privacy/``): requests, export download, documents, consents,
+processors. Views are thin: parse, call one service or selector, shape the answer."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from allauth.account.authentication import get_authentication_records
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.pagination import CursorPagination
+from privacy.consents import (
+    consent_accept,
+    consent_gate_compute,
+    consent_history,
+    gate_restamp_user_sessions,
+)
+from privacy.export import export_download_token, export_for_token
+from privacy.lifecycle import request_cancel, request_create, request_verify_identity
+from privacy.models import PrivacyRequest, RequestKind, RequestStatus
+from privacy.selectors import (
+    documents_current,
+    privacy_request_access,
+    privacy_requests_of,
+    processors_public,
+)
+
+IDENTITY_USED_KEY = "privacy_identity_used_at"
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran
+    return user
+
+
+def identity_confirmation_take(request: Request) -> bool:
+    """Was identity confirmed with a fresh one-time code (allauth reauthentication)?
+
+    The reauthentication record lives in the session of the app's token. Each code
+    confirms one request: the record's time is remembered as used.
+    """
+    session = request.auth
+    if not isinstance(session, SessionBase):
+        return False
+    user = _user(request)
+    records = get_authentication_records(SimpleNamespace(session=session), user)
+    cutoff = time.time() - settings.MEETNOW_PRIVACY_IDENTITY_MAX_AGE
+    used = float(session.get(IDENTITY_USED_KEY) or 0)
+    fresh = [
+        r
+        for r in records
+        if isinstance(r, dict)
+        and r.get("reauthenticated")
+        and r.get("method") == "code"
+        and isinstance(r.get("at"), int | float)
+        and r["at"] >= cutoff
+        and r["at"] > used
+    ]
+    if not fresh:
+        return False
+    session[IDENTITY_USED_KEY] = fresh[-1]["at"]
+    session.save()
+    return True
+
+
+def _session(request: Request) -> SessionBase | None:
+    return request.auth if isinstance(request.auth, SessionBase) else None
+
+
+def _dt(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dict[str, Any]:
+    download = None
+    if (
+        privacy_request.kind == RequestKind.ACCESS
+        and privacy_request.status == RequestStatus.COMPLETE
+        and privacy_request.archive_key
+        and privacy_request.archive_deleted_at is None
+    ):
+        token = export_download_token(privacy_request=privacy_request)
+        download = {
+            "url": request.build_absolute_uri(f"/api/v1/privacy/exports/{token}"),
+            "expires_at": _dt(privacy_request.archive_expires_at),
+            "size": privacy_request.archive_size,
+        }
+    return {
+        "uuid": str(privacy_request.uuid),
+        "kind": privacy_request.kind,
+        "status": privacy_request.status,
+        "identity_required": privacy_request.status == RequestStatus.IDENTITY_UNVERIFIED,
+        "received_at": _dt(privacy_request.received_at),
+        "due_at": _dt(privacy_request.effective_due_at),
+        "overdue": privacy_request.is_overdue,
+        "extended": privacy_request.extended_due_at is not None,
+        "extension_reason": privacy_request.extension_reason or None,
+        "denial_reason": privacy_request.denial_reason or None,
+        "identity_verified_at": _dt(privacy_request.identity_verified_at),
+        "reviewed_at": _dt(privacy_request.reviewed_at),
+        "scheduled_for": _dt(privacy_request.scheduled_for),
+        "started_at": _dt(privacy_request.started_at),
+        "finished_at": _dt(privacy_request.finished_at),
+        "canceled_at": _dt(privacy_request.canceled_at),
+        "on_hold": privacy_request.legal_hold_at is not None,
+        "progress": privacy_request.progress,
+        "error": privacy_request.error_code or None,
+        "document_kinds": privacy_request.document_kinds or [],
+        "download": download,
+    }
+
+
+class PrivacyRequestListApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        kind = serializers.ChoiceField(choices=RequestKind.choices)
+        details = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        document_kinds = serializers.ListField(
+            child=serializers.CharField(max_length=20), required=False, max_length=2
+        )
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        """My privacy requests, newest first, with status and deadline."""
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(privacy_requests_of(user=_user(request)), request, self)
+        items = [request_payload(r, request=request) for r in page or []]
+        return paginator.get_paginated_response(items)
+
+    @extend_schema(request=InputSerializer, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        """Open a request. Access, rectification and erasure need a fresh code first:
+        ``/_allauth/app/v1/auth/reauthenticate/code/request`` then ``.../confirm``."""
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        confirmed = data["kind"] != RequestKind.CONSENT_WITHDRAWAL and identity_confirmation_take(
+            request
+        )
+        privacy_request = request_create(
+            user=_user(request),
+            kind=data["kind"],
+            details=data.get("details", ""),
+            document_kinds=data.get("document_kinds"),
+            identity_confirmed=confirmed,
+        )
+        if privacy_request.kind == RequestKind.CONSENT_WITHDRAWAL:
+            gate_restamp_user_sessions(
+                user_id=privacy_request.user_id or 0, current=_session(request)
+            )
+        return Response(request_payload(privacy_request, request=request), status=201)
+
+
+class PrivacyRequestDetailApi(APIView):
+    def get(self, request: Request, request_uuid: str) -> Response:
+        privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
+        return Response(request_payload(privacy_request, request=request))
+
+
+class PrivacyRequestVerifyApi(APIView):
+    def post(self, request: Request, request_uuid: str) -> Response:
+        """Confirm identity for a request waiting in ``identity_unverified``."""
+        privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
+        if privacy_request.status != RequestStatus.IDENTITY_UNVERIFIED:
+            raise ApplicationError(
+                "invalid_request_state", "Identity is already confirmed.", status_code=409
+            )
+        if not identity_confirmation_take(request):
+            raise ApplicationError(
+                "identity_required",
+                "Confirm it is you with a one-time code first (reauthenticate by code).",
+                status_code=403,
+            )
+        privacy_request = request_verify_identity(
+            privacy_request=privacy_request, actor=_user(request)
+        )
+        return Response(request_payload(privacy_request, request=request))
+
+
+class PrivacyRequestCancelApi(APIView):
+    def post(self, request: Request, request_uuid: str) -> Response:
+        privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
+        privacy_request = request_cancel(
+            privacy_request=privacy_request, actor=_user(request), reason="canceled_by_user"
+        )
+        return Response(request_payload(privacy_request, request=request))
+
+
+class ExportDownloadApi(APIView):
+    """The signed, expiring download link of an export (the link is the capability)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, token: str) -> HttpResponseBase:
+        privacy_request = export_for_token(token=token)
+        if privacy_request is None:
+            raise NotFoundError("This download link is invalid or has expired.")
+        if settings.STORAGE_BACKEND == "s3":
+            return HttpResponseRedirect(default_storage.url(privacy_request.archive_key))
+        handle = default_storage.open(privacy_request.archive_key, "rb")
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename="meetnow-export.zip",
+            content_type="application/zip",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# --- Documents, consents, processors --------------------------------------------------------
+
+
+def _document_payload(document: Any) -> dict[str, Any]:
+    return {
+        "kind": document.kind,
+        "version": document.version,
+        "title": document.title,
+        "body": document.body,
+        "material_change": document.material_change,
+        "published_at": _dt(document.published_at),
+    }
+
+
+class DocumentCurrentApi(APIView):
+    """The current privacy policy and user agreement (public: read before sign-up)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        current = documents_current()
+        return Response({"documents": [_document_payload(d) for d in current.values()]})
+
+
+class ConsentApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        action = serializers.ChoiceField(choices=["accept", "withdraw"])
+        versions = serializers.DictField(child=serializers.CharField(max_length=20), required=False)
+        document_kinds = serializers.ListField(
+            child=serializers.CharField(max_length=20), required=False, max_length=2
+        )
+
+    def get(self, request: Request) -> Response:
+        """My consent history and whether the app must ask me to accept a new version."""
+        user = _user(request)
+        state = consent_gate_compute(user_id=user.pk)
+        return Response(
+            {
+                "required": state.code or None,
+                "history": [
+                    {"action": i.action, "kind": i.kind, "version": i.version, "at": _dt(i.at)}
+                    for i in consent_history(user=user)
+                ],
+            }
+        )
+
+    def post(self, request: Request) -> Response:
+        """Accept the current versions, or withdraw consent (one call, no code; P16)."""
+        from allauth.account.adapter import get_adapter
+
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = _user(request)
+        if data["action"] == "accept":
+            consent_accept(
+                user=user,
+                versions=data.get("versions") or {},
+                ip_address=get_adapter(request._request).get_client_ip(request._request),
+                current_session=_session(request),
+            )
+        else:
+            request_create(
+                user=user,
+                kind=RequestKind.CONSENT_WITHDRAWAL,
+                document_kinds=data.get("document_kinds") or None,
+            )
+            gate_restamp_user_sessions(user_id=user.pk, current=_session(request))
+        return self.get(request)
+
+
+class ProcessorListApi(APIView):
+    """Third-party processors and SDKs and the data each receives (public, P9)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "processors": [
+                    {
+                        "name": p.name,
+                        "purpose": p.purpose,
+                        "data": p.data_categories,
+                        "country": p.country,
+                        "website": p.website,
+                        "updated_at": _dt(p.updated_at),
+                    }
+                    for p in processors_public()
+                ]
+            }
+        )
