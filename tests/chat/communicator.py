@@ -1,0 +1,46 @@
+"""A minimal WebSocket communicator over asgiref's ApplicationCommunicator.
+
+(``channels.testing`` imports daphne at package level, which MeetNow does not use.)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from asgiref.testing import ApplicationCommunicator
+
+
+class WebsocketCommunicator(ApplicationCommunicator):
+    def __init__(self, application: Any, path: str, headers: list[tuple[bytes, bytes]]) -> None:
+        scope = {
+            "type": "websocket",
+            "path": path,
+            "query_string": b"",
+            "headers": headers,
+            "subprotocols": [],
+        }
+        super().__init__(application, scope)
+
+    async def connect(self, timeout: float = 1) -> tuple[bool, Any]:
+        await self.send_input({"type": "websocket.connect"})
+        response = await self.receive_output(timeout)
+        if response["type"] == "websocket.close":
+            return False, response.get("code", 1000)
+        return True, response.get("subprotocol")
+
+    async def send_to(self, text_data: str) -> None:
+        await self.send_input({"type": "websocket.receive", "text": text_data})
+
+    async def send_json_to(self, data: Any) -> None:
+        await self.send_to(json.dumps(data))
+
+    async def receive_json_from(self, timeout: float = 1) -> Any:
+        response = await self.receive_output(timeout)
+        if response["type"] != "websocket.send":
+            raise AssertionError(f"expected a frame, got {response}")
+        return json.loads(response["text"])
+
+    async def disconnect(self, code: int = 1000, timeout: float = 1) -> None:
+        await self.send_input({"type": "websocket.disconnect", "code": code})
+        await self.wait(timeout)

@@ -1,0 +1,97 @@
+"""Races that the database constraints must settle (run against PostgreSQL in CI).
+
+Threads, each with its own database connection, start together at a barrier.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from chat import services
+from chat.models import Conversation, Event, Message
+from tests.factories.chat import make_direct, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 8
+
+
+def _race(work: Callable[[], Any]) -> list[Any]:
+    barrier = threading.Barrier(THREADS)
+    results: list[Any] = [None] * THREADS
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_concurrent_retries_of_one_send_store_one_message():
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_direct(alice, bob)
+    client_id = uuid.uuid4()
+
+    results = _race(
+        lambda: services.message_send(
+            sender=alice, conversation_uuid=conversation.uuid, client_id=client_id, text="once"
+        )
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    ids = {message.id for message, _ in results}
+    assert len(ids) == 1
+    assert sum(1 for _, created in results if created) == 1
+    assert Message.objects.filter(sender=alice, client_id=client_id).count() == 1
+    # One message.created event per member, not one per attempt.
+    created_events = Event.objects.filter(type="message.created", payload__message_id=ids.pop())
+    assert created_events.count() == 2
+    print(f"concurrent retries on {connection.vendor}: one message from {THREADS} attempts")
+
+
+def test_concurrent_direct_creates_make_one_conversation():
+    alice, bob = make_user("alice"), make_user("bob")
+    results = _race(
+        lambda: services.conversation_get_or_create_direct(user=alice, other_uuid=bob.uuid)
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    assert len({conversation.pk for conversation, _ in results}) == 1
+    assert Conversation.objects.filter(kind="direct").count() == 1
+
+
+def test_concurrent_sends_keep_each_users_event_numbers_dense():
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    one, two = make_direct(alice, bob), make_direct(alice, carol)
+    counter = iter(range(THREADS))
+    lock = threading.Lock()
+
+    def work() -> Any:
+        with lock:
+            i = next(counter)
+        target = one if i % 2 else two
+        sender = alice if i < THREADS // 2 else (bob if target == one else carol)
+        return services.message_send(
+            sender=sender, conversation_uuid=target.uuid, client_id=uuid.uuid4(), text=str(i)
+        )
+
+    results = _race(work)
+    assert not [r for r in results if isinstance(r, Exception)]
+    seqs = list(Event.objects.filter(user=alice).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))

@@ -1,0 +1,198 @@
+"""The WebSocket consumer in-process (Channels' communicator, in-memory layer)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from django.contrib.sessions.backends.cached_db import SessionStore
+
+from chat import services
+from chat.consumers import CLOSE_AUTH_REQUIRED, CLOSE_AUTH_TIMEOUT, CLOSE_INVALID_SESSION
+from chat.presence import online_user_ids
+from chat.routing import websocket_urlpatterns
+from tests.chat.communicator import WebsocketCommunicator
+from tests.factories.chat import make_direct, make_user
+from tests.helpers import session_token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+application = URLRouter(websocket_urlpatterns)
+
+
+def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
+    return async_to_sync(scenario)()
+
+
+def _socket(token: str | None = None) -> WebsocketCommunicator:
+    headers = [(b"x-session-token", token.encode())] if token else []
+    return WebsocketCommunicator(application, "/ws/v1/", headers=headers)
+
+
+async def _until(ws: WebsocketCommunicator, kind: str, timeout: float = 2) -> dict[str, Any]:
+    while True:
+        frame = await ws.receive_json_from(timeout=timeout)
+        if frame["type"] == kind:
+            return frame
+
+
+def test_header_auth_and_live_message_after_commit():
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_direct(alice, bob)
+    token = session_token_for(bob)
+
+    async def scenario() -> None:
+        ws = _socket(token)
+        connected, _ = await ws.connect()
+        assert connected
+        ready = await ws.receive_json_from()
+        assert ready == {"type": "ready", "user": str(bob.uuid)}
+        assert await database_sync_to_async(online_user_ids)(user_ids=[bob.pk]) == {bob.pk}
+        message, _ = await database_sync_to_async(services.message_send)(
+            sender=alice, conversation_uuid=conversation.uuid, client_id=uuid.uuid4(), text="yo"
+        )
+        event = await _until(ws, "message.created")
+        assert event["message"]["id"] == message.id
+        assert event["message"]["text"] == "yo"
+        assert event["conversation"] == str(conversation.uuid)
+        assert event["seq"] > 0
+        await ws.disconnect()
+        assert await database_sync_to_async(online_user_ids)(user_ids=[bob.pk]) == set()
+
+    run(scenario)
+
+
+def test_auth_frame_for_clients_without_headers():
+    bob = make_user("bob")
+    token = session_token_for(bob)
+
+    async def scenario() -> None:
+        ws = _socket()
+        await ws.connect()
+        await ws.send_json_to({"type": "auth", "token": token})
+        assert (await ws.receive_json_from())["type"] == "ready"
+        await ws.send_json_to({"type": "ping"})
+        assert (await ws.receive_json_from()) == {"type": "pong"}
+        await ws.send_to(text_data="not json")
+        assert (await ws.receive_json_from())["code"] == "invalid_json"
+        await ws.send_json_to({"type": "nope"})
+        assert (await ws.receive_json_from())["code"] == "unknown_type"
+        await ws.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("first", "code"),
+    [
+        ({"type": "auth", "token": "not-a-session"}, CLOSE_INVALID_SESSION),
+        ({"type": "ping"}, CLOSE_AUTH_REQUIRED),
+    ],
+)
+def test_bad_auth_frames_close_with_a_clear_code(first, code):
+    async def scenario() -> None:
+        ws = _socket()
+        await ws.connect()
+        await ws.send_json_to(first)
+        closed = await ws.receive_output(timeout=2)
+        assert closed["type"] == "websocket.close"
+        assert closed["code"] == code
+
+    run(scenario)
+
+
+def test_bad_header_token_and_auth_timeout(settings):
+    settings.CHAT_WS_AUTH_TIMEOUT = 0.2
+
+    async def scenario() -> None:
+        ws = _socket("bogus")
+        await ws.connect()
+        closed = await ws.receive_output(timeout=2)
+        assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_INVALID_SESSION)
+        silent = _socket()
+        await silent.connect()
+        closed = await silent.receive_output(timeout=2)
+        assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_AUTH_TIMEOUT)
+
+    run(scenario)
+
+
+def test_expired_session_closes_the_socket_at_the_next_heartbeat(settings):
+    settings.CHAT_WS_HEARTBEAT = 0.2
+    bob = make_user("bob")
+    token = session_token_for(bob)
+
+    async def scenario() -> None:
+        ws = _socket(token)
+        await ws.connect()
+        assert (await ws.receive_json_from())["type"] == "ready"
+        assert (await ws.receive_json_from(timeout=2))["type"] == "heartbeat"
+        await database_sync_to_async(SessionStore(session_key=token).delete)()
+        while True:
+            output = await ws.receive_output(timeout=2)
+            if output["type"] == "websocket.close":
+                break
+        assert output["code"] == CLOSE_INVALID_SESSION
+
+    run(scenario)
+
+
+def test_typing_reaches_other_members_only():
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    conversation = make_direct(alice, bob)
+    tokens = {u.pk: session_token_for(u) for u in (alice, bob, carol)}
+
+    async def scenario() -> None:
+        sockets = {}
+        for user in (alice, bob, carol):
+            ws = _socket(tokens[user.pk])
+            await ws.connect()
+            assert (await ws.receive_json_from())["type"] == "ready"
+            sockets[user.pk] = ws
+        await sockets[alice.pk].send_json_to(
+            {"type": "typing", "conversation": str(conversation.uuid)}
+        )
+        typing = await _until(sockets[bob.pk], "typing")
+        assert typing == {
+            "type": "typing",
+            "conversation": str(conversation.uuid),
+            "user": str(alice.uuid),
+        }
+        assert await sockets[carol.pk].receive_nothing(timeout=0.3)
+        assert await sockets[alice.pk].receive_nothing(timeout=0.1)
+        # Carol is no member: she is told not found and nobody hears from her.
+        await sockets[carol.pk].send_json_to(
+            {"type": "typing", "conversation": str(conversation.uuid)}
+        )
+        assert (await sockets[carol.pk].receive_json_from())["code"] == "not_found"
+        assert await sockets[bob.pk].receive_nothing(timeout=0.3)
+        for ws in sockets.values():
+            await ws.disconnect()
+
+    run(scenario)
+
+
+def test_background_state_counts_as_offline_for_push():
+    bob = make_user("bob")
+    token = session_token_for(bob)
+
+    async def scenario() -> None:
+        ws = _socket(token)
+        await ws.connect()
+        await ws.receive_json_from()
+        await ws.send_json_to({"type": "presence", "state": "background"})
+        await ws.send_json_to({"type": "ping"})
+        await ws.receive_json_from()
+        assert await database_sync_to_async(online_user_ids)(user_ids=[bob.pk]) == set()
+        await ws.send_json_to({"type": "presence", "state": "foreground"})
+        await ws.send_json_to({"type": "ping"})
+        await ws.receive_json_from()
+        assert await database_sync_to_async(online_user_ids)(user_ids=[bob.pk]) == {bob.pk}
+        await ws.disconnect()
+
+    run(scenario)
