@@ -63,6 +63,9 @@ def _age(user: User) -> int | None:
 class PublicProfileSerializer(serializers.Serializer):
     """What anyone may see of a user (P11): never birth date, phone, devices or IPs."""
 
+    class Meta:
+        ref_name = "PublicProfile"
+
     id = serializers.UUIDField(source="uuid")
     nickname = serializers.CharField()
     gender = serializers.CharField()
@@ -77,6 +80,9 @@ class PublicProfileSerializer(serializers.Serializer):
 
 class MeApi(APIView):
     class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "MeUpdate"
+
         nickname = serializers.CharField(max_length=40, allow_blank=True, required=False)
         gender = serializers.ChoiceField(
             choices=[*Gender.values, ""], allow_blank=True, required=False
@@ -85,6 +91,9 @@ class MeApi(APIView):
         push_enabled = serializers.BooleanField(required=False)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Me"
+
         id = serializers.UUIDField(source="uuid")
         phone = serializers.CharField(allow_null=True)
         phone_verified = serializers.BooleanField()
@@ -120,6 +129,9 @@ class UserDetailApi(APIView):
 
 class DiscoverApi(APIView):
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DiscoverFilter"
+
         gender = serializers.ChoiceField(choices=Gender.values, required=False)
         age_min = serializers.IntegerField(min_value=0, max_value=150, required=False)
         age_max = serializers.IntegerField(min_value=0, max_value=150, required=False)
@@ -160,6 +172,9 @@ class DiscoverApi(APIView):
 
 class BlockListApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "BlockedUser"
+
         user = PublicProfileSerializer(source="blocked")
         created_at = serializers.DateTimeField()
 
@@ -189,6 +204,9 @@ class BlockApi(APIView):
 
 
 class DeviceOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Device"
+
     id = serializers.IntegerField()
     device_id = serializers.CharField()
     platform = serializers.CharField()
@@ -210,6 +228,9 @@ class DeviceOutputSerializer(serializers.Serializer):
 
 class DeviceListApi(APIView):
     class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "DeviceRegister"
+
         device_id = serializers.CharField(max_length=128)
         platform = serializers.ChoiceField(choices=Platform.values)
         model = serializers.CharField(max_length=64, allow_blank=True, required=False)
@@ -260,6 +281,9 @@ class SocialAccountListApi(APIView):
     """Linked providers (link with allauth's provider/token, ``process: "connect"``)."""
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LinkedAccount"
+
         id = serializers.IntegerField()
         provider = serializers.CharField()
         date_joined = serializers.DateTimeField()
@@ -284,6 +308,9 @@ class SocialAccountDetailApi(APIView):
 
 class SessionListApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Session"
+
         id = serializers.IntegerField()
         created_at = serializers.DateTimeField()
         last_seen_at = serializers.DateTimeField()
@@ -326,6 +353,9 @@ class SessionEndOthersApi(APIView):
 
 class SecurityEventListApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SecurityEvent"
+
         kind = serializers.CharField()
         created_at = serializers.DateTimeField()
         ip_address = serializers.CharField(allow_null=True)

@@ -19,6 +19,9 @@ class PolicyCurrentApi(APIView):
     permission_classes = (AllowAny,)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PolicyDocument"
+
         kind = serializers.CharField()
         version = serializers.CharField()
         title = serializers.CharField()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,3 +61,50 @@ def _isolated_cache(settings: LazySettings) -> None:
     for conf in caches.values():
         conf["KEY_PREFIX"] = f"t{uuid.uuid4().hex[:12]}"
     settings.CACHES = caches
+
+
+# --- No phone number or one-time code in any log output (P18; docs/accounts.md) ---------
+
+
+class _SecretsInLogs(logging.Handler):
+    """Keeps the text of every log record of the run, before any redaction filter runs."""
+
+    PHONE = re.compile(r"\+\d{10,15}(?!\d)|(?<![\w.+-])1[3-9]\d{9}(?![\w.-])")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.texts: list[str] = []
+        self.secrets: set[str] = set()  # codes (and numbers) the tests sent
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + repr(record.exc_info[1])
+        self.texts.append(text)
+
+    def leaks(self) -> list[str]:
+        found = []
+        for text in self.texts:
+            if self.PHONE.search(text) or any(s in text for s in self.secrets if len(s) >= 4):
+                found.append(text[:200])
+        return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_secrets() -> Iterator[set[str]]:
+    """Fails the run if any log record carried a phone number or a code a test sent.
+
+    Tests add the codes they send to the returned set (see tests/accounts/conftest.py).
+    The handler sits first on the root logger so it sees records before any filter.
+    """
+    handler = _SecretsInLogs()
+    root = logging.getLogger()
+    root.handlers.insert(0, handler)
+    yield handler.secrets
+    root.removeHandler(handler)
+    leaks = handler.leaks()
+    if leaks:
+        pytest.fail("Phone numbers or codes in log output:\n" + "\n".join(leaks[:20]))

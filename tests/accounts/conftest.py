@@ -18,11 +18,14 @@ API = "/_allauth/app/v1"
 
 
 @pytest.fixture
-def outbox(settings: LazySettings) -> Iterator[list[backends.OutgoingMessage]]:
-    """Codes "sent" by the test SMS backend, in order."""
+def outbox(
+    settings: LazySettings, log_secrets: set[str]
+) -> Iterator[list[backends.OutgoingMessage]]:
+    """Codes "sent" by the test SMS backend, in order (checked against all log output)."""
     settings.SMS_BACKEND = "locmem"
     backends.outbox.clear()
     yield backends.outbox
+    log_secrets.update(m.code for m in backends.outbox if m.code)
     backends.outbox.clear()
 
 
