@@ -50,7 +50,9 @@ def login_mfa_passed(client: Client, user: User) -> Client:
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
+def _staff_settings(settings) -> None:
+    # As in every server process (pytest alone turns it off for the apps' admin tests).
+    settings.MEETNOW_STAFF_MFA_REQUIRED = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
