@@ -503,6 +503,60 @@ SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_SIGN = env.str("SMS_HTTP_SIGN", default="MeetNow")
 SMS_HTTP_TEMPLATE = env.str("SMS_HTTP_TEMPLATE", default="otp")
 
+# --- Privacy (privacy/, docs/privacy.md) -----------------------------------------
+# Deadline per request kind (P13, P17); MEETNOW_PRIVACY_SLA_DAYS_<KIND> overrides one.
+MEETNOW_PRIVACY_SLA_DAYS_BY_KIND: dict[str, int] = {
+    kind: env.int(f"MEETNOW_PRIVACY_SLA_DAYS_{kind.upper()}", default=MEETNOW_PRIVACY_SLA_DAYS)
+    for kind in ("access", "rectification", "erasure", "consent_withdrawal")
+}
+# Kinds that go from "pending" to "approved" without staff once identity is confirmed.
+MEETNOW_PRIVACY_AUTO_APPROVE: list[str] = env.list(
+    "MEETNOW_PRIVACY_AUTO_APPROVE", default=["access", "erasure", "consent_withdrawal"]
+)
+# How fresh the one-time code (allauth reauthentication) must be to confirm identity.
+MEETNOW_PRIVACY_IDENTITY_MAX_AGE = env.int("MEETNOW_PRIVACY_IDENTITY_MAX_AGE", default=300)
+MEETNOW_PRIVACY_EXPORT_TTL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_TTL_DAYS", default=7)
+MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS", default=7)
+MEETNOW_PRIVACY_CHUNK_SIZE = env.int("MEETNOW_PRIVACY_CHUNK_SIZE", default=500)
+# A job task works this long, then re-enqueues itself (stays far below the time limit).
+MEETNOW_PRIVACY_TASK_BUDGET = env.float("MEETNOW_PRIVACY_TASK_BUDGET_SECONDS", default=20.0)
+# A worker that dies loses its claim after this long; the beat task then resumes the job.
+MEETNOW_PRIVACY_LEASE_SECONDS = env.int("MEETNOW_PRIVACY_LEASE_SECONDS", default=120)
+# Salt of the erasure ledger's hashes: set it in production and never change it.
+MEETNOW_ERASURE_LEDGER_SALT = env.str("MEETNOW_ERASURE_LEDGER_SALT", default="") or (
+    "ledger:" + SECRET_KEY
+)
+MEETNOW_STATS_MIN_COUNT = env.int("MEETNOW_STATS_MIN_COUNT", default=5)  # P19 suppression
+MEETNOW_RETENTION_DAYS: dict[str, int] = {
+    name: env.int(f"MEETNOW_RETENTION_{name.upper()}_DAYS", default=days)
+    for name, days in {
+        "security_events": 365,
+        "ip_addresses": 90,
+        "sms_deliveries": 30,
+        "unverified_requests": 1,
+        "devices": 180,
+        "sessions": 30,
+        "tombstones": 30,
+        "closed_requests": 3 * 365,
+        "consent_proof": 3 * 365,
+    }.items()
+}
+# Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).
+MIDDLEWARE += ["privacy.middleware.ReconsentGateMiddleware"]
+ACCOUNT_ADAPTER = "privacy.adapter.AccountAdapter"  # extends accounts.adapter.AccountAdapter
+CELERY_BEAT_SCHEDULE["privacy-jobs-due"] = {
+    "task": "privacy.jobs_due",
+    "schedule": crontab(minute="*/5"),
+}
+CELERY_BEAT_SCHEDULE["privacy-exports-expire"] = {
+    "task": "privacy.exports_expire",
+    "schedule": crontab(minute=11),
+}
+CELERY_BEAT_SCHEDULE["privacy-retention-purge"] = {
+    "task": "privacy.retention_purge",
+    "schedule": crontab(hour=3, minute=7),
+}
+
 # --- Staff / admin (meetnow/staff; docs/admin.md) -----------------------------
 # The admin site is meetnow.staff.site.MeetNowAdminSite: password, then a second
 # factor (allauth.mfa TOTP or recovery code) before any page; idle sessions end.
