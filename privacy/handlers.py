@@ -123,7 +123,7 @@ def _conversations_direct_keys(ctx: ErasureContext, limit: int, _: Any) -> int:
             Q(direct_key__startswith=f"{uid}:") | Q(direct_key__endswith=f":{uid}")
         ),
         limit,
-        direct_key=Concat(Value("erased:"), Cast(F("id"), output_field=CharField())),
+        direct_key=Concat(Value("erased-"), Cast(F("id"), output_field=CharField())),
     )
 
 

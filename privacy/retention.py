@@ -126,6 +126,13 @@ def retention_table() -> list[Rule]:
             "default.chat_events_compact",
         ),
         Rule(
+            "reports",
+            "Reports about users and messages (moderation record, evidence snapshot)",
+            "while open; the evidence snapshot until resolved",
+            "snapshot wiped when resolved; erased users' fields cleared at erasure",
+            "chat.report_resolve + privacy.erasure_run",
+        ),
+        Rule(
             "closed_requests",
             "Closed privacy requests, their audit trail and erasure step logs",
             f"{d('closed_requests')} days after closing",
