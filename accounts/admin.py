@@ -1,7 +1,10 @@
-"""Admin for users, devices, security events and SMS deliveries.
+"""Admin for users, devices, security events and SMS deliveries (P6, P12, P18).
 
-Phone numbers are shown masked (``+86 138****8000``) to everyone but superusers (P18);
-searching by an exact number still works, typed in national or international form.
+Built on :class:`meetnow.lib.adminkit.StaffModelAdmin`: phone numbers, IPs and
+device ids are shown masked (``+86 138****8000``) to everyone but superusers, and a
+staff member with the reveal permission sees one in clear after giving a logged
+reason. Searching by an exact number still works, typed in national or
+international form; a partial number finds nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from django.http import HttpRequest
 from accounts import services
 from accounts.models import Device, SecurityEvent, SmsDelivery, User
 from accounts.phones import InvalidPhoneError, phone_mask, phone_normalise
+from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.masking import can_see_personal_data, mask_device_id, mask_ip
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(StaffModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -28,12 +33,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _phone_mask(value: Any) -> str:
+    return phone_mask(str(value)) if value else "-"
+
+
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(StaffModelAdmin):
     list_display = (
         "uuid",
         "nickname",
-        "phone_display",
+        "phone",
         "phone_verified",
         "gender",
         "is_active",
@@ -42,46 +51,45 @@ class UserAdmin(admin.ModelAdmin):
         "date_joined",
     )
     list_filter = ("is_active", "is_staff", "phone_verified", "gender")
-    search_fields = ("nickname", "username")
+    search_fields = ("=phone", "nickname", "username")
     ordering = ("-date_joined",)
     actions = ("ban", "unban")
-    readonly_fields = ("uuid", "date_joined", "last_login", "banned_at", "phone_display")
+    fields = (
+        "uuid",
+        "username",
+        "phone",
+        "phone_verified",
+        "nickname",
+        "gender",
+        "bio",
+        "date_of_birth",
+        "push_enabled",
+        "is_active",
+        "banned_at",
+        "date_joined",
+        "last_login",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+    )
+    masked_fields = {"phone": _phone_mask}
+    reveal_fields = {"phone": ("phone number", lambda user: user.phone)}
+    reveal_permission = "privacy.reveal_personal_data"
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        phone = ["phone"] if request.user.is_superuser else ["phone_display"]
-        fields = [
-            "uuid",
-            "username",
-            *phone,
-            "phone_verified",
-            "nickname",
-            "gender",
-            "bio",
-            "date_of_birth",
-            "push_enabled",
-            "is_active",
-            "banned_at",
-            "date_joined",
-            "last_login",
-        ]
-        if request.user.is_superuser:
-            fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
-        return fields
-
-    def get_list_display(self, request: HttpRequest) -> Any:
-        if request.user.is_superuser:
-            return tuple("phone" if f == "phone_display" else f for f in self.list_display)
-        return self.list_display
-
-    @admin.display(description="phone")
-    def phone_display(self, user: User) -> str:
-        return phone_mask(str(user.phone)) if user.phone else "-"
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = ["uuid", "date_joined", "last_login", "banned_at"]
+        if not can_see_personal_data(request.user):
+            # Moderators may fix an offensive nickname or bio and ban (actions), no more.
+            editable = {"nickname", "bio"}
+            readonly = [f for f in self.fields if f not in editable]
+        return self._swap([*readonly, *super().get_readonly_fields(request, obj)])
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[User], search_term: str
     ) -> tuple[QuerySet[User], bool]:
         term = search_term.strip()
-        if any(ch.isdigit() for ch in term):
+        if sum(ch.isdigit() for ch in term) >= 6:
             try:
                 phone = phone_normalise(term)
             except InvalidPhoneError:
@@ -92,29 +100,53 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.action(description="Ban the selected accounts (sessions end at once)")
     def ban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = 0
+        banned = []
         for user in queryset.filter(banned_at__isnull=True, is_superuser=False):
             services.user_ban(user=user)
-            count += 1
-        self.message_user(request, f"{count} account(s) banned.", messages.SUCCESS)
+            banned.append(user)
+        self.log_staff_action(request, banned, "Banned (sessions ended).")
+        self.message_user(request, f"{len(banned)} account(s) banned.", messages.SUCCESS)
 
     @admin.action(description="Lift the ban of the selected accounts")
     def unban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = 0
+        lifted = []
         for user in queryset.filter(banned_at__isnull=False):
             services.user_unban(user=user)
-            count += 1
-        self.message_user(request, f"{count} account(s) unbanned.", messages.SUCCESS)
+            lifted.append(user)
+        self.log_staff_action(request, lifted, "Ban lifted.")
+        self.message_user(request, f"{len(lifted)} account(s) unbanned.", messages.SUCCESS)
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
-    list_display = ("pk", "user", "platform", "model", "os_version", "app_version", "last_seen_at")
+class DeviceAdmin(StaffModelAdmin):
+    list_display = (
+        "pk",
+        "user",
+        "platform",
+        "model",
+        "os_version",
+        "app_version",
+        "ip_address",
+        "last_seen_at",
+    )
     list_filter = ("platform",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    search_fields = ("device_id",)
-    exclude = ("session_key", "push_token")
+    search_fields = ("=device_id",)
+    fields = (
+        "user",
+        "device_id",
+        "platform",
+        "model",
+        "os_version",
+        "app_version",
+        "ip_address",
+        "push_enabled",
+        "created_at",
+        "last_seen_at",
+    )
+    readonly_fields = ("created_at", "last_seen_at")
+    masked_fields = {"device_id": mask_device_id, "ip_address": mask_ip}
 
 
 @admin.register(SecurityEvent)
@@ -123,6 +155,7 @@ class SecurityEventAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     list_select_related = ("user", "device")
     date_hierarchy = "created_at"
+    masked_fields = {"ip_address": mask_ip}
 
 
 @admin.register(SmsDelivery)

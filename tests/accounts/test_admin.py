@@ -16,6 +16,12 @@ from tests.helpers import api_client_for
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_second_factor(settings):
+    # Staff two-factor login is tested in tests/admin; these tests start signed in.
+    settings.MEETNOW_STAFF_MFA_REQUIRED = False
+
+
 @pytest.fixture
 def moderator_client() -> Client:
     moderator = staff_create(username="mod", password="x" * 16)

@@ -131,7 +131,8 @@ def test_sign_up_is_closed_until_documents_are_published(app, outbox):
 
 
 @pytest.fixture
-def admin_client(db: None) -> Client:
+def admin_client(db: None, settings: Any) -> Client:
+    settings.MEETNOW_STAFF_MFA_REQUIRED = False  # two-factor login is tested in tests/admin
     client = Client()
     client.force_login(staff_create(username="root", password="x" * 16, superuser=True))
     return client
