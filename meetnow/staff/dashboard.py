@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +20,7 @@ from django.utils.timesince import timesince
 
 # A privacy request due within this many days shows as "due soon".
 DUE_SOON = timedelta(days=3)
+STATS_DAYS = 7
 
 
 @dataclass
@@ -31,12 +33,20 @@ class Card:
 
 
 @dataclass
+class DayStats:
+    day: str
+    signups: int | None  # None: suppressed, too small to be anonymous
+    messages: int | None
+
+
+@dataclass
 class Dashboard:
     queues: list[Card] = field(default_factory=list)
-    statistics: list[Card] = field(default_factory=list)
+    daily: list[DayStats] = field(default_factory=list)
+    suppressed_below: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.queues or self.statistics)
+        return bool(self.queues or self.daily)
 
 
 def _url(name: str, query: str = "") -> str:
@@ -98,11 +108,28 @@ def _privacy_cards() -> list[Card]:
     ]
 
 
-def dashboard_for(*, user: Any) -> Dashboard:
-    """The cards ``user`` may see: each queue behind a view permission."""
-    dashboard = Dashboard()
+def _daily_statistics(days: int) -> list[DayStats]:
+    from privacy.stats import stats_messages_per_day, stats_signups_per_day
+
+    signups = stats_signups_per_day(days=days)
+    messages = stats_messages_per_day(days=days)
+    return [
+        DayStats(day=s["day"], signups=s["count"], messages=m["count"])
+        for s, m in reversed(list(zip(signups, messages, strict=True)))
+    ]
+
+
+def dashboard_for(*, user: Any, days: int = STATS_DAYS) -> Dashboard:
+    """What ``user`` may see: each queue behind its view permission; statistics for all staff.
+
+    The statistics are privacy's anonymous aggregates (P19): small counts come back
+    suppressed and are shown as "fewer than N".
+    """
+    dashboard = Dashboard(suppressed_below=settings.MEETNOW_STATS_MIN_COUNT)
     if user.has_perm("chat.view_report"):
         dashboard.queues += _report_cards()
     if user.has_perm("privacy.view_privacyrequest"):
         dashboard.queues += _privacy_cards()
+    if user.is_staff:
+        dashboard.daily = _daily_statistics(days)
     return dashboard

@@ -13,6 +13,7 @@ from accounts.models import User
 from chat.models import Report
 from meetnow.lib.adminkit import admin_log
 from tests.admin.conftest import login_mfa_passed
+from tests.factories.chat import make_direct, make_user, send
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,20 @@ def test_dashboard_shows_the_moderation_queue_to_moderators(
     assert "privacy requests" not in page
 
 
-def test_dashboard_is_empty_for_staff_without_queues(client: Client, make_staff) -> None:
+def test_staff_without_queues_see_only_anonymous_statistics(
+    client: Client, make_staff, settings
+) -> None:
+    settings.MEETNOW_STATS_MIN_COUNT = 5
+    for i in range(6):
+        make_user(f"new{i}")
+    a, b = make_user("a"), make_user("b")
+    send(a, make_direct(a, b), "hi")
     login_mfa_passed(client, make_staff("nobody"))
     page = client.get("/admin/").content.decode()
-    assert 'id="dashboard"' not in page
+    assert 'id="dashboard-queues"' not in page
+    today = timezone.now().date().isoformat()
+    row = page[page.index(f"<td>{today}</td>") :].split("</tr>")[0]
+    # 8 sign-ups today; 1 message is too few to show (it could point at a person).
+    assert "<td>8</td>" in row
+    assert "fewer than 5" in row
+    assert "hi" not in row
