@@ -86,11 +86,11 @@ def test_two_clients_one_sends_the_other_receives_within_a_second(asgi_server):
 
 def test_bad_token_is_closed_with_4001(asgi_server):
     ws_base = asgi_server.replace("http://", "ws://")
-    with connect(f"{ws_base}/ws/v1/", additional_headers={"X-Session-Token": "nope"}) as ws:
-        try:
-            ws.recv(timeout=5)
-        except ConnectionClosed as closed:
-            assert closed.rcvd is not None
-            assert closed.rcvd.code == 4001
-        else:
-            raise AssertionError("the socket stayed open")
+    headers = {"X-Session-Token": "nope"}
+    with (
+        connect(f"{ws_base}/ws/v1/", additional_headers=headers) as ws,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4001
