@@ -1,0 +1,227 @@
+"""Re-consent gate, consent withdrawal, public documents and processors (P1, P9, P16),
+and cancelling a pending deletion by logging in with a code (P13)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from privacy.consents import GATE_SESSION_KEY, gate_session_stamp
+from privacy.lifecycle import request_create
+from privacy.models import ConsentWithdrawal, PolicyDocument, PrivacyRequest, RequestStatus
+from privacy.selectors import documents_current
+from privacy.services import consent_record, document_publish
+from tests.factories.chat import make_user
+from tests.helpers import session_token_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _consenting_user() -> User:
+    user = make_user()
+    consent_record(user=user, documents=documents_current().values(), ip_address="203.0.113.1")
+    return user
+
+
+def _logged_in(user: User) -> tuple[APIClient, str]:
+    """A session as a real login leaves it: token plus the gate stamp."""
+    token = session_token_for(user)
+    gate_session_stamp(session=SessionStore(session_key=token), user_id=user.pk)
+    client = APIClient()
+    client.credentials(HTTP_X_SESSION_TOKEN=token)
+    return client, token
+
+
+def _publish(kind: str, version: str, *, material: bool = True) -> PolicyDocument:
+    document = PolicyDocument.objects.create(
+        kind=kind,
+        version=version,
+        title=f"{kind} {version}",
+        body="New text.",
+        material_change=material,
+    )
+    return document_publish(document=document)
+
+
+def test_material_version_gates_the_api_until_accepted() -> None:
+    user = _consenting_user()
+    client, _ = _logged_in(user)
+    assert client.get("/api/v1/me").status_code == 200
+    _publish("privacy_policy", "2.0")
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "reconsent_required"
+    assert refused.json()["status"] == 403
+    # What the app needs to show and accept the new text, export or delete stays open.
+    current = client.get("/api/v1/privacy/documents/current").json()["documents"]
+    assert {d["kind"]: d["version"] for d in current}["privacy_policy"] == "2.0"
+    assert client.get("/api/v1/privacy/consents").json()["required"] == "reconsent_required"
+    assert client.get("/api/v1/privacy/requests").status_code == 200
+    stale = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "accept", "versions": {"privacy_policy": "1.0"}},
+        format="json",
+    )
+    assert stale.status_code == 400
+    assert stale.json()["errors"][0]["code"] == "version_not_current"
+    accepted = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "accept", "versions": {"privacy_policy": "2.0"}},
+        format="json",
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["required"] is None
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_non_material_version_does_not_gate() -> None:
+    user = _consenting_user()
+    client, _ = _logged_in(user)
+    _publish("user_agreement", "1.1", material=False)
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_withdrawal_is_one_call_and_locks_the_app_but_not_export_or_deletion() -> None:
+    user = _consenting_user()
+    client, _ = _logged_in(user)
+    withdrawn = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "withdraw", "document_kinds": ["privacy_policy"]},
+        format="json",
+    )
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["required"] == "consent_withdrawn"
+    assert ConsentWithdrawal.objects.filter(user=user, restored_at__isnull=True).count() == 1
+    request = PrivacyRequest.objects.get(user=user, kind="consent_withdrawal")
+    assert request.status == RequestStatus.COMPLETE
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "consent_withdrawn"
+    assert client.post("/api/v1/privacy/requests", {"kind": "access"}).status_code == 201
+    history = client.get("/api/v1/privacy/consents").json()["history"]
+    assert [h["action"] for h in history][-1] == "withdrawn"
+    again = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "accept", "versions": {"privacy_policy": "1.0"}},
+        format="json",
+    )
+    assert again.json()["required"] is None
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_withdrawal_reaches_the_users_other_sessions() -> None:
+    from allauth.usersessions.models import UserSession
+
+    user = _consenting_user()
+    client, _ = _logged_in(user)
+    other, other_token = _logged_in(user)
+    UserSession.objects.create(user=user, session_key=other_token, ip="203.0.113.2")
+    client.post("/api/v1/privacy/consents", {"action": "withdraw"}, format="json")
+    assert other.get("/api/v1/me").status_code == 403
+
+
+def test_gate_costs_no_query_while_nothing_changed(
+    django_assert_num_queries, django_assert_max_num_queries
+) -> None:
+    user = _consenting_user()
+    stamped, _ = _logged_in(user)
+    stamped.get("/api/v1/me")  # warm
+    plain = APIClient()
+    plain.credentials(HTTP_X_SESSION_TOKEN=session_token_for(user))
+    plain.get("/api/v1/me")
+    with django_assert_max_num_queries(100) as ctx_plain:
+        plain.get("/api/v1/me")
+    with django_assert_num_queries(len(ctx_plain.captured_queries)):
+        stamped.get("/api/v1/me")
+
+
+def test_accounts_without_any_consent_are_not_gated() -> None:
+    user = make_user()  # made by tools, not through sign-up
+    client, _ = _logged_in(user)
+    _publish("privacy_policy", "2.0")
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_public_documents_and_processors() -> None:
+    anonymous = APIClient()
+    documents = anonymous.get("/api/v1/privacy/documents/current")
+    assert documents.status_code == 200
+    assert {d["kind"] for d in documents.json()["documents"]} == {
+        "privacy_policy",
+        "user_agreement",
+    }
+    processors = anonymous.get("/api/v1/privacy/processors")
+    assert processors.status_code == 200
+    names = [p["name"] for p in processors.json()["processors"]]
+    assert any("Firebase" in n for n in names)
+    assert all(p["data"] for p in processors.json()["processors"])
+
+
+def test_consents_api_rejects_bad_input() -> None:
+    client, _ = _logged_in(_consenting_user())
+    for payload, code in (
+        ({"action": "sign"}, "invalid_choice"),
+        ({"action": "accept"}, "versions_required"),
+        ({"action": "accept", "versions": {"cookies": "1"}}, "invalid_document_kind"),
+        ({"action": "withdraw", "document_kinds": ["cookies"]}, "invalid_document_kinds"),
+    ):
+        response = client.post("/api/v1/privacy/consents", payload, format="json")
+        assert response.status_code == 400, payload
+        assert response.json()["errors"][0]["code"] == code
+    assert APIClient().get("/api/v1/privacy/consents").status_code == 401
+
+
+def test_login_with_a_code_during_the_grace_period_cancels_deletion(
+    settings, django_capture_on_commit_callbacks
+) -> None:
+    from accounts.sms import backends
+
+    settings.SMS_BACKEND = "locmem"
+    backends.outbox.clear()
+    user = _consenting_user()
+    erasure = request_create(user=user, kind="erasure", identity_confirmed=True)
+    user.refresh_from_db()
+    assert not user.is_active
+    app = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = app.post(
+            "/_allauth/app/v1/auth/code/request",
+            {"phone": str(user.phone)},
+            content_type="application/json",
+        )
+    assert sent.status_code == 401, sent.content  # a code is pending
+    token = sent.json()["meta"]["session_token"]
+    code = backends.outbox[-1].code
+    confirmed = app.post(
+        "/_allauth/app/v1/auth/code/confirm",
+        {"code": code},
+        content_type="application/json",
+        HTTP_X_SESSION_TOKEN=token,
+    )
+    assert confirmed.status_code == 200, confirmed.content
+    erasure.refresh_from_db()
+    assert erasure.status == RequestStatus.CANCELED
+    assert erasure.cancel_reason == "logged_in_during_grace_period"
+    user.refresh_from_db()
+    assert user.is_active
+    session_token = confirmed.json()["meta"]["session_token"]
+    assert GATE_SESSION_KEY in SessionStore(session_key=session_token)  # login stamped it
+    api = APIClient()
+    api.credentials(HTTP_X_SESSION_TOKEN=session_token)
+    assert api.get("/api/v1/me").status_code == 200
+    backends.outbox.clear()
+
+
+def test_banned_account_is_not_unlocked_by_cancelling() -> None:
+    from accounts.services import user_ban
+    from privacy.lifecycle import request_cancel
+
+    user = _consenting_user()
+    erasure = request_create(user=user, kind="erasure", identity_confirmed=True)
+    user_ban(user=user)
+    request_cancel(privacy_request=erasure, actor=None, reason="test")
+    user.refresh_from_db()
+    assert not user.is_active
