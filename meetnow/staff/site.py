@@ -41,12 +41,12 @@ class MeetNowAdminSite(admin.AdminSite):
 
         extra = [
             path(
-                "mfa/verify/",
+                "2fa/verify/",
                 self.admin_view(partial(views.mfa_verify, site=self)),
                 name="staff_mfa_verify",
             ),
             path(
-                "mfa/enrol/",
+                "2fa/enrol/",
                 self.admin_view(partial(views.mfa_enrol, site=self)),
                 name="staff_mfa_enrol",
             ),

@@ -17,8 +17,8 @@ from tests.admin.conftest import PASSWORD, enrol_totp, login_mfa_passed, totp_co
 pytestmark = pytest.mark.django_db
 
 INDEX = "/admin/"
-VERIFY = "/admin/mfa/verify/"
-ENROL = "/admin/mfa/enrol/"
+VERIFY = "/admin/2fa/verify/"
+ENROL = "/admin/2fa/enrol/"
 
 
 def password_login(client: Client, username: str, password: str = PASSWORD) -> None:

@@ -123,7 +123,7 @@ def test_support_agent_signs_in_with_totp(asgi_server: str, browser_page: Any) -
     steps = Steps(page, "support-agent")
 
     password_step(page, asgi_server, "agent", steps, "/admin/")
-    page.wait_for_url(re.compile(r".*/admin/mfa/verify/.*"))
+    page.wait_for_url(re.compile(r".*/admin/2fa/verify/.*"))
     page.fill("#id_code", "000000" if totp_now(secret) != "000000" else "111111")
     page.click("#mfa-verify-form input[type=submit]")
     assert "Incorrect code" in page.content()
@@ -146,7 +146,7 @@ def test_moderator_enrols_an_authenticator_on_first_login(
     steps = Steps(page, "moderator")
 
     password_step(page, asgi_server, "moderator", steps, "/admin/")
-    page.wait_for_url(re.compile(r".*/admin/mfa/enrol/.*"))
+    page.wait_for_url(re.compile(r".*/admin/2fa/enrol/.*"))
     assert page.locator("#totp-qr").is_visible()
     secret = page.inner_text("#totp-secret").strip()
     steps.shot("enrol-authenticator")
