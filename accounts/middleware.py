@@ -89,8 +89,10 @@ class AllauthApiMiddleware:
         data = session.get("account_login") if session is not None else None
         if not isinstance(data, dict):
             return None
+        from allauth.account.utils import url_str_to_user_pk
+
         try:
-            return int(data.get("user_pk") or 0) or None
+            return int(url_str_to_user_pk(str(data.get("user_pk") or ""))) or None
         except (TypeError, ValueError):
             return None
 
