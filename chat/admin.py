@@ -49,6 +49,7 @@ class ReportAdmin(admin.ModelAdmin):
         "evidence_kind",
         "evidence_sent_at",
         "evidence_text",
+        "evidence_file",
         "previous_versions",
         "status",
         "outcome",
@@ -68,6 +69,23 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.display(description="Target")
     def target(self, obj: Report) -> str:
         return f"message {obj.message_id}" if obj.message_id else "user"
+
+    @admin.display(description="Reported attachment")
+    def evidence_file(self, obj: Report) -> str:
+        from django.utils.html import format_html
+
+        from media.services import media_file_signed_urls
+
+        media_file = obj.evidence_attachment
+        if media_file is None:
+            return "-"
+        urls = media_file_signed_urls(media_file=media_file)
+        url = urls.get("original") or next(iter(urls.values()), "")
+        if not url:
+            return f"{media_file.kind} ({media_file.status})"
+        return format_html(
+            '<a href="{}" target="_blank">{} (link valid 5 min)</a>', url, media_file.kind
+        )
 
     @admin.display(description="Earlier versions of the message")
     def previous_versions(self, obj: Report) -> str:

@@ -207,6 +207,7 @@ class MessageListApi(APIView):
         text = serializers.CharField(
             required=False, allow_blank=True, trim_whitespace=False, default=""
         )
+        media = serializers.UUIDField(required=False)
 
     @extend_schema(
         parameters=[
@@ -251,6 +252,7 @@ class MessageListApi(APIView):
             client_id=data["client_id"],
             kind=data["kind"],
             text=data["text"],
+            media=data.get("media"),
         )
         return Response(
             payloads.message_payload(message),

@@ -126,6 +126,14 @@ class Message(models.Model):
     client_id = models.UUIDField(null=True, blank=True)
     kind = models.CharField(max_length=8, choices=MessageKind.choices)
     text = models.TextField(blank=True)
+    # A photo, voice message or video: a file the sender uploaded (media app).
+    attachment = models.ForeignKey(
+        "media.MediaFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Structured body of system messages (member added, left...): ids only, no text.
     system = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -292,6 +300,14 @@ class Report(models.Model):
     details = models.TextField(blank=True)
     evidence_kind = models.CharField(max_length=8, blank=True)
     evidence_text = models.TextField(blank=True)
+    # The reported attachment, kept (not deleted with a recall) while the report is open.
+    evidence_attachment = models.ForeignKey(
+        "media.MediaFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     evidence_sent_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True

@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from chat.models import Conversation, Membership, Message, Report
+from media.models import MediaFile
+from media.models import Status as MediaStatus
+from media.services import media_file_signed_urls
 
 
 def dt(value: Any) -> str | None:
@@ -19,6 +22,22 @@ def user_brief(user: Any) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"uuid": str(user.uuid), "nickname": user.nickname}
+
+
+def attachment_payload(media_file: MediaFile) -> dict[str, Any]:
+    """An attachment with short-lived signed URLs. Chat signs only for members: every
+    caller has checked membership before building a message payload (P11)."""
+    return {
+        "uuid": str(media_file.uuid),
+        "kind": media_file.kind,
+        "status": media_file.status,
+        "duration_ms": media_file.duration_ms,
+        "width": media_file.width,
+        "height": media_file.height,
+        "urls": media_file_signed_urls(media_file=media_file)
+        if media_file.status == MediaStatus.READY
+        else {},
+    }
 
 
 def message_payload(message: Message, *, conversation_uuid: str | None = None) -> dict[str, Any]:
@@ -34,6 +53,11 @@ def message_payload(message: Message, *, conversation_uuid: str | None = None) -
         "kind": message.kind,
         "text": "" if removed else message.text,
         "system": None if removed else message.system,
+        "attachment": (
+            attachment_payload(message.attachment)
+            if message.attachment is not None and not removed
+            else None
+        ),
         "created_at": dt(message.created_at),
         "edited_at": dt(message.edited_at),
         "recalled": message.recalled_at is not None,

@@ -81,7 +81,7 @@ def _visible_messages(*, user: User, conversation_id: int) -> QuerySet[Message]:
     return (
         Message.objects.filter(conversation_id=conversation_id)
         .exclude(Exists(hidden))
-        .select_related("sender")
+        .select_related("sender", "attachment")
     )
 
 
@@ -180,7 +180,10 @@ def conversation_list_payloads(
 ) -> list[dict[str, Any]]:
     """Payloads for a page of memberships: 2 more queries (last messages; members)."""
     last_ids = [m.last_message_id for m in memberships if m.last_message_id]  # type: ignore[attr-defined]
-    last = {msg.id: msg for msg in Message.objects.filter(id__in=last_ids).select_related("sender")}
+    last = {
+        msg.id: msg
+        for msg in Message.objects.filter(id__in=last_ids).select_related("sender", "attachment")
+    }
     members_by_conv = _members_by_conversation(
         conversation_ids=[m.conversation_id for m in memberships]
     )
@@ -295,7 +298,9 @@ def sync_events(*, user: User, since: int | None, limit: int | None = None) -> S
     message_ids = {row.payload["message_id"] for row in rows if "message_id" in row.payload}
     messages = {
         m.id: m
-        for m in Message.objects.filter(id__in=message_ids).select_related("sender", "conversation")
+        for m in Message.objects.filter(id__in=message_ids).select_related(
+            "sender", "conversation", "attachment"
+        )
     }
     events: list[dict[str, Any]] = []
     for row in rows:

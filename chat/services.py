@@ -39,11 +39,20 @@ from chat.models import (
 )
 from chat.presence import online_user_ids
 from chat.selectors import membership_access, parse_uuid, user_by_uuid, users_by_uuids
+from media.models import MediaFile
+from media.models import Status as MediaStatus
+from media.services import media_file_attach, media_file_delete
 from meetnow.lib.errors import ApplicationError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
 USER_KINDS = {MessageKind.TEXT, MessageKind.IMAGE, MessageKind.VOICE, MessageKind.VIDEO}
+# Which kind of uploaded file each message kind carries.
+ATTACHMENT_KINDS: dict[str, str] = {
+    MessageKind.IMAGE: "image",
+    MessageKind.VOICE: "audio",
+    MessageKind.VIDEO: "video",
+}
 
 
 def _blocked() -> ApplicationError:
@@ -351,6 +360,7 @@ def message_send(
     client_id: Any,
     kind: str = MessageKind.TEXT,
     text: Any = "",
+    media: Any = None,
 ) -> tuple[Message, bool]:
     """Send a message; returns ``(message, created)``.
 
@@ -359,17 +369,20 @@ def message_send(
     stored message back with ``created=False`` and nothing is sent twice. Members
     only (404 otherwise); a direct conversation with a block is refused (P11).
     Events for every member and the push task (P10) go out after commit.
+
+    Photo, voice and video messages carry ``media``: the id of a file the sender
+    uploaded for chat, processed and of the matching kind (clear 400s otherwise).
     """
     if kind not in USER_KINDS:
         raise ApplicationError("invalid_kind", "Unknown message kind.", param="kind")
-    if kind != MessageKind.TEXT:
+    if kind == MessageKind.TEXT and media is not None:
         raise ApplicationError(
-            "attachments_unavailable",
-            "Photo, voice and video messages are not available yet.",
-            param="kind",
+            "media_not_allowed", "A text message has no attachment.", param="media"
         )
+    if kind != MessageKind.TEXT and media is None:
+        raise ApplicationError("media_required", "Attach the uploaded file.", param="media")
     cid = _client_id_clean(client_id)
-    body = _text_clean(text, required=True)
+    body = _text_clean(text, required=kind == MessageKind.TEXT)
     try:
         with transaction.atomic():
             members = list(
@@ -394,6 +407,9 @@ def message_send(
                 others = [m.user_id for m in members if m.user_id != sender.pk]
                 if others and block_exists_between(user_a_id=sender.pk, user_b_id=others[0]):
                     raise _blocked()
+            attachment = None
+            if media is not None:
+                attachment = _attachment_claim(sender=sender, media=media, kind=kind)
             now = timezone.now()
             # Takes the conversation's row lock first: sends into one conversation get
             # their ids in commit order.
@@ -404,6 +420,7 @@ def message_send(
                 client_id=cid,
                 kind=kind,
                 text=body,
+                attachment=attachment,
                 created_at=now,
             )
             member_ids = [m.user_id for m in members]
@@ -430,6 +447,40 @@ def message_send(
             ) from None
         return existing, False
     return message, True
+
+
+def _attachment_claim(*, sender: User, media: Any, kind: str) -> MediaFile:
+    media_file = media_file_attach(owner=sender, media_uuid=media, purposes=("chat",))
+    if media_file.kind != ATTACHMENT_KINDS[kind]:
+        raise ApplicationError(
+            "media_kind_mismatch",
+            f"A {kind} message needs a {ATTACHMENT_KINDS[kind]} file.",
+            param="media",
+        )
+    if media_file.status != MediaStatus.READY:
+        raise ApplicationError(
+            "media_not_ready",
+            "The file is still being processed; send it when ready.",
+            param="media",
+            status_code=409,
+        )
+    return media_file
+
+
+def _attachment_release(media_file_id: int | None, *, message_id: int | None = None) -> None:
+    """Delete a file no longer shown anywhere: no other message uses it and no open
+    report holds it as evidence (P8)."""
+    if media_file_id is None:
+        return
+    if Message.objects.filter(attachment_id=media_file_id).exclude(pk=message_id or 0).exists():
+        return
+    if Report.objects.filter(
+        evidence_attachment_id=media_file_id, status=ReportStatus.OPEN
+    ).exists():
+        return
+    media_file = MediaFile.objects.filter(pk=media_file_id).first()
+    if media_file is not None:
+        media_file_delete(media_file=media_file)
 
 
 def _conversation_uuid(value: Any) -> uuid_lib.UUID:
@@ -536,13 +587,16 @@ def message_recall(*, user: User, conversation_uuid: Any, message_id: Any) -> Me
 
 def _message_content_remove(message: Message, *, recalled: bool) -> None:
     now = timezone.now()
+    attachment_id = message.attachment_id
     message.text = ""
     message.system = None
+    message.attachment = None
     if recalled:
         message.recalled_at = now
     else:
         message.moderated_at = now
-    message.save(update_fields=["text", "system", "recalled_at", "moderated_at"])
+    message.save(update_fields=["text", "system", "attachment", "recalled_at", "moderated_at"])
+    _attachment_release(attachment_id, message_id=message.pk)
     if not Report.objects.filter(message=message, status=ReportStatus.OPEN).exists():
         MessageVersion.objects.filter(message=message).delete()
 
@@ -697,6 +751,7 @@ def report_create(
         report.reported_user = message.sender
         report.evidence_kind = message.kind
         report.evidence_text = message.text
+        report.evidence_attachment_id = message.attachment_id
         report.evidence_sent_at = message.created_at
     else:
         target = user_by_uuid(user_uuid=user_uuid, param="user")
@@ -750,8 +805,12 @@ def report_resolve(*, report: Report, moderator: User, outcome: str, note: str =
             Message.objects.filter(pk=locked.message_id).first() if locked.message_id else None
         )
         if locked.message_id is None or (message is not None and message.is_removed):
+            evidence_file = locked.evidence_attachment_id
             locked.evidence_text = ""
-            fields.append("evidence_text")
+            locked.evidence_attachment = None
+            fields += ["evidence_text", "evidence_attachment"]
+            locked.save(update_fields=fields)
+            _attachment_release(evidence_file)
             if (
                 message is not None
                 and not Report.objects.filter(message=message, status=ReportStatus.OPEN)
