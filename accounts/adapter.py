@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.headless.internal.restkit.response import APIResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -94,6 +95,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if user.is_banned:
             # No code for a banned account: refuse before anything is sent.
             self._refuse_banned(user)
+        # One cap on every code sent to a number, whatever the flow (allauth limits
+        # requests per flow, not resends across flows): SMS pumping protection (P2, P6).
+        ratelimit.consume(self.request, action="sms_to_number", key=phone, raise_exception=True)
         if kwargs.get("reauthentication"):
             purpose = SmsPurpose.REAUTHENTICATE
         elif user.phone_verified and str(user.phone) == phone:

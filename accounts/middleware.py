@@ -64,7 +64,7 @@ class AllauthApiMiddleware:
             response = self.get_response(request)
             if response.status_code >= 500 or getattr(request, "_meetnow_rollback", False):
                 transaction.set_rollback(True)
-        response = self._shape_errors(response)
+        response = self._shape_errors(response, request.path)
         self._record_security_events(request, response, pending_user_id)
         return response
 
@@ -97,11 +97,16 @@ class AllauthApiMiddleware:
             return None
 
     @staticmethod
-    def _shape_errors(response: HttpResponse) -> HttpResponse:
+    def _shape_errors(response: HttpResponse, path: str) -> HttpResponse:
         status = response.status_code
         if status < 400 or status == 401 or status >= 500:
             return response
         default = _DEFAULT_ERRORS.get(status, ("error", "The request failed."))
+        if status == 409 and path.endswith("/resend"):
+            default = (
+                "resend_not_possible",
+                "No more codes can be sent for this attempt. Start again.",
+            )
         if response.get("Content-Type", "").startswith("application/json"):
             try:
                 body = json.loads(response.content)

@@ -576,6 +576,10 @@ if PRODUCTION and not MEETNOW_STAFF_MFA_REQUIRED:
     raise ImproperlyConfigured("MEETNOW_STAFF_MFA_REQUIRED cannot be off in production.")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MEETNOW_MFA_TOTP_ISSUER", default="MeetNow staff")
+# Support tickets (privacy/support*.py): opening tickets and follow-ups per user.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_ticket"] = env.str(
+    "MEETNOW_THROTTLE_SUPPORT_TICKET", default="10/hour"
+)
 
 # --- Logging ----------------------------------------------------------------
 

@@ -268,3 +268,48 @@ def test_ban_ends_sessions_at_once(app, outbox, member):
     status, body = app.call("GET", "/api/v1/me")
     assert status == 401
     assert _codes(body) == ["invalid_token"]
+
+
+def test_resends_are_limited(app, app_factory, outbox, member):
+    app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    answers = [app.call("POST", "/auth/code/resend", {}) for _ in range(3)]
+    assert [status for status, _ in answers] == [200, 200, 409]
+    assert _codes(answers[-1][1]) == ["resend_not_possible"]
+    assert len(outbox) == 3
+    # Starting over does not get around the per-number limit (3 codes a minute).
+    status, body = app_factory().call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    assert status == 429
+    assert _codes(body) == ["rate_limited"]
+    assert len(outbox) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/auth/code/request", {"phone": 8613900139000}),
+        ("/auth/code/request", {"phone": None}),
+        ("/auth/code/request", {"phone": {"nested": True}}),
+        ("/auth/code/request", {}),
+        ("/auth/code/confirm", {"code": ["123456"]}),
+        ("/auth/phone/verify", {"code": {"a": 1}}),
+        ("/auth/signup", {"phone": "+8613900139000", "date_of_birth": ["1990-01-01"]}),
+        ("/auth/signup", {"phone": "+8613900139000", "privacy_policy_version": {"v": 1}}),
+        ("/auth/provider/token", {"provider": "nope", "process": "login", "token": "x"}),
+        ("/auth/provider/token", {"provider": "google", "process": "hack", "token": {}}),
+        ("/auth/provider/signup", {"date_of_birth": "1990-01-01"}),
+    ],
+)
+def test_garbage_input_is_a_4xx_in_the_error_shape(app, outbox, member, path, data):
+    status, body = app.call("POST", path, data)
+    assert 400 <= status < 500, body
+    if status != 401:
+        assert body["status"] == status
+        assert body["errors"]
+        assert all("code" in e for e in body["errors"])
+
+
+def test_unknown_channel_header_falls_back_to_sms(app, outbox, member):
+    app.call(
+        "POST", "/auth/code/request", {"phone": "+8613900139000"}, headers={"X-OTP-Channel": "fax"}
+    )
+    assert outbox[-1].channel == "sms"
