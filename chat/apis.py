@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -71,6 +71,137 @@ def _user(request: Request) -> User:
     return user
 
 
+# --- Response shapes (documentation; bodies are built by chat.payloads) --------------
+
+
+class _Out(serializers.Serializer):
+    pass
+
+
+class AttachmentOut(_Out):
+    uuid = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=["image", "audio", "video"])
+    status = serializers.CharField()
+    duration_ms = serializers.IntegerField(allow_null=True)
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    urls = serializers.DictField(child=serializers.CharField(), help_text="Short-lived signed")
+
+    class Meta:
+        ref_name = "ChatAttachment"
+
+
+class MessageOut(_Out):
+    id = serializers.IntegerField()
+    conversation = serializers.UUIDField()
+    sender = serializers.UUIDField(allow_null=True)
+    client_id = serializers.UUIDField(allow_null=True)
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    text = serializers.CharField(allow_blank=True)
+    system = serializers.JSONField(allow_null=True)
+    attachment = AttachmentOut(allow_null=True)
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    recalled = serializers.BooleanField()
+    removed_by_moderator = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "ChatMessage"
+
+
+class UserBriefOut(_Out):
+    uuid = serializers.UUIDField()
+    nickname = serializers.CharField()
+
+    class Meta:
+        ref_name = "ChatUser"
+
+
+class MemberOut(_Out):
+    user = UserBriefOut()
+    role = serializers.CharField()
+    last_read_id = serializers.IntegerField(allow_null=True, help_text="null: receipts off")
+
+    class Meta:
+        ref_name = "ChatMember"
+
+
+class ConversationOut(_Out):
+    uuid = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=["direct", "group"])
+    title = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    last_message = MessageOut(allow_null=True)
+    unread_count = serializers.IntegerField()
+    last_read_id = serializers.IntegerField()
+    muted = serializers.BooleanField()
+    role = serializers.CharField()
+    members = MemberOut(many=True)
+
+    class Meta:
+        ref_name = "ChatConversation"
+
+
+class ConversationPageOut(_Out):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = ConversationOut(many=True)
+    unread_total = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "ChatConversationPage"
+
+
+class HistoryOut(_Out):
+    results = MessageOut(many=True)
+    has_more = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "ChatHistoryPage"
+
+
+class SyncOut(_Out):
+    events = serializers.ListField(child=serializers.DictField())
+    cursor = serializers.IntegerField()
+    has_more = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "ChatSync"
+
+
+class ReportOut(_Out):
+    uuid = serializers.UUIDField()
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    details = serializers.CharField(allow_blank=True)
+    reported_user = serializers.UUIDField(allow_null=True)
+    message_id = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    outcome = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "ChatReport"
+
+
+class ReportPageOut(_Out):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = ReportOut(many=True)
+
+    class Meta:
+        ref_name = "ChatReportPage"
+
+
+class SettingsOut(_Out):
+    share_read_receipts = serializers.BooleanField()
+    push_previews = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "ChatSettings"
+
+
 # --- Conversations -----------------------------------------------------------------
 
 
@@ -84,7 +215,10 @@ class ConversationListApi(APIView):
         users = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
-    @extend_schema(operation_id="conversations_list")
+        class Meta:
+            ref_name = "ConversationCreate"
+
+    @extend_schema(responses=ConversationPageOut, operation_id="conversations_list")
     def get(self, request: Request) -> Response:
         """My conversations, most recent activity first, with preview and unread count."""
         user = _user(request)
@@ -97,7 +231,11 @@ class ConversationListApi(APIView):
         response.data["unread_total"] = selectors.unread_total(user=user)
         return response
 
-    @extend_schema(request=InputSerializer, operation_id="conversations_create")
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: ConversationOut, 201: ConversationOut},
+        operation_id="conversations_create",
+    )
     def post(self, request: Request) -> Response:
         """With ``user``: the direct conversation with that person (created if needed).
         With ``title`` and ``users``: a new group."""
@@ -124,6 +262,7 @@ class ConversationListApi(APIView):
 
 
 class ConversationDetailApi(APIView):
+    @extend_schema(responses=ConversationOut)
     def get(self, request: Request, conversation_uuid: str) -> Response:
         user = _user(request)
         membership = selectors.membership_access(user=user, conversation_uuid=conversation_uuid)
@@ -133,6 +272,9 @@ class ConversationDetailApi(APIView):
 class ConversationMembersApi(APIView):
     class InputSerializer(_Input):
         users = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=200)
+
+        class Meta:
+            ref_name = "MembersAdd"
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request: Request, conversation_uuid: str) -> Response:
@@ -165,7 +307,13 @@ class ConversationMuteApi(APIView):
     class InputSerializer(_Input):
         muted = serializers.BooleanField()
 
-    @extend_schema(request=InputSerializer)
+        class Meta:
+            ref_name = "MuteSet"
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer("MuteOut", {"muted": serializers.BooleanField()}),
+    )
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Mute or unmute (no push for a muted conversation, P10)."""
         data = _valid(self.InputSerializer, request.data)
@@ -179,7 +327,13 @@ class ConversationReadApi(APIView):
     class InputSerializer(_Input):
         message_id = serializers.IntegerField(min_value=1)
 
-    @extend_schema(request=InputSerializer)
+        class Meta:
+            ref_name = "ReadSet"
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer("ReadOut", {"last_read_id": serializers.IntegerField()}),
+    )
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """I have read up to ``message_id``."""
         data = _valid(self.InputSerializer, request.data)
@@ -209,12 +363,16 @@ class MessageListApi(APIView):
         )
         media = serializers.UUIDField(required=False)
 
+        class Meta:
+            ref_name = "MessageSend"
+
     @extend_schema(
         parameters=[
             OpenApiParameter("before", int),
             OpenApiParameter("after", int),
             OpenApiParameter("limit", int),
         ],
+        responses=HistoryOut,
         operation_id="messages_list",
     )
     def get(self, request: Request, conversation_uuid: str) -> Response:
@@ -241,7 +399,11 @@ class MessageListApi(APIView):
             }
         )
 
-    @extend_schema(request=InputSerializer, operation_id="messages_send")
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: MessageOut, 201: MessageOut},
+        operation_id="messages_send",
+    )
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Send. A retry with the same ``client_id`` returns the stored message (200)."""
         user = _user(request)
@@ -264,7 +426,10 @@ class MessageDetailApi(APIView):
     class InputSerializer(_Input):
         text = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer)
+        class Meta:
+            ref_name = "MessageEdit"
+
+    @extend_schema(request=InputSerializer, responses=MessageOut)
     def patch(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
         """Edit my text message (within the edit window)."""
         data = _valid(self.InputSerializer, request.data)
@@ -276,6 +441,7 @@ class MessageDetailApi(APIView):
         )
         return Response(payloads.message_payload(message))
 
+    @extend_schema(responses=MessageOut)
     def delete(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
         """Recall my message for everyone (within the recall window): a tombstone stays."""
         message = services.message_recall(
@@ -300,6 +466,7 @@ class MessageDeleteForMeApi(APIView):
 class SyncApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("since", int), OpenApiParameter("limit", int)],
+        responses=SyncOut,
         operation_id="sync",
     )
     def get(self, request: Request) -> Response:
@@ -321,14 +488,20 @@ class ChatSettingsApi(APIView):
         share_read_receipts = serializers.BooleanField(required=False)
         push_previews = serializers.BooleanField(required=False)
 
+        class Meta:
+            ref_name = "ChatSettingsUpdate"
+
     @staticmethod
     def _out(row: Any) -> dict[str, Any]:
         return {"share_read_receipts": row.share_read_receipts, "push_previews": row.push_previews}
 
+    @extend_schema(responses=SettingsOut, operation_id="chat_settings_get")
     def get(self, request: Request) -> Response:
         return Response(self._out(selectors.chat_settings_get(user=_user(request))))
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses=SettingsOut, operation_id="chat_settings_update"
+    )
     def patch(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
         return Response(self._out(services.chat_settings_update(user=_user(request), **data)))
@@ -349,6 +522,10 @@ class ReportListApi(APIView):
         user = serializers.UUIDField(required=False)
         message_id = serializers.IntegerField(required=False, min_value=1)
 
+        class Meta:
+            ref_name = "ReportCreate"
+
+    @extend_schema(responses=ReportPageOut, operation_id="reports_list")
     def get(self, request: Request) -> Response:
         """My reports and their outcomes."""
         paginator = CursorPagination()
@@ -357,7 +534,9 @@ class ReportListApi(APIView):
         )
         return paginator.get_paginated_response([payloads.report_payload(r) for r in page or []])
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses={201: ReportOut}, operation_id="reports_create"
+    )
     def post(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
         report = services.report_create(

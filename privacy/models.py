@@ -255,7 +255,7 @@ class ErasureStep(models.Model):
 
     request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="steps")
     model = models.CharField(max_length=100)
-    action = models.CharField(max_length=20)
+    action = models.CharField(max_length=40)
     count = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 

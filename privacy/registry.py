@@ -80,6 +80,9 @@ class ExportSection:
     files: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
 
 
+FINAL_STEP = "accounts.User:delete"
+
+
 @dataclass
 class Registry:
     declarations: dict[str, Declaration] = field(default_factory=dict)
@@ -93,7 +96,12 @@ class Registry:
             self.declarations[declaration.model] = declaration
 
     def step(self, *steps: EraseStep) -> None:
-        self.erase_steps.extend(steps)
+        """Add erase steps; deleting the account row itself always stays the last step."""
+        final = [s for s in self.erase_steps if s.key == FINAL_STEP]
+        rest = [s for s in self.erase_steps if s.key != FINAL_STEP]
+        added = [s for s in steps if s.key != FINAL_STEP]
+        final += [s for s in steps if s.key == FINAL_STEP]
+        self.erase_steps[:] = rest + added + final[:1]
 
     def section(self, *sections: ExportSection) -> None:
         self.export_sections.extend(sections)

@@ -51,6 +51,10 @@ def test_erase_steps_cover_every_erased_model() -> None:
             continue
         assert label in stepped, f"{label} has no erasure step"
     assert registry.erase_steps[-1].key == "accounts.User:delete"
+    from privacy.models import ErasureStep
+
+    width = ErasureStep._meta.get_field("action").max_length
+    assert all(len(step.action) <= width for step in registry.erase_steps)
 
 
 def test_export_sections_named_by_declarations_exist() -> None:
