@@ -450,6 +450,8 @@ INSTALLED_APPS += [
 ACCOUNT_RATE_LIMITS = {
     "verify_phone": env.str("MEETNOW_RATE_VERIFY_PHONE", default="1/30s/key,10/m/ip"),
     "request_login_code": env.str("MEETNOW_RATE_LOGIN_CODE", default="30/m/ip,3/m/key"),
+    # Every code sent to one number, resends included, across flows.
+    "sms_to_number": env.str("MEETNOW_RATE_SMS_TO_NUMBER", default="3/m/key,10/h/key"),
 }
 USERSESSIONS_TRACK_ACTIVITY = False  # last seen comes from device check-ins instead
 SOCIALACCOUNT_QUERY_EMAIL = False
@@ -487,8 +489,6 @@ SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {
     },
 }
 # Code delivery (accounts/sms): SMS_BACKEND above is console | locmem | twilio | http.
-if PRODUCTION and SMS_BACKEND in {"console", "locmem"}:
-    raise ImproperlyConfigured("DJANGO_ENV=production needs SMS_BACKEND=twilio or http.")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=5.0)
 SMS_MAX_RETRIES = env.int("SMS_MAX_RETRIES", default=5)
 SMS_RETRY_BACKOFF = env.int("SMS_RETRY_BACKOFF", default=2)  # seconds, doubled per retry
