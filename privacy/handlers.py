@@ -954,3 +954,6 @@ registry.section(
 
 # ErasureStep is reachable from the user only through PrivacyRequest; imported for mypy.
 _ = ErasureStep
+
+# Support tickets (issue 7) declare themselves; their erase steps go before the account's.
+import privacy.support_handlers  # noqa: E402, F401

@@ -75,3 +75,7 @@ def retention_purge_task() -> dict[str, int]:
     from privacy.retention import retention_purge
 
     return retention_purge()
+
+
+# Support tickets (issue 7): the push of a staff answer.
+from privacy.support_tasks import support_reply_push_task  # noqa: E402, F401

@@ -49,8 +49,6 @@ ROLES: dict[str, frozenset[str]] = {
             "privacy.view_consentwithdrawal",
             "privacy.view_supportticket",
             "privacy.change_supportticket",
-            "privacy.add_supportreply",
-            "privacy.view_supportreply",
         }
     ),
 }

@@ -1,0 +1,99 @@
+"""Support tickets (P17): the app's "contact customer service", with up to 5 pictures.
+
+A user opens a ticket with text and pictures (uploaded first through the media API
+with purpose ``support``); support staff answer in the admin; the answer reaches
+the app through ``GET /api/v1/support/tickets/{uuid}`` and a push. Tickets belong
+to privacy because they hold what the user wrote: they are in the export and
+deleted by erasure (``privacy/support_handlers.py``).
+
+Models live here and are loaded by ``privacy/models.py``; writes are in
+``privacy/support_services.py``, reads in ``privacy/support_selectors.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+PICTURES_MAX = 5
+TEXT_MAX = 4000
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", "Waiting for support"
+    ANSWERED = "answered", "Answered"
+    CLOSED = "closed", "Closed"
+
+
+class SupportTicket(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_tickets"
+    )
+    text = models.TextField(max_length=TEXT_MAX)
+    status = models.CharField(
+        max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-id"], name="privacy_ticket_user_idx"),
+            models.Index(fields=["status", "created_at"], name="privacy_ticket_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ticket {self.uuid}"
+
+
+class SupportTicketPicture(models.Model):
+    """A picture of a ticket: a media file of the ticket's user, purpose ``support``."""
+
+    ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="pictures")
+    media_file = models.ForeignKey("media.MediaFile", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "media_file"], name="privacy_ticket_picture_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"picture {self.position} of ticket {self.ticket_id}"
+
+
+class SupportReply(models.Model):
+    """A message in a ticket: an answer from support, or a follow-up from the user."""
+
+    ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="replies")
+    # Staff member who answered; null for the user's own follow-ups (and once erased).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_staff = models.BooleanField(default=True)
+    text = models.TextField(max_length=TEXT_MAX)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the user's app first fetched a staff answer.
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "support replies"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["ticket", "id"], name="privacy_reply_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} to ticket {self.ticket_id}"

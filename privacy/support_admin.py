@@ -1,0 +1,180 @@
+"""Support queue (P17): tickets waiting for an answer first, oldest first; answer in place.
+
+The answer box on a ticket's page calls ``support_ticket_answer`` (the user's app
+gets a push). The ticket's text and the conversation are read-only; the user's
+phone number can be revealed with a logged reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from accounts.models import User
+from media.models import Status as MediaStatus
+from media.services import media_file_signed_urls
+from meetnow.lib.adminkit import StaffModelAdmin
+from privacy.support import TEXT_MAX, SupportTicket, TicketStatus
+from privacy.support_services import support_ticket_answer, support_ticket_close
+
+
+class SupportTicketForm(forms.ModelForm):
+    answer = forms.CharField(
+        label="Answer to the user",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text="Sent to the user's app (with a push) when you save.",
+    )
+    close_ticket = forms.BooleanField(label="Close the ticket with this answer", required=False)
+
+    class Meta:
+        model = SupportTicket
+        fields: list[str] = []
+
+
+@admin.register(SupportTicket)
+class SupportTicketAdmin(StaffModelAdmin):
+    form = SupportTicketForm
+    list_display = ("uuid", "status", "waiting", "user", "picture_count", "reply_count")
+    list_filter = ("status",)
+    list_select_related = ("user",)
+    list_annotations = {
+        "picture_count_n": Count("pictures", distinct=True),
+        "reply_count_n": Count("replies", distinct=True),
+        "queue_order": Case(
+            When(status=TicketStatus.OPEN, then=Value(0)),
+            When(status=TicketStatus.ANSWERED, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+    }
+    search_fields = ("=uuid", "=user__uuid")
+    date_hierarchy = "created_at"
+    actions = ("close_tickets",)
+    fields = (
+        "uuid",
+        "user",
+        "status",
+        "created_at",
+        "text",
+        "picture_links",
+        "conversation",
+        "answer",
+        "close_ticket",
+    )
+    readonly_fields = (
+        "uuid",
+        "user",
+        "status",
+        "created_at",
+        "text",
+        "picture_links",
+        "conversation",
+    )
+    reveal_fields = {
+        "phone": ("phone number", lambda t: t.user.phone if t.user_id else None),
+    }
+    reveal_permission = "privacy.reveal_personal_data"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Waiting for support first, then answered, then closed; oldest first in each.
+        return super().get_queryset(request).order_by("queue_order", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="waiting", ordering="created_at")
+    def waiting(self, ticket: SupportTicket) -> str:
+        if ticket.status != TicketStatus.OPEN:
+            return "-"
+        return timesince(ticket.updated_at)
+
+    @admin.display(description="pictures", ordering="picture_count_n")
+    def picture_count(self, ticket: Any) -> int:
+        return int(ticket.picture_count_n)
+
+    @admin.display(description="messages", ordering="reply_count_n")
+    def reply_count(self, ticket: Any) -> int:
+        return int(ticket.reply_count_n)
+
+    @admin.display(description="pictures")
+    def picture_links(self, ticket: SupportTicket) -> str:
+        items = []
+        for picture in ticket.pictures.select_related("media_file"):
+            media_file = picture.media_file
+            urls = (
+                media_file_signed_urls(media_file=media_file)
+                if media_file.status == MediaStatus.READY
+                else {}
+            )
+            thumb = urls.get("256") or urls.get("original")
+            if thumb:
+                items.append((urls.get("original", thumb), thumb))
+        if not items:
+            return "-"
+        return format_html_join(
+            " ",
+            '<a href="{}" target="_blank"><img src="{}" alt="picture" height="128"></a>',
+            items,
+        )
+
+    @admin.display(description="conversation")
+    def conversation(self, ticket: SupportTicket) -> str:
+        replies = list(ticket.replies.select_related("author").order_by("id"))
+        if not replies:
+            return "-"
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                "<li><strong>{}</strong> ({}): {}</li>",
+                (
+                    (
+                        (r.author.username or "support")
+                        if r.from_staff and r.author
+                        else ("support" if r.from_staff else "user"),
+                        f"{r.created_at:%Y-%m-%d %H:%M}",
+                        r.text,
+                    )
+                    for r in replies
+                ),
+            ),
+        )
+
+    def save_model(self, request: HttpRequest, obj: SupportTicket, form: Any, change: bool) -> None:
+        answer = (form.cleaned_data.get("answer") or "").strip()
+        staff = request.user
+        if answer and isinstance(staff, User):
+            support_ticket_answer(
+                ticket=obj, staff=staff, text=answer, close=form.cleaned_data.get("close_ticket")
+            )
+            self.message_user(request, "Answer sent to the user.", messages.SUCCESS)
+        elif form.cleaned_data.get("close_ticket"):
+            support_ticket_close(ticket=obj)
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
+        # The answer's text stays in the ticket, not in the audit trail.
+        answered = bool((form.cleaned_data.get("answer") or "").strip())
+        closed = bool(form.cleaned_data.get("close_ticket"))
+        parts = [p for p, on in (("Answered", answered), ("closed", closed)) if on]
+        return (" and ".join(parts) or "Saved without changes") + " the ticket."
+
+    @admin.action(description="Close the selected tickets", permissions=["change"])
+    def close_tickets(self, request: HttpRequest, queryset: QuerySet[SupportTicket]) -> None:
+        tickets = list(queryset.exclude(status=TicketStatus.CLOSED))
+        for ticket in tickets:
+            support_ticket_close(ticket=ticket)
+        self.log_staff_action(request, tickets, "Closed the ticket.")
+        self.message_user(request, f"{len(tickets)} ticket(s) closed.", messages.SUCCESS)

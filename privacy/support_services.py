@@ -1,0 +1,171 @@
+"""Support tickets, writes (P17): open a ticket, answer it, follow up, close; the push.
+
+Services own their transaction and enqueue after commit; the admin and the API
+call them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Device, User
+from accounts.selectors import push_devices_for_users
+from chat.push import PushNotification, push_backend
+from media.services import media_file_attach
+from meetnow.lib.errors import ApplicationError
+from privacy.support import (
+    PICTURES_MAX,
+    TEXT_MAX,
+    SupportReply,
+    SupportTicket,
+    SupportTicketPicture,
+    TicketStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+PUSH_TITLE = "MeetNow support"
+PUSH_BODY = "Support answered your request."
+
+
+def _text_clean(text: Any) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ApplicationError("text_required", "Describe your question.", param="text")
+    cleaned = text.strip()
+    if len(cleaned) > TEXT_MAX:
+        raise ApplicationError("text_too_long", f"At most {TEXT_MAX} characters.", param="text")
+    return cleaned
+
+
+@transaction.atomic
+def support_ticket_create(
+    *, user: User, text: Any, picture_uuids: Sequence[Any] = ()
+) -> SupportTicket:
+    """Open a ticket with text and up to 5 pictures the user uploaded (P17).
+
+    Pictures are the user's own uploads with purpose ``support`` (``POST
+    /api/v1/media``); anything else is ``media_not_found``, so ids can't be probed.
+    """
+    cleaned = _text_clean(text)
+    uuids = list(dict.fromkeys(str(u) for u in picture_uuids))
+    if len(uuids) > PICTURES_MAX:
+        raise ApplicationError(
+            "too_many_pictures", f"At most {PICTURES_MAX} pictures.", param="pictures"
+        )
+    ticket = SupportTicket.objects.create(user=user, text=cleaned)
+    SupportTicketPicture.objects.bulk_create(
+        SupportTicketPicture(
+            ticket=ticket,
+            media_file=media_file_attach(owner=user, media_uuid=value, purposes=("support",)),
+            position=position,
+        )
+        for position, value in enumerate(uuids)
+    )
+    return ticket
+
+
+@transaction.atomic
+def support_ticket_follow_up(*, ticket: SupportTicket, text: Any) -> SupportReply:
+    """The user adds to their ticket; it goes back to the support queue."""
+    if ticket.status == TicketStatus.CLOSED:
+        raise ApplicationError(
+            "ticket_closed", "This ticket is closed; open a new one.", status_code=409
+        )
+    reply = SupportReply.objects.create(ticket=ticket, from_staff=False, text=_text_clean(text))
+    ticket.status = TicketStatus.OPEN
+    ticket.updated_at = reply.created_at
+    ticket.save(update_fields=["status", "updated_at"])
+    return reply
+
+
+@transaction.atomic
+def support_ticket_answer(
+    *, ticket: SupportTicket, staff: User, text: Any, close: bool = False
+) -> SupportReply:
+    """A support agent answers; the user's phones get a push after commit (P17).
+
+    The push carries no text of the answer, only the ticket id: the app fetches the
+    answer through the API.
+    """
+    reply = SupportReply.objects.create(
+        ticket=ticket, author=staff, from_staff=True, text=_text_clean(text)
+    )
+    now = reply.created_at
+    ticket.status = TicketStatus.CLOSED if close else TicketStatus.ANSWERED
+    ticket.answered_at = now
+    ticket.updated_at = now
+    ticket.closed_at = now if close else None
+    ticket.save(update_fields=["status", "answered_at", "updated_at", "closed_at"])
+    reply_id = reply.pk
+    transaction.on_commit(lambda: _push_enqueue(reply_id))
+    return reply
+
+
+@transaction.atomic
+def support_ticket_close(*, ticket: SupportTicket) -> SupportTicket:
+    if ticket.status != TicketStatus.CLOSED:
+        ticket.status = TicketStatus.CLOSED
+        ticket.closed_at = ticket.updated_at = timezone.now()
+        ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    return ticket
+
+
+def support_replies_mark_read(*, ticket: SupportTicket) -> int:
+    """The user's app has fetched the ticket: its staff answers count as read."""
+    return SupportReply.objects.filter(ticket=ticket, from_staff=True, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def _push_enqueue(reply_id: int) -> None:
+    from privacy.support_tasks import support_reply_push_task
+
+    support_reply_push_task.delay(reply_id)
+
+
+def support_reply_push_send(*, reply_id: int) -> int:
+    """Notify the ticket owner's phones of a staff answer (push opt-out respected, P10).
+
+    Idempotent: a device is notified at most once per answer. Returns the number of
+    devices notified.
+    """
+    reply = (
+        SupportReply.objects.select_related("ticket").filter(pk=reply_id, from_staff=True).first()
+    )
+    if reply is None:
+        return 0
+    devices = push_devices_for_users(user_ids=[reply.ticket.user_id])
+    backend = push_backend()
+    sent = 0
+    invalid: list[int] = []
+    ticket_uuid = str(reply.ticket.uuid)
+    for device in devices:
+        key = f"privacy:support-push:r{reply.pk}:d{device.pk}"
+        if not cache.add(key, 1, timeout=24 * 3600):
+            continue
+        note = PushNotification(
+            kind="support_reply",
+            conversation=f"support-{ticket_uuid}",
+            badge=0,
+            data={"ticket": ticket_uuid, "reply_id": str(reply.pk)},
+            title=PUSH_TITLE,
+            body=PUSH_BODY,
+        )
+        try:
+            ok = backend.send(device, note)
+        except Exception:
+            cache.delete(key)
+            raise
+        if ok:
+            sent += 1
+        else:
+            invalid.append(device.pk)
+    if invalid:
+        Device.objects.filter(pk__in=invalid).update(push_token="")
+    return sent
