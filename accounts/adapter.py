@@ -11,6 +11,7 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.internal.httpkit import is_headless_request
 from allauth.headless.internal.restkit.response import APIResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
@@ -79,6 +80,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if born:
             user.date_of_birth = born
         return super().save_user(request, user, form, commit=commit)
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # People sign up in the app only (headless API, with age and consent checks);
+        # allauth's HTML pages stay for staff login and offer no sign-up.
+        return is_headless_request(request) and super().is_open_for_signup(request)
 
     # --- code delivery (P2) -----------------------------------------------------------
 

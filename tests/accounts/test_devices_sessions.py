@@ -159,3 +159,28 @@ def test_push_devices_respect_the_push_preferences(app, outbox, member):
     app.call("PATCH", "/api/v1/me", {"push_enabled": True})
     app.call("POST", "/api/v1/devices", {**DEVICE, "push_enabled": False})
     assert push_devices_for_users(user_ids=[member.pk]) == []
+
+
+def test_device_session_and_event_lists_have_a_fixed_query_count(
+    app_factory, outbox, member, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ACCOUNT_RATE_LIMITS = {"request_login_code": "9/m/key", "sms_to_number": "9/m/key"}
+    me = login(app_factory(), outbox)
+    me.call("POST", "/api/v1/devices", DEVICE)
+
+    def counts() -> list[int]:
+        out = []
+        for path in ["/api/v1/devices", "/api/v1/sessions", "/api/v1/security-events"]:
+            with CaptureQueriesContext(connection) as ctx:
+                assert me.call("GET", path)[0] == 200
+            out.append(len(ctx))
+        return out
+
+    before = counts()
+    for n in range(3):
+        other = login(app_factory(), outbox)
+        other.call("POST", "/api/v1/devices", {**DEVICE, "device_id": f"d{n}", "push_token": ""})
+    assert counts() == before

@@ -313,3 +313,11 @@ def test_unknown_channel_header_falls_back_to_sms(app, outbox, member):
         "POST", "/auth/code/request", {"phone": "+8613900139000"}, headers={"X-OTP-Channel": "fax"}
     )
     assert outbox[-1].channel == "sms"
+
+
+def test_html_signup_pages_are_closed(client, signup_data):
+    response = client.post(
+        "/accounts/signup/", {"phone": "+8613800138000", **signup_data}, follow=True
+    )
+    assert b"closed" in response.content.lower()
+    assert User.objects.count() == 0
