@@ -58,5 +58,6 @@ class ConsentAdmin(admin.ModelAdmin):
         return False
 
 
-# Privacy requests, processors, erasure ledger (issue 6); support tickets (issue 7).
-from privacy import admin_rights, support_admin  # noqa: E402, F401
+# Privacy requests, processors, erasure ledger (issue 6); the staff console's request
+# queue and support tickets (issue 7).
+from privacy import admin_console, admin_rights, support_admin  # noqa: E402, F401

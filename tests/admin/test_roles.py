@@ -36,18 +36,6 @@ EXPECTED = {
         "privacy.change_supportticket",
     },
 }
-# Models that may not be migrated yet while issues 6 and 7 land; nothing else may be
-# missing. (Shrinks to nothing once privacy requests and support tickets exist.)
-PENDING = {
-    "privacy.view_privacyrequest",
-    "privacy.change_privacyrequest",
-    "privacy.reveal_personal_data",
-    "privacy.view_privacyrequestevent",
-    "privacy.view_erasurestep",
-    "privacy.view_consentwithdrawal",
-    "privacy.view_supportticket",
-    "privacy.change_supportticket",
-}
 
 
 def group_permissions(name: str) -> set[str]:
@@ -62,9 +50,9 @@ def group_permissions(name: str) -> set[str]:
 def test_each_group_has_exactly_its_pinned_permissions() -> None:
     assert {name: set(perms) for name, perms in ROLES.items()} == EXPECTED
     report = roles_sync()
-    assert set(report.missing) <= PENDING
+    assert report.missing == []
     for name, expected in EXPECTED.items():
-        assert group_permissions(name) == expected - set(report.missing), name
+        assert group_permissions(name) == expected, name
 
 
 def test_no_role_can_delete_or_manage_staff() -> None:

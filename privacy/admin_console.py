@@ -1,0 +1,310 @@
+"""Support queue for privacy requests (issue 7; P13, P17): the staff console.
+
+Extends ``privacy.admin_rights.PrivacyRequestAdmin`` (its audit-event and step-log
+inlines, read-only fields) and takes its place in the admin:
+
+- the list puts overdue requests first, then open ones by deadline, then the rest;
+  deadlines are highlighted; filters by status, kind and deadline;
+- each request page has buttons for what its state allows: approve, deny (reason),
+  extend the deadline (reason), place or lift a legal hold (reason), retry an
+  errored job, download the export (access requests only), reveal the requester's
+  phone number (reason, logged);
+- every action goes through ``privacy.lifecycle`` (which writes the request's own
+  audit events) and is also written to the admin's audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts.models import User
+from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.errors import ApplicationError
+from privacy import lifecycle
+from privacy.admin_rights import PrivacyRequestAdmin
+from privacy.models import OPEN_REQUEST_STATUSES, PrivacyRequest, RequestKind, RequestStatus
+
+S = RequestStatus
+DUE_SOON = dt.timedelta(days=3)
+
+
+class ActionForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (the user sees it; no personal data)",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+    )
+
+
+class ExtendForm(ActionForm):
+    days = forms.IntegerField(
+        label="Extend by (days from the current deadline)", min_value=1, max_value=60
+    )
+
+
+@dataclass(frozen=True)
+class ConsoleAction:
+    label: str
+    allowed: Callable[[PrivacyRequest], bool]
+    form: type[forms.Form] | None  # None: a confirmation only
+
+
+def _is_open(r: PrivacyRequest) -> bool:
+    return r.status in OPEN_REQUEST_STATUSES
+
+
+ACTIONS: dict[str, ConsoleAction] = {
+    "approve": ConsoleAction("Approve", lambda r: r.status == S.PENDING, None),
+    "deny": ConsoleAction(
+        "Deny", lambda r: r.status in (S.PENDING, S.IDENTITY_UNVERIFIED), ActionForm
+    ),
+    "extend": ConsoleAction("Extend the deadline", _is_open, ExtendForm),
+    "hold": ConsoleAction(
+        "Place a legal hold", lambda r: _is_open(r) and r.legal_hold_at is None, ActionForm
+    ),
+    "lift_hold": ConsoleAction(
+        "Lift the legal hold", lambda r: r.legal_hold_at is not None, ActionForm
+    ),
+    "retry": ConsoleAction("Retry the job", lambda r: r.status == S.ERROR, None),
+}
+
+
+def export_downloadable(r: PrivacyRequest) -> bool:
+    """Only an access request's finished, live archive can be downloaded by staff."""
+    return (
+        r.kind == RequestKind.ACCESS
+        and r.status == S.COMPLETE
+        and bool(r.archive_key)
+        and r.archive_deleted_at is None
+        and (r.archive_expires_at is None or r.archive_expires_at > timezone.now())
+    )
+
+
+def _run(action: str, r: PrivacyRequest, staff: User, data: dict[str, Any]) -> PrivacyRequest:
+    reason = data.get("reason", "")
+    if action == "approve":
+        return lifecycle.request_approve(privacy_request=r, actor=staff)
+    if action == "deny":
+        return lifecycle.request_deny(privacy_request=r, actor=staff, reason=reason)
+    if action == "extend":
+        until = r.effective_due_at + dt.timedelta(days=int(data["days"]))
+        return lifecycle.request_extend(privacy_request=r, actor=staff, until=until, reason=reason)
+    if action == "hold":
+        return lifecycle.request_hold_place(privacy_request=r, actor=staff, reason=reason)
+    if action == "lift_hold":
+        return lifecycle.request_hold_lift(privacy_request=r, actor=staff, reason=reason)
+    if action == "retry":
+        return lifecycle.request_retry(privacy_request=r, actor=staff)
+    raise Http404
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "deadline"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", "Overdue"), ("soon", "Due within 3 days"), ("hold", "On legal hold")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        open_ = Q(status__in=OPEN_REQUEST_STATUSES)
+        if self.value() == "overdue":
+            return queryset.filter(open_, effective_due__lt=now)
+        if self.value() == "soon":
+            return queryset.filter(open_, effective_due__gte=now, effective_due__lt=now + DUE_SOON)
+        if self.value() == "hold":
+            return queryset.filter(legal_hold_at__isnull=False)
+        return queryset
+
+
+class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
+    list_display = (
+        "uuid",
+        "kind",
+        "status",
+        "deadline",
+        "received_at",
+        "user",
+        "on_hold",
+        "progress",
+    )
+    list_display_links = ("uuid",)
+    list_filter = (DeadlineFilter, "status", "kind")  # type: ignore[assignment]
+    list_select_related = ("user",)
+    search_fields = ("=uuid", "=user__uuid")  # type: ignore[assignment]
+    date_hierarchy = "received_at"
+    ordering = None  # type: ignore[assignment]  # see get_queryset: overdue first
+    change_form_template = "admin/privacy/privacyrequest/console_change_form.html"
+    reveal_fields = {
+        "phone": ("requester's phone number", lambda r: r.user.phone if r.user_id else None),
+    }
+    reveal_permission = "privacy.reveal_personal_data"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        now = timezone.now()
+        open_ = Q(status__in=OPEN_REQUEST_STATUSES)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(effective_due=Coalesce("extended_due_at", "due_at"))
+            .annotate(
+                queue_rank=Case(
+                    When(open_ & Q(effective_due__lt=now), then=Value(0)),
+                    When(open_, then=Value(1)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("queue_rank", "effective_due")
+        )
+
+    @admin.display(description="deadline", ordering="effective_due")
+    def deadline(self, r: Any) -> str:
+        due = r.effective_due
+        text = f"{timezone.localtime(due):%Y-%m-%d %H:%M}" + (
+            " (extended)" if r.extended_due_at else ""
+        )
+        if r.status in OPEN_REQUEST_STATUSES and due < timezone.now():
+            return format_html(
+                '<strong class="overdue" style="color: var(--error-fg)">OVERDUE {}</strong>', text
+            )
+        return text
+
+    @admin.display(description="hold", boolean=True)
+    def on_hold(self, r: PrivacyRequest) -> bool:
+        return r.legal_hold_at is not None
+
+    # --- the request page's buttons ---------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/act/<str:action>/",
+                self.admin_site.admin_view(self.console_action_view),
+                name="%s_%s_act" % info,  # noqa: UP031
+            ),
+            path(
+                "<path:object_id>/export/",
+                self.admin_site.admin_view(self.export_download_view),
+                name="%s_%s_export" % info,  # noqa: UP031
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        buttons: list[tuple[str, str]] = []
+        if obj is not None and self.has_change_permission(request, obj):
+            buttons = [
+                (reverse("admin:privacy_privacyrequest_act", args=[obj.pk, key]), a.label)
+                for key, a in ACTIONS.items()
+                if a.allowed(obj)
+            ]
+            if export_downloadable(obj):
+                buttons.append(
+                    (
+                        reverse("admin:privacy_privacyrequest_export", args=[obj.pk]),
+                        "Download export",
+                    )
+                )
+        if obj is not None and self.has_reveal_permission(request, obj):
+            buttons.append(
+                (
+                    reverse("admin:privacy_privacyrequest_reveal", args=[obj.pk]),
+                    "Reveal phone number",
+                )
+            )
+        context = {"console_buttons": buttons, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
+
+    def _staff_request(self, request: HttpRequest, object_id: str) -> tuple[User, PrivacyRequest]:
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj) or not isinstance(request.user, User):
+            raise PermissionDenied
+        return request.user, obj
+
+    def console_action_view(
+        self, request: HttpRequest, object_id: str, action: str
+    ) -> HttpResponse:
+        staff, obj = self._staff_request(request, object_id)
+        spec = ACTIONS.get(action)
+        if spec is None:
+            raise Http404
+        change_url = reverse("admin:privacy_privacyrequest_change", args=[obj.pk])
+        if not spec.allowed(obj):
+            self.message_user(
+                request, f"{spec.label}: not possible in this state.", messages.WARNING
+            )
+            return HttpResponseRedirect(change_url)
+        form = spec.form(request.POST or None) if spec.form else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            data = form.cleaned_data if form is not None else {}
+            try:
+                _run(action, obj, staff, data)
+            except ApplicationError as exc:
+                self.message_user(request, f"{spec.label}: {exc.message}", messages.ERROR)
+            else:
+                note = f" Reason: {' '.join(data['reason'].split())}" if data.get("reason") else ""
+                self.log_staff_action(request, obj, f"{spec.label}.{note}")
+                self.message_user(request, f"{spec.label}: done.", messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "title": f"{spec.label}: {obj}",
+            "form": form,
+            "action_label": spec.label,
+        }
+        return TemplateResponse(
+            request, "admin/privacy/privacyrequest/console_action.html", context
+        )
+
+    def export_download_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        """Staff download an access request's archive (to hand it over another way); logged."""
+        _staff, obj = self._staff_request(request, object_id)
+        if not export_downloadable(obj):
+            raise Http404
+        self.log_staff_action(request, obj, "Downloaded the export archive.")
+        response = FileResponse(
+            default_storage.open(obj.archive_key, "rb"),
+            as_attachment=True,
+            filename=f"meetnow-export-{obj.uuid}.zip",
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+admin.site.unregister(PrivacyRequest)
+admin.site.register(PrivacyRequest, PrivacyRequestConsoleAdmin)
