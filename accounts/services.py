@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.models import (
     Block,
@@ -203,7 +204,22 @@ def device_register(
                 device=device,
                 detail={"platform": device.platform, "notified_devices": others},
             )
+            _new_device_notice(user_id=user.pk, device_id=device.pk)
     return device, created
+
+
+def _new_device_notice(*, user_id: int, device_id: int) -> None:
+    """Hand the notice to the layer that owns push, after commit (hook, DESIGN.md).
+
+    ``MEETNOW_NEW_DEVICE_NOTIFIER`` is the dotted path of a callable
+    ``(*, user_id, device_id) -> None`` (e.g. one that enqueues a push task for the
+    user's other devices); empty means the security event is the only record.
+    """
+    path = settings.MEETNOW_NEW_DEVICE_NOTIFIER
+    if not path:
+        return
+    notify = import_string(path)
+    transaction.on_commit(lambda: notify(user_id=user_id, device_id=device_id))
 
 
 @transaction.atomic

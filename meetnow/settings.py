@@ -454,6 +454,9 @@ ACCOUNT_RATE_LIMITS = {
     "sms_to_number": env.str("MEETNOW_RATE_SMS_TO_NUMBER", default="3/m/key,10/h/key"),
 }
 USERSESSIONS_TRACK_ACTIVITY = False  # last seen comes from device check-ins instead
+# Hook: dotted path of ``(*, user_id, device_id) -> None`` called after a login from a
+# new device (e.g. enqueue a push to the other devices); empty: security event only.
+MEETNOW_NEW_DEVICE_NOTIFIER = env.str("MEETNOW_NEW_DEVICE_NOTIFIER", default="")
 SOCIALACCOUNT_QUERY_EMAIL = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False

@@ -70,7 +70,19 @@ def test_register_then_update_the_same_device(app, outbox, member):
     assert not SecurityEvent.objects.filter(kind="new_device").exists()
 
 
-def test_login_from_a_new_device_is_recorded_for_the_other_devices(app_factory, outbox, member):
+notices: list[dict[str, int]] = []
+
+
+def record_notice(*, user_id: int, device_id: int) -> None:
+    """Stands in for the push layer that the hook hands new-device notices to."""
+    notices.append({"user_id": user_id, "device_id": device_id})
+
+
+def test_login_from_a_new_device_is_recorded_for_the_other_devices(
+    app_factory, outbox, member, settings
+):
+    settings.MEETNOW_NEW_DEVICE_NOTIFIER = f"{__name__}.record_notice"
+    notices.clear()
     first = login(app_factory(), outbox)
     first.call("POST", "/api/v1/devices", DEVICE)
     second = login(app_factory(), outbox)
@@ -82,6 +94,7 @@ def test_login_from_a_new_device_is_recorded_for_the_other_devices(app_factory, 
     assert event.device is not None
     assert event.device.device_id == "android-2"
     assert event.detail["notified_devices"] == 1
+    assert notices == [{"user_id": member.pk, "device_id": event.device.pk}]
     status, body = first.call("GET", "/api/v1/security-events")
     assert status == 200
     kinds = [e["kind"] for e in body["results"]]
