@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from chat import payloads
@@ -135,28 +135,44 @@ def message_access(*, user: User, membership: Membership, message_id: Any) -> Me
 # --- Conversation list -------------------------------------------------------------
 
 
-def _unread_subquery(*, user: User) -> Subquery:
-    """Per conversation: messages from others after my last read, not removed or hidden."""
-    hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
-    return Subquery(
-        Message.objects.filter(
-            conversation_id=OuterRef("conversation_id"),
-            id__gt=OuterRef("last_read_id"),
-            recalled_at__isnull=True,
-            moderated_at__isnull=True,
-        )
-        .exclude(sender_id=user.pk)
-        .exclude(Exists(hidden))
-        .order_by()
-        .values("conversation_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
+# Unread counts stop at this number (the app shows "999+"): counting is then bounded
+# whatever the backlog, with the (conversation, id) index.
+UNREAD_CAP = 999
+
+# Unread messages of the membership row ``chat_membership`` of the outer query: from
+# others, after the member's read marker, not removed, not deleted for them; capped.
+_UNREAD_SQL = """(SELECT COUNT(*) FROM (
+    SELECT 1 FROM chat_message m
+    WHERE m.conversation_id = chat_membership.conversation_id
+      AND m.id > chat_membership.last_read_id
+      AND m.recalled_at IS NULL AND m.moderated_at IS NULL
+      AND (m.sender_id IS NULL OR m.sender_id <> chat_membership.user_id)
+      AND NOT EXISTS (
+        SELECT 1 FROM chat_messagehidden h
+        WHERE h.user_id = chat_membership.user_id AND h.message_id = m.id)
+    LIMIT 999) AS capped)"""  # LIMIT is UNREAD_CAP
+
+
+def _unread() -> RawSQL:
+    return RawSQL(_UNREAD_SQL, [], output_field=IntegerField())  # noqa: S611 (constant SQL)
 
 
 def conversation_memberships(*, user: User) -> QuerySet[Membership]:
-    """The user's active memberships, most recent activity first, annotated with the id
-    of the last visible message and the unread count (for cursor pagination)."""
+    """The user's active memberships with their conversations, most recent activity
+    first (``activity`` is the cursor field). One query for a page; the per-row
+    figures of that page are computed afterwards by ``conversation_list_payloads``."""
+    return (
+        Membership.objects.filter(user=user, left_at__isnull=True)
+        .select_related("conversation")
+        .annotate(activity=F("conversation__last_activity_at"))
+    )
+
+
+def conversation_list_payloads(
+    *, user: User, memberships: Sequence[Membership]
+) -> list[dict[str, Any]]:
+    """Payloads for a page of memberships: 3 more queries whatever the page size (last
+    message id and unread count per row; those messages; members)."""
     hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
     last_id = Subquery(
         Message.objects.filter(conversation_id=OuterRef("conversation_id"))
@@ -164,22 +180,13 @@ def conversation_memberships(*, user: User) -> QuerySet[Membership]:
         .order_by("-id")
         .values("id")[:1]
     )
-    return (
-        Membership.objects.filter(user=user, left_at__isnull=True)
-        .select_related("conversation")
-        .annotate(
-            last_message_id=last_id,
-            unread=Coalesce(_unread_subquery(user=user), 0),
-            activity=F("conversation__last_activity_at"),
-        )
-    )
-
-
-def conversation_list_payloads(
-    *, user: User, memberships: Sequence[Membership]
-) -> list[dict[str, Any]]:
-    """Payloads for a page of memberships: 2 more queries (last messages; members)."""
-    last_ids = [m.last_message_id for m in memberships if m.last_message_id]  # type: ignore[attr-defined]
+    figures = {
+        row["pk"]: row
+        for row in Membership.objects.filter(pk__in=[m.pk for m in memberships])
+        .annotate(last_message_id=last_id, unread=_unread())
+        .values("pk", "last_message_id", "unread")
+    }
+    last_ids = [f["last_message_id"] for f in figures.values() if f["last_message_id"]]
     last = {
         msg.id: msg
         for msg in Message.objects.filter(id__in=last_ids).select_related("sender", "attachment")
@@ -187,16 +194,19 @@ def conversation_list_payloads(
     members_by_conv = _members_by_conversation(
         conversation_ids=[m.conversation_id for m in memberships]
     )
-    return [
-        payloads.conversation_payload(
-            m.conversation,
-            membership=m,
-            last_message=last.get(m.last_message_id),  # type: ignore[attr-defined]
-            unread=m.unread,  # type: ignore[attr-defined]
-            members=members_by_conv.get(m.conversation_id, []),
+    out = []
+    for m in memberships:
+        row = figures.get(m.pk, {"last_message_id": None, "unread": 0})
+        out.append(
+            payloads.conversation_payload(
+                m.conversation,
+                membership=m,
+                last_message=last.get(int(row["last_message_id"] or 0)),
+                unread=int(row["unread"] or 0),
+                members=members_by_conv.get(m.conversation_id, []),
+            )
         )
-        for m in memberships
-    ]
+    return out
 
 
 def _members_by_conversation(*, conversation_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
@@ -217,47 +227,25 @@ def _members_by_conversation(*, conversation_ids: Sequence[int]) -> dict[int, li
 
 
 def conversation_detail_payload(*, user: User, membership: Membership) -> dict[str, Any]:
-    memberships = list(conversation_memberships(user=user).filter(pk=membership.pk))
-    return conversation_list_payloads(user=user, memberships=memberships)[0]
-
-
-def _unread_messages(member: Q) -> QuerySet[Message]:
-    """Messages after the member's read marker, not removed; ``member`` selects the
-    membership rows (one join: every condition on it is in the same filter call)."""
-    return Message.objects.filter(
-        member,
-        conversation__memberships__left_at__isnull=True,
-        id__gt=F("conversation__memberships__last_read_id"),
-        recalled_at__isnull=True,
-        moderated_at__isnull=True,
-    )
+    return conversation_list_payloads(user=user, memberships=[membership])[0]
 
 
 def unread_total(*, user: User) -> int:
-    """Unread messages across all the user's conversations (one query)."""
-    hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
-    return (
-        _unread_messages(Q(conversation__memberships__user=user))
-        .exclude(sender_id=user.pk)
-        .exclude(Exists(hidden))
-        .count()
-    )
+    """Unread messages across the user's conversations, each counted up to the cap
+    (one query)."""
+    return unread_totals(user_ids=[user.pk])[user.pk]
 
 
 def unread_totals(*, user_ids: Sequence[int]) -> dict[int, int]:
-    """Unread totals of several users (one query; for push badges)."""
-    member_user = "conversation__memberships__user_id"
+    """Unread totals of several users (one query; list badge and push badges)."""
     rows = (
-        _unread_messages(
-            Q(conversation__memberships__user_id__in=list(user_ids))
-            & (~Q(sender_id=F(member_user)) | Q(sender_id__isnull=True))
-        )
-        .values(member_user)
-        .annotate(n=Count("id"))
-        .order_by()
+        Membership.objects.filter(user_id__in=list(user_ids), left_at__isnull=True)
+        .annotate(unread=_unread())
+        .values("user_id", "unread")
     )
     out = dict.fromkeys(user_ids, 0)
-    out.update({int(r[member_user]): int(r["n"]) for r in rows})
+    for row in rows:
+        out[row["user_id"]] += int(row["unread"] or 0)
     return out
 
 

@@ -38,9 +38,9 @@ def _other(conversation, me):
 def test_conversation_list(size, django_assert_num_queries):
     me, _, _ = _world(size)
     api = api_client_for(me)
-    # memberships page (with last id and unread subqueries), last messages, members,
-    # unread total.
-    with django_assert_num_queries(AUTH + 4):
+    # memberships page, last message id and capped unread count of the page's rows,
+    # last messages, members, unread total.
+    with django_assert_num_queries(AUTH + 5):
         response = api.get("/api/v1/conversations")
     assert len(response.json()["results"]) == size + 1
 
@@ -49,7 +49,7 @@ def test_conversation_list(size, django_assert_num_queries):
 def test_conversation_detail(size, django_assert_num_queries):
     me, _, conversations = _world(size)
     api = api_client_for(me)
-    # access, membership (annotated), last message, members.
+    # access, last message id and unread count, last message, members.
     with django_assert_num_queries(AUTH + 4):
         response = api.get(f"/api/v1/conversations/{conversations[-1].uuid}")
     assert response.status_code == 200
