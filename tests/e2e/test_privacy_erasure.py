@@ -17,18 +17,19 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from accounts.models import User
 from chat.models import Message
+from media.models import MediaFile
 from privacy.erasure import erasure_leftovers
-from privacy.lifecycle import erasures_start_due, request_create
+from privacy.lifecycle import request_create
 from privacy.models import ErasureStep, PrivacyRequest, RequestStatus
-from privacy.tasks import jobs_due_task
 from tests.e2e.conftest import BIN, ROOT
-from tests.factories.chat import make_direct, make_user, send
-from tests.factories.privacy import ready_file, storage_keys
+from tests.factories.chat import make_direct, make_user
+from tests.factories.privacy import storage_keys
 
 MESSAGES = 3000
 FILES = 6
@@ -103,6 +104,46 @@ def _tombstoned(request_id: int) -> int:
     return step.count if step is not None else 0
 
 
+def _send_beat(env: dict[str, str]) -> None:
+    """Send ``privacy.jobs_due`` through the broker as celery beat would, from a fresh
+    process (this test process builds the history with tasks run inline)."""
+    subprocess.run(
+        [
+            str(BIN / "python"),
+            "-c",
+            "import django; django.setup(); "
+            "from privacy.tasks import jobs_due_task; jobs_due_task.delay()",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "meetnow.settings"},
+        check=True,
+        timeout=60,
+    )
+
+
+def _stored_file(owner: User) -> MediaFile:
+    """A ready file with an original and two derivatives in storage (built without the
+    media worker: this process sends nothing through the broker)."""
+    media_file = MediaFile(
+        owner=owner,
+        purpose="chat",
+        kind="image",
+        status="ready",
+        sniffed_type="image/jpeg",
+        size=3000,
+    )
+    variants = {}
+    for variant in ("original", "1024", "256"):
+        key = default_storage.save(
+            f"f/{media_file.storage_prefix}/{variant}.jpg", ContentFile(b"\xff\xd8" + b"x" * 1000)
+        )
+        variants[variant] = {"key": key, "content_type": "image/jpeg", "size": 1002}
+    media_file.variants = variants
+    media_file.attached_at = timezone.now()
+    media_file.save()
+    return media_file
+
+
 def test_erasure_finishes_after_its_worker_is_killed(privacy_env, tmp_path) -> None:
     me = make_user("leaving")
     friend = make_user("staying")
@@ -111,8 +152,11 @@ def test_erasure_finishes_after_its_worker_is_killed(privacy_env, tmp_path) -> N
         Message(conversation=direct, sender=me, kind="text", text=f"secret {i}")
         for i in range(MESSAGES)
     )
-    theirs = send(friend, direct, "mine to keep")
-    files = [ready_file(me) for _ in range(FILES)]
+    # Rows, not chat's send: no push task goes through the broker from this process.
+    theirs = Message.objects.create(
+        conversation=direct, sender=friend, kind="text", text="mine to keep"
+    )
+    files = [_stored_file(me) for _ in range(FILES)]
     keys = [k for f in files for k in storage_keys(f)]
     assert keys
     uid = me.pk
@@ -124,7 +168,7 @@ def test_erasure_finishes_after_its_worker_is_killed(privacy_env, tmp_path) -> N
     first_log = tmp_path / "worker-1.log"
     first = _start_worker(privacy_env, first_log)
     try:
-        assert erasures_start_due() == [privacy_request.pk]  # enqueued through the broker
+        _send_beat(privacy_env)  # starts the due erasure on the worker
         progressed = _wait(lambda: _tombstoned(privacy_request.pk) > 0, timeout=60)
         assert progressed, first_log.read_text()[-3000:]
     finally:
@@ -139,7 +183,7 @@ def test_erasure_finishes_after_its_worker_is_killed(privacy_env, tmp_path) -> N
     second = _start_worker(privacy_env, second_log)
     try:
         time.sleep(3.5)  # the dead worker's lease (3 s in this test) expires
-        jobs_due_task.delay()  # what beat sends every five minutes
+        _send_beat(privacy_env)  # finds the job whose lease expired and re-enqueues it
         finished = _wait(
             lambda: (
                 PrivacyRequest.objects.get(pk=privacy_request.pk).status == RequestStatus.COMPLETE
