@@ -13,16 +13,22 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import staff_create
+from chat.services import report_create
 from meetnow.staff.roles import MODERATORS, SUPPORT, roles_sync
+from privacy.lifecycle import request_create
+from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from tests.conftest import require_or_skip
+from tests.factories.chat import make_direct, send
 
 CHROMIUM = Path(os.environ.get("MEETNOW_E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -114,11 +120,25 @@ def password_step(page: Any, base: str, username: str, steps: Steps, next_path: 
     page.click("input[type=submit]")
 
 
-def test_support_agent_signs_in_with_totp(asgi_server: str, browser_page: Any) -> None:
+def test_support_agent_signs_in_with_totp_and_approves_the_overdue_request(
+    asgi_server: str, browser_page: Any
+) -> None:
     from tests.admin.conftest import enrol_totp
 
     agent = make_staff("agent", SUPPORT)
     secret, _codes = enrol_totp(agent)
+    requester = User.objects.create_user(nickname="Requester", phone="+8613800138000")
+    for _ in range(3):
+        request_create(
+            user=requester, kind=RequestKind.RECTIFICATION, details="x", identity_confirmed=True
+        )
+    overdue = request_create(
+        user=User.objects.create_user(nickname="Late"),
+        kind=RequestKind.RECTIFICATION,
+        details="fix my nickname",
+        identity_confirmed=True,
+    )
+    PrivacyRequest.objects.filter(pk=overdue.pk).update(due_at=timezone.now() - timedelta(days=2))
     page = browser_page
     steps = Steps(page, "support-agent")
 
@@ -134,14 +154,38 @@ def test_support_agent_signs_in_with_totp(asgi_server: str, browser_page: Any) -
     page.click("#mfa-verify-form input[type=submit]")
     page.wait_for_url(f"{asgi_server}/admin/")
     assert page.locator("#dashboard").is_visible()
-    assert "Overdue privacy requests" in page.content()
     steps.shot("dashboard")
 
+    # The overdue request is first in the queue; open it and approve it.
+    page.click("text=Overdue privacy requests")
+    page.wait_for_url(re.compile(r".*/admin/privacy/privacyrequest/.*"))
+    first_row = page.locator("#result_list tbody tr").first
+    assert "OVERDUE" in first_row.inner_text()
+    steps.shot("queue-overdue-first")
+    first_row.locator("th a, td.field-uuid a").first.click()
+    page.wait_for_url(re.compile(rf".*/privacyrequest/{overdue.pk}/change/"))
+    assert "fix my nickname" in page.content()
+    steps.shot("request-page")
+    page.click("a.console-action:text-is('Approve')")
+    page.wait_for_url(re.compile(r".*/act/approve/"))
+    steps.shot("approve-confirm")
+    page.click("#console-confirm")
+    page.wait_for_url(re.compile(rf".*/privacyrequest/{overdue.pk}/change/"))
+    assert "Approve: done." in page.content()
+    steps.shot("approved")
+    overdue.refresh_from_db()
+    assert overdue.status in (RequestStatus.APPROVED, RequestStatus.IN_PROCESSING)
+    assert overdue.reviewed_by_id == agent.pk
 
-def test_moderator_enrols_an_authenticator_on_first_login(
+
+def test_moderator_enrols_then_hides_a_reported_message_and_bans_the_sender(
     asgi_server: str, browser_page: Any
 ) -> None:
     make_staff("moderator", MODERATORS)
+    reporter = User.objects.create_user(nickname="Reporter")
+    offender = User.objects.create_user(nickname="Offender")
+    message = send(offender, make_direct(reporter, offender), "Send me money or else")
+    report = report_create(reporter=reporter, reason="harassment", message_id=message.pk)
     page = browser_page
     steps = Steps(page, "moderator")
 
@@ -158,3 +202,36 @@ def test_moderator_enrols_an_authenticator_on_first_login(
     page.wait_for_url(f"{asgi_server}/admin/")
     assert "Open reports" in page.content()
     steps.shot("dashboard")
+
+    # The report: its page shows the reported message; hide it from the queue.
+    page.click("text=Open reports")
+    page.wait_for_url(re.compile(r".*/admin/chat/report/.*"))
+    steps.shot("reports-queue")
+    page.locator("#result_list tbody tr").first.locator("th a").first.click()
+    page.wait_for_url(re.compile(rf".*/chat/report/{report.pk}/change/"))
+    assert "Send me money or else" in page.content()
+    steps.shot("report-page")
+    page.goto(f"{asgi_server}/admin/chat/report/")
+    page.check(f"input.action-select[value='{report.pk}']")
+    page.select_option("select[name=action]", "resolve_hide_message")
+    steps.shot("hide-message-action")
+    page.click("button[name=index]")
+    page.wait_for_load_state()
+    assert "1 report(s) resolved" in page.content() or "resolved" in page.content()
+    steps.shot("message-hidden")
+
+    # Then ban the sender from the users list (their sessions end at once).
+    page.goto(f"{asgi_server}/admin/accounts/user/?q=Offender")
+    page.check(f"input.action-select[value='{offender.pk}']")
+    page.select_option("select[name=action]", "ban")
+    steps.shot("ban-action")
+    page.click("button[name=index]")
+    page.wait_for_load_state()
+    steps.shot("user-banned")
+
+    message.refresh_from_db()
+    offender.refresh_from_db()
+    report.refresh_from_db()
+    assert message.moderated_at is not None
+    assert report.status == "resolved"
+    assert offender.banned_at is not None
