@@ -27,6 +27,9 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
         return ("published_at",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only staff allowed to delete documents, and only drafts.
+        if not super().has_delete_permission(request, obj):
+            return False
         return obj is None or obj.published_at is None
 
     @admin.action(description="Publish the selected versions (they become current)")

@@ -92,3 +92,17 @@ def test_each_role_sees_only_its_queues(
     assert support.get("/admin/privacy/consent/").status_code == 200
     assert support.get("/admin/accounts/device/").status_code == 403
     assert support.get("/admin/accounts/user/").status_code == 200
+
+
+def test_staff_without_the_permission_cannot_delete_a_draft_policy(
+    client: Client, support_agent: User
+) -> None:
+    from privacy.models import PolicyDocument
+
+    draft = PolicyDocument.objects.create(
+        kind="privacy_policy", version="9.9", title="Draft", body="..."
+    )
+    login_mfa_passed(client, support_agent)
+    response = client.post(f"/admin/privacy/policydocument/{draft.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert PolicyDocument.objects.filter(pk=draft.pk).exists()
