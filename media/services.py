@@ -483,6 +483,39 @@ def media_files_delete_for_user(*, user: Any, limit: int | None = None) -> int:
     return len(files)
 
 
+class StorageNotEmptyError(Exception):
+    """Objects were still listed under a file's prefix after deleting them."""
+
+
+def media_file_storage_purge(*, media_file: MediaFile) -> int:
+    """Delete a file's objects from storage now and verify nothing is left (P13, P18).
+
+    For erasure, which must prove the storage is empty before the row goes: deletes
+    the raw upload, every copy and any leftover under the file's prefix, lists the
+    prefix again and raises ``StorageNotEmptyError`` if anything remains. Returns
+    the number of objects deleted. The row is untouched; delete it afterwards
+    (``media_file_delete`` then finds nothing left to remove).
+    """
+    deleted = _delete_prefix(media_file.storage_prefix)
+    deleted += _delete_keys(
+        [
+            key
+            for key in [
+                media_file.upload_key,
+                *(v.get("key", "") for v in media_file.variants.values()),
+            ]
+            if key and default_storage.exists(key)
+        ]
+    )
+    try:
+        _dirs, left = default_storage.listdir(f"{ROOT}/{media_file.storage_prefix}")
+    except FileNotFoundError:
+        left = []
+    if left:
+        raise StorageNotEmptyError(f"{len(left)} objects left")
+    return deleted
+
+
 def media_file_take_down(*, media_file: MediaFile, moderator: Any) -> MediaFile:
     """A moderator removes a file: storage emptied, the row kept as ``removed_by_moderator``.
 

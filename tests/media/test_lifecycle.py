@@ -18,6 +18,7 @@ from media.services import (
     media_file_attach,
     media_file_delete,
     media_file_process,
+    media_file_storage_purge,
     media_file_take_down,
     media_files_delete_for_user,
     media_sweep,
@@ -191,3 +192,16 @@ def test_processing_time_is_bounded(settings: Any) -> None:
     assert task.soft_time_limit is not None
     assert task.time_limit > task.soft_time_limit
     assert task.acks_late
+
+
+def test_storage_purge_deletes_now_and_verifies(
+    api: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    media_file, _ = upload_and_process(api, django_capture_on_commit_callbacks, photo((64, 64)))
+    default_storage.save(f"f/{media_file.storage_prefix}/leftover", ContentFile(b"x"))
+    assert media_file_storage_purge(media_file=media_file) == 4
+    assert stored_keys() == []
+    assert media_file_storage_purge(media_file=media_file) == 0  # idempotent
+    with django_capture_on_commit_callbacks(execute=True):
+        media_file_delete(media_file=media_file)
+    assert not MediaFile.objects.exists()
