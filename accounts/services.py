@@ -179,10 +179,12 @@ def device_register(
     """
     now = timezone.now()
     values = {name: data[name] for name in DEVICE_FIELDS if name in data}
-    device = Device.objects.select_for_update().filter(user=user, device_id=device_id).first()
-    created = device is None
-    if device is None:
-        device = Device(user=user, device_id=device_id, created_at=now)
+    # get_or_create copes with two first registrations of one device racing.
+    device, created = Device.objects.select_for_update().get_or_create(
+        user=user,
+        device_id=device_id,
+        defaults={"platform": values.get("platform", ""), "created_at": now},
+    )
     for name, value in values.items():
         setattr(device, name, value)
     if device.push_token:
