@@ -1,0 +1,505 @@
+"""Chat benchmark on the real stack: PostgreSQL, Redis, uvicorn (>= 2 workers), loopback.
+
+``python -m bench.chat`` (or ``make bench``) prints one table:
+
+- message sends per second and p50/p99 latency, 1 sender and 32 concurrent senders;
+- history page (50 messages) latency in a conversation of 1,000,000 messages
+  (latest page and pages at random depths);
+- conversation list latency for a user with 1,000 conversations;
+- WebSocket delivery latency, from the start of the send request to the
+  recipient's socket receiving ``message.created`` (p50/p99);
+- queries per request for each (counted in-process on the same database).
+
+**The per-user send limit is lifted** for the run (``MEETNOW_THROTTLE_CHAT_SEND``
+and ``MEETNOW_THROTTLE_USER`` set to a million per second): otherwise the benchmark
+measures the limiter (research/chat.md, pitfall 1). It stays on in production.
+Recipients are marked present (live socket, app in the foreground) so no push task
+is enqueued, as in a live conversation.
+
+Everything runs on 127.0.0.1 in a throwaway database (``bench_chat``, dropped and
+recreated) and Redis database 2 (flushed). Every loop is bounded. The machine load
+(1-minute load average) is printed per phase: other processes sharing the cores
+make the figures worse, never better.
+
+Options: ``--quick`` (100k messages, 200 conversations, fewer requests), ``--workers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "bench_chat"
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/2")
+CHILD = "MEETNOW_BENCH_CHAT_CHILD"
+
+SERVER_ENV = {
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "REDIS_URL": REDIS,
+    "CELERY_BROKER_URL": REDIS.rsplit("/", 1)[0] + "/3",
+    "DJANGO_DEBUG": "false",
+    "LOG_LEVEL": "WARNING",
+    # Lifted for the benchmark (see the docstring); production keeps its limits.
+    "MEETNOW_THROTTLE_CHAT_SEND": "1000000/s",
+    "MEETNOW_THROTTLE_USER": "1000000/s",
+    "MEETNOW_CHAT_PRESENCE_TTL_SECONDS": "3600",
+    "DATABASE_CONN_MAX_AGE": "0",
+    "DJANGO_SETTINGS_MODULE": "bench.chat_settings",
+}
+
+
+# --- A minimal keep-alive HTTP/1.1 client (cheap on CPU, so the server gets the cores) ---
+
+
+class Http:
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.token = token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        assert self.reader is not None
+        assert self.writer is not None
+        data = json.dumps(body).encode() if body is not None else b""
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"X-Session-Token: {self.token}\r\nAccept: application/json\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + data)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(raw[9:12])
+        length = 0
+        for line in raw.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        payload = await self.reader.readexactly(length) if length else b""
+        return status, payload
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+# --- Setup ---------------------------------------------------------------------------
+
+
+def database_reset() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+def seed(*, history_size: int, conversations: int, senders: int) -> dict[str, Any]:
+    """Users, sessions, conversations and a very long history, inserted in bulk."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from chat.events import event_streams_ensure
+    from chat.models import Conversation, Membership, Message
+    from chat.presence import presence_set
+
+    def users(prefix: str, n: int) -> list[User]:
+        # "!" is Django's unusable password: these users log in by session token only.
+        rows = [User(nickname=f"{prefix}{i}", password="!") for i in range(n)]  # noqa: S106
+        return User.objects.bulk_create(rows, batch_size=2000)
+
+    def token(user: User) -> str:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        return str(session.session_key)
+
+    def direct(a: User, b: User, when: Any) -> Conversation:
+        low, high = sorted((a.pk, b.pk))
+        return Conversation(kind="direct", direct_key=f"{low}:{high}", last_activity_at=when)
+
+    now = timezone.now()
+    heavy, lurker = users("heavy", 2)
+    sender_users = users("sender", senders)
+    receiver_users = users("receiver", senders)
+    friends = users("friend", conversations)
+    everyone = [heavy, lurker, *sender_users, *receiver_users, *friends]
+    event_streams_ensure(user_ids=[u.pk for u in everyone])
+
+    # The long conversation and the 1:1 conversations of the concurrent senders.
+    big = Conversation.objects.create(
+        kind="direct", direct_key=f"{heavy.pk}:{lurker.pk}", last_activity_at=now
+    )
+    pairs = Conversation.objects.bulk_create(
+        [direct(s, r, now) for s, r in zip(sender_users, receiver_users, strict=True)]
+    )
+    # The 1,000 conversations of the heavy user, each with a few messages.
+    many = Conversation.objects.bulk_create(
+        [direct(heavy, f, now - timedelta(minutes=i)) for i, f in enumerate(friends)],
+        batch_size=2000,
+    )
+    members = [Membership(conversation=big, user=heavy), Membership(conversation=big, user=lurker)]
+    for conv, s, r in zip(pairs, sender_users, receiver_users, strict=True):
+        members += [Membership(conversation=conv, user=s), Membership(conversation=conv, user=r)]
+    for conv, f in zip(many, friends, strict=True):
+        members += [
+            Membership(conversation=conv, user=heavy),
+            Membership(conversation=conv, user=f),
+        ]
+    Membership.objects.bulk_create(members, batch_size=5000)
+    Message.objects.bulk_create(
+        [
+            Message(conversation=conv, sender=who, kind="text", text=f"hello {i}", created_at=now)
+            for conv, f in zip(many, friends, strict=True)
+            for i, who in enumerate((f, heavy, f))
+        ],
+        batch_size=5000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO chat_message (conversation_id, sender_id, kind, text, created_at) "
+            "SELECT %s, CASE WHEN g %% 2 = 0 THEN %s ELSE %s END, 'text', "
+            "'message number ' || g, now() - (%s - g) * interval '1 second' "
+            "FROM generate_series(1, %s) AS g",
+            [big.pk, heavy.pk, lurker.pk, history_size, history_size],
+        )
+        cursor.execute("ANALYZE")
+        cursor.execute(
+            "SELECT min(id), max(id) FROM chat_message WHERE conversation_id = %s", [big.pk]
+        )
+        low, high = cursor.fetchone()
+    for user in [*receiver_users, lurker, heavy, *sender_users]:
+        presence_set(user_id=user.pk)
+    return {
+        "heavy": token(heavy),
+        "lurker": token(lurker),
+        "big": str(big.uuid),
+        "big_ids": (low, high),
+        "senders": [token(s) for s in sender_users],
+        "receivers": [token(r) for r in receiver_users],
+        "pairs": [str(c.uuid) for c in pairs],
+        "users": {"heavy": heavy.pk, "sender0": sender_users[0].pk},
+    }
+
+
+def queries_per_request(data: dict[str, Any]) -> dict[str, int]:
+    """Queries each measured request runs, counted in-process against the same database."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    def count(token: str, method: str, path: str, body: Any = None) -> int:
+        client = Client(HTTP_X_SESSION_TOKEN=token)
+        with CaptureQueriesContext(connection) as ctx:
+            if method == "GET":
+                response = client.get(path)
+            else:
+                response = client.post(path, body, content_type="application/json")
+        assert response.status_code < 300, (path, response.status_code, response.content[:300])
+        return len(ctx.captured_queries)
+
+    send = f"/api/v1/conversations/{data['pairs'][0]}/messages"
+    return {
+        "send": count(
+            data["senders"][0], "POST", send, {"client_id": str(uuid.uuid4()), "text": "q"}
+        ),
+        "history": count(
+            data["heavy"], "GET", f"/api/v1/conversations/{data['big']}/messages?limit=50"
+        ),
+        "list": count(data["heavy"], "GET", "/api/v1/conversations"),
+    }
+
+
+# --- Server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_start(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "uvicorn"),
+            "meetnow.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise SystemExit("uvicorn did not start")
+    return proc
+
+
+# --- Phases ------------------------------------------------------------------------------
+
+
+async def warm(port: int, token: str, path: str, n: int = 20) -> None:
+    client = Http(port, token)
+    await client.open()
+    for _ in range(n):
+        await client.request("GET", path)
+    await client.close()
+
+
+async def sends(port: int, tokens: list[str], convs: list[str], per_sender: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(token: str, conv: str) -> None:
+        nonlocal errors
+        client = Http(port, token)
+        await client.open()
+        path = f"/api/v1/conversations/{conv}/messages"
+        for _ in range(per_sender):
+            started = time.perf_counter()
+            status, _ = await client.request(
+                "POST", path, {"client_id": str(uuid.uuid4()), "text": "benchmark message"}
+            )
+            latencies.append(time.perf_counter() - started)
+            if status != 201:
+                errors += 1
+        await client.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(t, c) for t, c in zip(tokens, convs, strict=True)))
+    wall = time.perf_counter() - started
+    return {
+        "rate": len(latencies) / wall,
+        "p50": pct(latencies, 50) * 1000,
+        "p99": pct(latencies, 99) * 1000,
+        "n": len(latencies),
+        "errors": errors,
+    }
+
+
+async def reads(port: int, token: str, paths: list[str]) -> dict[str, Any]:
+    client = Http(port, token)
+    await client.open()
+    latencies = []
+    errors = 0
+    for path in paths:
+        started = time.perf_counter()
+        status, _ = await client.request("GET", path)
+        latencies.append(time.perf_counter() - started)
+        errors += status != 200
+    await client.close()
+    return {
+        "rate": len(latencies) / sum(latencies),
+        "p50": pct(latencies, 50) * 1000,
+        "p99": pct(latencies, 99) * 1000,
+        "n": len(latencies),
+        "errors": errors,
+    }
+
+
+async def delivery(port: int, sender: str, receiver: str, conv: str, n: int) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    client = Http(port, sender)
+    await client.open()
+    latencies = []
+    errors = 0
+    async with connect(
+        f"ws://127.0.0.1:{port}/ws/v1/", additional_headers={"X-Session-Token": receiver}
+    ) as ws:
+        assert json.loads(await ws.recv())["type"] == "ready"
+        for _ in range(n):
+            client_id = str(uuid.uuid4())
+            started = time.perf_counter()
+            send = asyncio.create_task(
+                client.request(
+                    "POST",
+                    f"/api/v1/conversations/{conv}/messages",
+                    {"client_id": client_id, "text": "ping"},
+                )
+            )
+            try:
+                async with asyncio.timeout(5):
+                    while True:
+                        frame = json.loads(await ws.recv())
+                        if (
+                            frame.get("type") == "message.created"
+                            and frame["message"]["client_id"] == client_id
+                        ):
+                            break
+                latencies.append(time.perf_counter() - started)
+            except TimeoutError:
+                errors += 1
+            await send
+    await client.close()
+    return {
+        "rate": len(latencies) / max(sum(latencies), 1e-9),
+        "p50": pct(latencies, 50) * 1000,
+        "p99": pct(latencies, 99) * 1000,
+        "n": len(latencies),
+        "errors": errors,
+    }
+
+
+def child(args: argparse.Namespace) -> int:
+    quick = args.quick
+    history_size = 100_000 if quick else 1_000_000
+    conversations = 200 if quick else 1_000
+    single_n = 300 if quick else 1_000
+    per_sender = 40 if quick else 150
+    reads_n = 100 if quick else 300
+    delivery_n = 100 if quick else 300
+
+    print(
+        f"== chat benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
+        f"uvicorn x{args.workers}, PostgreSQL, Redis; send limit LIFTED) ==",
+        flush=True,
+    )
+    t0 = time.monotonic()
+    database_reset()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    data = seed(history_size=history_size, conversations=conversations, senders=32)
+    print(
+        f"  setup: migrate + {history_size:,} messages + {conversations:,} conversations "
+        f"in {time.monotonic() - t0:.0f} s",
+        flush=True,
+    )
+    queries = queries_per_request(data)
+
+    port = free_port()
+    env = {**os.environ, **SERVER_ENV}
+    env.pop(CHILD, None)
+    proc = server_start(port, args.workers, env)
+    rows: list[tuple[str, dict[str, Any], str, str]] = []
+    try:
+        low, high = data["big_ids"]
+        big = f"/api/v1/conversations/{data['big']}/messages"
+        asyncio.run(warm(port, data["heavy"], big))
+        asyncio.run(warm(port, data["heavy"], "/api/v1/conversations"))
+
+        before = load()
+        result = asyncio.run(sends(port, data["senders"][:1], data["pairs"][:1], single_n))
+        rows.append(("send, 1 sender", result, str(queries["send"]), before))
+
+        before = load()
+        result = asyncio.run(sends(port, data["senders"], data["pairs"], per_sender))
+        rows.append(("send, 32 concurrent senders", result, str(queries["send"]), before))
+
+        before = load()
+        result = asyncio.run(reads(port, data["heavy"], [f"{big}?limit=50"] * reads_n))
+        rows.append(
+            (f"history latest 50 ({history_size:,} msgs)", result, str(queries["history"]), before)
+        )
+
+        before = load()
+        rng = random.Random(7)
+        paths = [f"{big}?limit=50&before={rng.randint(low + 50, high)}" for _ in range(reads_n)]
+        result = asyncio.run(reads(port, data["heavy"], paths))
+        rows.append(("history 50 at random depth", result, str(queries["history"]), before))
+
+        before = load()
+        result = asyncio.run(reads(port, data["heavy"], ["/api/v1/conversations"] * reads_n))
+        rows.append(
+            (f"conversation list ({conversations:,} convs)", result, str(queries["list"]), before)
+        )
+
+        before = load()
+        result = asyncio.run(
+            delivery(port, data["senders"][0], data["receivers"][0], data["pairs"][0], delivery_n)
+        )
+        rows.append(("WebSocket delivery (send -> socket)", result, str(queries["send"]), before))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    print(
+        f"  {'what':<40} {'n':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8} "
+        f"{'errors':>6} {'load':>5}"
+    )
+    for name, r, q, before in rows:
+        print(
+            f"  {name:<40} {r['n']:>6} {r['rate']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+            f"{q:>8} {r['errors']:>6} {before:>5}"
+        )
+    print(
+        "  (req/s of latency rows = 1 / mean latency, one client in sequence; load = 1-min "
+        "load average of the machine when the phase started)"
+    )
+    return 1 if any(r["errors"] for _, r, _, _ in rows) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.chat", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer requests")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    if os.environ.get(CHILD):
+        return child(args)
+    # A fresh interpreter with the benchmark's settings: `python -m bench` may have
+    # configured Django differently for another benchmark in this process.
+    env = {**os.environ, **SERVER_ENV, CHILD: "1"}
+    if os.environ.get("DJANGO_SETTINGS_MODULE", "meetnow.settings") != "meetnow.settings":
+        env["MEETNOW_BENCH_BASE_SETTINGS"] = os.environ["DJANGO_SETTINGS_MODULE"]
+    argv_out = (["--quick"] if args.quick else []) + ["--workers", str(args.workers)]
+    return subprocess.run(
+        [sys.executable, "-m", "bench.chat", *argv_out], cwd=ROOT, env=env, check=False
+    ).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
