@@ -321,3 +321,33 @@ def test_html_signup_pages_are_closed(client, signup_data):
     )
     assert b"closed" in response.content.lower()
     assert User.objects.count() == 0
+
+
+def test_change_number_needs_the_code_sent_to_the_new_number(app, outbox, member):
+    app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    status, body = app.call("POST", "/account/phone", {"phone": "137 0013 7000"})
+    assert status == 202, body
+    assert outbox[-1].to == "+8613700137000"
+    status, body = app.call("POST", "/auth/phone/verify", {"code": outbox[-1].code})
+    assert status == 200, body
+    member.refresh_from_db()
+    assert (str(member.phone), member.phone_verified) == ("+8613700137000", True)
+    status, body = app.call("GET", "/account/phone")
+    assert body["data"] == [{"phone": "+8613700137000", "verified": True}]
+
+
+def test_cannot_take_a_number_another_account_has(app, outbox, member):
+    from tests.factories.accounts import UserFactory
+
+    UserFactory.create(phone="+8613700137000")
+    app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
+    app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
+    status, body = app.call("POST", "/account/phone", {"phone": "+8613700137000"})
+    assert status == 202  # no enumeration: the same answer as for a free number
+    status, body = app.call("POST", "/auth/phone/verify", {"code": outbox[-1].code})
+    assert status == 400
+    assert _codes(body) == ["phone_taken"]
+    member.refresh_from_db()
+    assert str(member.phone) == "+8613900139000"
+    assert User.objects.filter(phone="+8613700137000", phone_verified=True).count() == 1
