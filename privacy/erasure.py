@@ -51,10 +51,31 @@ MAX_ATTEMPTS = 8
 
 @transaction.atomic
 def account_lock(*, user: User) -> None:
-    """Lock and hide the account at once (P13): inactive, every session ended."""
+    """Lock and hide the account at once (P13): inactive, every session ended, and
+    the live sockets closed after commit, so no new message reaches it."""
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     sessions_end_all(user=user)
+    user_id = user.pk
+    transaction.on_commit(lambda: _sockets_close(user_id))
+
+
+def _sockets_close(user_id: int) -> None:
+    # chat's consumer closes every socket of the user on "session.ended" without a key.
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from chat.events import user_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            user_group(user_id), {"type": "session.ended", "session_key": None}
+        )
+    except Exception:  # the lock stands; sockets also fail their next auth check
+        logger.warning("could not close the sockets of a locked account", exc_info=True)
 
 
 @transaction.atomic

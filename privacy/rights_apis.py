@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -39,6 +40,110 @@ from privacy.selectors import (
 )
 
 IDENTITY_USED_KEY = "privacy_identity_used_at"
+
+
+# --- OpenAPI shapes (the views build the same dicts by hand) ---------------------------------
+
+
+class PrivacyRequestCreateIn(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    details = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    document_kinds = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, max_length=2
+    )
+
+
+class ConsentChangeIn(serializers.Serializer[Any]):
+    action = serializers.ChoiceField(choices=["accept", "withdraw"])
+    versions = serializers.DictField(child=serializers.CharField(max_length=20), required=False)
+    document_kinds = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, max_length=2
+    )
+
+
+class _DownloadOut(serializers.Serializer[Any]):
+    url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+    size = serializers.IntegerField(allow_null=True)
+
+
+class PrivacyRequestOut(serializers.Serializer[Any]):
+    uuid = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    status = serializers.ChoiceField(choices=RequestStatus.choices)
+    identity_required = serializers.BooleanField()
+    received_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    overdue = serializers.BooleanField()
+    extended = serializers.BooleanField()
+    extension_reason = serializers.CharField(allow_null=True)
+    denial_reason = serializers.CharField(allow_null=True)
+    identity_verified_at = serializers.DateTimeField(allow_null=True)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    scheduled_for = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    canceled_at = serializers.DateTimeField(allow_null=True)
+    on_hold = serializers.BooleanField()
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    error = serializers.CharField(allow_null=True)
+    document_kinds = serializers.ListField(child=serializers.CharField())
+    download = _DownloadOut(allow_null=True)
+
+
+class PrivacyRequestPageOut(serializers.Serializer[Any]):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PrivacyRequestOut(many=True)
+
+
+class _DocumentOut(serializers.Serializer[Any]):
+    kind = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    material_change = serializers.BooleanField()
+    published_at = serializers.DateTimeField()
+
+
+class DocumentsCurrentOut(serializers.Serializer[Any]):
+    documents = _DocumentOut(many=True)
+
+
+class _ConsentItemOut(serializers.Serializer[Any]):
+    action = serializers.ChoiceField(choices=["accepted", "withdrawn", "restored"])
+    kind = serializers.CharField()
+    version = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+ConsentStateOut = inline_serializer(
+    name="ConsentStateOut",
+    fields={
+        "required": serializers.ChoiceField(
+            choices=["reconsent_required", "consent_withdrawn"], allow_null=True
+        ),
+        "history": _ConsentItemOut(many=True),
+    },
+)
+
+
+_ProcessorOut = inline_serializer(
+    name="ProcessorOut",
+    fields={
+        "name": serializers.CharField(),
+        "purpose": serializers.CharField(),
+        "data": serializers.CharField(),
+        "country": serializers.CharField(),
+        "website": serializers.CharField(),
+        "updated_at": serializers.DateTimeField(),
+    },
+)
+
+
+ProcessorsOut = inline_serializer(
+    name="ProcessorsOut", fields={"processors": serializers.ListField(child=_ProcessorOut)}
+)
 
 
 def _user(request: Request) -> User:
@@ -125,14 +230,9 @@ def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dic
 
 
 class PrivacyRequestListApi(APIView):
-    class InputSerializer(serializers.Serializer[Any]):
-        kind = serializers.ChoiceField(choices=RequestKind.choices)
-        details = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-        document_kinds = serializers.ListField(
-            child=serializers.CharField(max_length=20), required=False, max_length=2
-        )
+    InputSerializer = PrivacyRequestCreateIn
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses=PrivacyRequestPageOut, operation_id="privacy_requests_list")
     def get(self, request: Request) -> Response:
         """My privacy requests, newest first, with status and deadline."""
         paginator = CursorPagination()
@@ -140,7 +240,11 @@ class PrivacyRequestListApi(APIView):
         items = [request_payload(r, request=request) for r in page or []]
         return paginator.get_paginated_response(items)
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(
+        request=PrivacyRequestCreateIn,
+        responses={201: PrivacyRequestOut},
+        operation_id="privacy_requests_create",
+    )
     def post(self, request: Request) -> Response:
         """Open a request. Access, rectification and erasure need a fresh code first:
         ``/_allauth/app/v1/auth/reauthenticate/code/request`` then ``.../confirm``."""
@@ -165,12 +269,16 @@ class PrivacyRequestListApi(APIView):
 
 
 class PrivacyRequestDetailApi(APIView):
+    @extend_schema(responses=PrivacyRequestOut, operation_id="privacy_requests_retrieve")
     def get(self, request: Request, request_uuid: str) -> Response:
         privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
         return Response(request_payload(privacy_request, request=request))
 
 
 class PrivacyRequestVerifyApi(APIView):
+    @extend_schema(
+        request=None, responses=PrivacyRequestOut, operation_id="privacy_requests_verify"
+    )
     def post(self, request: Request, request_uuid: str) -> Response:
         """Confirm identity for a request waiting in ``identity_unverified``."""
         privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
@@ -191,6 +299,9 @@ class PrivacyRequestVerifyApi(APIView):
 
 
 class PrivacyRequestCancelApi(APIView):
+    @extend_schema(
+        request=None, responses=PrivacyRequestOut, operation_id="privacy_requests_cancel"
+    )
     def post(self, request: Request, request_uuid: str) -> Response:
         privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
         privacy_request = request_cancel(
@@ -205,6 +316,10 @@ class ExportDownloadApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        operation_id="privacy_export_download",
+    )
     def get(self, request: Request, token: str) -> HttpResponseBase:
         privacy_request = export_for_token(token=token)
         if privacy_request is None:
@@ -242,19 +357,16 @@ class DocumentCurrentApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=DocumentsCurrentOut, operation_id="privacy_documents_current")
     def get(self, request: Request) -> Response:
         current = documents_current()
         return Response({"documents": [_document_payload(d) for d in current.values()]})
 
 
 class ConsentApi(APIView):
-    class InputSerializer(serializers.Serializer[Any]):
-        action = serializers.ChoiceField(choices=["accept", "withdraw"])
-        versions = serializers.DictField(child=serializers.CharField(max_length=20), required=False)
-        document_kinds = serializers.ListField(
-            child=serializers.CharField(max_length=20), required=False, max_length=2
-        )
+    InputSerializer = ConsentChangeIn
 
+    @extend_schema(responses=ConsentStateOut, operation_id="privacy_consents_get")
     def get(self, request: Request) -> Response:
         """My consent history and whether the app must ask me to accept a new version."""
         user = _user(request)
@@ -269,6 +381,9 @@ class ConsentApi(APIView):
             }
         )
 
+    @extend_schema(
+        request=ConsentChangeIn, responses=ConsentStateOut, operation_id="privacy_consents_change"
+    )
     def post(self, request: Request) -> Response:
         """Accept the current versions, or withdraw consent (one call, no code; P16)."""
         from allauth.account.adapter import get_adapter
@@ -300,6 +415,7 @@ class ProcessorListApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=ProcessorsOut, operation_id="privacy_processors")
     def get(self, request: Request) -> Response:
         return Response(
             {

@@ -221,3 +221,19 @@ def test_storage_that_keeps_a_file_fails_the_step_and_is_retried(monkeypatch) ->
     monkeypatch.undo()
     assert run_erasure(privacy_request) == "done"
     assert storage_keys(world["files"][0]) == []
+
+
+def test_lock_closes_the_accounts_live_sockets(django_capture_on_commit_callbacks) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from chat.events import user_group
+
+    user = make_user()
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(user.pk), channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        _erasure_for(user)
+    message = async_to_sync(layer.receive)(channel)
+    assert message == {"type": "session.ended", "session_key": None}
