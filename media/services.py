@@ -239,6 +239,7 @@ def _run_pipeline(media_file: MediaFile, local: Path) -> Processed:
                 handle,
                 max_pixels=settings.MEETNOW_MEDIA_IMAGE_MAX_PIXELS,
                 max_side=settings.MEETNOW_MEDIA_IMAGE_MAX_SIDE,
+                formats=(sniffed.container,),
             )
     if sniffed.container == "amr":
         processed = amr.process_amr(local.read_bytes())

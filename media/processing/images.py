@@ -25,13 +25,13 @@ THUMBNAIL_SIDES = {"1024": 1024, "256": 256}
 JPEG_QUALITY = 82
 
 
-def _open(source: IO[bytes], max_pixels: int) -> Image.Image:
+def _open(source: IO[bytes], max_pixels: int, formats: tuple[str, ...]) -> Image.Image:
     source.seek(0)
     Image.MAX_IMAGE_PIXELS = max_pixels  # open() refuses more than this (error, see below)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source, formats=FORMATS)
+            image = Image.open(source, formats=formats)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Rejected("too_many_pixels") from exc
     except UnidentifiedImageError as exc:
@@ -59,15 +59,17 @@ def _draft_box(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, long_side * width // height), long_side
 
 
-def decode(source: IO[bytes], *, max_pixels: int, max_side: int) -> Image.Image:
+def decode(
+    source: IO[bytes], *, max_pixels: int, max_side: int, formats: tuple[str, ...] = FORMATS
+) -> Image.Image:
     """Open, check, fully decode (at the scale needed) and orient an untrusted image.
 
     The result is RGB, RGBA or L, upright, at most ``max_side`` on its long side
     after drafting, with no metadata in ``info`` except ``icc_profile`` when the
     profile still matches the pixels.
     """
-    _open(source, max_pixels).verify()  # structure and checksums (PNG CRCs); cheap
-    image = _open(source, max_pixels)
+    _open(source, max_pixels, formats).verify()  # structure and checksums (PNG CRCs); cheap
+    image = _open(source, max_pixels, formats)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -145,8 +147,11 @@ def thumbnails(image: Image.Image) -> dict[str, Output]:
     return out
 
 
-def process_image(source: IO[bytes], *, max_pixels: int, max_side: int) -> Processed:
-    image = decode(source, max_pixels=max_pixels, max_side=max_side)
+def process_image(
+    source: IO[bytes], *, max_pixels: int, max_side: int, formats: tuple[str, ...] = FORMATS
+) -> Processed:
+    """Only the format the sniffer saw is tried (an MPO opens through "JPEG")."""
+    image = decode(source, max_pixels=max_pixels, max_side=max_side, formats=formats)
     result = Processed(kind="image", width=image.width, height=image.height)
     result.variants["original"] = encode(image)
     result.variants.update(thumbnails(image))
@@ -155,5 +160,5 @@ def process_image(source: IO[bytes], *, max_pixels: int, max_side: int) -> Proce
 
 def process_poster(data: bytes, *, max_pixels: int, max_side: int) -> dict[str, Output]:
     """Thumbnails of a video's poster frame (a PNG produced by ffmpeg)."""
-    image = decode(io.BytesIO(data), max_pixels=max_pixels, max_side=max_side)
+    image = decode(io.BytesIO(data), max_pixels=max_pixels, max_side=max_side, formats=("PNG",))
     return thumbnails(image)

@@ -118,3 +118,34 @@ def test_jpeg_with_its_size_patched_to_a_bomb_is_rejected(
     data[sof + 5 : sof + 9] = (60000).to_bytes(2, "big") + (60000).to_bytes(2, "big")
     _media_file, body = upload_and_process(api, django_capture_on_commit_callbacks, bytes(data))
     assert (body["status"], body["reject_reason"]) == ("rejected", "too_many_pixels")
+
+
+def _mpo() -> bytes:
+    first = Image.open(io.BytesIO(photo((320, 240), gps=True)))
+    second = Image.open(io.BytesIO(photo((320, 240))))
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "content_type"),
+    [
+        pytest.param(_mpo, "image/jpeg", id="iphone-mpo"),
+        pytest.param(lambda: photo((320, 240), fmt="WEBP"), "image/jpeg", id="webp"),
+        pytest.param(lambda: photo((320, 240), fmt="GIF"), "image/jpeg", id="gif"),
+        pytest.param(lambda: photo((320, 240), fmt="AVIF"), "image/jpeg", id="avif"),
+        pytest.param(lambda: photo((320, 240), mode="CMYK"), "image/jpeg", id="cmyk-jpeg"),
+        pytest.param(lambda: photo((320, 240), mode="L"), "image/jpeg", id="grey-jpeg"),
+    ],
+)
+def test_each_accepted_image_format_is_reencoded(
+    api: Any, django_capture_on_commit_callbacks: Any, make: Any, content_type: str
+) -> None:
+    media_file, body = upload_and_process(api, django_capture_on_commit_callbacks, make())
+    assert body["status"] == "ready", body
+    assert (body["width"], body["height"]) == (320, 240)
+    assert media_file.variants["original"]["content_type"] == content_type
+    data = stored_bytes(media_file, "original")
+    assert APP1 not in jpeg_segments(data)
+    assert Image.open(io.BytesIO(data)).format == "JPEG"  # one image, not an MPO
