@@ -310,3 +310,13 @@ def test_link_and_unlink_providers_but_never_the_last_login_method(
     assert SocialAccount.objects.count() == 1
     # Someone else's linked account is simply not found.
     assert app.call("DELETE", f"/api/v1/social-accounts/{linked['id']}")[0] == 404
+
+
+def test_config_lists_the_token_providers(app, google, wechat):
+    status, body = app.call("GET", "/config")
+    assert status == 200
+    providers = {p["id"]: p for p in body["data"]["socialaccount"]["providers"]}
+    assert {"google", "wechat"} <= set(providers)
+    assert "provider_token" in providers["wechat"]["flows"]
+    assert "provider_redirect" not in providers["wechat"]["flows"]
+    assert body["data"]["account"]["login_methods"] == ["phone"]
