@@ -470,6 +470,19 @@ def media_file_delete(*, media_file: MediaFile) -> None:
         transaction.on_commit(lambda: _delete_prefix(prefix))
 
 
+def media_file_delete_unattached(*, media_file: MediaFile) -> None:
+    """The uploader withdraws an upload nothing uses yet (P13); refuses once attached.
+
+    An attached file belongs to the message or profile using it: chat and accounts
+    delete it through their own flows (``media_file_delete``).
+    """
+    if media_file.attached_at is not None:
+        raise ApplicationError(
+            "media_in_use", "This file is in use; delete the message instead.", status_code=409
+        )
+    media_file_delete(media_file=media_file)
+
+
 def media_files_delete_for_user(*, user: Any, limit: int | None = None) -> int:
     """Delete a user's files (rows, originals, every derivative); returns how many.
 

@@ -22,7 +22,12 @@ from rest_framework.views import APIView
 from media import signing
 from media.models import MediaFile, Purpose, Status
 from media.selectors import media_file_access, media_file_get
-from media.services import max_upload_bytes, media_file_signed_urls, media_file_upload
+from media.services import (
+    max_upload_bytes,
+    media_file_delete_unattached,
+    media_file_signed_urls,
+    media_file_upload,
+)
 from meetnow.lib.errors import ApplicationError, json_error
 
 
@@ -92,6 +97,13 @@ class MediaDetailApi(APIView):
     def get(self, request: Request, media_uuid: uuid.UUID) -> Response:
         media_file = media_file_access(user=request.user, media_uuid=media_uuid)
         return Response(MediaFileOutputSerializer(media_file, context={"request": request}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, media_uuid: uuid.UUID) -> Response:
+        """The uploader deletes a file not (yet) used anywhere; 409 once attached."""
+        media_file = media_file_access(user=request.user, media_uuid=media_uuid)
+        media_file_delete_unattached(media_file=media_file)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @require_safe

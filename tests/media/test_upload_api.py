@@ -136,3 +136,25 @@ def test_someone_elses_file_is_not_found(
     assert _error(response)[:2] == (404, "not_found")
     assert "urls" not in response.json()
     assert api.get("/api/v1/media/not-a-uuid").status_code == 404
+
+
+def test_uploader_can_delete_an_unattached_file(
+    api: Any, user: Any, other_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from media.services import media_file_attach
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_upload(api, photo((64, 64))).json()["uuid"]
+        second = post_upload(api, photo((64, 64))).json()["uuid"]
+    other = APIClient()
+    other.force_authenticate(other_user)
+    assert _error(other.delete(f"/api/v1/media/{first}"))[:2] == (404, "not_found")
+
+    media_file_attach(owner=user, media_uuid=second, purposes=("chat",))
+    assert _error(api.delete(f"/api/v1/media/{second}"))[:2] == (409, "media_in_use")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/v1/media/{first}").status_code == 204
+    assert api.get(f"/api/v1/media/{first}").status_code == 404
+    remaining = {key.split("/")[1] for key in stored_keys()}
+    assert remaining == {MediaFile.objects.get(uuid=second).storage_prefix}
