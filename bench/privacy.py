@@ -6,8 +6,8 @@ original plus two derivatives), ``--database-url`` runs it on PostgreSQL instead
 throwaway SQLite file. Everything else lives in a throwaway folder.
 
 1. Export: ``privacy.export.export_build`` in its own process (chunked parts, then the
-   ZIP streamed to a temporary file and stored); wall time, peak RSS of the process and
-   peak Python allocations (tracemalloc), archive size.
+   ZIP streamed to a temporary file and stored); wall time, peak RSS of the process,
+   archive size.
 2. Erasure: ``privacy.erasure.erasure_run`` in its own process, while a second process
    keeps writing to the same tables (a message in another conversation, a profile
    update) every 20 ms and records how long each write waited: the longest wait shows
@@ -92,8 +92,6 @@ def _populate(messages: int, files: int) -> dict[str, int]:
 def _export_child(env: dict[str, str], user_id: int, queue: Any) -> None:
     os.environ.update(env)
     _setup_django()
-    import tracemalloc
-
     from accounts.models import User
     from privacy.export import export_build
     from privacy.lifecycle import request_create
@@ -102,19 +100,16 @@ def _export_child(env: dict[str, str], user_id: int, queue: Any) -> None:
     user = User.objects.get(pk=user_id)
     privacy_request = request_create(user=user, kind="access")
     PrivacyRequest.objects.filter(pk=privacy_request.pk).update(status="in_processing")
-    tracemalloc.start()
     start = time.perf_counter()
     while export_build(request_id=privacy_request.pk) == "more":
         pass
     elapsed = time.perf_counter() - start
-    _current, peak = tracemalloc.get_traced_memory()
     privacy_request.refresh_from_db()
     queue.put(
         {
             "status": privacy_request.status,
             "seconds": elapsed,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peak_python_mb": peak / 1024 / 1024,
             "archive_mb": (privacy_request.archive_size or 0) / 1024 / 1024,
         }
     )
@@ -215,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     export = _run(_export_child, env, ids["me"])
     print(
         f"export: {export['status']} in {export['seconds']:.1f} s, "
-        f"peak RSS {export['peak_rss_mb']:.0f} MB, peak Python allocations "
-        f"{export['peak_python_mb']:.1f} MB, archive {export['archive_mb']:.1f} MB",
+        f"peak RSS {export['peak_rss_mb']:.0f} MB, archive {export['archive_mb']:.1f} MB",
         flush=True,
     )
 

@@ -9,10 +9,12 @@ registered model or in the storage, and the step log counts every row exactly on
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -88,7 +90,7 @@ def privacy_env(e2e_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _wait(predicate, timeout: float, step: float = 0.02) -> bool:  # type: ignore[no-untyped-def]
+def _wait(predicate: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -163,7 +165,7 @@ def test_erasure_finishes_after_its_worker_is_killed(privacy_env, tmp_path) -> N
 
     privacy_request = request_create(user=me, kind="erasure", identity_confirmed=True)
     PrivacyRequest.objects.filter(pk=privacy_request.pk).update(
-        scheduled_for=timezone.now() - timezone.timedelta(seconds=1)
+        scheduled_for=timezone.now() - dt.timedelta(seconds=1)
     )
     first_log = tmp_path / "worker-1.log"
     first = _start_worker(privacy_env, first_log)

@@ -33,7 +33,7 @@ def confirm_identity(token: str, user: User, *, at: float | None = None) -> None
 
 
 def ready_file(owner: User, **kwargs: Any) -> MediaFile:
-    media_file = MediaFileFactory(owner=owner, **kwargs)
+    media_file: MediaFile = MediaFileFactory.create(owner=owner, **kwargs)
     media_file_process(media_file_id=media_file.pk)
     media_file.refresh_from_db()
     return media_file

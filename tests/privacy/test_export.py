@@ -126,7 +126,7 @@ def test_download_through_signed_expiring_url(settings) -> None:
     response = anonymous.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    body = b"".join(response.streaming_content)
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
     assert zipfile.ZipFile(io.BytesIO(body)).read("profile.json")
     tampered = url[:-3] + ("aaa" if not url.endswith("aaa") else "bbb")
     bad = anonymous.get(tampered)

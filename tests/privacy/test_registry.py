@@ -53,7 +53,7 @@ def test_erase_steps_cover_every_erased_model() -> None:
     assert registry.erase_steps[-1].key == "accounts.User:delete"
     from privacy.models import ErasureStep
 
-    width = ErasureStep._meta.get_field("action").max_length
+    width = ErasureStep._meta.get_field("action").max_length or 0
     assert all(len(step.action) <= width for step in registry.erase_steps)
 
 

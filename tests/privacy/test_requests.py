@@ -170,6 +170,7 @@ def test_erasure_lifecycle_locks_then_schedules(settings) -> None:
     locked_out.credentials(HTTP_X_SESSION_TOKEN=token)
     assert locked_out.get("/api/v1/privacy/requests").status_code == 401
     grace = dt.timedelta(days=settings.MEETNOW_ERASURE_GRACE_DAYS)
+    assert r.scheduled_for is not None
     assert r.scheduled_for <= r.effective_due_at - dt.timedelta(days=1)
     assert abs((r.scheduled_for - r.received_at) - grace) < dt.timedelta(minutes=1)
 
