@@ -9,6 +9,7 @@ international form; a partial number finds nothing.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import admin, messages
@@ -89,6 +90,10 @@ class UserAdmin(StaffModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[User], search_term: str
     ) -> tuple[QuerySet[User], bool]:
         term = search_term.strip()
+        try:  # a user's UUID (issue 7: search by exact phone, nickname or UUID)
+            return queryset.filter(uuid=uuid.UUID(term)), False
+        except ValueError:
+            pass
         if sum(ch.isdigit() for ch in term) >= 6:
             try:
                 phone = phone_normalise(term)

@@ -10,20 +10,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 from accounts.models import User
 from chat import services
 from chat.models import Message, Report, ReportOutcome, ReportStatus
+from meetnow.lib.adminkit import admin_log
+
+CONTEXT_AROUND = 3  # messages shown before and after the reported one
+
+
+class ReportActionForm(ActionForm):
+    note = forms.CharField(label="Outcome note", required=False, max_length=500)
 
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
+    # Staff console (issue 7): counts per filter value, the outcome note with the
+    # actions, the waiting time, the conversation around the reported message.
+    action_form = ReportActionForm
+    show_facets = admin.ShowFacets.ALWAYS
+    list_per_page = 50
+    show_full_result_count = False
     list_display = (
         "uuid",
         "created_at",
+        "waiting",
         "reason",
         "target",
         "reported_user",
@@ -46,6 +65,7 @@ class ReportAdmin(admin.ModelAdmin):
         "details",
         "conversation",
         "message",
+        "context",
         "evidence_kind",
         "evidence_sent_at",
         "evidence_text",
@@ -94,15 +114,55 @@ class ReportAdmin(admin.ModelAdmin):
         versions = obj.message.versions.order_by("id") if obj.message else []
         return "\n---\n".join(v.text for v in versions) or "-"
 
+    @admin.display(description="Waiting", ordering="created_at")
+    def waiting(self, obj: Report) -> str:
+        return timesince(obj.created_at) if obj.status == ReportStatus.OPEN else "-"
+
+    @admin.display(description="Context (messages around the reported one)")
+    def context(self, obj: Report) -> str:
+        reported = obj.message
+        if reported is None:
+            return "-"
+        around = Message.objects.filter(conversation_id=reported.conversation_id).select_related(
+            "sender"
+        )
+        rows = [
+            *reversed(around.filter(id__lt=reported.pk).order_by("-id")[:CONTEXT_AROUND]),
+            reported,
+            *around.filter(id__gt=reported.pk).order_by("id")[:CONTEXT_AROUND],
+        ]
+        return format_html(
+            "<ol class='report-context'>{}</ol>",
+            format_html_join(
+                "",
+                "<li{}>{} {}: {}</li>",
+                (
+                    (
+                        mark_safe(" style='font-weight:bold'") if m.pk == reported.pk else "",
+                        f"{m.created_at:%Y-%m-%d %H:%M}",
+                        m.sender.nickname if m.sender else "(system)",
+                        "(removed)" if m.is_removed else (m.text or f"[{m.kind}]"),
+                    )
+                    for m in rows
+                ),
+            ),
+        )
+
     def _resolve(self, request: HttpRequest, queryset: QuerySet[Report], outcome: str) -> None:
         moderator = request.user
         if not isinstance(moderator, User):
             return
-        done = 0
+        note = " ".join(str(request.POST.get("note", "")).split())
+        done = []
         for report in queryset.filter(status=ReportStatus.OPEN):
-            services.report_resolve(report=report, moderator=moderator, outcome=outcome)
-            done += 1
-        self.message_user(request, f"{done} report(s) resolved: {outcome}.", messages.SUCCESS)
+            services.report_resolve(report=report, moderator=moderator, outcome=outcome, note=note)
+            done.append(report)
+        admin_log(
+            user=moderator,
+            objects=done,
+            message=f"Resolved: {outcome}." + (f" Note: {note}" if note else ""),
+        )
+        self.message_user(request, f"{len(done)} report(s) resolved: {outcome}.", messages.SUCCESS)
 
     @admin.action(description="Resolve: no action needed", permissions=["change"])
     def resolve_no_action(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
