@@ -196,3 +196,25 @@ def test_background_state_counts_as_offline_for_push():
         await ws.disconnect()
 
     run(scenario)
+
+
+def test_session_ended_by_accounts_closes_the_socket_at_once():
+    from channels.layers import get_channel_layer
+
+    from chat.events import user_group
+
+    bob = make_user("bob")
+    token = session_token_for(bob)
+
+    async def scenario() -> None:
+        ws = _socket(token)
+        await ws.connect()
+        assert (await ws.receive_json_from())["type"] == "ready"
+        layer = get_channel_layer()
+        await layer.group_send(user_group(bob.pk), {"type": "session.ended", "session_key": "x"})
+        assert await ws.receive_nothing(timeout=0.3)  # another session: this socket stays
+        await layer.group_send(user_group(bob.pk), {"type": "session.ended", "session_key": token})
+        closed = await ws.receive_output(timeout=2)
+        assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_INVALID_SESSION)
+
+    run(scenario)

@@ -212,3 +212,18 @@ def test_send_is_throttled_per_user(settings, alice, bob, alice_api):
         assert alice_api.get(_url(conversation)).status_code == 200
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
+
+
+def test_unread_counts_are_capped(alice, bob, bob_api):
+    from chat.selectors import UNREAD_CAP
+
+    conversation = make_direct(alice, bob)
+    Message.objects.bulk_create(
+        [
+            Message(conversation=conversation, sender=alice, kind="text", text=str(i))
+            for i in range(UNREAD_CAP + 5)
+        ]
+    )
+    listing = bob_api.get("/api/v1/conversations").json()
+    assert listing["results"][0]["unread_count"] == UNREAD_CAP
+    assert listing["unread_total"] == UNREAD_CAP
