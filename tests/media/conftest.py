@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,14 +55,28 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
+def _storage_from_settings_module(environ: dict[str, str]) -> dict[str, Any]:
+    """``STORAGES["default"]`` exactly as meetnow/settings.py builds it for ``environ``."""
+    path = Path(__file__).resolve().parents[2] / "meetnow" / "settings.py"
+    spec = importlib.util.spec_from_file_location("_meetnow_settings_s3", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        spec.loader.exec_module(module)
+    storage: dict[str, Any] = module.STORAGES["default"]
+    return storage
+
+
 @pytest.fixture
-def s3_storage(settings: LazySettings, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Production's storage settings (as meetnow/settings.py builds them) against moto."""
+def s3_storage(settings: LazySettings, s3_endpoint: str) -> Any:
+    """Production's storage (STORAGE_BACKEND=s3, built by meetnow/settings.py) on moto."""
     import boto3
     from botocore.config import Config
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     client = boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
@@ -74,22 +91,18 @@ def s3_storage(settings: LazySettings, s3_endpoint: str, monkeypatch: pytest.Mon
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET):
         for item in page.get("Contents", []):
             client.delete_object(Bucket=S3_BUCKET, Key=item["Key"])
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": S3_BUCKET,
-                "region_name": "us-east-1",
-                "endpoint_url": s3_endpoint,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "signature_version": "s3v4",
-                "default_acl": "private",
-                "file_overwrite": False,
-                "querystring_auth": True,
-                "querystring_expire": settings.MEETNOW_MEDIA_URL_TTL,
-            },
-        },
-    }
+    storage = _storage_from_settings_module(
+        {
+            "STORAGE_BACKEND": "s3",
+            "AWS_STORAGE_BUCKET_NAME": S3_BUCKET,
+            "AWS_S3_REGION_NAME": "us-east-1",
+            "AWS_S3_ENDPOINT_URL": s3_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+    )
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["signature_version"] == "s3v4"
+    assert storage["OPTIONS"]["file_overwrite"] is False
+    settings.STORAGES = {**settings.STORAGES, "default": storage}
     return client
