@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from media.models import MediaFile, Status, Variant
 from media.services import media_file_signed_url, media_file_take_down
+from meetnow.lib.adminkit import admin_log
 
 PREVIEW_TTL = 300
 
@@ -97,8 +98,9 @@ class MediaFileAdmin(admin.ModelAdmin):
 
     @admin.action(description="Take down (remove from storage)", permissions=["take_down"])
     def take_down(self, request: HttpRequest, queryset: QuerySet[MediaFile]) -> None:
-        count = 0
+        done = []
         for media_file in queryset.exclude(status=Status.REMOVED_BY_MODERATOR):
             media_file_take_down(media_file=media_file, moderator=request.user)
-            count += 1
-        self.message_user(request, f"{count} file(s) taken down.", messages.SUCCESS)
+            done.append(media_file)
+        admin_log(user=request.user, objects=done, message="Taken down.")  # audit (issue 7)
+        self.message_user(request, f"{len(done)} file(s) taken down.", messages.SUCCESS)

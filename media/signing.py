@@ -9,6 +9,7 @@ expiry) breaks the signature.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class Grant:
 
 
 def sign(*, media_uuid: uuid.UUID, variant: str, ttl: int) -> str:
-    expires_at = int(time.time()) + ttl
+    expires_at = math.ceil(time.time() + ttl)  # valid for at least ``ttl`` seconds
     return signing.Signer(salt=SALT).sign_object(
         {"f": media_uuid.hex, "v": variant, "x": expires_at}
     )
