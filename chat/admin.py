@@ -228,4 +228,5 @@ class MessageAdmin(admin.ModelAdmin):
             return
         for message in queryset:
             services.message_moderate_hide(message=message, moderator=moderator)
+        admin_log(user=moderator, objects=queryset, message="Removed for everyone.")
         self.message_user(request, "Removed.", messages.SUCCESS)

@@ -144,3 +144,59 @@ def test_ban_and_unban_from_the_users_list_are_audited(mod_client: Client, moder
         .values_list("change_message", flat=True)
     )
     assert messages == ["Banned (sessions ended).", "Ban lifted."]
+
+
+def test_hiding_a_message_from_the_messages_list_is_audited(
+    mod_client: Client, moderator: User
+) -> None:
+    _reporter, _offender, _report, sent = reported_conversation()
+    mod_client.post("/admin/chat/message/", {"action": "hide", "_selected_action": [sent[2].pk]})
+    sent[2].refresh_from_db()
+    assert sent[2].moderated_at is not None
+    entry = LogEntry.objects.get(user=moderator, object_id=str(sent[2].pk))
+    assert entry.change_message == "Removed for everyone."
+
+
+def test_taking_a_file_down_is_audited(mod_client: Client, moderator: User) -> None:
+    from media.models import MediaFile
+
+    owner = User.objects.create_user(nickname="uploader")
+    media_file = MediaFile.objects.create(
+        owner=owner,
+        purpose="avatar",
+        kind="image",
+        sniffed_type="image/jpeg",
+        size=1,
+        status="ready",
+        variants={},
+    )
+    mod_client.post(
+        "/admin/media/mediafile/", {"action": "take_down", "_selected_action": [media_file.pk]}
+    )
+    media_file.refresh_from_db()
+    assert media_file.status == "removed_by_moderator"
+    assert LogEntry.objects.get(user=moderator, object_id=str(media_file.pk)).change_message == (
+        "Taken down."
+    )
+
+
+@pytest.mark.parametrize("page", ["/admin/accounts/user/", "/admin/chat/message/"])
+def test_busy_lists_cost_the_same_with_50_rows(
+    mod_client: Client, page: str, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for target in (5, 50):
+        while User.objects.filter(nickname__startswith="row").count() < target:
+            n = User.objects.filter(nickname__startswith="row").count()
+            a = User.objects.create_user(nickname=f"row{n}a")
+            send(a, make_direct(a, User.objects.create_user(nickname=f"peer{n}")), "hello")
+        mod_client.get(page)
+        with CaptureQueriesContext(connection) as ctx:
+            assert mod_client.get(page).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+    with django_assert_max_num_queries(12):
+        mod_client.get(page)
