@@ -108,6 +108,24 @@ def _privacy_cards() -> list[Card]:
     ]
 
 
+def _ticket_cards() -> list[Card]:
+    from privacy.support import SupportTicket, TicketStatus
+
+    row = SupportTicket.objects.filter(status=TicketStatus.OPEN).aggregate(
+        count=Count("id"), oldest=Min("updated_at")
+    )
+    note = f"oldest waiting {timesince(row['oldest'])}" if row["oldest"] else "queue empty"
+    return [
+        Card(
+            title="Support tickets waiting",
+            value=row["count"],
+            note=note,
+            url=_url("admin:privacy_supportticket_changelist", "status__exact=open"),
+            alert=row["count"] > 0,
+        )
+    ]
+
+
 def _daily_statistics(days: int) -> list[DayStats]:
     from privacy.stats import stats_messages_per_day, stats_signups_per_day
 
@@ -130,6 +148,8 @@ def dashboard_for(*, user: Any, days: int = STATS_DAYS) -> Dashboard:
         dashboard.queues += _report_cards()
     if user.has_perm("privacy.view_privacyrequest"):
         dashboard.queues += _privacy_cards()
+    if user.has_perm("privacy.view_supportticket"):
+        dashboard.queues += _ticket_cards()
     if user.is_staff:
         dashboard.daily = _daily_statistics(days)
     return dashboard

@@ -220,3 +220,15 @@ def test_tickets_are_exported_and_erased(app_user: User, support_agent: User) ->
         remaining = registry.declarations[model].remaining
         assert remaining is not None
         assert remaining(app_user.pk) == 0
+
+
+def test_dashboard_shows_waiting_tickets_to_support(
+    client: Client, support_agent: User, app_user: User
+) -> None:
+    support_ticket_create(user=app_user, text="one")
+    support_ticket_create(user=app_user, text="two")
+    login_mfa_passed(client, support_agent)
+    page = client.get("/admin/").content.decode()
+    assert "Support tickets waiting" in page
+    row = page.split("Support tickets waiting")[1].split("</tr>")[0]
+    assert ">2</td>" in row
