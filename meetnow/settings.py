@@ -579,6 +579,9 @@ if PRODUCTION and not MEETNOW_STAFF_MFA_REQUIRED:
     raise ImproperlyConfigured("MEETNOW_STAFF_MFA_REQUIRED cannot be off in production.")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MEETNOW_MFA_TOTP_ISSUER", default="MeetNow staff")
+# TOTP secrets and recovery-code seeds encrypted at rest (Fernet keys; first encrypts).
+MFA_ADAPTER = "meetnow.staff.mfa_adapter.MFAAdapter"
+MEETNOW_MFA_ENCRYPTION_KEYS: list[str] = env.list("MEETNOW_MFA_ENCRYPTION_KEYS", default=[])
 # Support tickets (privacy/support*.py): opening tickets and follow-ups per user.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_ticket"] = env.str(
     "MEETNOW_THROTTLE_SUPPORT_TICKET", default="10/hour"

@@ -207,3 +207,29 @@ def test_mfa_can_be_switched_off_for_tests_only(client: Client, moderator: User,
     settings.MEETNOW_STAFF_MFA_REQUIRED = False
     client.force_login(moderator)
     assert client.get(INDEX).status_code == 200
+
+
+def test_authenticator_secrets_are_encrypted_at_rest(client: Client, moderator: User) -> None:
+    secret, _codes = enrol_totp(moderator)
+    stored = {a.type: a.data for a in Authenticator.objects.filter(user=moderator)}
+    assert stored["totp"]["secret"].startswith("gAAAA")
+    assert secret not in str(stored)
+    assert stored["recovery_codes"]["seed"].startswith("gAAAA")
+    password_login(client, "mod")
+    assert client.post(VERIFY, {"code": totp_code(secret)}).status_code == 302
+
+
+def test_encryption_keys_can_be_rotated(moderator: User, settings) -> None:
+    from cryptography.fernet import Fernet
+
+    from meetnow.staff.mfa_adapter import MFAAdapter
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.MEETNOW_MFA_ENCRYPTION_KEYS = [old]
+    token = MFAAdapter().encrypt("JBSWY3DPEHPK3PXP")
+    settings.MEETNOW_MFA_ENCRYPTION_KEYS = [new, old]
+    assert MFAAdapter().decrypt(token) == "JBSWY3DPEHPK3PXP"
+    settings.MEETNOW_MFA_ENCRYPTION_KEYS = [new]
+    with pytest.raises(ValueError, match="can't be decrypted"):
+        MFAAdapter().decrypt(token)
+    assert MFAAdapter().decrypt("JBSWY3DPEHPK3PXP") == "JBSWY3DPEHPK3PXP"  # legacy plaintext
