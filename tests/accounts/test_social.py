@@ -74,6 +74,7 @@ class GoogleIssuer:
             "picture": "https://example.com/ada.png",
             **claims,
         }
+        payload = {k: v for k, v in payload.items() if v is not None}
         pem = self.key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -320,3 +321,47 @@ def test_config_lists_the_token_providers(app, google, wechat):
     assert "provider_token" in providers["wechat"]["flows"]
     assert "provider_redirect" not in providers["wechat"]["flows"]
     assert body["data"]["account"]["login_methods"] == ["phone"]
+
+
+APPLE_CLIENT_ID = "com.meetnow.app"
+
+
+def test_apple_id_token_signup(app, settings, monkeypatch, signup_data):
+    import json
+
+    from allauth.socialaccount.providers.apple.views import AppleOAuth2Adapter
+
+    issuer = GoogleIssuer()  # any RSA issuer; Apple publishes its keys as a JWK set
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(issuer.key.public_key()))
+    keys = {"keys": [{**jwk, "kid": issuer.kid, "alg": "RS256", "use": "sig"}]}
+    with fake_server(lambda r: Reply(200, keys)) as server:
+        settings.SOCIALACCOUNT_PROVIDERS = {
+            **settings.SOCIALACCOUNT_PROVIDERS,
+            "apple": {"APPS": [{"client_id": APPLE_CLIENT_ID, "secret": "", "key": ""}]},
+        }
+        monkeypatch.setattr(AppleOAuth2Adapter, "public_key_url", f"{server.base_url}/keys")
+        token = issuer.id_token(
+            sub="001234.apple-user",
+            aud=APPLE_CLIENT_ID,
+            iss="https://appleid.apple.com",
+            name=None,  # Apple's id_token carries no name claims
+            given_name=None,
+            picture=None,
+        )
+        status, body = app.call(
+            "POST",
+            "/auth/provider/token",
+            {
+                "provider": "apple",
+                "process": "login",
+                "token": {"client_id": APPLE_CLIENT_ID, "id_token": token},
+            },
+        )
+        assert status == 401, body
+        assert _pending(body) == ["provider_signup"]
+        status, body = app.call("POST", "/auth/provider/signup", signup_data)
+    assert status == 200, body
+    account = SocialAccount.objects.get(provider="apple")
+    assert account.uid == "001234.apple-user"
+    assert set(account.extra_data) <= {"sub"}
+    assert EmailAddress.objects.count() == 0
