@@ -63,8 +63,14 @@ def _years_ago(today: dt.date, years: int) -> dt.date:
 
 
 def users_visible() -> QuerySet[User]:
-    """App users anyone may see: active, not banned, not staff."""
-    return User.objects.filter(is_active=True, banned_at__isnull=True, is_staff=False)
+    """App users anyone may see: active, not banned, not staff, sign-up finished.
+
+    A sign-up abandoned before the code was entered leaves a row with an unverified
+    number; that is nobody's profile yet. (Social sign-ups have no number.)
+    """
+    return User.objects.filter(is_active=True, banned_at__isnull=True, is_staff=False).exclude(
+        phone__isnull=False, phone_verified=False
+    )
 
 
 def user_public_get(*, viewer: User, user_uuid: UUID) -> User:

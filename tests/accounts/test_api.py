@@ -127,10 +127,12 @@ def test_discover_excludes_self_blocked_banned_deactivated():
     UserFactory.create(banned_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     UserFactory.create(is_active=False)
     UserFactory.create(is_staff=True, username="mod")
+    UserFactory.create(phone_verified=False)  # sign-up abandoned before the code
+    social_only = UserFactory.create(phone=None, phone_verified=False, nickname="social")
     response = api_client_for(viewer).get("/api/v1/discover")
     assert response.status_code == 200
     ids = [u["id"] for u in response.json()["results"]]
-    assert ids == [str(visible.uuid)]
+    assert ids == [str(social_only.uuid), str(visible.uuid)]
 
 
 def test_discover_filters_by_gender_and_age():
