@@ -107,6 +107,26 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the uvicorn master and its worker processes (from
+    /proc): the server's own cost per request, whatever else shares the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        return 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 # --- Setup ---------------------------------------------------------------------------
 
 
@@ -423,6 +443,7 @@ def child(args: argparse.Namespace) -> int:
     env.pop(CHILD, None)
     proc = server_start(port, args.workers, env)
     rows: list[tuple[str, dict[str, Any], str, str]] = []
+    cpu_marks: list[float] = []
     try:
         low, high = data["big_ids"]
         big = f"/api/v1/conversations/{data['big']}/messages"
@@ -430,36 +451,43 @@ def child(args: argparse.Namespace) -> int:
         asyncio.run(warm(port, data["heavy"], "/api/v1/conversations"))
 
         before = load()
+        cpu_marks.append(server_cpu(proc.pid))
         result = asyncio.run(sends(port, data["senders"][:1], data["pairs"][:1], single_n))
         rows.append(("send, 1 sender", result, str(queries["send"]), before))
 
         before = load()
+        cpu_marks.append(server_cpu(proc.pid))
         result = asyncio.run(sends(port, data["senders"], data["pairs"], per_sender))
         rows.append(("send, 32 concurrent senders", result, str(queries["send"]), before))
 
         before = load()
+        cpu_marks.append(server_cpu(proc.pid))
         result = asyncio.run(reads(port, data["heavy"], [f"{big}?limit=50"] * reads_n))
         rows.append(
             (f"history latest 50 ({history_size:,} msgs)", result, str(queries["history"]), before)
         )
 
         before = load()
+        cpu_marks.append(server_cpu(proc.pid))
         rng = random.Random(7)
         paths = [f"{big}?limit=50&before={rng.randint(low + 50, high)}" for _ in range(reads_n)]
         result = asyncio.run(reads(port, data["heavy"], paths))
         rows.append(("history 50 at random depth", result, str(queries["history"]), before))
 
         before = load()
+        cpu_marks.append(server_cpu(proc.pid))
         result = asyncio.run(reads(port, data["heavy"], ["/api/v1/conversations"] * reads_n))
         rows.append(
             (f"conversation list ({conversations:,} convs)", result, str(queries["list"]), before)
         )
 
         before = load()
+        cpu_marks.append(server_cpu(proc.pid))
         result = asyncio.run(
             delivery(port, data["senders"][0], data["receivers"][0], data["pairs"][0], delivery_n)
         )
         rows.append(("WebSocket delivery (send -> socket)", result, str(queries["send"]), before))
+        cpu_marks.append(server_cpu(proc.pid))
     finally:
         proc.terminate()
         try:
@@ -469,16 +497,22 @@ def child(args: argparse.Namespace) -> int:
 
     print(
         f"  {'what':<40} {'n':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8} "
-        f"{'errors':>6} {'load':>5}"
+        f"{'srv CPU ms':>10} {'errors':>6} {'load':>5}"
     )
-    for name, r, q, before in rows:
+    for i, (name, r, q, before) in enumerate(rows):
+        cpu = (
+            (cpu_marks[i + 1] - cpu_marks[i]) * 1000 / max(r["n"], 1)
+            if i + 1 < len(cpu_marks)
+            else 0
+        )
         print(
             f"  {name:<40} {r['n']:>6} {r['rate']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-            f"{q:>8} {r['errors']:>6} {before:>5}"
+            f"{q:>8} {cpu:>10.2f} {r['errors']:>6} {before:>5}"
         )
     print(
-        "  (req/s of latency rows = 1 / mean latency, one client in sequence; load = 1-min "
-        "load average of the machine when the phase started)"
+        "  (req/s of latency rows = 1 / mean latency, one client in sequence; srv CPU = CPU "
+        "time of the uvicorn processes per request; load = 1-min load average of the "
+        "machine when the phase started)"
     )
     return 1 if any(r["errors"] for _, r, _, _ in rows) else 0
 
