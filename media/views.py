@@ -32,6 +32,9 @@ from meetnow.lib.errors import ApplicationError, json_error
 
 
 class MediaFileOutputSerializer(serializers.Serializer[MediaFile]):
+    class Meta:
+        ref_name = "MediaFile"
+
     uuid = serializers.UUIDField()
     purpose = serializers.CharField()
     kind = serializers.CharField()
@@ -65,6 +68,9 @@ class MediaUploadApi(APIView):
     throttle_scope = "media_upload"
 
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "MediaUpload"
+
         purpose = serializers.ChoiceField(choices=Purpose.choices)
         file = serializers.FileField(allow_empty_file=True, use_url=False)
 
