@@ -550,12 +550,9 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).
 MIDDLEWARE += ["privacy.middleware.ReconsentGateMiddleware"]
 ACCOUNT_ADAPTER = "privacy.adapter.AccountAdapter"  # extends accounts.adapter.AccountAdapter
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "PrivacyRequestKindEnum": "privacy.models.RequestKind",
-        "PrivacyRequestStatusEnum": "privacy.models.RequestStatus",
-    }
-)
+_enum_names: dict[str, str] = SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})  # type: ignore[assignment]
+_enum_names["PrivacyRequestKindEnum"] = "privacy.models.RequestKind"
+_enum_names["PrivacyRequestStatusEnum"] = "privacy.models.RequestStatus"
 CELERY_BEAT_SCHEDULE["privacy-jobs-due"] = {
     "task": "privacy.jobs_due",
     "schedule": crontab(minute="*/5"),

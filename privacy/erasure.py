@@ -221,7 +221,13 @@ def erasure_run(*, request_id: int, budget: float | None = None) -> str:
         index = int(cursor.get("step", 0))
         while index < len(steps):
             step = steps[index]
-            prepared = step.prepare(ctx, chunk) if step.prepare is not None else None
+            prepared = None
+            if step.prepare is not None:
+                # Storage is touched outside the transaction: check the claim first, so
+                # a legal hold placed meanwhile stops the job before anything goes.
+                if not job_heartbeat(request_id=request_id, token=token):
+                    return "skipped"
+                prepared = step.prepare(ctx, chunk)
             with transaction.atomic():
                 if not job_heartbeat(request_id=request_id, token=token):
                     logger.info("erasure %s: lease lost, stopping", request_id)
