@@ -15,10 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Block, User
 from accounts.selectors import block_exists_between, blocked_user_ids
 from chat import payloads
 from chat.events import EventType, PendingEvent, event_streams_ensure, events_append
@@ -399,14 +399,24 @@ def message_send(
                     "conversation__uuid",
                     "conversation__kind",
                 )
+                # Whether a block stands between the sender and each member, in the
+                # same query (a direct conversation with a block refuses sends).
+                .annotate(
+                    blocked=Exists(
+                        Block.objects.filter(
+                            Q(blocker_id=sender.pk, blocked_id=OuterRef("user_id"))
+                            | Q(blocker_id=OuterRef("user_id"), blocked_id=sender.pk)
+                        )
+                    )
+                )
             )
             if not any(m.user_id == sender.pk for m in members):
                 raise NotFoundError("Conversation not found.")
             conversation = members[0].conversation
-            if conversation.kind == ConversationKind.DIRECT:
-                others = [m.user_id for m in members if m.user_id != sender.pk]
-                if others and block_exists_between(user_a_id=sender.pk, user_b_id=others[0]):
-                    raise _blocked()
+            if conversation.kind == ConversationKind.DIRECT and any(
+                m.blocked for m in members if m.user_id != sender.pk
+            ):
+                raise _blocked()
             attachment = None
             if media is not None:
                 attachment = _attachment_claim(sender=sender, media=media, kind=kind)
