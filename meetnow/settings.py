@@ -585,6 +585,7 @@ if PRODUCTION and not MEETNOW_STAFF_MFA_REQUIRED:
     raise ImproperlyConfigured("MEETNOW_STAFF_MFA_REQUIRED cannot be off in production.")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MEETNOW_MFA_TOTP_ISSUER", default="MeetNow staff")
+MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift either way (RFC 6238 §5.2)
 # TOTP secrets and recovery-code seeds encrypted at rest (Fernet keys; first encrypts).
 MFA_ADAPTER = "meetnow.staff.mfa_adapter.MFAAdapter"
 MEETNOW_MFA_ENCRYPTION_KEYS: list[str] = env.list("MEETNOW_MFA_ENCRYPTION_KEYS", default=[])
