@@ -237,3 +237,21 @@ def test_lock_closes_the_accounts_live_sockets(django_capture_on_commit_callback
         _erasure_for(user)
     message = async_to_sync(layer.receive)(channel)
     assert message == {"type": "session.ended", "session_key": None}
+
+
+def test_the_other_side_still_reads_the_conversation_after_erasure() -> None:
+    from tests.helpers import api_client_for
+
+    world = user_with_history(messages=3, files=1)
+    privacy_request = _due(_erasure_for(world["me"]))
+    assert run_erasure(privacy_request) == "done"
+    friend = api_client_for(world["friend"])
+    listed = friend.get("/api/v1/conversations")
+    assert listed.status_code == 200, listed.content
+    history = friend.get(f"/api/v1/conversations/{world['direct'].uuid}/messages")
+    assert history.status_code == 200, history.content
+    texts = [m["text"] for m in history.json()["results"]]
+    assert "friend says 0" in texts
+    assert not any(t.startswith("my secret") for t in texts)
+    group = friend.get(f"/api/v1/conversations/{world['group'].uuid}")
+    assert group.status_code == 200, group.content
