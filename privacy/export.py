@@ -303,4 +303,16 @@ def exports_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
         PrivacyRequest.objects.filter(pk=privacy_request.pk).update(
             archive_deleted_at=now, archive_key=""
         )
-    return len(expired)
+    # Parts staged by exports that failed or were canceled and never finished.
+    abandoned = list(
+        PrivacyRequest.objects.filter(
+            kind=RequestKind.ACCESS,
+            status__in=[RequestStatus.ERROR, RequestStatus.CANCELED],
+            updated_at__lte=now - dt.timedelta(days=settings.MEETNOW_PRIVACY_EXPORT_TTL_DAYS),
+            cursor__has_key="phase",
+        ).order_by("pk")[:batch]
+    )
+    for privacy_request in abandoned:
+        _delete_staging(str(privacy_request.uuid))
+        PrivacyRequest.objects.filter(pk=privacy_request.pk).update(cursor={})
+    return len(expired) + len(abandoned)

@@ -152,3 +152,24 @@ def test_another_users_token_never_unlocks_my_archive() -> None:
     mine = _export(world["me"])
     client = api_client_for(world["friend"])
     assert client.get(f"/api/v1/privacy/requests/{mine.uuid}").status_code == 404
+
+
+def test_parts_of_a_failed_export_are_deleted_later(settings) -> None:
+    from privacy.lifecycle import request_fail
+
+    settings.MEETNOW_PRIVACY_CHUNK_SIZE = 2
+    world = user_with_history(messages=3, files=0)
+    privacy_request = request_create(user=world["me"], kind="access")
+    PrivacyRequest.objects.filter(pk=privacy_request.pk).update(status=RequestStatus.IN_PROCESSING)
+    assert export_build(request_id=privacy_request.pk, budget=0) == "more"
+    staging = f"privacy-exports/{privacy_request.uuid}/parts"
+    assert default_storage.listdir(staging)[1]
+    privacy_request.refresh_from_db()
+    request_fail(privacy_request=privacy_request, error_code="export_failed")
+    assert exports_expire() == 0  # not old enough yet
+    PrivacyRequest.objects.filter(pk=privacy_request.pk).update(
+        updated_at=timezone.now() - dt.timedelta(days=8)
+    )
+    assert exports_expire() == 1
+    assert default_storage.listdir(staging)[1] == []
+    assert exports_expire() == 0
