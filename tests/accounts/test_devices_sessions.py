@@ -197,3 +197,18 @@ def test_device_session_and_event_lists_have_a_fixed_query_count(
         other = login(app_factory(), outbox)
         other.call("POST", "/api/v1/devices", {**DEVICE, "device_id": f"d{n}", "push_token": ""})
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/devices/99999999999999999999999",
+        "/api/v1/sessions/99999999999999999999999",
+        "/api/v1/social-accounts/99999999999999999999999",
+    ],
+)
+def test_huge_ids_are_not_found(app, outbox, member, path):
+    login(app, outbox)
+    status, body = app.call("DELETE", path)
+    assert status == 404
+    assert body["errors"][0]["code"] == "not_found"
