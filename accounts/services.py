@@ -44,7 +44,7 @@ def user_create(
     gender: str = "",
     date_of_birth: dt.date | None = None,
 ) -> User:
-    """Create an app user (no password: they log in by one-time code)."""
+    """Create an app user (no password: they log in by one-time code; P2, P4)."""
     user = User(
         phone=phone,
         phone_verified=phone_verified,
@@ -60,7 +60,7 @@ def user_create(
 
 @transaction.atomic
 def staff_create(*, username: str, password: str, superuser: bool = False) -> User:
-    """Create a staff account that logs in to the admin with a username and password."""
+    """Create a staff account for the admin: username, password, then a second factor (P12)."""
     user = User(username=username, is_staff=True, is_superuser=superuser)
     user.set_password(password)
     user.save()
@@ -125,7 +125,7 @@ def user_ban(*, user: User, ip_address: str | None = None) -> User:
 
 @transaction.atomic
 def user_unban(*, user: User) -> User:
-    """Lift a ban: the person can log in again."""
+    """Lift a ban: the person can log in again (P6)."""
     user.banned_at = None
     user.is_active = True
     user.save(update_fields=["banned_at", "is_active"])
@@ -146,7 +146,7 @@ def block_create(*, blocker: User, blocked: User) -> Block:
 
 @transaction.atomic
 def block_delete(*, blocker: User, blocked: User) -> None:
-    """Lift a block; nothing happens if there was none."""
+    """Lift a block; nothing happens if there was none (P11)."""
     Block.objects.filter(blocker=blocker, blocked=blocked).delete()
 
 
@@ -261,7 +261,7 @@ def sessions_end_others(*, user: User, current_session_key: str, ip_address: str
 
 @transaction.atomic
 def sessions_end_all(*, user: User) -> int:
-    """End every session of the user (ban, deletion)."""
+    """End every session of the user at once: ban, deletion (P6, P13)."""
     keys = _session_keys(user=user)
     for key in keys:
         SessionStore().delete(key)
@@ -413,7 +413,7 @@ def sms_delivery_attempt(*, delivery_id: int, sealed: str) -> SmsDelivery | None
 
 
 def sms_delivery_give_up(*, delivery_id: int) -> None:
-    """The retries ran out: the delivery failed."""
+    """The retries ran out: the delivery failed (P2)."""
     SmsDelivery.objects.filter(pk=delivery_id).exclude(status=SmsStatus.SENT).update(
         status=SmsStatus.FAILED, updated_at=timezone.now()
     )
