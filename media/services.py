@@ -600,9 +600,29 @@ def media_sweep_orphans(*, now: datetime | None = None, min_age: timedelta | Non
     return removed
 
 
+def media_requeue_stuck(*, now: datetime | None = None) -> int:
+    """Queue again the files still pending 10 minutes after upload with no live claim.
+
+    A task message can be lost (a killed worker on the embedded broker, a broker
+    restart); processing is idempotent, so sending it again is always safe.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.MEETNOW_MEDIA_TASK_SOFT_TIME_LIMIT + 60)
+    ids = list(
+        MediaFile.objects.filter(status=Status.PENDING, created_at__lt=now - timedelta(minutes=10))
+        .filter(Q(processing_started_at__isnull=True) | Q(processing_started_at__lt=stale))
+        .order_by("id")
+        .values_list("id", flat=True)[:1000]
+    )
+    for media_file_id in ids:
+        transaction.on_commit(lambda pk=media_file_id: _enqueue_processing(pk))
+    return len(ids)
+
+
 def media_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """The scheduled sweep: unattached files, then orphaned objects; counts of each."""
+    """The scheduled sweep: stuck uploads, unattached files, orphaned objects; counts."""
     counts = {
+        "requeued_pending": media_requeue_stuck(now=now),
         "unattached_files": media_sweep_unattached(now=now),
         "orphan_objects": media_sweep_orphans(now=now),
     }

@@ -21,6 +21,7 @@ from media.services import (
     media_file_storage_purge,
     media_file_take_down,
     media_files_delete_for_user,
+    media_requeue_stuck,
     media_sweep,
     media_sweep_orphans,
     media_sweep_unattached,
@@ -148,6 +149,7 @@ def test_sweep_removes_orphans_but_not_uploads_in_flight(
         counts = media_sweep(now=timezone.now() + timedelta(hours=25))
     # (Inside this test's transaction the deleted row's objects count as orphans too.)
     assert counts["unattached_files"] == 1
+    assert counts["requeued_pending"] == 0
     assert stored_keys() == []
 
 
@@ -205,3 +207,17 @@ def test_storage_purge_deletes_now_and_verifies(
     with django_capture_on_commit_callbacks(execute=True):
         media_file_delete(media_file=media_file)
     assert not MediaFile.objects.exists()
+
+
+def test_uploads_whose_task_was_lost_are_queued_again(
+    user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):  # the message never arrives
+        lost = MediaFileFactory.create(owner=user, content=photo((64, 64)))
+    with django_capture_on_commit_callbacks(execute=False):
+        recent = MediaFileFactory.create(owner=user, content=photo((64, 64)))
+    MediaFile.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert media_requeue_stuck() == 1
+    assert MediaFile.objects.get(pk=lost.pk).status == Status.READY
+    assert MediaFile.objects.get(pk=recent.pk).status == Status.PENDING
