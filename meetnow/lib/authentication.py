@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):
@@ -15,3 +18,13 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
 
     allow_anonymous_users = False
     allow_invalid_session_tokens = False
+
+
+class SessionTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the token header in the OpenAPI schema (``/api/schema/``)."""
+
+    target_class = SessionTokenAuthentication
+    name = "SessionToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "X-Session-Token"}

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from kombu import pools
 
 from meetnow.celery import app as celery_app
 
@@ -87,10 +88,10 @@ def e2e_env(
 
 def _reset_broker_pool() -> None:
     """Drop pooled broker connections so the next send uses the current options."""
-    pool = getattr(celery_app, "_pool", None)
-    if pool is not None:
-        pool.force_close_all()
-        celery_app._pool = None  # type: ignore[attr-defined]
+    # kombu keeps one pool per broker URL for the whole process; closing it in place
+    # would leave a closed pool registered, so clear the registry instead.
+    pools.reset()
+    celery_app._pool = None  # type: ignore[attr-defined]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
