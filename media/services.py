@@ -11,6 +11,7 @@ processed) and ``f/<storage_prefix>/<variant>.<ext>`` (re-encoded copies).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -615,7 +616,7 @@ def media_requeue_stuck(*, now: datetime | None = None) -> int:
         .values_list("id", flat=True)[:1000]
     )
     for media_file_id in ids:
-        transaction.on_commit(lambda pk=media_file_id: _enqueue_processing(pk))
+        transaction.on_commit(functools.partial(_enqueue_processing, media_file_id))
     return len(ids)
 
 

@@ -434,9 +434,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["media_upload"] = env.str(
     "MEETNOW_THROTTLE_MEDIA_UPLOAD", default="60/hour"
 )
 CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "media.sweep", "schedule": crontab(minute=41)}
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["MediaPurposeEnum"] = (
-    "media.models.Purpose"
-)
+_media_enums: dict[str, str] = SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})  # type: ignore[assignment]
+_media_enums["MediaPurposeEnum"] = "media.models.Purpose"
 
 # --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
