@@ -174,16 +174,14 @@ def video_clip(tmp: Path, *, fmt: str = "mp4", seconds: float = 2, location: boo
 
 
 class MediaFileFactory(DjangoModelFactory[MediaFile]):
-    """A stored, pending upload (run ``media_file_process`` to make it ready)."""
+    """A stored, pending upload made by the real upload service (``content=`` bytes,
+    a generated photo by default); run ``media_file_process`` to make it ready."""
 
     class Meta:
         model = MediaFile
 
     owner = factory.LazyFunction(lambda: get_user_model().objects.create_user(nickname="uploader"))
     purpose = "chat"
-    kind = "image"
-    sniffed_type = "image/jpeg"
-    size = 0
 
     @classmethod
     def _create(cls, model_class: type[MediaFile], *args: Any, **kwargs: Any) -> MediaFile:
