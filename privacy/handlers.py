@@ -21,6 +21,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.files.storage import default_storage
 from django.db.models import CharField, F, Model, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 
 from accounts.models import Block, Device, SecurityEvent, SmsDelivery, User
 from accounts.services import sessions_end_all
@@ -164,6 +165,34 @@ def _media_apply(ctx: ErasureContext, limit: int, ids: list[int]) -> int:
         return 0
     deleted, _ = MediaFile.objects.filter(pk__in=ids, owner_id=ctx.user_id).delete()
     return min(deleted, len(ids))
+
+
+def _archives_prepare(ctx: ErasureContext, limit: int) -> list[int]:
+    """Export archives (and parts staged by unfinished exports) of the user leave storage."""
+    from privacy.export import PREFIX as EXPORT_PREFIX
+    from privacy.export import _delete_staging
+
+    found = list(
+        PrivacyRequest.objects.filter(user_id=ctx.user_id, kind="access")
+        .filter(~Q(archive_key="") | Q(cursor__has_key="phase"))
+        .order_by("pk")
+        .values_list("pk", "uuid", "archive_key")[:limit]
+    )
+    for _pk, request_uuid, key in found:
+        if key:
+            default_storage.delete(key)
+        _delete_staging(str(request_uuid))
+        if key and default_storage.exists(key):
+            raise StorageNotEmptyError(f"export archive still in {EXPORT_PREFIX}")
+    return [pk for pk, *_ in found]
+
+
+def _archives_apply(ctx: ErasureContext, limit: int, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    return PrivacyRequest.objects.filter(pk__in=ids).update(
+        archive_key="", archive_deleted_at=timezone.now(), cursor={}
+    )
 
 
 def _user_groups(ctx: ErasureContext, limit: int, _: Any) -> int:
@@ -313,6 +342,7 @@ registry.step(
         "delete",
         lambda c, n, _: _delete(ConsentWithdrawal.objects.filter(user_id=c.user_id), n),
     ),
+    _s("privacy.PrivacyRequest", "delete_archives", _archives_apply, prepare=_archives_prepare),
     _s(
         "privacy.PrivacyRequest",
         "pseudonymise",

@@ -255,3 +255,22 @@ def test_the_other_side_still_reads_the_conversation_after_erasure() -> None:
     assert not any(t.startswith("my secret") for t in texts)
     group = friend.get(f"/api/v1/conversations/{world['group'].uuid}")
     assert group.status_code == 200, group.content
+
+
+def test_erasure_deletes_the_users_export_archives() -> None:
+    from tests.factories.privacy import run_export
+
+    world = user_with_history(messages=2, files=1)
+    export = request_create(user=world["me"], kind="access", identity_confirmed=True)
+    run_export(export)
+    export.refresh_from_db()
+    key = export.archive_key
+    assert default_storage.exists(key)
+    privacy_request = _due(_erasure_for(world["me"]))
+    assert run_erasure(privacy_request) == "done"
+    assert not default_storage.exists(key)
+    export.refresh_from_db()
+    assert export.archive_key == ""
+    assert export.user_id is None
+    steps = {(s.model, s.action): s.count for s in privacy_request.steps.all()}
+    assert steps[("privacy.PrivacyRequest", "delete_archives")] == 1
