@@ -36,7 +36,7 @@ def _open(source: IO[bytes], max_pixels: int, formats: tuple[str, ...]) -> Image
         raise Rejected("too_many_pixels") from exc
     except UnidentifiedImageError as exc:
         raise Rejected("undecodable", "not an allowed image format") from exc
-    except (OSError, SyntaxError, ValueError, KeyError, IndexError) as exc:
+    except Exception as exc:  # OSError, SyntaxError, struct.error... from a hostile header
         raise Rejected("undecodable", type(exc).__name__) from exc
     width, height = image.size
     if width < 1 or height < 1 or width * height > max_pixels:
@@ -68,17 +68,23 @@ def decode(
     after drafting, with no metadata in ``info`` except ``icc_profile`` when the
     profile still matches the pixels.
     """
-    _open(source, max_pixels, formats).verify()  # structure and checksums (PNG CRCs); cheap
+    try:
+        _open(source, max_pixels, formats).verify()  # structure, checksums (PNG CRCs); cheap
+    except Rejected:
+        raise
+    except Exception as exc:  # verify() raises SyntaxError, OSError, struct.error...
+        raise Rejected("undecodable", type(exc).__name__) from exc
     image = _open(source, max_pixels, formats)
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # broken EXIF: Pillow copes
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.draft("RGB", _draft_box(image.size, max_side))  # JPEG: 1/2, 1/4, 1/8
             image.load()  # the real decode: a truncated or corrupt file fails here
             ImageOps.exif_transpose(image, in_place=True)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Rejected("too_many_pixels") from exc
-    except (OSError, SyntaxError, ValueError, KeyError, IndexError, EOFError) as exc:
+    except Exception as exc:  # a hostile file can make any decoder raise anything
         raise Rejected("undecodable", type(exc).__name__) from exc
 
     icc = image.info.get("icc_profile") if image.mode in {"RGB", "RGBA"} else None

@@ -81,11 +81,19 @@ def test_png_with_transparency_stays_png(api: Any, django_capture_on_commit_call
     assert stored_bytes(media_file, "original")[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def _broken_png_crc() -> bytes:
+    data = bytearray(photo((64, 48), fmt="PNG"))
+    idat = data.index(b"IDAT")
+    data[idat + 8] ^= 0xFF  # a byte of compressed pixels: the chunk's CRC no longer matches
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
         pytest.param(png_bomb(), "too_many_pixels", id="decompression-bomb"),
         pytest.param(photo((800, 600))[:-3000], "undecodable", id="truncated-jpeg"),
+        pytest.param(_broken_png_crc(), "undecodable", id="png-bad-checksum"),
         pytest.param(
             photo((200, 200)) + b"<?php system($_GET['c']); ?>",
             "embedded_script",
