@@ -621,5 +621,9 @@ LOGGING: dict[str, Any] = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # Request lines of outside APIs can carry secrets in query strings (WeChat's
+        # app secret and login code): only their warnings are logged.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
