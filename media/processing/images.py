@@ -17,10 +17,13 @@ import warnings
 from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from media.processing import Output, Processed, Rejected
 
-FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF")
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
+
+register_heif_opener()  # adds Pillow's "HEIF" format; only used when listed explicitly
 THUMBNAIL_SIDES = {"1024": 1024, "256": 256}
 JPEG_QUALITY = 82
 

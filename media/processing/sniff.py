@@ -46,6 +46,7 @@ ALLOWED: dict[str, Sniffed] = {
         Sniffed("image/webp", ("image",), "WEBP"),
         Sniffed("image/gif", ("image",), "GIF"),
         Sniffed("image/avif", ("image",), "AVIF"),
+        Sniffed("image/heic", ("image",), "HEIF"),  # iPhone photos (pillow-heif)
         Sniffed("audio/mp4", ("audio",), "mov"),
         Sniffed("audio/aac", ("audio",), "aac"),
         Sniffed("audio/mpeg", ("audio",), "mp3"),

@@ -157,3 +157,27 @@ def test_each_accepted_image_format_is_reencoded(
     data = stored_bytes(media_file, "original")
     assert APP1 not in jpeg_segments(data)
     assert Image.open(io.BytesIO(data)).format == "JPEG"  # one image, not an MPO
+
+
+def test_iphone_heic_is_accepted_and_loses_its_exif(
+    api: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = MAKE_MARKER
+    exif[0x8825] = {1: "N", 2: (48, 51, 29), 3: "E", 4: (2, 17, 40)}
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(photo((320, 240)))).save(
+        buffer, format="HEIF", quality=80, exif=exif.tobytes()
+    )
+    heic = buffer.getvalue()
+    assert MAKE_MARKER.encode() in heic
+
+    media_file, body = upload_and_process(
+        api, django_capture_on_commit_callbacks, heic, name="IMG_0001.HEIC"
+    )
+    assert body["status"] == "ready", body
+    assert (body["width"], body["height"]) == (320, 240)
+    for variant in ("original", "1024", "256"):
+        data = stored_bytes(media_file, variant)
+        assert APP1 not in jpeg_segments(data)
+        assert MAKE_MARKER.encode() not in data
