@@ -104,14 +104,16 @@ def message_history(
     limit = max(1, min(limit, 100))
     qs = _visible_messages(user=user, conversation_id=membership.conversation_id)
     if after is not None:
-        rows = list(qs.filter(id__gt=after).order_by("id")[: limit + 1])
+        rows = list(qs.filter(id__gt=after).order_by("conversation_id", "id")[: limit + 1])
         has_more = len(rows) > limit
         rows = rows[:limit]
         rows.reverse()
         return HistoryPage(messages=rows, has_more=has_more)
     if before is not None:
         qs = qs.filter(id__lt=before)
-    rows = list(qs.order_by("-id")[: limit + 1])
+    # Ordered like the (conversation, id) index so that the planner walks it even when
+    # one conversation holds most of the table's rows.
+    rows = list(qs.order_by("-conversation_id", "-id")[: limit + 1])
     return HistoryPage(messages=rows[:limit], has_more=len(rows) > limit)
 
 
@@ -177,7 +179,7 @@ def conversation_list_payloads(
     last_id = Subquery(
         Message.objects.filter(conversation_id=OuterRef("conversation_id"))
         .exclude(Exists(hidden))
-        .order_by("-id")
+        .order_by("-conversation_id", "-id")
         .values("id")[:1]
     )
     figures = {
