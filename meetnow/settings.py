@@ -510,6 +510,21 @@ SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_SIGN = env.str("SMS_HTTP_SIGN", default="MeetNow")
 SMS_HTTP_TEMPLATE = env.str("SMS_HTTP_TEMPLATE", default="otp")
 
+# --- Calls (chat/calls.py, docs/calls.md) -----------------------------------------
+# STUN/TURN servers handed to the app (comma-separated URLs) and the secret shared with
+# coturn (use-auth-secret / static-auth-secret): TURN passwords are HMAC-SHA1 of a
+# username that carries its own expiry, valid MEETNOW_TURN_TTL seconds. Never static.
+MEETNOW_STUN_URLS: list[str] = env.list("MEETNOW_STUN_URLS", default=[])
+MEETNOW_TURN_URLS: list[str] = env.list("MEETNOW_TURN_URLS", default=[])
+MEETNOW_TURN_SECRET = env.str("MEETNOW_TURN_SECRET", default="")
+MEETNOW_TURN_TTL = env.int("MEETNOW_TURN_TTL", default=3600)
+# An unanswered call ends as "missed" after this many seconds; a call whose sockets
+# are all gone ends after the grace period (longer than one WebSocket heartbeat).
+MEETNOW_CALL_RING_TIMEOUT = env.float("MEETNOW_CALL_RING_TIMEOUT_SECONDS", default=45.0)
+MEETNOW_CALL_GRACE = env.float("MEETNOW_CALL_GRACE_SECONDS", default=30.0)
+# iOS: send incoming calls as PushKit VoIP pushes (the app registers its VoIP token).
+MEETNOW_CALL_PUSH_VOIP = env.bool("MEETNOW_CALL_PUSH_VOIP", default=False)
+
 # --- Privacy (privacy/, docs/privacy.md) -----------------------------------------
 # Deadline per request kind (P13, P17); MEETNOW_PRIVACY_SLA_DAYS_<KIND> overrides one.
 MEETNOW_PRIVACY_SLA_DAYS_BY_KIND: dict[str, int] = {

@@ -133,3 +133,21 @@ def test_mute(alice, bob, alice_api):
     assert alice_api.get(f"/api/v1/conversations/{conversation.uuid}").json()["muted"] is True
     bad = alice_api.post(f"/api/v1/conversations/{conversation.uuid}/mute", {"muted": "maybe"})
     assert bad.status_code == 400
+
+
+def test_conversation_list_pages_with_a_cursor(alice, alice_api):
+    others = [make_user() for _ in range(5)]
+    for other in others:
+        send(other, make_direct(alice, other), "hi")
+    seen: list[str] = []
+    url = "/api/v1/conversations?limit=2"
+    for _ in range(5):
+        body = alice_api.get(url).json()
+        seen += [c["uuid"] for c in body["results"]]
+        if not body["next"]:
+            break
+        url = body["next"]
+    assert len(seen) == 5
+    assert len(set(seen)) == 5
+    expected = [str(c.uuid) for c in Conversation.objects.order_by("-last_activity_at", "-id")]
+    assert seen == expected
