@@ -17,6 +17,7 @@ from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount, SocialToken
 from allauth.usersessions.models import UserSession
+from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.core.files.storage import default_storage
 from django.db.models import CharField, F, Model, Q, QuerySet, Value
@@ -981,6 +982,98 @@ registry.section(
         files=_file_members,
     ),
 )
+
+# --- Models that land later in other apps (declared as soon as they exist) -------------------
+
+
+def _optional_model(label: str) -> type[Model] | None:
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+Call = _optional_model("chat.Call")
+if Call is not None:
+    _calls: Any = Call._default_manager
+
+    def _call_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        rows = (
+            _calls.filter(Q(caller_id=uid) | Q(callee_id=uid), pk__gt=after)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "uuid",
+                "conversation__uuid",
+                "caller_id",
+                "media",
+                "outcome",
+                "created_at",
+                "accepted_at",
+                "ended_at",
+                "duration_seconds",
+            )[:limit]
+        )
+        return [
+            (
+                pk,
+                {
+                    "uuid": str(call_uuid),
+                    "conversation": str(conv),
+                    "direction": "outgoing" if caller == uid else "incoming",
+                    "media": media,
+                    "outcome": outcome,
+                    "created_at": _dt(created),
+                    "accepted_at": _dt(accepted),
+                    "ended_at": _dt(ended),
+                    "duration_seconds": duration,
+                },
+            )
+            for (
+                pk,
+                call_uuid,
+                conv,
+                caller,
+                media,
+                outcome,
+                created,
+                accepted,
+                ended,
+                duration,
+            ) in rows
+        ]
+
+    registry.step(
+        _s(
+            "chat.Call",
+            "pseudonymise_caller",
+            lambda c, n, _: _update(_calls.filter(caller_id=c.user_id), n, caller=None),
+        ),
+        _s(
+            "chat.Call",
+            "pseudonymise_callee",
+            lambda c, n, _: _update(_calls.filter(callee_id=c.user_id), n, callee=None),
+        ),
+    )
+    registry.declare(
+        D(
+            "chat.Call",
+            Strategy.PSEUDONYMISE,
+            "calls.json",
+            "account",
+            "Call history: kept for the other side without the erased user (no SDP, ICE or "
+            "IP is ever stored).",
+            remaining=lambda uid: _calls.filter(Q(caller_id=uid) | Q(callee_id=uid)).count(),
+        )
+    )
+    registry.section(
+        _section(
+            "calls",
+            "Your voice and video calls: when, with whom (conversation), outcome, duration.",
+            _call_rows,
+            lambda uid: _calls.filter(Q(caller_id=uid) | Q(callee_id=uid)).count(),
+        )
+    )
 
 # ErasureStep is reachable from the user only through PrivacyRequest; imported for mypy.
 _ = ErasureStep

@@ -274,3 +274,41 @@ def test_erasure_deletes_the_users_export_archives() -> None:
     assert export.user_id is None
     steps = {(s.model, s.action): s.count for s in privacy_request.steps.all()}
     assert steps[("privacy.PrivacyRequest", "delete_archives")] == 1
+
+
+def test_calls_are_exported_and_kept_for_the_other_side_without_the_user() -> None:
+    import io
+    import json
+    import zipfile
+
+    from django.apps import apps
+
+    from tests.factories.privacy import run_export
+
+    try:
+        call_model = apps.get_model("chat", "Call")
+    except LookupError:
+        pytest.skip("chat has no Call model yet")
+    world = user_with_history(messages=1, files=0)
+    me, friend = world["me"], world["friend"]
+    call = call_model._default_manager.create(
+        conversation=world["direct"],
+        caller=me,
+        callee=friend,
+        media="audio",
+        state="ended",
+        outcome="completed",
+        duration_seconds=42,
+    )
+    export = request_create(user=me, kind="access", identity_confirmed=True)
+    run_export(export)
+    export.refresh_from_db()
+    with default_storage.open(export.archive_key, "rb") as handle:
+        calls = json.loads(zipfile.ZipFile(io.BytesIO(handle.read())).read("calls.json"))
+    assert [c["uuid"] for c in calls] == [str(call.uuid)]
+    assert calls[0]["direction"] == "outgoing"
+    privacy_request = _due(_erasure_for(me))
+    assert run_erasure(privacy_request) == "done"
+    call.refresh_from_db()
+    assert call.caller_id is None
+    assert call.callee_id == friend.pk
