@@ -11,7 +11,8 @@ Close codes (the app acts on them):
 - 4003 ``auth_required``: a frame other than ``auth`` before authentication.
 
 Frames from the client: ``auth``, ``ping`` (answered by ``pong``), ``presence``
-(``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``).
+(``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``),
+and the ``call.*`` frames of chat.call_signalling (calls, issue 8).
 Frames from the server: ``heartbeat`` every ``CHAT_WS_HEARTBEAT`` seconds, and the
 events of chat.events (``message.created``... each with its ``seq``).
 """
@@ -30,6 +31,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from chat import call_signalling
 from chat.events import EventType, user_group
 from chat.models import Membership
 from chat.presence import BACKGROUND, FOREGROUND, presence_clear, presence_set
@@ -117,6 +119,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.user_id is not None:
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
             await database_sync_to_async(presence_clear)(user_id=self.user_id)
+            await call_signalling.socket_closed(self)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -143,6 +146,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._typing(content.get("conversation"))
         elif kind == "auth":
             return
+        elif isinstance(kind, str) and kind.startswith("call."):
+            await call_signalling.handle(self, kind, content)  # issue 8: calls
         else:
             await self._error("unknown_type", "Unknown frame type.")
 

@@ -332,3 +332,88 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.uuid}"
+
+
+# --- Calls (issue 8; chat/calls.py, docs/calls.md) ------------------------------------
+
+
+class CallMedia(models.TextChoices):
+    AUDIO = "audio", "Audio"
+    VIDEO = "video", "Video"
+
+
+class CallState(models.TextChoices):
+    RINGING = "ringing", "Ringing"
+    ACCEPTED = "accepted", "Accepted"
+    ENDED = "ended", "Ended"
+
+
+class CallOutcome(models.TextChoices):
+    COMPLETED = "completed", "Completed"
+    MISSED = "missed", "Missed"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+    BUSY = "busy", "Busy"
+    FAILED = "failed", "Failed"
+
+
+class Call(models.Model):
+    """A one-to-one voice or video call: what the call history shows, nothing more.
+
+    No SDP, ICE candidate or IP is ever stored (P11): they are relayed through the
+    channel layer only. State changes are conditional UPDATEs (``WHERE state = ...``),
+    so two ASGI processes always agree on the one transition that won; the partial
+    unique indexes make "one active call per user" true in the database.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="calls")
+    # Null once the account is erased (the other side's history keeps the call).
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls_made",
+    )
+    callee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls_received",
+    )
+    media = models.CharField(max_length=8, choices=CallMedia.choices)
+    state = models.CharField(max_length=8, choices=CallState.choices, default=CallState.RINGING)
+    outcome = models.CharField(max_length=10, choices=CallOutcome.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller"],
+                condition=Q(state__in=["ringing", "accepted"]),
+                name="chat_call_one_active_per_caller",
+            ),
+            models.UniqueConstraint(
+                fields=["callee"],
+                condition=Q(state__in=["ringing", "accepted"]),
+                name="chat_call_one_active_per_callee",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="ended", outcome__gt="") | (~Q(state="ended") & Q(outcome="")),
+                name="chat_call_outcome_iff_ended",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["caller", "-id"], name="chat_call_caller_idx"),
+            models.Index(fields=["callee", "-id"], name="chat_call_callee_idx"),
+            models.Index(fields=["state", "created_at"], name="chat_call_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.uuid}"

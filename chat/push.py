@@ -41,7 +41,7 @@ class PushTransientError(Exception):
 
 @dataclass
 class PushNotification:
-    kind: str  # "message" or "clear"
+    kind: str  # "message", "clear", "call" or "call_end"
     conversation: str
     badge: int
     data: dict[str, str] = field(default_factory=dict)
@@ -116,6 +116,8 @@ class FcmBackend:
             return self._token[0]
 
     def _message(self, device: Device, note: PushNotification) -> dict[str, Any]:
+        if note.kind in CALL_KINDS:
+            return _fcm_call_message(device, note)
         data = {
             "type": note.kind,
             "conversation": note.conversation,
@@ -213,6 +215,8 @@ class ApnsBackend:
             return token
 
     def send(self, device: Device, note: PushNotification) -> bool:
+        if note.kind in CALL_KINDS:
+            return self._post(device, *_apns_call(note))
         aps: dict[str, Any] = {"badge": note.badge}
         if note.kind == "clear":
             aps["content-available"] = 1
@@ -226,12 +230,15 @@ class ApnsBackend:
             push_type, priority = "alert", "10"
         payload = {"aps": aps, "type": note.kind, "conversation": note.conversation, **note.data}
         headers = {
-            "authorization": f"bearer {self._provider_token()}",
             "apns-topic": settings.APNS_TOPIC,
             "apns-push-type": push_type,
             "apns-priority": priority,
             "apns-collapse-id": note.conversation[:64],
         }
+        return self._post(device, payload, headers)
+
+    def _post(self, device: Device, payload: dict[str, Any], headers: dict[str, str]) -> bool:
+        headers = {"authorization": f"bearer {self._provider_token()}", **headers}
         url = f"{settings.APNS_BASE_URL.rstrip('/')}/3/device/{device.push_token}"
         try:
             response = self.client.post(url, json=payload, headers=headers)
@@ -252,6 +259,64 @@ class ApnsBackend:
             raise PushTransientError(f"APNs answered {response.status_code}")
         logger.warning("push: APNs refused a notification (%s %s)", response.status_code, reason)
         return True
+
+
+# --- Calls (issue 8, chat/call_push.py): "call" wakes a phone, "call_end" stops it ringing.
+CALL_KINDS = ("call", "call_end")
+
+
+def _call_ttl(note: PushNotification) -> int:
+    return int(note.data.get("ttl", "45"))
+
+
+def _fcm_call_message(device: Device, note: PushNotification) -> dict[str, Any]:
+    """Data-only, high priority, expiring with the ring timeout (a late push never rings)."""
+    ttl = _call_ttl(note)
+    data = {"type": note.kind, "conversation": note.conversation, **note.data}
+    message: dict[str, Any] = {
+        "token": device.push_token,
+        "data": data,
+        "android": {"priority": "high", "ttl": f"{ttl}s"},
+    }
+    if device.platform == "ios":
+        aps: dict[str, Any] = {"content-available": 1}
+        if note.kind == "call":
+            aps = {"alert": {"loc-key": "INCOMING_CALL"}, "sound": "default"}
+            aps["interruption-level"] = "time-sensitive"
+        message["apns"] = {
+            "headers": {
+                "apns-priority": "10" if note.kind == "call" else "5",
+                "apns-expiration": str(int(time.time()) + ttl),
+            },
+            "payload": {"aps": aps},
+        }
+    return message
+
+
+def _apns_call(note: PushNotification) -> tuple[dict[str, Any], dict[str, str]]:
+    """A PushKit VoIP push (``MEETNOW_CALL_PUSH_VOIP``: the app registered its VoIP token)
+    or a time-sensitive alert; ``call_end`` is a background push."""
+    ttl = _call_ttl(note)
+    topic, push_type, priority = settings.APNS_TOPIC, "background", "5"
+    aps: dict[str, Any] = {"content-available": 1}
+    if note.kind == "call" and getattr(settings, "MEETNOW_CALL_PUSH_VOIP", False):
+        topic, push_type, priority, aps = f"{settings.APNS_TOPIC}.voip", "voip", "10", {}
+    elif note.kind == "call":
+        push_type, priority = "alert", "10"
+        aps = {
+            "alert": {"loc-key": "INCOMING_CALL"},
+            "sound": "default",
+            "interruption-level": "time-sensitive",
+        }
+    payload = {"aps": aps, "type": note.kind, "conversation": note.conversation, **note.data}
+    headers = {
+        "apns-topic": topic,
+        "apns-push-type": push_type,
+        "apns-priority": priority,
+        "apns-expiration": str(int(time.time()) + ttl),
+        "apns-collapse-id": note.data.get("call", note.conversation)[:64],
+    }
+    return payload, headers
 
 
 class NativeBackend:

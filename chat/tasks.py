@@ -34,3 +34,6 @@ def conversation_clear_push_task(user_id: int, conversation_id: int) -> int:
 @shared_task(name="default.chat_events_compact")
 def events_compact_task() -> int:
     return events_compact()
+
+
+import chat.call_tasks  # noqa: E402, F401  (calls, issue 8: registers its tasks)

@@ -1,0 +1,70 @@
+"""Incoming-call pushes (P10): wake the callee's phones that have no live socket.
+
+``call``: high priority, short-lived (a late push must not ring), a VoIP push on iOS
+when ``MEETNOW_CALL_PUSH_VOIP`` is on. ``call_end``: tells a phone that was woken to
+stop ringing (cancelled, missed, answered elsewhere). Payloads carry ids only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.models import Device
+from accounts.selectors import push_devices_for_users
+from chat.calls import _pushed_key
+from chat.models import Call, CallState, Membership
+from chat.push import PushNotification, push_backend
+
+
+def call_push_send(*, call_id: int, kind: str) -> int:
+    """Push ``kind`` (``call`` or ``call_end``) about ``call_id`` to the callee's devices.
+
+    Idempotent: each device gets each kind at most once per call. An incoming-call push
+    goes only while the call still rings, and never for a conversation the callee muted.
+    Returns the number of devices notified.
+    """
+    call = Call.objects.select_related("conversation", "caller").filter(pk=call_id).first()
+    if call is None or call.callee_id is None:
+        return 0
+    if kind == "call":
+        if call.state != CallState.RINGING:
+            return 0
+        if Membership.objects.filter(
+            conversation_id=call.conversation_id, user_id=call.callee_id, muted=True
+        ).exists():
+            return 0
+    devices = push_devices_for_users(user_ids=[call.callee_id])
+    backend = push_backend()
+    ttl = int(float(settings.MEETNOW_CALL_RING_TIMEOUT))
+    sent = 0
+    invalid: list[int] = []
+    for device in devices:
+        key = f"chat:call:push:{call.pk}:{kind}:{device.pk}"
+        if not cache.add(key, 1, timeout=24 * 3600):
+            continue
+        note = PushNotification(
+            kind=kind,
+            conversation=str(call.conversation.uuid),
+            badge=0,
+            data={
+                "call": str(call.uuid),
+                "media": call.media,
+                "caller": str(call.caller.uuid) if call.caller else "",
+                "ttl": str(ttl),
+            },
+        )
+        try:
+            ok = backend.send(device, note)
+        except Exception:
+            cache.delete(key)
+            raise
+        if ok:
+            sent += 1
+        else:
+            invalid.append(device.pk)
+    if kind == "call" and sent:
+        cache.set(_pushed_key(call.pk), 1, timeout=24 * 3600)
+    if invalid:
+        Device.objects.filter(pk__in=invalid).update(push_token="")
+    return sent
