@@ -103,7 +103,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+QUIET_WAIT = 0.0  # set from --quiet-wait
+
+
 def load() -> str:
+    """Wait (up to --quiet-wait seconds) for the machine to calm down, then return the
+    1-minute load average, printed next to each phase (research/chat.md, pitfall 4)."""
+    deadline = time.monotonic() + QUIET_WAIT
+    while os.getloadavg()[0] > 1.0 and time.monotonic() < deadline:
+        time.sleep(2)
     return f"{os.getloadavg()[0]:.1f}"
 
 
@@ -521,7 +529,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.chat", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer requests")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="seconds to wait before each phase for the load average to drop below 1",
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    global QUIET_WAIT
+    QUIET_WAIT = args.quiet_wait
     if os.environ.get(CHILD):
         return child(args)
     # A fresh interpreter with the benchmark's settings: `python -m bench` may have
@@ -529,7 +545,12 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **SERVER_ENV, CHILD: "1"}
     if os.environ.get("DJANGO_SETTINGS_MODULE", "meetnow.settings") != "meetnow.settings":
         env["MEETNOW_BENCH_BASE_SETTINGS"] = os.environ["DJANGO_SETTINGS_MODULE"]
-    argv_out = (["--quick"] if args.quick else []) + ["--workers", str(args.workers)]
+    argv_out = (["--quick"] if args.quick else []) + [
+        "--workers",
+        str(args.workers),
+        "--quiet-wait",
+        str(args.quiet_wait),
+    ]
     return subprocess.run(
         [sys.executable, "-m", "bench.chat", *argv_out], cwd=ROOT, env=env, check=False
     ).returncode
