@@ -6,7 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from allauth.account.adapter import get_adapter
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +15,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Block, Device, Gender, Platform, SecurityEvent, User
+from media.models import MediaFile
+from media.services import media_file_signed_urls
 from meetnow.lib.pagination import CursorPagination
 
 
@@ -60,6 +63,36 @@ def _age(user: User) -> int | None:
     return selectors.age_in_years(date_of_birth=user.date_of_birth)
 
 
+class ProfileMediaSerializer(serializers.Serializer):
+    """A profile photo or voice intro with signed URLs to its copies (P11, P12).
+
+    Accounts decided the viewer may see the profile, so it asks media to sign;
+    profile media get the longer ``MEETNOW_MEDIA_PROFILE_URL_TTL``.
+    """
+
+    class Meta:
+        ref_name = "ProfileMedia"
+
+    id = serializers.UUIDField(source="uuid")
+    status = serializers.CharField()
+    kind = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    urls = serializers.SerializerMethodField()
+
+    def get_urls(self, media_file: MediaFile) -> dict[str, str]:
+        return media_file_signed_urls(
+            media_file=media_file, ttl=settings.MEETNOW_MEDIA_PROFILE_URL_TTL
+        )
+
+
+def _public_media(media_file: MediaFile | None) -> dict[str, Any] | None:
+    if media_file is None or not media_file.is_ready:
+        return None
+    return dict(ProfileMediaSerializer(media_file).data)
+
+
 class PublicProfileSerializer(serializers.Serializer):
     """What anyone may see of a user (P11): never birth date, phone, devices or IPs."""
 
@@ -70,9 +103,19 @@ class PublicProfileSerializer(serializers.Serializer):
     nickname = serializers.CharField()
     gender = serializers.CharField()
     age = serializers.SerializerMethodField()
+    avatar = serializers.SerializerMethodField()
+    voice_intro = serializers.SerializerMethodField()
 
     def get_age(self, user: User) -> int | None:
         return _age(user)
+
+    @extend_schema_field(ProfileMediaSerializer(allow_null=True))
+    def get_avatar(self, user: User) -> dict[str, Any] | None:
+        return _public_media(user.avatar)
+
+    @extend_schema_field(ProfileMediaSerializer(allow_null=True))
+    def get_voice_intro(self, user: User) -> dict[str, Any] | None:
+        return _public_media(user.voice_intro)
 
 
 # --- /me ------------------------------------------------------------------------------
@@ -89,6 +132,8 @@ class MeApi(APIView):
         )
         bio = serializers.CharField(max_length=500, allow_blank=True, required=False)
         push_enabled = serializers.BooleanField(required=False)
+        avatar = serializers.UUIDField(allow_null=True, required=False)
+        voice_intro = serializers.UUIDField(allow_null=True, required=False)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -104,6 +149,8 @@ class MeApi(APIView):
         age = serializers.SerializerMethodField()
         push_enabled = serializers.BooleanField()
         date_joined = serializers.DateTimeField()
+        avatar = ProfileMediaSerializer(allow_null=True)
+        voice_intro = ProfileMediaSerializer(allow_null=True)
 
         def get_age(self, user: User) -> int | None:
             return _age(user)

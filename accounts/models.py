@@ -58,6 +58,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     gender = models.CharField(max_length=10, choices=Gender.choices, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     bio = models.CharField(max_length=500, blank=True)
+    # Profile media (P4: optional). Files are private; accounts signs their URLs for
+    # whoever may see the profile (P11).
+    avatar = models.ForeignKey(
+        "media.MediaFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    voice_intro = models.ForeignKey(
+        "media.MediaFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Account-wide push preference (P10); each device also has its own switch.
     push_enabled = models.BooleanField(default=True)
     # Set by moderators: sessions end at once and logins are refused (account_banned).

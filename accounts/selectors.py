@@ -68,8 +68,10 @@ def users_visible() -> QuerySet[User]:
     A sign-up abandoned before the code was entered leaves a row with an unverified
     number; that is nobody's profile yet. (Social sign-ups have no number.)
     """
-    return User.objects.filter(is_active=True, banned_at__isnull=True, is_staff=False).exclude(
-        phone__isnull=False, phone_verified=False
+    return (
+        User.objects.filter(is_active=True, banned_at__isnull=True, is_staff=False)
+        .exclude(phone__isnull=False, phone_verified=False)
+        .select_related("avatar", "voice_intro")
     )
 
 

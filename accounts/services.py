@@ -30,6 +30,8 @@ from accounts.models import (
 from accounts.phones import phone_mask
 from accounts.sms import sealing
 from accounts.sms.backends import OutgoingMessage, SmsPermanentError, get_backend
+from media.models import MediaFile, Purpose
+from media.services import media_file_attach, media_file_detach
 from meetnow.lib.errors import ApplicationError, NotFoundError
 
 # --- Users -------------------------------------------------------------------
@@ -95,14 +97,35 @@ def user_phone_verify(*, user: User, phone: str) -> None:
 
 
 _PROFILE_FIELDS = ("nickname", "gender", "bio", "push_enabled")
+# Profile media field -> the upload purpose it takes.
+_PROFILE_MEDIA = {"avatar": Purpose.AVATAR, "voice_intro": Purpose.VOICE_INTRO}
 
 
 @transaction.atomic
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
-    """Change the profile fields given in ``data``; every one is optional (P4, P10)."""
+    """Change the profile fields given in ``data``; every one is optional (P4, P10).
+
+    ``avatar`` and ``voice_intro`` take the id of the user's own upload with that
+    purpose (pending or ready; it shows once processed), or ``None`` to remove it.
+    A replaced or removed file is detached, so media's sweep deletes it (P15).
+    """
     changed = [name for name in _PROFILE_FIELDS if name in data]
     for name in changed:
         setattr(user, name, data[name])
+    for name, purpose in _PROFILE_MEDIA.items():
+        if name not in data:
+            continue
+        previous: MediaFile | None = getattr(user, name)
+        new = None
+        if data[name] is not None:
+            try:
+                new = media_file_attach(owner=user, media_uuid=data[name], purposes=(purpose,))
+            except ApplicationError as exc:  # name the field the app sent
+                raise ApplicationError(exc.code, exc.message, param=name) from exc
+        if previous is not None and (new is None or previous.pk != new.pk):
+            media_file_detach(media_file=previous)
+        setattr(user, name, new)
+        changed.append(name)
     if changed:
         user.save(update_fields=changed)
     return user

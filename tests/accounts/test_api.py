@@ -95,7 +95,14 @@ def test_public_profile_shows_only_public_fields():
     response = api_client_for(viewer).get(f"/api/v1/users/{other.uuid}")
     assert response.status_code == 200
     body = response.json()
-    assert body == {"id": str(other.uuid), "nickname": "Mei", "gender": "female", "age": 27}
+    assert body == {
+        "id": str(other.uuid),
+        "nickname": "Mei",
+        "gender": "female",
+        "age": 27,
+        "avatar": None,
+        "voice_intro": None,
+    }
     text = json.dumps(body)
     for secret in [str(other.phone), str(other.phone)[3:], "203.0.113.9"]:
         assert secret not in text
