@@ -437,8 +437,11 @@ def message_send(
             events_append([_message_created_event(message, member_ids)])
             recipients = [m.user_id for m in members if m.user_id != sender.pk and not m.muted]
             if recipients:
+                # robust: the message is stored; a broker hiccup must not turn the
+                # answer into a 500 (the client would retry and get it anyway).
                 transaction.on_commit(
-                    lambda: _push_if_offline(message_id=message.id, user_ids=recipients)
+                    lambda: _push_if_offline(message_id=message.id, user_ids=recipients),
+                    robust=True,
                 )
     except IntegrityError:
         existing = (
@@ -683,7 +686,9 @@ def conversation_mark_read(*, user: User, conversation_uuid: Any, message_id: An
         events_append(events)
         from chat.tasks import conversation_clear_push_task
 
-        transaction.on_commit(lambda: conversation_clear_push_task.delay(user.pk, conversation.pk))
+        transaction.on_commit(
+            lambda: conversation_clear_push_task.delay(user.pk, conversation.pk), robust=True
+        )
     return membership
 
 

@@ -162,3 +162,20 @@ def test_no_task_when_every_recipient_is_online(alice, bob, django_capture_on_co
                 sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
             )
         delay.assert_called_once_with(message.id)
+
+
+def test_a_broker_failure_after_commit_does_not_fail_the_send(
+    alice, bob, alice_api, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    direct = make_direct(alice, bob)
+    with (
+        mock.patch("chat.tasks.message_push_task.delay", side_effect=OSError("broker down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = alice_api.post(
+            f"/api/v1/conversations/{direct.uuid}/messages",
+            {"client_id": str(uuid.uuid4()), "text": "still delivered"},
+        )
+    assert response.status_code == 201
