@@ -286,11 +286,15 @@ def sync_events(*, user: User, since: int | None, limit: int | None = None) -> S
     has_more = len(rows) > page
     rows = rows[:page]
     message_ids = {row.payload["message_id"] for row in rows if "message_id" in row.payload}
+    # Only messages of conversations the user still belongs to are shown (with fresh
+    # signed URLs); an event from a conversation since left keeps its ids only (P11).
     messages = {
         m.id: m
-        for m in Message.objects.filter(id__in=message_ids).select_related(
-            "sender", "conversation", "attachment"
-        )
+        for m in Message.objects.filter(
+            id__in=message_ids,
+            conversation__memberships__user=user,
+            conversation__memberships__left_at__isnull=True,
+        ).select_related("sender", "conversation", "attachment")
     }
     events: list[dict[str, Any]] = []
     for row in rows:

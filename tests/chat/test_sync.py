@@ -103,3 +103,14 @@ def test_event_numbers_are_dense_per_user(alice, bob, carol):
         seqs = list(Event.objects.filter(user=user).order_by("seq").values_list("seq", flat=True))
         assert seqs == list(range(1, len(seqs) + 1))
         assert EventStream.objects.get(user=user).seq == seqs[-1]
+
+
+def test_sync_shows_no_content_of_a_conversation_left(alice, bob, carol, carol_api):
+    group = make_group(alice, bob, carol)
+    cursor = carol_api.get("/api/v1/sync").json()["cursor"]
+    send(alice, group, "before carol left")
+    services.group_leave(user=carol, conversation_uuid=group.uuid)
+    events = carol_api.get("/api/v1/sync", {"since": cursor}).json()["events"]
+    assert [e["type"] for e in events] == ["message.created", "conversation.removed"]
+    assert events[0]["message"] is None
+    assert events[0]["message_id"]
