@@ -180,6 +180,21 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
             .order_by("queue_rank", "effective_due")
         )
 
+    def _run(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], fn: Any) -> None:
+        """The bulk actions (approve, retry) of the list, with the admin audit trail."""
+        actor = request.user if isinstance(request.user, User) else None
+        done = []
+        for privacy_request in queryset:
+            try:
+                fn(privacy_request=privacy_request, actor=actor)
+            except ApplicationError as exc:
+                self.message_user(request, f"{privacy_request}: {exc.message}", messages.WARNING)
+            else:
+                done.append(privacy_request)
+        label = {"request_approve": "Approve.", "request_retry": "Retry the job."}
+        self.log_staff_action(request, done, label.get(fn.__name__, fn.__name__))
+        self.message_user(request, f"{len(done)} request(s) done.", messages.SUCCESS)
+
     @admin.display(description="deadline", ordering="effective_due")
     def deadline(self, r: Any) -> str:
         due = r.effective_due

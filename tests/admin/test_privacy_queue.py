@@ -190,3 +190,19 @@ def test_moderators_cannot_act_on_privacy_requests(client: Client, moderator: Us
     login_mfa_passed(client, moderator)
     assert act(client, request, "approve").status_code == 403
     assert client.get(f"{LIST}{request.pk}/reveal/").status_code == 403
+
+
+def test_bulk_approve_from_the_list_is_audited(agent_client: Client, support_agent: User) -> None:
+    first, second = make_request(), make_request()
+    denied = make_request()
+    PrivacyRequest.objects.filter(pk=denied.pk).update(status=RequestStatus.DENIED)
+    response = agent_client.post(
+        LIST, {"action": "approve", "_selected_action": [first.pk, second.pk, denied.pk]}
+    )
+    assert response.status_code == 302
+    logged = set(
+        LogEntry.objects.filter(user=support_agent).values_list("object_id", "change_message")
+    )
+    assert logged == {(str(first.pk), "Approve."), (str(second.pk), "Approve.")}
+    denied.refresh_from_db()
+    assert denied.status == RequestStatus.DENIED
