@@ -97,7 +97,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.user_id, self.user_uuid, self.session_key = found
         self.token = token
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
-        await database_sync_to_async(presence_set)(user_id=self.user_id, state=FOREGROUND)
+        await database_sync_to_async(presence_set)(
+            user_id=self.user_id, state=FOREGROUND, connection=self.channel_name
+        )
         await self.send_json({"type": "ready", "user": self.user_uuid})
         self.tasks.append(asyncio.create_task(self._heartbeat()))
 
@@ -110,7 +112,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if still is None or still[0] != self.user_id:
                 await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
                 return
-            await database_sync_to_async(presence_set)(user_id=self.user_id, state=self.state)
+            await database_sync_to_async(presence_set)(
+                user_id=self.user_id, state=self.state, connection=self.channel_name
+            )
             await self.send_json({"type": "heartbeat"})
 
     async def disconnect(self, code: int) -> None:
@@ -118,7 +122,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             task.cancel()
         if self.user_id is not None:
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
-            await database_sync_to_async(presence_clear)(user_id=self.user_id)
+            await database_sync_to_async(presence_clear)(
+                user_id=self.user_id, connection=self.channel_name
+            )
             await call_signalling.socket_closed(self)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -133,7 +139,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=CLOSE_AUTH_REQUIRED, reason="auth_required")
             return
         if kind == "ping":
-            await database_sync_to_async(presence_set)(user_id=self.user_id, state=self.state)
+            await database_sync_to_async(presence_set)(
+                user_id=self.user_id, state=self.state, connection=self.channel_name
+            )
             await self.send_json({"type": "pong"})
         elif kind == "presence":
             state = content.get("state")
@@ -141,7 +149,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self._error("invalid_state", "state is foreground or background.")
                 return
             self.state = FOREGROUND if state == "foreground" else BACKGROUND
-            await database_sync_to_async(presence_set)(user_id=self.user_id, state=self.state)
+            await database_sync_to_async(presence_set)(
+                user_id=self.user_id, state=self.state, connection=self.channel_name
+            )
         elif kind == "typing":
             await self._typing(content.get("conversation"))
         elif kind == "auth":

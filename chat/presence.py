@@ -5,14 +5,17 @@ foreground/background signal), read only by the server to decide whether to push
 (P10). It is never polled by clients and never shown to other users; the only
 thing others learn is "typing" (research/chat.md, pitfalls 8 and 9).
 
-A user's sockets share one key. When one of several sockets closes the key is
-dropped and re-set by the next heartbeat of a remaining socket, so for at most one
-heartbeat interval such a user may get a push they did not need.
+A user's sockets (phone, tablet) share one key holding each connection's state and
+expiry; a user is online if any live connection is in the foreground. Two sockets
+of one user updating at the same instant may drop one entry until that socket's
+next heartbeat, i.e. at worst one push more than needed.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,12 +28,33 @@ def _key(user_id: int) -> str:
     return f"chat:presence:{user_id}"
 
 
-def presence_set(*, user_id: int, state: str = FOREGROUND) -> None:
-    cache.set(_key(user_id), state, timeout=settings.CHAT_PRESENCE_TTL)
+def _live(entries: Any, now: float) -> dict[str, tuple[str, float]]:
+    if not isinstance(entries, dict):
+        return {}
+    return {conn: entry for conn, entry in entries.items() if entry[1] > now}
 
 
-def presence_clear(*, user_id: int) -> None:
-    cache.delete(_key(user_id))
+def presence_set(*, user_id: int, state: str = FOREGROUND, connection: str = "") -> None:
+    """Record that ``connection`` of the user is live in ``state`` for the next
+    ``CHAT_PRESENCE_TTL`` seconds (called on connect, heartbeat and state change)."""
+    ttl = settings.CHAT_PRESENCE_TTL
+    now = time.time()
+    entries = _live(cache.get(_key(user_id)), now)
+    entries[connection] = (state, now + ttl)
+    cache.set(_key(user_id), entries, timeout=ttl)
+
+
+def presence_clear(*, user_id: int, connection: str | None = None) -> None:
+    """Forget one connection of the user (socket closed), or all of them."""
+    if connection is None:
+        cache.delete(_key(user_id))
+        return
+    entries = _live(cache.get(_key(user_id)), time.time())
+    entries.pop(connection, None)
+    if entries:
+        cache.set(_key(user_id), entries, timeout=settings.CHAT_PRESENCE_TTL)
+    else:
+        cache.delete(_key(user_id))
 
 
 def online_user_ids(*, user_ids: Iterable[int]) -> set[int]:
@@ -40,4 +64,9 @@ def online_user_ids(*, user_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     found = cache.get_many([_key(uid) for uid in ids])
-    return {uid for uid in ids if found.get(_key(uid)) == FOREGROUND}
+    now = time.time()
+    return {
+        uid
+        for uid in ids
+        if any(state == FOREGROUND for state, _ in _live(found.get(_key(uid)), now).values())
+    }

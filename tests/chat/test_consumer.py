@@ -218,3 +218,32 @@ def test_session_ended_by_accounts_closes_the_socket_at_once():
         assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_INVALID_SESSION)
 
     run(scenario)
+
+
+def test_presence_with_two_devices():
+    bob = make_user("bob")
+    phone, tablet = session_token_for(bob), session_token_for(bob)
+
+    async def online() -> set[int]:
+        return await database_sync_to_async(online_user_ids)(user_ids=[bob.pk])
+
+    async def scenario() -> None:
+        first, second = _socket(phone), _socket(tablet)
+        for ws in (first, second):
+            await ws.connect()
+            await ws.receive_json_from()
+        # The phone goes to the background: the tablet still shows the app.
+        await first.send_json_to({"type": "presence", "state": "background"})
+        await first.send_json_to({"type": "ping"})
+        await first.receive_json_from()
+        assert await online() == {bob.pk}
+        await second.disconnect()
+        assert await online() == set()  # only a backgrounded phone is left
+        await first.send_json_to({"type": "presence", "state": "foreground"})
+        await first.send_json_to({"type": "ping"})
+        await first.receive_json_from()
+        assert await online() == {bob.pk}
+        await first.disconnect()
+        assert await online() == set()
+
+    run(scenario)
