@@ -152,11 +152,21 @@ def _user(request: Request) -> User:
     return user
 
 
-def identity_confirmation_take(request: Request) -> bool:
-    """Was identity confirmed with a fresh one-time code (allauth reauthentication)?
+def _proves_identity(record: Any, *, has_verified_phone: bool) -> bool:
+    """A one-time code to the verified phone (reauthentication, or the login itself);
+    for an account without a phone (social sign-up, P3), a fresh social login."""
+    if not isinstance(record, dict) or not isinstance(record.get("at"), int | float):
+        return False
+    if record.get("method") == "code":
+        return True
+    return record.get("method") == "socialaccount" and not has_verified_phone
 
-    The reauthentication record lives in the session of the app's token. Each code
-    confirms one request: the record's time is remembered as used.
+
+def identity_confirmation_take(request: Request) -> bool:
+    """Was identity confirmed just now, with a one-time code (allauth reauthentication)?
+
+    The authentication records live in the session of the app's token. Each
+    confirmation counts for one request: the record's time is remembered as used.
     """
     session = request.auth
     if not isinstance(session, SessionBase):
@@ -165,13 +175,11 @@ def identity_confirmation_take(request: Request) -> bool:
     records = get_authentication_records(SimpleNamespace(session=session), user)
     cutoff = time.time() - settings.MEETNOW_PRIVACY_IDENTITY_MAX_AGE
     used = float(session.get(IDENTITY_USED_KEY) or 0)
+    has_phone = bool(user.phone and user.phone_verified)
     fresh = [
         r
         for r in records
-        if isinstance(r, dict)
-        and r.get("reauthenticated")
-        and r.get("method") == "code"
-        and isinstance(r.get("at"), int | float)
+        if _proves_identity(r, has_verified_phone=has_phone)
         and r["at"] >= cutoff
         and r["at"] > used
     ]

@@ -370,3 +370,30 @@ def test_staff_can_act_on_request_through_admin(staff, client) -> None:
 
 def test_kind_choices_cover_the_issue() -> None:
     assert set(RequestKind.values) == {"access", "rectification", "erasure", "consent_withdrawal"}
+
+
+def _record(token: str, user, method: str) -> None:
+    import time
+
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    session = SessionStore(session_key=token)
+    session["account_authentication_methods"] = [{"method": method, "at": time.time()}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+def test_social_login_confirms_identity_only_for_accounts_without_a_phone() -> None:
+    from accounts.services import user_create
+
+    social_only = user_create(nickname="wechat user")  # signed up with a provider, no phone
+    client, token = _client(social_only)
+    _record(token, social_only, "socialaccount")
+    body = client.post("/api/v1/privacy/requests", {"kind": "rectification", "details": "a"})
+    assert body.json()["status"] == "pending"
+
+    with_phone = make_user()
+    client, token = _client(with_phone)
+    _record(token, with_phone, "socialaccount")
+    body = client.post("/api/v1/privacy/requests", {"kind": "rectification", "details": "a"})
+    assert body.json()["status"] == "identity_unverified"  # the code to the phone is needed
