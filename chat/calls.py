@@ -143,12 +143,10 @@ def candidate_clean(value: Any) -> dict[str, Any] | None:
             "invalid_candidate", "candidate is an RTCIceCandidateInit object.", param="candidate"
         )
     out: dict[str, Any] = {"candidate": value["candidate"]}
-    if isinstance(value.get("sdpMid"), str) or value.get("sdpMid") is None:
-        out["sdpMid"] = value.get("sdpMid")
-    if isinstance(value.get("sdpMLineIndex"), int) or value.get("sdpMLineIndex") is None:
-        out["sdpMLineIndex"] = value.get("sdpMLineIndex")
-    if isinstance(value.get("usernameFragment"), str):
-        out["usernameFragment"] = value["usernameFragment"]
+    # Only the fields of RTCIceCandidateInit, with their types; anything else is dropped.
+    for name, types in (("sdpMid", str), ("sdpMLineIndex", int), ("usernameFragment", str)):
+        if name in value and (value[name] is None or isinstance(value[name], types)):
+            out[name] = value[name]
     if sum(len(str(v)) for v in out.values()) > CANDIDATE_MAX:
         raise ApplicationError(
             "candidate_too_long", "The candidate is too long.", param="candidate"
