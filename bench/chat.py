@@ -540,6 +540,12 @@ def main(argv: list[str] | None = None) -> int:
     QUIET_WAIT = args.quiet_wait
     if os.environ.get(CHILD):
         return child(args)
+    for name, host, port in (("PostgreSQL", "127.0.0.1", 5432), ("Redis", "127.0.0.1", 6379)):
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError:
+            print(f"bench.chat: {name} is not running on {host}:{port}; start it first.")
+            return 1
     # A fresh interpreter with the benchmark's settings: `python -m bench` may have
     # configured Django differently for another benchmark in this process.
     env = {**os.environ, **SERVER_ENV, CHILD: "1"}
