@@ -92,7 +92,7 @@ def _reset_broker_pool() -> None:
     # would leave a closed pool registered, so clear the registry instead.
     pools.reset()
     celery_app._pool = None  # type: ignore[attr-defined]
-    celery_app.amqp._producer_pool = None
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
