@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.db import connections
 from django.utils import timezone
 
 from accounts.models import User
@@ -103,6 +104,9 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
+            # ORM calls made while Playwright's loop ran may have opened their own
+            # connection; close it, or the test database can't be dropped at the end.
+            connections.close_all()
 
 
 def submit(page: Any, selector: str) -> None:
