@@ -328,3 +328,73 @@ def test_ice_servers_give_time_limited_turn_credentials(alice, settings):
     settings.MEETNOW_TURN_SECRET = ""
     body = api_client_for(alice).get("/api/v1/calls/ice-servers").json()
     assert body["ice_servers"] == [{"urls": ["stun:stun.example.org:3478"]}]
+
+
+# --- Races (threads with their own connections; PostgreSQL in CI) -----------------------------
+
+
+def _race(works):
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(works))
+    results = [None] * len(works)
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = works[i]()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_accept_and_cancel_one_wins(alice, bob):
+    conversation = make_direct(alice, bob)
+    for _ in range(3):
+        call = _invite(alice, conversation)
+        results = _race(
+            [
+                lambda c=call.uuid: calls.call_accept(user=bob, call_uuid=c),
+                lambda c=call.uuid: calls.call_end(user=alice, call_uuid=c, action="cancel"),
+            ]
+        )
+        errors = [r for r in results if isinstance(r, Exception)]
+        assert len(errors) <= 1, errors
+        assert all(getattr(e, "status_code", None) == 409 for e in errors), errors
+        call.refresh_from_db()
+        if call.state == "accepted":
+            assert isinstance(results[0], Call)
+            calls.call_end(user=alice, call_uuid=call.uuid, action="hangup")
+        else:
+            assert call.outcome == "cancelled"
+        assert call.state != "ringing"
+    # One system message per call, whatever won.
+    assert len(_call_messages(conversation)) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_invites_to_one_person_ring_once():
+    bob = make_user("bob")
+    callers = [make_user(f"c{i}") for i in range(4)]
+    conversations = [make_direct(c, bob) for c in callers]
+    results = _race(
+        [
+            (lambda c=c, conv=conv: _invite(c, conv))
+            for c, conv in zip(callers, conversations, strict=True)
+        ]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    states = sorted((r.state, r.outcome) for r in results)
+    assert states == [("ended", "busy")] * 3 + [("ringing", "")]
+    assert Call.objects.filter(callee=bob, state="ringing").count() == 1
