@@ -21,7 +21,7 @@ from django.utils.timesince import timesince
 
 from accounts.models import User
 from chat import services
-from chat.models import Message, Report, ReportOutcome, ReportStatus
+from chat.models import Call, Message, Report, ReportOutcome, ReportStatus
 from meetnow.lib.adminkit import admin_log
 
 CONTEXT_AROUND = 3  # messages shown before and after the reported one
@@ -230,3 +230,40 @@ class MessageAdmin(admin.ModelAdmin):
             services.message_moderate_hide(message=message, moderator=moderator)
         admin_log(user=moderator, objects=queryset, message="Removed for everyone.")
         self.message_user(request, "Removed.", messages.SUCCESS)
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    """Read-only call history (issue 8): who called whom, when, outcome, duration. There
+    is nothing else to show: no SDP, candidate or IP is ever stored (P11). Superusers
+    only (no staff role holds ``chat.view_call``)."""
+
+    list_display = ("uuid", "created_at", "media", "state", "outcome", "duration_seconds")
+    list_filter = ("media", "state", "outcome")
+    search_fields = ("=uuid", "=caller__uuid", "=callee__uuid", "=conversation__uuid")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    show_full_result_count = False
+    fields = (
+        "uuid",
+        "conversation",
+        "caller",
+        "callee",
+        "media",
+        "state",
+        "outcome",
+        "created_at",
+        "accepted_at",
+        "ended_at",
+        "duration_seconds",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

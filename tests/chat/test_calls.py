@@ -398,3 +398,28 @@ def test_concurrent_invites_to_one_person_ring_once():
     states = sorted((r.state, r.outcome) for r in results)
     assert states == [("ended", "busy")] * 3 + [("ringing", "")]
     assert Call.objects.filter(callee=bob, state="ringing").count() == 1
+
+
+def test_admin_call_history_is_read_only_with_a_fixed_query_count(alice):
+    from accounts.services import staff_create
+    from tests.chat.conftest import admin_client_for
+
+    staff = staff_create(username="root", password="x-Very-long-pass-123", superuser=True)
+    client = admin_client_for(staff)
+    counts = []
+    for size in (2, 6):
+        while Call.objects.count() < size:
+            other = make_user()
+            call = _invite(alice, make_direct(alice, other))
+            calls.call_end(user=alice, call_uuid=call.uuid, action="cancel")
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/admin/chat/call/")
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    detail = client.get(f"/admin/chat/call/{Call.objects.first().pk}/change/")
+    assert detail.status_code == 200
+    assert client.get("/admin/chat/call/add/").status_code == 403
