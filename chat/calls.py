@@ -338,6 +338,12 @@ def call_invite(
     if block_exists_between(user_a_id=caller.pk, user_b_id=callee.pk):
         raise ApplicationError("blocked", "You cannot contact this user.", status_code=403)
     calls_expire_overdue(user_ids=[caller.pk, callee.pk])
+    # An answered call whose both sockets vanished while its grace check was lost (the
+    # ASGI process died) must not keep the callee busy forever.
+    for stale in Call.objects.filter(
+        Q(caller_id=callee.pk) | Q(callee_id=callee.pk), state=CallState.ACCEPTED
+    ).values_list("uuid", flat=True):
+        call_grace_check(call_uuid=stale)
     now = timezone.now()
     with transaction.atomic():
         # Serialise invites touching either user (taken in id order: no deadlock).

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -339,7 +340,7 @@ def _race(works):
     from django.db import connections
 
     barrier = threading.Barrier(len(works))
-    results = [None] * len(works)
+    results: list[Any] = [None] * len(works)
 
     def run(i):
         try:
@@ -420,6 +421,16 @@ def test_admin_call_history_is_read_only_with_a_fixed_query_count(alice):
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    detail = client.get(f"/admin/chat/call/{Call.objects.first().pk}/change/")
+    detail = client.get(f"/admin/chat/call/{Call.objects.latest('id').pk}/change/")
     assert detail.status_code == 200
     assert client.get("/admin/chat/call/add/").status_code == 403
+
+
+def test_a_stale_answered_call_without_sockets_does_not_keep_the_callee_busy(alice, bob, carol):
+    ab = make_direct(alice, bob)
+    call = _invite(alice, ab)
+    calls.call_accept(user=bob, call_uuid=call.uuid)
+    # Both sockets vanished and the grace check was lost with its ASGI process.
+    fresh = _invite(carol, make_direct(carol, bob))
+    assert fresh.state == "ringing"
+    assert Call.objects.get(pk=call.pk).outcome == "completed"
