@@ -258,7 +258,14 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                     "Reveal phone number",
                 )
             )
-        context = {"console_buttons": buttons, **(extra_context or {})}
+        context = {
+            "console_buttons": buttons,
+            # Nothing on the page is edited in place: every change is a button above.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            **(extra_context or {}),
+        }
         return super().change_view(request, object_id, form_url, context)
 
     def _staff_request(self, request: HttpRequest, object_id: str) -> tuple[User, PrivacyRequest]:

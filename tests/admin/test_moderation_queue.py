@@ -13,6 +13,7 @@ from django.test import Client
 from accounts.models import User
 from chat.models import Report, ReportOutcome, ReportStatus
 from chat.services import report_create
+from media.models import MediaFile
 from tests.admin.conftest import login_mfa_passed
 from tests.factories.chat import make_direct, send
 from tests.helpers import api_client_for, session_token_for
@@ -158,8 +159,6 @@ def test_hiding_a_message_from_the_messages_list_is_audited(
 
 
 def test_taking_a_file_down_is_audited(mod_client: Client, moderator: User) -> None:
-    from media.models import MediaFile
-
     owner = User.objects.create_user(nickname="uploader")
     media_file = MediaFile.objects.create(
         owner=owner,
@@ -180,7 +179,9 @@ def test_taking_a_file_down_is_audited(mod_client: Client, moderator: User) -> N
     )
 
 
-@pytest.mark.parametrize("page", ["/admin/accounts/user/", "/admin/chat/message/"])
+@pytest.mark.parametrize(
+    "page", ["/admin/accounts/user/", "/admin/chat/message/", "/admin/media/mediafile/"]
+)
 def test_busy_lists_cost_the_same_with_50_rows(
     mod_client: Client, page: str, django_assert_max_num_queries: Any
 ) -> None:
@@ -193,6 +194,9 @@ def test_busy_lists_cost_the_same_with_50_rows(
             n = User.objects.filter(nickname__startswith="row").count()
             a = User.objects.create_user(nickname=f"row{n}a")
             send(a, make_direct(a, User.objects.create_user(nickname=f"peer{n}")), "hello")
+            MediaFile.objects.create(
+                owner=a, purpose="avatar", kind="image", sniffed_type="image/jpeg", size=1
+            )
         mod_client.get(page)
         with CaptureQueriesContext(connection) as ctx:
             assert mod_client.get(page).status_code == 200

@@ -80,6 +80,7 @@ def test_approve_from_the_request_page(agent_client: Client, support_agent: User
     for label in ("Approve", "Deny", "Extend the deadline", "Place a legal hold"):
         assert f">{label}</a>" in page
     assert "Retry the job" not in page
+    assert 'name="_save"' not in page  # nothing is edited in place
     assert "Download export" not in page
     assert "fix my name" in page  # what the user asked to correct
     assert agent_client.get(f"{LIST}{request.pk}/act/approve/").status_code == 200
