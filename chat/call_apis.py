@@ -116,18 +116,18 @@ class CallDetailApi(APIView):
         return Response(calls.call_payload(call, viewer_id=user.pk))
 
 
+class _CallActionIn(serializers.Serializer):
+    sdp = serializers.JSONField(required=False, help_text="accept only: {type: answer, sdp}")
+
+    class Meta:
+        ref_name = "CallAction"
+
+
 class CallActionApi(APIView):
     """``accept`` (callee, optional SDP answer), ``decline``, ``cancel``, ``hangup``."""
 
     action: str = ""
 
-    class InputSerializer(serializers.Serializer):
-        sdp = serializers.JSONField(required=False)
-
-        class Meta:
-            ref_name = "CallAction"
-
-    @extend_schema(request=InputSerializer, responses=CallOut)
     def post(self, request: Request, call_uuid: str) -> Response:
         user = _user(request)
         data: Any = request.data if isinstance(request.data, dict) else {}
@@ -142,3 +142,21 @@ class CallActionApi(APIView):
                 raise ApplicationError("unknown_field", "Unknown field.", param="sdp")
             call = calls.call_end(user=user, call_uuid=call_uuid, action=self.action)
         return Response(calls.call_payload(call, viewer_id=user.pk))
+
+
+def _action_api(action: str, doc: str) -> type[CallActionApi]:
+    @extend_schema(request=_CallActionIn, responses=CallOut, operation_id=f"calls_{action}")
+    def post(self: CallActionApi, request: Request, call_uuid: str) -> Response:
+        return CallActionApi.post(self, request, call_uuid)
+
+    post.__doc__ = doc
+    name = f"Call{action.capitalize()}Api"
+    return type(name, (CallActionApi,), {"action": action, "post": post})
+
+
+CALL_ACTION_APIS: dict[str, type[CallActionApi]] = {
+    "accept": _action_api("accept", "Answer (callee), e.g. from an incoming-call push."),
+    "decline": _action_api("decline", "Decline a ringing call (callee)."),
+    "cancel": _action_api("cancel", "Cancel a ringing call (caller)."),
+    "hangup": _action_api("hangup", "End the call (either side)."),
+}

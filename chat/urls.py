@@ -35,7 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *(
         path(
             f"calls/<str:call_uuid>/{action}",
-            call_apis.CallActionApi.as_view(action=action),
+            call_apis.CALL_ACTION_APIS[action].as_view(),
             name=f"call-{action}",
         )
         for action in ("accept", "decline", "cancel", "hangup")
