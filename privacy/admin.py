@@ -8,7 +8,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from meetnow.lib.adminkit import StaffModelAdmin
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.masking import mask_ip
 from privacy.models import Consent, PolicyDocument
 from privacy.services import document_publish
 
@@ -44,8 +46,9 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(StaffModelAdmin):
     list_display = ("user", "kind", "version", "accepted_at", "ip_address")
+    masked_fields = {"ip_address": mask_ip}  # in clear for superusers only (P18)
     list_filter = ("kind", "version")
     list_select_related = ("user",)
     raw_id_fields = ("user",)

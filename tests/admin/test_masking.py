@@ -109,3 +109,22 @@ def test_reveal_asks_a_reason_and_is_logged(client: Client, make_staff, device: 
     assert entry.object_id == str(device.pk)
     assert entry.change_message == "Revealed device id. Reason: Ticket 42: user lost the phone"
     assert DEVICE_ID not in entry.change_message
+
+
+@pytest.mark.urls("meetnow.urls")
+def test_consent_ips_are_masked_for_support(client: Client, support_agent: User) -> None:
+    from privacy.models import Consent, PolicyDocument
+
+    user = User.objects.create_user(nickname="Lin")
+    document = PolicyDocument.objects.create(
+        kind="privacy_policy", version="7.0", title="Policy", body="..."
+    )
+    consent = Consent.objects.create(
+        user=user, document=document, kind="privacy_policy", version="7.0", ip_address=IP
+    )
+    login_mfa_passed(client, support_agent)
+    listing = client.get("/admin/privacy/consent/").content.decode()
+    detail = client.get(f"/admin/privacy/consent/{consent.pk}/change/").content.decode()
+    for page in (listing, detail):
+        assert "203.0.113.x" in page
+        assert IP not in page
