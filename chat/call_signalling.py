@@ -15,8 +15,9 @@ Frames from the client (each may carry ``ref``, a string echoed in the answer or
   from a push asks for) -> the other participant.
 
 Errors: ``{"type": "error", "code", "message", "param"?, "ref"?, "call"?}``; never a
-closed socket. SDP and candidates are relayed through the channel layer, never stored
-or logged (P11). When a socket that took part in a call closes, the call is checked
+closed socket. Floods get ``rate_limited`` (``INVITES_PER_MINUTE``,
+``RELAYS_PER_WINDOW``). SDP and candidates are relayed through the channel layer, never
+stored or logged (P11). When a socket that took part in a call closes, the call is checked
 again after ``MEETNOW_CALL_GRACE`` seconds and ended if neither side has a socket.
 """
 
@@ -24,11 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.core.cache import cache
 
 from accounts.models import User
 from chat import calls
@@ -40,6 +43,11 @@ from meetnow.lib.errors import ApplicationError
 logger = logging.getLogger(__name__)
 
 REF_MAX = 64
+# Flood limits (P6): invites per user per minute (shared cache, every process), and
+# relayed frames (ICE, SDP, ringing) per socket per 10 s (a call trickles ~10-50 candidates).
+INVITES_PER_MINUTE = 20
+RELAYS_PER_WINDOW = 200
+RELAY_WINDOW = 10.0
 # Background grace checks of this process (kept referenced until they finish).
 _grace_tasks: set[asyncio.Task[None]] = set()
 
@@ -72,6 +80,10 @@ async def handle(socket: Socket, kind: str, content: dict[str, Any]) -> None:
         await _error(socket, "unknown_type", "Unknown frame type.", ref=ref)
         return
     try:
+        if kind == "call.invite":
+            await database_sync_to_async(_invite_rate_check)(socket.user_id)
+        elif kind in _RELAYS:
+            _relay_rate_check(socket)
         await handler(socket, content, ref)
     except ApplicationError as exc:
         call = content.get("call")
@@ -99,6 +111,32 @@ async def _error(
         if value is not None:
             frame[key] = value
     await socket.send_json(frame)
+
+
+def _rate_limited() -> ApplicationError:
+    return ApplicationError("rate_limited", "Too many call frames; slow down.", status_code=429)
+
+
+def _invite_rate_check(user_id: int) -> None:
+    key = f"chat:call:invites:{user_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > INVITES_PER_MINUTE:
+        raise _rate_limited()
+
+
+def _relay_rate_check(socket: Socket) -> None:
+    now = time.monotonic()
+    start, count = getattr(socket, "call_relay_window", (now, 0))
+    if now - start > RELAY_WINDOW:
+        start, count = now, 0
+    socket.call_relay_window = (start, count + 1)  # type: ignore[attr-defined]
+    if count + 1 > RELAYS_PER_WINDOW:
+        raise _rate_limited()
 
 
 def _with_ref(frame: dict[str, Any], ref: str | None) -> dict[str, Any]:
@@ -176,6 +214,8 @@ def _relay(kind: str) -> Callable[[Socket, dict[str, Any], str | None], Awaitabl
 
     return relay
 
+
+_RELAYS = (CallEvent.RINGING, CallEvent.ICE, CallEvent.SDP, CallEvent.RENEGOTIATE)
 
 _HANDLERS: dict[str, Callable[[Socket, dict[str, Any], str | None], Awaitable[None]]] = {
     "call.invite": _invite,

@@ -223,3 +223,30 @@ def test_both_sockets_gone_ends_the_call_after_the_grace_period(settings):
         assert (call.state, call.outcome) == ("ended", "completed")
 
     run(scenario)
+
+
+def test_floods_are_rate_limited(monkeypatch):
+    from chat import call_signalling
+
+    monkeypatch.setattr(call_signalling, "INVITES_PER_MINUTE", 2)
+    monkeypatch.setattr(call_signalling, "RELAYS_PER_WINDOW", 3)
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_direct(alice, bob)
+    invite = {"type": "call.invite", "conversation": str(conversation.uuid), "sdp": OFFER}
+
+    async def scenario() -> None:
+        a = await _open(alice)
+        await a.send_json_to(invite)
+        call_uuid = (await _until(a, "call.created"))["call"]["uuid"]
+        await a.send_json_to(invite)
+        assert (await _until(a, "error"))["code"] == "already_in_call"
+        await a.send_json_to(invite)
+        assert (await _until(a, "error"))["code"] == "rate_limited"
+        ice = {"type": "call.ice", "call": call_uuid, "candidate": CANDIDATE}
+        for _ in range(3):
+            await a.send_json_to(ice)
+        await a.send_json_to(ice)
+        assert (await _until(a, "error"))["code"] == "rate_limited"
+        await a.disconnect()
+
+    run(scenario)
