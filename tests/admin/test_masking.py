@@ -128,3 +128,29 @@ def test_consent_ips_are_masked_for_support(client: Client, support_agent: User)
     for page in (listing, detail):
         assert "203.0.113.x" in page
         assert IP not in page
+
+
+SENSITIVE_FIELDS = {"phone", "ip_address", "device_id", "push_token"}
+
+
+@pytest.mark.urls("meetnow.urls")
+def test_no_admin_shows_a_phone_ip_or_device_id_in_clear_to_staff(rf, make_staff) -> None:
+    """Every registered admin, present and future: lists and detail pages (P12, P18)."""
+    from django.contrib import admin as django_admin
+    from django.contrib.admin.utils import flatten_fieldsets
+
+    staff = make_staff("looker")
+    request = rf.get("/admin/")
+    request.user = staff
+    checked = 0
+    for model, model_admin in django_admin.site._registry.items():
+        names = {f.name for f in model._meta.get_fields() if getattr(f, "concrete", False)}
+        sensitive = names & SENSITIVE_FIELDS
+        if not sensitive:
+            continue
+        shown = [*model_admin.get_list_display(request)]
+        shown += flatten_fieldsets(model_admin.get_fieldsets(request, None))
+        leaked = {name for name in shown if isinstance(name, str)} & sensitive
+        assert not leaked, f"{model._meta.label} shows {sorted(leaked)} in clear"
+        checked += 1
+    assert checked >= 4  # users, devices, security events, consents
