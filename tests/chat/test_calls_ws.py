@@ -15,7 +15,7 @@ from channels.routing import URLRouter
 from chat.models import Call
 from chat.routing import websocket_urlpatterns
 from tests.chat.communicator import WebsocketCommunicator
-from tests.factories.chat import make_direct, make_user
+from tests.factories.chat import make_block, make_direct, make_user
 from tests.helpers import session_token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,23 +122,44 @@ def test_invite_accept_ice_hangup_and_a_third_user_cannot_inject():
     run(scenario)
 
 
-def test_busy_and_blocked_over_the_socket():
+def test_decline_cancel_busy_and_blocked_over_the_socket():
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     ab, cb = make_direct(alice, bob), make_direct(carol, bob)
+    ca = make_direct(carol, alice)
+
+    def invite(conversation) -> dict[str, Any]:
+        return {"type": "call.invite", "conversation": str(conversation.uuid), "sdp": OFFER}
 
     async def scenario() -> None:
-        a, c = await _open(alice), await _open(carol)
-        await a.send_json_to(
-            {"type": "call.invite", "conversation": str(ab.uuid), "media": "audio", "sdp": OFFER}
-        )
-        await _until(a, "call.created")
-        await c.send_json_to(
-            {"type": "call.invite", "conversation": str(cb.uuid), "media": "audio", "sdp": OFFER}
-        )
+        a, b, c = await _open(alice), await _open(bob), await _open(carol)
+        # Bob declines.
+        await a.send_json_to(invite(ab))
+        first = (await _until(a, "call.created"))["call"]["uuid"]
+        await _until(b, "call.incoming")
+        await b.send_json_to({"type": "call.decline", "call": first})
+        for ws in (a, b):
+            ended = await _until(ws, "call.ended")
+            assert (ended["call"]["uuid"], ended["call"]["outcome"]) == (first, "declined")
+            assert ended["by"] == str(bob.uuid)
+        # Alice calls again and cancels before Bob answers.
+        await a.send_json_to(invite(ab))
+        second = (await _until(a, "call.created"))["call"]["uuid"]
+        await _until(b, "call.incoming")
+        # While it rings, Carol calling Bob gets busy.
+        await c.send_json_to(invite(cb))
         busy = await _until(c, "call.ended")
         assert busy["call"]["outcome"] == "busy"
-        await a.disconnect()
-        await c.disconnect()
+        await a.send_json_to({"type": "call.cancel", "call": second})
+        assert (await _until(b, "call.ended"))["call"]["outcome"] == "cancelled"
+        # Blocked: Alice blocks Carol; Carol's invite is refused, nothing rings.
+        await database_sync_to_async(make_block)(alice, carol)
+        await c.send_json_to({**invite(ca), "ref": "x"})
+        error = await _until(c, "error")
+        assert (error["code"], error["ref"]) == ("blocked", "x")
+        while not await a.receive_nothing(timeout=0.3):
+            assert (await a.receive_json_from())["type"] != "call.incoming"
+        for ws in (a, b, c):
+            await ws.disconnect()
 
     run(scenario)
 
