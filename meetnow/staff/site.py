@@ -27,6 +27,7 @@ class MeetNowAdminSite(admin.AdminSite):
     site_title = "MeetNow staff"
     index_title = "Dashboard"
     index_template = "admin/meetnow/index.html"
+    site_url = None  # no public site to link to: the app is the mobile client
 
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name)

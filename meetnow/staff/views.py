@@ -65,6 +65,12 @@ def mfa_verify(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         if form.is_valid():
             form.save()
             mfa.staff_mfa_mark_passed(request)
+            security_event_record(
+                user=user,
+                kind=SecurityEventKind.LOGIN_SUCCEEDED,
+                ip_address=get_account_adapter(request).get_client_ip(request),
+                detail={"method": "staff_mfa"},
+            )
             return HttpResponseRedirect(_next_url(request))
         security_event_record(
             user=user,
@@ -92,6 +98,12 @@ def mfa_enrol(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = mfa.staff_totp_activate(request=request, user=user, secret=form.secret)
         mfa.staff_mfa_mark_passed(request)
+        security_event_record(
+            user=user,
+            kind=SecurityEventKind.LOGIN_SUCCEEDED,
+            ip_address=get_account_adapter(request).get_client_ip(request),
+            detail={"method": "staff_mfa_enrolled"},
+        )
         response = TemplateResponse(
             request,
             "admin/meetnow/mfa_recovery_codes.html",

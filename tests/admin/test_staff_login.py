@@ -84,6 +84,8 @@ def test_enrolled_staff_must_enter_a_code_after_the_password(
     good = client.post(VERIFY, {"code": totp_code(secret), "next": "/admin/"})
     assert good.status_code == 302
     assert good["Location"] == "/admin/"
+    signed_in = SecurityEvent.objects.get(user=moderator, kind=SecurityEventKind.LOGIN_SUCCEEDED)
+    assert signed_in.detail == {"method": "staff_mfa"}
     # A new session key after the second step: one seen before it is worth nothing.
     assert client.session.session_key != key_after_password
     assert client.session[mfa.SESSION_MFA_USER] == moderator.pk
