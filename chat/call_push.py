@@ -12,9 +12,12 @@ from django.core.cache import cache
 
 from accounts.models import Device
 from accounts.selectors import push_devices_for_users
-from chat.calls import _pushed_key
 from chat.models import Call, CallState, Membership
 from chat.push import PushNotification, push_backend
+
+
+def _key(call_id: int, kind: str, device_id: int) -> str:
+    return f"chat:call:push:{call_id}:{kind}:{device_id}"
 
 
 def call_push_send(*, call_id: int, kind: str) -> int:
@@ -40,7 +43,9 @@ def call_push_send(*, call_id: int, kind: str) -> int:
     sent = 0
     invalid: list[int] = []
     for device in devices:
-        key = f"chat:call:push:{call.pk}:{kind}:{device.pk}"
+        if kind == "call_end" and not cache.get(_key(call.pk, "call", device.pk)):
+            continue  # this phone was not woken for the call: nothing to stop
+        key = _key(call.pk, kind, device.pk)
         if not cache.add(key, 1, timeout=24 * 3600):
             continue
         note = PushNotification(
@@ -52,6 +57,7 @@ def call_push_send(*, call_id: int, kind: str) -> int:
                 "media": call.media,
                 "caller": str(call.caller.uuid) if call.caller else "",
                 "ttl": str(ttl),
+                **({"outcome": call.outcome} if kind == "call_end" and call.outcome else {}),
             },
         )
         try:
@@ -63,8 +69,6 @@ def call_push_send(*, call_id: int, kind: str) -> int:
             sent += 1
         else:
             invalid.append(device.pk)
-    if kind == "call" and sent:
-        cache.set(_pushed_key(call.pk), 1, timeout=24 * 3600)
     if invalid:
         Device.objects.filter(pk__in=invalid).update(push_token="")
     return sent

@@ -279,17 +279,12 @@ def _push_later(call: Call, *, kind: str) -> None:
         return
     if kind == "call" and online_user_ids(user_ids=[callee_id]):
         return
-    if kind == "call_end" and not cache.get(_pushed_key(call.pk)):
-        return  # no phone was woken for it: nothing to stop ringing
-
+    # "call_end" always goes to the task: only the devices that got the "call" push
+    # (the task's own record, in the worker's cache) are told to stop ringing.
     from chat.call_tasks import call_push_task
 
     call_id = call.pk
     transaction.on_commit(lambda: call_push_task.delay(call_id, kind))
-
-
-def _pushed_key(call_id: int) -> str:
-    return f"chat:call:pushed:{call_id}"
 
 
 def calls_expire_overdue(*, user_ids: Sequence[int] = (), now: datetime | None = None) -> int:

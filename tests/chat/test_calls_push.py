@@ -60,6 +60,7 @@ def test_incoming_call_push_and_stop_ringing(
     assert ring["body"]["caller"] == str(alice.uuid)
     assert "badge" not in ring["body"]["aps"]  # a call never resets the unread badge
     assert (stop["body"]["type"], stop["headers"]["apns-push-type"]) == ("call_end", "background")
+    assert stop["body"]["outcome"] == "cancelled"
     # Android: data-only, high priority, expires with the ring timeout.
     sent = [r["body"]["message"] for r in fcm[2].requests]
     assert [m["token"] for m in sent] == [android.push_token] * 2
