@@ -68,7 +68,10 @@ def _engaged(socket: Socket) -> set[str]:
 
 
 def _user(user_id: int) -> User:
-    return User.objects.get(pk=user_id)
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:  # deleted or deactivated while the socket was open
+        raise ApplicationError("invalid_session", "Log in again.", status_code=401)
+    return user
 
 
 async def handle(socket: Socket, kind: str, content: dict[str, Any]) -> None:
