@@ -49,6 +49,26 @@ def require_or_skip(available: bool, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _isolated_channel_layer(settings: LazySettings, request: pytest.FixtureRequest) -> None:
+    """Each test gets its own channel-layer prefix under a shared Redis (CI).
+
+    The xdist workers' test databases hand out the same user ids, so per-user groups
+    would otherwise cross between tests. e2e tests keep the default prefix: their
+    ASGI server process must share groups with the test process.
+    """
+    import uuid
+
+    if request.node.get_closest_marker("e2e"):
+        return
+    layers = {}
+    for name, conf in settings.CHANNEL_LAYERS.items():
+        if "Redis" in conf["BACKEND"]:
+            conf = {**conf, "CONFIG": {**conf.get("CONFIG", {}), "prefix": uuid.uuid4().hex}}
+        layers[name] = conf
+    settings.CHANNEL_LAYERS = layers
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(settings: LazySettings) -> None:
     """Each test gets its own cache namespace (throttles, sessions, presence).
 

@@ -4,7 +4,6 @@ bad frames. The real-server version is tests/e2e/test_calls_e2e.py."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,18 +24,6 @@ application = URLRouter(websocket_urlpatterns)
 OFFER = {"type": "offer", "sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"}
 ANSWER = {"type": "answer", "sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"}
 CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host", "sdpMid": "0"}
-
-
-@pytest.fixture(autouse=True)
-def _own_channel_prefix(settings) -> None:
-    """Under CI the channel layer is a Redis shared by the xdist workers, whose test
-    databases hand out the same user ids: a prefix of this test keeps groups apart."""
-    layers = {}
-    for name, conf in settings.CHANNEL_LAYERS.items():
-        if "Redis" in conf["BACKEND"]:
-            conf = {**conf, "CONFIG": {**conf.get("CONFIG", {}), "prefix": uuid.uuid4().hex}}
-        layers[name] = conf
-    settings.CHANNEL_LAYERS = layers
 
 
 def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
