@@ -12,20 +12,11 @@ import uuid
 
 import httpx
 import pytest
-from kombu import pools
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.factories.chat import make_direct, make_user
 from tests.helpers import session_token_for
-
-
-@pytest.fixture(autouse=True)
-def _fresh_broker_pools() -> None:
-    """kombu keeps one pool per broker URL for the whole process: once a previous e2e
-    test closed it (tests/e2e/conftest.py does, between tests), the Redis broker's pool
-    stays closed and the next purge fails. Reset the registry before e2e_env runs."""
-    pools.reset()
 
 
 def _until(ws, kind: str, deadline: float) -> dict:
