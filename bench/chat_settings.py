@@ -26,3 +26,13 @@ DATABASES["default"] = {
         "pool": {"min_size": 4, "max_size": 24, "timeout": 10},
     },
 }
+
+# One Redis connection pool per process instead of one per request (bench/chat_cache.py).
+CACHES = {
+    name: (
+        {**conf, "BACKEND": "bench.chat_cache.SharedPoolRedisCache"}
+        if conf.get("BACKEND") == "django.core.cache.backends.redis.RedisCache"
+        else conf
+    )
+    for name, conf in _base.CACHES.items()
+}

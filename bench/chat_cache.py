@@ -1,0 +1,39 @@
+"""A Redis cache backend whose connection pool is shared by the whole process.
+
+Django keeps cache objects per request context, and under ASGI every request is a
+new context: the stock ``RedisCache`` then builds a new connection pool, and so opens
+a new TCP connection to Redis, for every request (measured: 1.00 per request). This
+backend keeps one pool per server URL per process. Used by the chat benchmark's
+server (``bench/chat_settings.py``) to show the difference; a candidate for
+``meetnow.lib`` and the production settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+_pools: dict[tuple[str, bool], Any] = {}
+_lock = threading.Lock()
+
+
+class SharedPoolRedisCacheClient(RedisCacheClient):
+    def _get_connection_pool(self, write: bool) -> Any:
+        index = self._get_connection_pool_index(write)
+        key = (self._servers[index], write)
+        pool = _pools.get(key)
+        if pool is None:
+            with _lock:
+                pool = _pools.get(key)
+                if pool is None:
+                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    _pools[key] = pool
+        return pool
+
+
+class SharedPoolRedisCache(RedisCache):
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = SharedPoolRedisCacheClient
