@@ -21,14 +21,16 @@ _lock = threading.Lock()
 
 class SharedPoolRedisCacheClient(RedisCacheClient):
     def _get_connection_pool(self, write: bool) -> Any:
-        index = self._get_connection_pool_index(write)
-        key = (self._servers[index], write)
+        client: Any = self  # Django's private attributes are not in the type stubs
+        index = client._get_connection_pool_index(write)
+        key = (client._servers[index], write)
         pool = _pools.get(key)
         if pool is None:
             with _lock:
                 pool = _pools.get(key)
                 if pool is None:
-                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    url = client._servers[index]
+                    pool = client._pool_class.from_url(url, **client._pool_options)
                     _pools[key] = pool
         return pool
 
