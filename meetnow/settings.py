@@ -10,7 +10,6 @@ variable is listed with its default in README.md.
 from __future__ import annotations
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -196,7 +195,7 @@ ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ALLAUTH_USER_CODE_FORMAT
-HEADLESS_ONLY = False  # staff use allauth's HTML login for two-factor admin access
+HEADLESS_ONLY = False  # allauth.mfa's pages and forms serve the staff second factor (docs/admin.md)
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_SERVE_SPECIFICATION = True
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"  # noqa: S105
@@ -591,12 +590,10 @@ MIDDLEWARE.insert(
     "meetnow.staff.middleware.StaffSessionMiddleware",
 )
 MEETNOW_STAFF_IDLE_TIMEOUT = env.int("MEETNOW_STAFF_IDLE_TIMEOUT", default=30 * 60)  # seconds
-# Always on in a server. Off by default inside pytest only, where the apps' admin tests
-# sign staff in with force_login; tests/admin and the browser tests (a real server
-# process) check the second factor. Can never be off in production.
-MEETNOW_STAFF_MFA_REQUIRED = env.bool(
-    "MEETNOW_STAFF_MFA_REQUIRED", default="pytest" not in sys.modules
-)
+# Second factor before any admin page. Can never be off in production; the test
+# suite turns it off for the apps' own admin tests (tests/conftest.py), while
+# tests/admin and the browser tests (a real server process) keep it on.
+MEETNOW_STAFF_MFA_REQUIRED = env.bool("MEETNOW_STAFF_MFA_REQUIRED", default=True)
 if PRODUCTION and not MEETNOW_STAFF_MFA_REQUIRED:
     raise ImproperlyConfigured("MEETNOW_STAFF_MFA_REQUIRED cannot be off in production.")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -49,6 +49,14 @@ def require_or_skip(available: bool, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _staff_second_factor_off(settings: LazySettings) -> None:
+    """The apps' admin tests sign staff in with ``force_login``; the second factor
+    itself is tested in tests/admin (whose conftest turns it back on) and by the
+    browser tests against a real server process, where it is always on."""
+    settings.MEETNOW_STAFF_MFA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _isolated_channel_layer(settings: LazySettings, request: pytest.FixtureRequest) -> None:
     """Each test gets its own channel-layer prefix under a shared Redis (CI).
 

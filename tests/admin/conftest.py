@@ -53,7 +53,7 @@ def login_mfa_passed(client: Client, user: User) -> Client:
 
 @pytest.fixture(autouse=True)
 def _staff_settings(settings) -> None:
-    # As in every server process (pytest alone turns it off for the apps' admin tests).
+    # As in every server process (tests/conftest.py turns it off for the apps' admin tests).
     settings.MEETNOW_STAFF_MFA_REQUIRED = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
