@@ -19,6 +19,7 @@ install: $(STAMP)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py setup_roles
 
 run: migrate
 	@command -v ffmpeg >/dev/null 2>&1 || echo "note: ffmpeg is missing, so voice and video uploads will be rejected; install it with: sudo apt-get install ffmpeg"

@@ -16,8 +16,11 @@ def test_seed_demo_is_idempotent_and_prints_the_staff_password(settings, tmp_pat
     first = StringIO()
     call_command("seed_demo", stdout=first)
     users = User.objects.count()
-    assert users >= 5
+    assert users >= 7
     staff = User.objects.get(username="admin")
+    assert User.objects.get(username="moderator").groups.get().name == "Moderators"
+    assert User.objects.get(username="support").groups.get().name == "Support"
+    assert not User.objects.get(username="support").is_superuser
     assert staff.is_staff
     assert staff.is_superuser
     password = (tmp_path / "demo-admin-password.txt").read_text()
