@@ -17,6 +17,8 @@ def check_database() -> None:
     for alias in connections:
         wrapper = connections.create_connection(alias)
         wrapper.settings_dict = copy.deepcopy(wrapper.settings_dict)
+        # A direct connection: a pooled one could be an old, still-open socket.
+        wrapper.settings_dict.get("OPTIONS", {}).pop("pool", None)
         try:
             with wrapper.cursor() as cursor:
                 cursor.execute("SELECT 1")
