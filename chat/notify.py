@@ -101,3 +101,45 @@ def conversation_clear_push_send(*, user_id: int, conversation_id: int) -> int:
             invalid.append(device.pk)
     _devices_prune(invalid)
     return len(devices) - len(invalid)
+
+
+NEW_DEVICE_TITLE = "New sign-in"
+NEW_DEVICE_BODY = (
+    "Your account was just signed in on a new phone. Not you? End that session in Settings."
+)
+
+
+def new_device_push_send(*, user_id: int, device_id: int) -> int:
+    """Tell the user's other phones that a new one signed in (P6).
+
+    The notice names no device, place or address; the app shows the sessions list.
+    Idempotent: each phone is told at most once per new device. Returns the number
+    of phones notified.
+    """
+    devices = [d for d in push_devices_for_users(user_ids=[user_id]) if d.pk != device_id]
+    backend = push_backend()
+    sent = 0
+    invalid: list[int] = []
+    for device in devices:
+        key = f"chat:push:new-device{device_id}:d{device.pk}"
+        if not cache.add(key, 1, timeout=24 * 3600):
+            continue
+        note = PushNotification(
+            kind="new_device",
+            conversation="",
+            badge=0,
+            data={"device_id": str(device_id)},
+            title=NEW_DEVICE_TITLE,
+            body=NEW_DEVICE_BODY,
+        )
+        try:
+            ok = backend.send(device, note)
+        except Exception:
+            cache.delete(key)
+            raise
+        if ok:
+            sent += 1
+        else:
+            invalid.append(device.pk)
+    _devices_prune(invalid)
+    return sent

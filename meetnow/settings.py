@@ -379,6 +379,9 @@ MEETNOW_ERASURE_GRACE_DAYS = env.int("MEETNOW_ERASURE_GRACE_DAYS", default=15)
 MEETNOW_PRIVACY_SLA_DAYS = env.int("MEETNOW_PRIVACY_SLA_DAYS", default=15)
 MEETNOW_HEALTH_TIMEOUT = env.float("MEETNOW_HEALTH_TIMEOUT", default=2.0)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if PRODUCTION and SMS_BACKEND not in {"twilio", "http"}:
+    # "console" prints one-time codes to the worker's output (P18).
+    raise ImproperlyConfigured("DJANGO_ENV=production needs SMS_BACKEND 'twilio' or 'http'.")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="log")
 SESSION_RETENTION = timedelta(days=30)
 
@@ -470,7 +473,9 @@ ACCOUNT_RATE_LIMITS = {
 USERSESSIONS_TRACK_ACTIVITY = False  # last seen comes from device check-ins instead
 # Hook: dotted path of ``(*, user_id, device_id) -> None`` called after a login from a
 # new device (e.g. enqueue a push to the other devices); empty: security event only.
-MEETNOW_NEW_DEVICE_NOTIFIER = env.str("MEETNOW_NEW_DEVICE_NOTIFIER", default="")
+MEETNOW_NEW_DEVICE_NOTIFIER = env.str(
+    "MEETNOW_NEW_DEVICE_NOTIFIER", default="chat.tasks.new_device_notify"
+)
 SOCIALACCOUNT_QUERY_EMAIL = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECRET_KEY"))}
-    for name in ("ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+    for name in ("ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SMS_BACKEND"):
         base.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -52,6 +52,21 @@ def test_production_with_its_variables_passes_check_deploy() -> None:
         ALLOWED_HOSTS="api.meetnow.example",
         DATABASE_URL="postgres://meetnow@127.0.0.1:5432/meetnow",
         REDIS_URL="redis://127.0.0.1:6379/0",
+        SMS_BACKEND="http",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_the_console_sms_backend() -> None:
+    """The development backend prints one-time codes; production must send them (P18)."""
+    result = run_manage(
+        "check",
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="api.meetnow.example",
+        DATABASE_URL="postgres://meetnow@127.0.0.1:5432/meetnow",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode != 0
+    assert "SMS_BACKEND" in result.stderr
