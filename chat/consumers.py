@@ -9,6 +9,9 @@ Close codes (the app acts on them):
   checked again at every heartbeat, and at once when accounts ends the session);
 - 4002 ``auth_timeout``: no auth frame in time;
 - 4003 ``auth_required``: a frame other than ``auth`` before authentication.
+- 4004 with the reason ``reconsent_required`` or ``consent_withdrawn``: the user must
+  accept the current privacy policy / user agreement first (the REST API answers
+  403 with the same code); checked at connect and at every heartbeat.
 
 Frames from the client: ``auth``, ``ping`` (answered by ``pong``), ``presence``
 (``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``),
@@ -30,6 +33,7 @@ from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from chat import call_signalling
 from chat.events import EventType, user_group
@@ -41,16 +45,28 @@ logger = logging.getLogger(__name__)
 CLOSE_INVALID_SESSION = 4001
 CLOSE_AUTH_TIMEOUT = 4002
 CLOSE_AUTH_REQUIRED = 4003
+CLOSE_ACCESS_REFUSED = 4004
 TYPING_MIN_INTERVAL = 2.0
 
 
-def _session_user(token: str) -> tuple[int, str, str] | None:
-    """(user id, user uuid, session key) of a valid session token of an active user."""
+def _session_user(token: str) -> tuple[int, str, str] | str | None:
+    """(user id, user uuid, session key) of a valid session token of an active user.
+
+    None for an unknown, expired or revoked token; an error code (a string) when the
+    upper layer's access check refuses the session (``MEETNOW_WS_ACCESS_CHECK``:
+    privacy's consent gate, P1/P16, the same answer the REST API gives).
+    """
     result = authenticate_by_x_session_token(token)
     if result is None or result.user is None or not result.user.is_active:
         return None
     if getattr(result.user, "banned_at", None) is not None:
         return None
+    if settings.MEETNOW_WS_ACCESS_CHECK:
+        refusal = import_string(settings.MEETNOW_WS_ACCESS_CHECK)(
+            session=result.session, user_id=result.user.pk
+        )
+        if refusal:
+            return str(refusal)
     return result.user.pk, str(result.user.uuid), str(result.session.session_key)
 
 
@@ -94,6 +110,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if found is None:
             await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
             return
+        if isinstance(found, str):
+            await self.close(code=CLOSE_ACCESS_REFUSED, reason=found)
+            return
         self.user_id, self.user_uuid, self.session_key = found
         self.token = token
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
@@ -109,6 +128,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if self.user_id is None:
                 return
             still = await database_sync_to_async(_session_user)(self.token)
+            if isinstance(still, str):
+                await self.close(code=CLOSE_ACCESS_REFUSED, reason=still)
+                return
             if still is None or still[0] != self.user_id:
                 await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
                 return

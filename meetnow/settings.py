@@ -395,6 +395,9 @@ CHAT_SYNC_PAGE_MAX = 500
 CHAT_WS_HEARTBEAT = env.float("MEETNOW_CHAT_WS_HEARTBEAT_SECONDS", default=25.0)
 CHAT_WS_AUTH_TIMEOUT = env.float("MEETNOW_CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0)
 CHAT_PRESENCE_TTL = env.int("MEETNOW_CHAT_PRESENCE_TTL_SECONDS", default=60)
+# Upper layer's check of a socket's session (privacy's consent gate, P1/P16): a
+# callable (*, session, user_id) -> "" or the error code the socket closes with (4004).
+MEETNOW_WS_ACCESS_CHECK = "privacy.consents.gate_check_session"
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["chat_send"] = env.str(
     "MEETNOW_THROTTLE_CHAT_SEND", default="60/min"
 )

@@ -18,12 +18,10 @@ from collections.abc import Callable
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from meetnow.lib.errors import error, error_body
-from privacy.consents import gate_check_session, gate_generation_invalidate
-from privacy.models import PolicyDocument
+from privacy.consents import gate_check_session
 
 GATED_PREFIX = "/api/v1/"
 EXEMPT_PREFIXES = ("/api/v1/privacy/",)
@@ -68,12 +66,3 @@ class ReconsentGateMiddleware:
                 body = error_body(403, [error(code, MESSAGES[code], "consents")])
                 return JsonResponse(body, status=403)
         return self.get_response(request)
-
-
-def _documents_changed(**kwargs: object) -> None:
-    # Cache invalidation only (STYLE.md): a published version may gate everyone.
-    gate_generation_invalidate()
-
-
-post_save.connect(_documents_changed, sender=PolicyDocument, dispatch_uid="privacy-gate-docs")
-post_delete.connect(_documents_changed, sender=PolicyDocument, dispatch_uid="privacy-gate-docs-d")
