@@ -19,6 +19,7 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from allauth.usersessions.models import UserSession
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.db.models import CharField, F, Model, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
@@ -88,6 +89,17 @@ def _dt(value: Any) -> str | None:
 
 
 # --- Erasure steps (in order) -------------------------------------------------------------
+
+
+ERASED_REPR = "Deleted user"
+
+
+def _admin_log_about_user(ctx: ErasureContext, limit: int, _: Any) -> int:
+    """Staff actions *about* the user stay in the audit trail, without their name (P18)."""
+    about = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(ctx.user_id)
+    ).exclude(object_repr=ERASED_REPR, change_message="")
+    return _update(about, limit, object_repr=ERASED_REPR, change_message="")
 
 
 def _sessions_end(ctx: ErasureContext, limit: int, _: Any) -> int:
@@ -331,6 +343,7 @@ registry.step(
         "delete",
         lambda c, n, _: _delete(LogEntry.objects.filter(user_id=c.user_id), n),
     ),
+    _s("admin.LogEntry", "pseudonymise", _admin_log_about_user),
     _s("accounts.User_groups", "delete", _user_groups),
     _s("accounts.User_user_permissions", "delete", _user_permissions),
     _s(

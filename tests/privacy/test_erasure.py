@@ -310,3 +310,27 @@ def test_calls_are_exported_and_kept_for_the_other_side_without_the_user() -> No
     call.refresh_from_db()
     assert call.caller_id is None
     assert call.callee_id == friend.pk
+
+
+def test_staff_actions_about_the_user_stay_audited_without_their_name() -> None:
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    world = user_with_history(messages=1, files=0)
+    me = world["me"]
+    moderator = staff_create(username="mod-erasure", password="x-Very-long-pass-123")
+    entry = LogEntry.objects.create(
+        user=moderator,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(me.pk),
+        object_repr=str(me),
+        action_flag=CHANGE,
+        change_message=f"Banned {me.nickname}",
+    )
+    assert me.nickname in entry.object_repr
+    privacy_request = _due(_erasure_for(me))
+    assert run_erasure(privacy_request) == "done"
+    entry.refresh_from_db()  # the staff action is still on record...
+    assert entry.user == moderator
+    assert me.nickname not in entry.object_repr  # ...but no longer names the user
+    assert me.nickname not in entry.change_message
