@@ -39,6 +39,18 @@ def _celery_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """tests/e2e share one broker and channel layer: one xdist worker runs them all.
+
+    ``tryfirst``: xdist's own hook reads the ``xdist_group`` marker to schedule.
+    """
+    for item in items:
+        if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
 def require_or_skip(available: bool, reason: str) -> None:
     """Skip outside CI when a system tool is missing; under CI a missing tool fails."""
     if available:

@@ -2,8 +2,8 @@
 
 Both child processes use the test database (a SQLite file locally, PostgreSQL in CI)
 and the test process's broker, so what a test writes they see, and the reverse.
-Every e2e test runs in one xdist group (``pytest.mark.xdist_group("e2e")`` is added
-by ``pytest_collection_modifyitems`` below), so two workers never share a queue.
+Every e2e test runs in one xdist group (``pytest.mark.xdist_group("e2e")``, added by
+``tests/conftest.py``), so two workers never share a queue.
 """
 
 from __future__ import annotations
@@ -27,13 +27,6 @@ from meetnow.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 def database_url() -> str:
