@@ -41,9 +41,11 @@ def _celery_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """tests/e2e share one broker and channel layer: one xdist worker runs them all.
+    """tests/e2e share one broker and channel layer: never two at a time.
 
-    ``tryfirst``: xdist's own hook reads the ``xdist_group`` marker to schedule.
+    ``make test`` runs them in a process of their own; if they are ever run under
+    xdist, the group keeps them on one worker (``tryfirst``: xdist's own hook reads
+    the ``xdist_group`` marker to schedule).
     """
     for item in items:
         if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
