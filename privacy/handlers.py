@@ -39,7 +39,7 @@ from chat.models import (
     Report,
 )
 from media.models import MediaFile
-from media.services import ROOT as MEDIA_ROOT_PREFIX
+from media.services import StorageNotEmptyError, media_file_storage_purge
 from privacy.models import (
     Consent,
     ConsentWithdrawal,
@@ -55,10 +55,6 @@ class ErasureContext:
     user_id: int
     user: User | None
     request: PrivacyRequest | None
-
-
-class StorageNotEmptyError(Exception):
-    """Objects of a file were still in storage after deletion: the step retries."""
 
 
 def _ids(queryset: QuerySet[Any], limit: int) -> list[int]:
@@ -146,29 +142,12 @@ def _media_prepare(ctx: ErasureContext, limit: int) -> list[int]:
     check the storage really holds nothing under its prefix before the rows go."""
     files = list(
         MediaFile.objects.filter(owner_id=ctx.user_id)
-        .order_by("pk")
-        .values_list("pk", "storage_prefix", "upload_key", "variants")[:limit]
+        .only("pk", "storage_prefix", "upload_key", "variants")
+        .order_by("pk")[:limit]
     )
-    for _pk, prefix, upload_key, variants in files:
-        keys = {upload_key} | {
-            v.get("key", "") for v in (variants or {}).values() if isinstance(v, dict)
-        }
-        folder = f"{MEDIA_ROOT_PREFIX}/{prefix}"
-        try:
-            _dirs, names = default_storage.listdir(folder)
-        except FileNotFoundError:
-            names = []
-        keys |= {f"{folder}/{name}" for name in names}
-        for key in sorted(k for k in keys if k):
-            default_storage.delete(key)
-        leftovers = [k for k in keys if k and default_storage.exists(k)]
-        try:
-            _dirs, names = default_storage.listdir(folder)
-        except FileNotFoundError:
-            names = []
-        if leftovers or names:
-            raise StorageNotEmptyError(f"{len(leftovers) + len(names)} objects left")
-    return [pk for pk, *_ in files]
+    for media_file in files:
+        media_file_storage_purge(media_file=media_file)  # raises StorageNotEmptyError
+    return [media_file.pk for media_file in files]
 
 
 def _media_apply(ctx: ErasureContext, limit: int, ids: list[int]) -> int:
