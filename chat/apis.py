@@ -13,7 +13,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
@@ -21,6 +20,7 @@ from chat import payloads, selectors, services
 from chat.models import Membership, MessageKind, ReportReason
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.throttling import ScopedRateThrottle
 
 
 class _PostThrottle(ScopedRateThrottle):

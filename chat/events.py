@@ -14,11 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from chat.models import Event, EventStream
+from meetnow.lib.realtime import group_send_many
 
 logger = logging.getLogger(__name__)
 
@@ -114,18 +113,16 @@ def events_append(events: Sequence[PendingEvent]) -> None:
 
 
 def realtime_send(items: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
-    """Send events to users' socket groups. Failures are logged, never raised: a
-    client that misses a live event gets it from sync."""
-    layer = get_channel_layer()
-    if layer is None or not items:
-        return
-
-    async def _send() -> None:
-        for user_id, event in items:
-            await layer.group_send(user_group(user_id), {"type": "chat.event", "event": event})
-
+    """Send events to users' socket groups (one Redis round trip for all of them).
+    Failures are logged, never raised: a client that misses a live event gets it
+    from sync."""
     try:
-        async_to_sync(_send)()
+        group_send_many(
+            [
+                (user_group(user_id), {"type": "chat.event", "event": event})
+                for user_id, event in items
+            ]
+        )
     except Exception:
         logger.exception("chat: live delivery failed for %d events", len(items))
 

@@ -16,7 +16,6 @@ from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from media import signing
@@ -29,6 +28,7 @@ from media.services import (
     media_file_upload,
 )
 from meetnow.lib.errors import ApplicationError, json_error
+from meetnow.lib.throttling import ScopedRateThrottle, UserRateThrottle
 
 
 class MediaFileOutputSerializer(serializers.Serializer[MediaFile]):

@@ -1,21 +1,55 @@
-"""ASGI entry point: HTTP to Django, WebSocket ``/ws/v1/`` to Channels."""
+"""ASGI entry point: HTTP to Django, WebSocket ``/ws/v1/`` to Channels.
 
+HTTP goes through Django's WSGI handler on a fixed pool of threads (a2wsgi), not
+through Django's ASGI handler. Every view, middleware and the ORM here are
+synchronous; the ASGI handler runs them via ``sync_to_async`` with a new thread per
+request and hops between that thread and the event loop several times per request
+(about 1 ms of a 3 ms API request, measured by ``bench/chat.py``). The WebSocket
+consumers stay async on the event loop. ``MEETNOW_HTTP_THREADS`` sizes the pool:
+keep it at or below ``DATABASE_POOL_MAX_SIZE`` (each busy thread holds a
+connection).
+"""
+
+import asyncio
 import os
+from typing import Any
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meetnow.settings")
 
 # Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+django_wsgi_app = get_wsgi_application()
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from meetnow.lib.realtime import server_loop_set  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": WSGIMiddleware(
+            django_wsgi_app,  # type: ignore[arg-type]  # a WSGI app; the stubs disagree
+            workers=settings.MEETNOW_HTTP_THREADS,
+        ),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        # Nothing to start or stop; answering keeps servers from logging that
+        # lifespan is unsupported.
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                server_loop_set(asyncio.get_running_loop())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    server_loop_set(asyncio.get_running_loop())
+    await router(scope, receive, send)

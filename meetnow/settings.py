@@ -162,10 +162,15 @@ CACHES: dict[str, dict[str, Any]] = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 30)
 
+# Threads that run HTTP requests in each server process (meetnow/asgi.py).
+MEETNOW_HTTP_THREADS = env.int("MEETNOW_HTTP_THREADS", default=16)
+
+# Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
+# sync code in one round trip); a socket that misses an event catches up by sync.
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": (
         {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
         if REDIS_URL
@@ -231,8 +236,8 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "meetnow.lib.throttling.AnonRateThrottle",
+        "meetnow.lib.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("MEETNOW_THROTTLE_ANON", default="60/min"),

@@ -62,18 +62,11 @@ def account_lock(*, user: User) -> None:
 
 def _sockets_close(user_id: int) -> None:
     # chat's consumer closes every socket of the user on "session.ended" without a key.
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
     from chat.events import user_group
+    from meetnow.lib.realtime import group_send_many
 
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(
-            user_group(user_id), {"type": "session.ended", "session_key": None}
-        )
+        group_send_many([(user_group(user_id), {"type": "session.ended", "session_key": None})])
     except Exception:  # the lock stands; sockets also fail their next auth check
         logger.warning("could not close the sockets of a locked account", exc_info=True)
 

@@ -20,6 +20,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from meetnow.lib.authentication import token_session
 from meetnow.lib.errors import error, error_body
 from privacy.consents import gate_check_session
 
@@ -37,10 +38,8 @@ MESSAGES = {
 }
 
 
-def _session_and_user(token: str) -> tuple[SessionBase, int] | None:
-    from allauth.headless.internal.sessionkit import lookup_session
-
-    session = lookup_session(token)
+def _session_and_user(request: HttpRequest, token: str) -> tuple[SessionBase, int] | None:
+    session = token_session(request, token)
     if session is None:
         return None
     try:
@@ -59,7 +58,7 @@ class ReconsentGateMiddleware:
         if not path.startswith(GATED_PREFIX) or path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         token = request.headers.get("X-Session-Token")
-        found = _session_and_user(token) if token else None
+        found = _session_and_user(request, token) if token else None
         if found is not None:
             code = gate_check_session(session=found[0], user_id=found[1])
             if code:

@@ -8,12 +8,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
 from meetnow.lib.errors import NotFoundError
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.throttling import ScopedRateThrottle
 from privacy.support import PICTURES_MAX, TEXT_MAX
 from privacy.support_selectors import (
     support_ticket_access,

@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.core.internal.sessionkit import get_session_user
+from allauth.headless.adapter import get_adapter
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+from allauth.headless.internal.sessionkit import lookup_session
+from allauth.usersessions.internal import usersessionkit
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.exceptions import AuthenticationFailed
+
+_MEMO = "_meetnow_token_session"
+
+
+def token_session(request: HttpRequest, token: str) -> SessionBase | None:
+    """The live session behind an app token, or ``None``; looked up once per request
+    (the re-consent gate and DRF authentication both need it)."""
+    memo: tuple[str, SessionBase | None] | None = request.__dict__.get(_MEMO)
+    if memo is not None and memo[0] == token:
+        return memo[1]
+    session = lookup_session(token)
+    setattr(request, _MEMO, (token, session))
+    return session
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):
@@ -18,6 +38,21 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
 
     allow_anonymous_users = False
     allow_invalid_session_tokens = False
+
+    def authenticate(self, request: Any) -> tuple[Any, SessionBase] | None:
+        # allauth's own method, with the session lookup shared with the gate.
+        token = self.get_session_token(request)
+        if not token:
+            return None
+        http_request: HttpRequest = getattr(request, "_request", request)
+        session = token_session(http_request, token)
+        if session is None:
+            raise AuthenticationFailed(get_adapter().error_messages["invalid_token"])
+        user = get_session_user(session)
+        if user is None:
+            raise AuthenticationFailed()
+        usersessionkit.track_activity(http_request, user=user, session=session)
+        return user, session
 
 
 class SessionTokenScheme(OpenApiAuthenticationExtension):

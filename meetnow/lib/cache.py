@@ -1,10 +1,13 @@
-"""A Redis cache backend whose connection pool is shared by the whole process.
+"""A Redis cache backend whose connection pool and client are shared by the process.
 
 Django keeps cache objects per request context, and under ASGI every request is a
 new context: the stock ``RedisCache`` then builds a new connection pool, and so opens
 a new TCP connection to Redis, for every request (measured by the chat benchmark: 1.00
-per request). This backend keeps one pool per server URL per process; the settings
-use it whenever ``REDIS_URL`` is set.
+per request). It also builds a new ``redis.Redis`` client for every cache operation,
+which costs about 0.35 ms of CPU each (the client copies ~170 response callbacks):
+3 ms of an 8-operation API request. This backend keeps one pool and one client per
+server URL per process (``redis.Redis`` over a pool is thread-safe); the settings use
+it whenever ``REDIS_URL`` is set.
 """
 
 from __future__ import annotations
@@ -14,27 +17,46 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-_pools: dict[tuple[str, bool], Any] = {}
+_clients: dict[tuple[str, bool], Any] = {}
 _lock = threading.Lock()
 
 
 class SharedPoolRedisCacheClient(RedisCacheClient):
-    def _get_connection_pool(self, write: bool) -> Any:
-        client: Any = self  # Django's private attributes are not in the type stubs
-        index = client._get_connection_pool_index(write)
-        key = (client._servers[index], write)
-        pool = _pools.get(key)
-        if pool is None:
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        this: Any = self  # Django's private attributes are not in the type stubs
+        url = this._servers[this._get_connection_pool_index(write)]
+        client = _clients.get((url, write))
+        if client is None:
             with _lock:
-                pool = _pools.get(key)
-                if pool is None:
-                    url = client._servers[index]
-                    pool = client._pool_class.from_url(url, **client._pool_options)
-                    _pools[key] = pool
-        return pool
+                client = _clients.get((url, write))
+                if client is None:
+                    pool = this._pool_class.from_url(url, **this._pool_options)
+                    client = this._client(connection_pool=pool)
+                    _clients[(url, write)] = client
+        return client
 
 
 class SharedPoolRedisCache(RedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = SharedPoolRedisCacheClient
+
+
+def counter_incr(key: str, *, timeout: int) -> int:
+    """Add one to the counter ``key`` (created with ``timeout`` seconds to live) and
+    return the new value: one round trip on Redis (INCR and EXPIRE NX, pipelined)."""
+    from django.core.cache import cache
+
+    backend: Any = cache
+    if isinstance(backend, SharedPoolRedisCache):
+        full_key = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=True)
+        pipe.incr(full_key)
+        pipe.expire(full_key, timeout, nx=True)
+        return int(pipe.execute()[0])
+    backend.add(key, 0, timeout)
+    try:
+        return int(backend.incr(key))
+    except ValueError:  # expired between the two calls
+        backend.add(key, 1, timeout)
+        return 1

@@ -193,7 +193,8 @@ def test_settings_endpoint(alice_api):
     assert alice_api.patch("/api/v1/chat/settings", {"nope": 1}).status_code == 400
 
 
-def test_send_is_throttled_per_user(settings, alice, bob, alice_api):
+def test_send_is_throttled_per_user(settings, monkeypatch, alice, bob, alice_api):
+    monkeypatch.setattr("meetnow.lib.throttling.clock", lambda: 1_800_000_000.0)  # one window
     rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
     rates["chat_send"] = "2/min"
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}

@@ -225,19 +225,28 @@ def test_storage_that_keeps_a_file_fails_the_step_and_is_retried(monkeypatch) ->
 
 
 def test_lock_closes_the_accounts_live_sockets(django_capture_on_commit_callbacks) -> None:
-    from asgiref.sync import async_to_sync
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
     from channels.layers import get_channel_layer
 
     from chat.events import user_group
 
     user = make_user()
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(user.pk), channel)
-    with django_capture_on_commit_callbacks(execute=True):
-        _erasure_for(user)
-    message = async_to_sync(layer.receive)(channel)
-    assert message == {"type": "session.ended", "session_key": None}
+
+    def erase() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            _erasure_for(user)
+
+    async def scenario() -> dict:
+        # One event loop throughout: a pub/sub layer's channels live in their loop.
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(user_group(user.pk), channel)
+        await sync_to_async(erase)()
+        return await asyncio.wait_for(layer.receive(channel), timeout=5)
+
+    assert async_to_sync(scenario)() == {"type": "session.ended", "session_key": None}
 
 
 def test_the_other_side_still_reads_the_conversation_after_erasure() -> None:

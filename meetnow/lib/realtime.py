@@ -1,0 +1,96 @@
+"""Send to Channels groups from synchronous code (views, services, Celery tasks).
+
+``async_to_sync(layer.group_send)`` is the textbook way, but it is slow where it
+matters most: on a thread without an event loop (the HTTP worker threads, Celery) it
+starts a new loop, and so a new Redis connection, for every call. The settings use
+channels_redis's pub/sub layer, where a group send is one ``PUBLISH`` of the
+layer's own serialization to the group's Redis channel; this module issues those
+``PUBLISH`` commands, one pipelined round trip for any number of groups, on a
+process-wide synchronous client. Any other layer (the in-memory layer of
+development and tests) goes through the server's event loop if one is registered
+(:func:`server_loop_set`), or through ``async_to_sync`` otherwise.
+
+The pub/sub format is checked against the real layer by
+``tests/meetnow/test_realtime.py``: a socket joined through channels_redis must
+receive what this module publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+_server_loop: asyncio.AbstractEventLoop | None = None
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+LOOP_TIMEOUT = 5.0  # seconds; the in-memory path only
+
+
+def server_loop_set(loop: asyncio.AbstractEventLoop | None) -> None:
+    """Register the ASGI server's event loop (where the in-memory layer lives)."""
+    global _server_loop
+    _server_loop = loop
+
+
+def _pubsub_target(layer: Any) -> tuple[str, str] | None:
+    """``(redis_url, prefix)`` when ``layer`` is a single-host channels_redis pub/sub
+    layer whose messages can be published directly; ``None`` otherwise."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return None
+    options: dict[str, Any] = getattr(layer, "_kwargs", {})
+    hosts = options.get("hosts") or []
+    if len(hosts) != 1 or not isinstance(hosts[0], str):
+        return None
+    return hosts[0], str(options.get("prefix", "asgi"))
+
+
+def _client(url: str) -> Any:
+    client = _clients.get(url)
+    if client is None:
+        import redis
+
+        with _lock:
+            client = _clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(url)
+                _clients[url] = client
+    return client
+
+
+def group_send_many(items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """Send each ``(group, message)`` to its Channels group. Raises on failure."""
+    if not items:
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    target = _pubsub_target(layer)
+    if target is not None:
+        url, prefix = target
+        pipe = _client(url).pipeline(transaction=False)
+        for group, message in items:
+            pipe.publish(f"{prefix}__group__{group}", layer.serialize(dict(message)))
+        pipe.execute()
+        return
+
+    async def send_all() -> None:
+        for group, message in items:
+            await layer.group_send(group, dict(message))
+
+    loop = _server_loop
+    if loop is not None and loop.is_running():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not loop:
+            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=LOOP_TIMEOUT)
+            return
+    async_to_sync(send_all)()

@@ -1,0 +1,54 @@
+"""DRF throttles that count requests in fixed windows.
+
+DRF's own throttles keep, per key, the list of the timestamps of every request in
+the window, read and rewritten whole on each request: two cache round trips and a
+pickled list of up to N floats per request (research/chat.md, pitfall 1: the limiter
+should not be what a busy sender measures). These keep one counter per key and
+window instead: one atomic ``INCR`` per request. A fixed window lets a client send
+up to twice the rate across a window boundary, which is acceptable for abuse limits.
+
+Rates, scopes and cache keys are DRF's (``DEFAULT_THROTTLE_RATES``, ``throttle_scope``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rest_framework import throttling
+
+from meetnow.lib.cache import counter_incr
+
+clock = time.time  # tests pin it
+
+
+class WindowCounterThrottle(throttling.SimpleRateThrottle):
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        this: Any = self  # DRF sets these in __init__ (or allow_request), untyped
+        duration = int(this.duration)
+        now = clock()
+        window = int(now // duration)
+        self.window_ends = (window + 1) * duration
+        self.now = now
+        count = counter_incr(f"{self.key}:w{window}", timeout=duration + 1)
+        return count <= int(this.num_requests)
+
+    def wait(self) -> float:
+        return max(self.window_ends - self.now, 0.0)
+
+
+class AnonRateThrottle(throttling.AnonRateThrottle, WindowCounterThrottle):
+    pass
+
+
+class UserRateThrottle(throttling.UserRateThrottle, WindowCounterThrottle):
+    pass
+
+
+class ScopedRateThrottle(throttling.ScopedRateThrottle, WindowCounterThrottle):
+    pass
