@@ -100,15 +100,24 @@ def events_append(events: Sequence[PendingEvent]) -> None:
     if missing:
         event_streams_ensure(user_ids=missing)
         seqs.update(_allocate(missing))
-    rows: list[Event] = []
+    Event.objects.bulk_create(
+        [
+            Event(user_id=uid, seq=seqs[uid], type=ev.type, payload=ev.stored)
+            for ev in events
+            for uid in ev.user_ids
+        ]
+    )
+    events_deliver(events, seqs)
+
+
+def events_deliver(events: Sequence[PendingEvent], seqs: Mapping[int, int]) -> None:
+    """Send stored ``events`` live, numbered by ``seqs``, once the transaction commits
+    (for writers that stored them in their own statement, like chat's message send)."""
     live: list[tuple[int, dict[str, Any]]] = []
     for ev in events:
         for uid in ev.user_ids:
-            seq = seqs[uid]
-            rows.append(Event(user_id=uid, seq=seq, type=ev.type, payload=ev.stored))
             body = ev.per_user_live.get(uid, ev.live if ev.live is not None else ev.stored)
-            live.append((uid, {"type": ev.type, "seq": seq, **body}))
-    Event.objects.bulk_create(rows)
+            live.append((uid, {"type": ev.type, "seq": seqs[uid], **body}))
     transaction.on_commit(lambda: realtime_send(live))
 
 

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
@@ -102,19 +112,45 @@ def message_history(
     """A page of history, newest first: the ``limit`` messages just before ``before``,
     or just after ``after``, or the latest ones. One query (keyset on (conversation, id))."""
     limit = max(1, min(limit, 100))
-    qs = _visible_messages(user=user, conversation_id=membership.conversation_id)
+    cid = membership.conversation_id
+    hidden = MessageHidden.objects.filter(user=user, message_id=OuterRef("pk"))
+    ids = Message.objects.filter(conversation_id=cid).exclude(Exists(hidden))
+    # The page's ids come from the (conversation, id) index alone, bounded by a row
+    # comparison that only that index can answer: with a plain "id < N" PostgreSQL
+    # walks the primary key backwards whenever one conversation holds most of the
+    # table's rows, filtering out every newer message of other conversations. Senders
+    # and attachments are then joined to those rows only.
     if after is not None:
-        rows = list(qs.filter(id__gt=after).order_by("conversation_id", "id")[: limit + 1])
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        rows.reverse()
-        return HistoryPage(messages=rows, has_more=has_more)
-    if before is not None:
-        qs = qs.filter(id__lt=before)
-    # Ordered like the (conversation, id) index so that the planner walks it even when
-    # one conversation holds most of the table's rows.
-    rows = list(qs.order_by("-conversation_id", "-id")[: limit + 1])
-    return HistoryPage(messages=rows[:limit], has_more=len(rows) > limit)
+        page = ids.filter(_keyset(">", cid, after)).order_by("conversation_id", "id")
+    else:
+        bound = before if before is not None else MAX_ID
+        page = ids.filter(_keyset("<", cid, bound)).order_by("-conversation_id", "-id")
+    rows = list(
+        Message.objects.filter(id__in=page.values("id")[: limit + 1])
+        .select_related("sender", "attachment")
+        .order_by("-id")
+    )
+    has_more = len(rows) > limit
+    # Newest first; of one row too many, drop the one beyond the page's far end.
+    rows = rows[1:] if has_more and after is not None else rows[:limit]
+    return HistoryPage(messages=rows, has_more=has_more)
+
+
+MAX_ID = 2**63 - 1
+
+
+def _keyset(op: str, conversation_id: int, message_id: int) -> Func:
+    """``(conversation_id, id) <op> (conversation_id, message_id)`` (a row comparison)."""
+    if op not in ("<", ">"):
+        raise ValueError(op)
+    bound = max(min(int(message_id), MAX_ID), -MAX_ID)
+    return Func(
+        Func(F("conversation_id"), F("id"), function=""),
+        Func(Value(conversation_id), Value(bound), function=""),
+        arg_joiner=f" {op} ",
+        template="%(expressions)s",
+        output_field=BooleanField(),
+    )
 
 
 def message_access(*, user: User, membership: Membership, message_id: Any) -> Message:

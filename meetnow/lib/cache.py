@@ -45,12 +45,12 @@ class SharedPoolRedisCache(RedisCache):
 def counter_incr(key: str, *, timeout: int) -> int:
     """Add one to the counter ``key`` (created with ``timeout`` seconds to live) and
     return the new value: one round trip on Redis (INCR and EXPIRE NX, pipelined)."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    backend: Any = cache
+    backend: Any = caches["default"]
     if isinstance(backend, SharedPoolRedisCache):
         full_key = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=True)
+        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout, nx=True)
         return int(pipe.execute()[0])

@@ -43,7 +43,16 @@ def _race(work: Callable[[], Any]) -> list[Any]:
     return results
 
 
-def test_concurrent_retries_of_one_send_store_one_message():
+@pytest.fixture(params=["one statement", "orm"])
+def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a send is stored (PostgreSQL uses one statement, others the ORM)."""
+    if request.param == "one statement" and connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    monkeypatch.setattr(services, "_send_in_one_statement", lambda: request.param != "orm")
+    return str(request.param)
+
+
+def test_concurrent_retries_of_one_send_store_one_message(send_path):
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     client_id = uuid.uuid4()
@@ -76,7 +85,7 @@ def test_concurrent_direct_creates_make_one_conversation():
     assert Conversation.objects.filter(kind="direct").count() == 1
 
 
-def test_concurrent_sends_keep_each_users_event_numbers_dense():
+def test_concurrent_sends_keep_each_users_event_numbers_dense(send_path):
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     one, two = make_direct(alice, bob), make_direct(alice, carol)
     counter = iter(range(THREADS))

@@ -1,0 +1,96 @@
+"""PostgreSQL stores a message and its events in one statement; other databases use
+the ORM path. Both must leave exactly the same rows (run against PostgreSQL in CI)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chat import services
+from chat.models import Event, EventStream, Message
+from tests.factories.chat import make_group, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _send_and_retry(monkeypatch: pytest.MonkeyPatch, *, one_statement: bool) -> dict[str, Any]:
+    """Send into a group where one member has no event counter yet, then retry; returns
+    what was stored, with database ids replaced by names."""
+    monkeypatch.setattr(services, "_send_in_one_statement", lambda: one_statement)
+    owner, friend, newcomer = make_user("o"), make_user("f"), make_user("n")
+    group = make_group(owner, friend, newcomer)
+    EventStream.objects.filter(user=newcomer).delete()
+    Event.objects.filter(user=newcomer).delete()
+    names = {owner.pk: "o", friend.pk: "f", newcomer.pk: "n"}
+    before = dict(EventStream.objects.values_list("user_id", "seq"))
+    last_event = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    client_id = uuid.uuid4()
+
+    def send() -> tuple[Message, bool]:
+        return services.message_send(
+            sender=owner, conversation_uuid=group.uuid, client_id=client_id, text="hi ✓"
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        message, created = send()
+    used_one_statement = any("WITH locked AS" in q["sql"] for q in queries.captured_queries)
+    assert used_one_statement == one_statement
+
+    def stored() -> dict[str, Any]:
+        group.refresh_from_db()
+        row = Message.objects.get(pk=message.pk)
+        return {
+            "message": (
+                row.conversation_id == group.pk,
+                names.get(row.sender_id or 0),
+                row.client_id == client_id,
+                row.kind,
+                row.text,
+                row.attachment_id,
+                row.system,
+                row.created_at == message.created_at,
+            ),
+            "activity_is_the_message": group.last_activity_at == row.created_at,
+            "events": sorted(
+                (
+                    names[e.user_id],
+                    e.seq - before.get(e.user_id, 0),
+                    e.type,
+                    e.payload == {"conversation": str(group.uuid), "message_id": row.pk},
+                    abs((e.created_at - row.created_at).total_seconds()) < 5,
+                )
+                for e in Event.objects.filter(id__gt=last_event)
+            ),
+            "counters": sorted(
+                (names[uid], seq - before.get(uid, 0), compacted)
+                for uid, seq, compacted in EventStream.objects.filter(
+                    user_id__in=names
+                ).values_list("user_id", "seq", "compacted_through")
+            ),
+        }
+
+    first = stored()
+    again, created_again = send()
+    assert created
+    assert not created_again
+    assert again.pk == message.pk
+    assert stored() == first  # a retry changes nothing, not even the activity
+    return first
+
+
+def test_one_statement_and_orm_paths_store_the_same_rows(monkeypatch) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    with_orm = _send_and_retry(monkeypatch, one_statement=False)
+    in_one_statement = _send_and_retry(monkeypatch, one_statement=True)
+    assert in_one_statement == with_orm
+    assert in_one_statement == {
+        "message": (True, "o", True, "text", "hi ✓", None, None, True),
+        "activity_is_the_message": True,
+        "events": [(name, 1, "message.created", True, True) for name in ("f", "n", "o")],
+        "counters": [("f", 1, 0), ("n", 1, 0), ("o", 1, 0)],
+    }
