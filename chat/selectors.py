@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -29,6 +30,7 @@ from accounts.models import User
 from chat import payloads
 from chat.models import (
     ChatSettings,
+    Conversation,
     Event,
     EventStream,
     Membership,
@@ -65,6 +67,54 @@ def membership_access(*, user: User, conversation_uuid: Any) -> Membership:
     if membership is None:
         raise NotFoundError("Conversation not found.")
     return membership
+
+
+@dataclass(frozen=True)
+class SendMember:
+    """An active member of the conversation a message is sent to."""
+
+    user_id: int
+    muted: bool
+    blocked: bool  # a block stands between the sender and this member
+
+
+# The send path's only read, in SQL: building it with the ORM (a join, an Exists over
+# an OR of two block directions) cost about 0.9 ms of CPU per message, more than
+# everything else chat does for a send.
+_SEND_MEMBERS_SQL = """
+SELECT m.user_id, m.muted, c.id, c.kind,
+       EXISTS (SELECT 1 FROM accounts_block b
+               WHERE (b.blocker_id = %(sender)s AND b.blocked_id = m.user_id)
+                  OR (b.blocker_id = m.user_id AND b.blocked_id = %(sender)s))
+FROM chat_membership m JOIN chat_conversation c ON c.id = m.conversation_id
+WHERE c.uuid = %(conversation)s AND m.left_at IS NULL
+ORDER BY m.user_id
+"""
+
+
+def send_members(
+    *, sender_id: int, conversation_uuid: uuid_lib.UUID
+) -> tuple[Conversation | None, list[SendMember]]:
+    """The conversation (id, uuid and kind only) and its active members, each with
+    whether a block stands between them and the sender; ``(None, [])`` if it has none."""
+    uuid_field = Conversation._meta.get_field("uuid")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SEND_MEMBERS_SQL,
+            {
+                "sender": sender_id,
+                "conversation": uuid_field.get_db_prep_value(conversation_uuid, connection),
+            },
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    conversation = Conversation(id=rows[0][2], uuid=conversation_uuid, kind=rows[0][3])
+    conversation._state.adding = False
+    return conversation, [
+        SendMember(user_id=int(uid), muted=bool(muted), blocked=bool(blocked))
+        for uid, muted, _, _, blocked in rows
+    ]
 
 
 def share_read_receipts(*, user_ids: Iterable[int]) -> dict[int, bool]:

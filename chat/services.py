@@ -16,10 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Block, User
+from accounts.models import User
 from accounts.selectors import block_exists_between, blocked_user_ids
 from chat import payloads
 from chat.events import (
@@ -45,7 +45,13 @@ from chat.models import (
     ReportStatus,
 )
 from chat.presence import online_user_ids
-from chat.selectors import membership_access, parse_uuid, user_by_uuid, users_by_uuids
+from chat.selectors import (
+    membership_access,
+    parse_uuid,
+    send_members,
+    user_by_uuid,
+    users_by_uuids,
+)
 from media.models import MediaFile
 from media.models import Status as MediaStatus
 from media.services import media_file_attach, media_file_delete
@@ -396,34 +402,11 @@ def message_send(
         # transaction around it (two round trips fewer). Attachments are claimed in
         # the same transaction as the message.
         with transaction.atomic() if media is not None or not one_statement else nullcontext():
-            members = list(
-                Membership.objects.filter(
-                    conversation__uuid=_conversation_uuid(conversation_uuid),
-                    left_at__isnull=True,
-                )
-                .select_related("conversation")
-                .only(
-                    "id",
-                    "user_id",
-                    "muted",
-                    "conversation__id",
-                    "conversation__uuid",
-                    "conversation__kind",
-                )
-                # Whether a block stands between the sender and each member, in the
-                # same query (a direct conversation with a block refuses sends).
-                .annotate(
-                    blocked=Exists(
-                        Block.objects.filter(
-                            Q(blocker_id=sender.pk, blocked_id=OuterRef("user_id"))
-                            | Q(blocker_id=OuterRef("user_id"), blocked_id=sender.pk)
-                        )
-                    )
-                )
+            conversation, members = send_members(
+                sender_id=sender.pk, conversation_uuid=_conversation_uuid(conversation_uuid)
             )
-            if not any(m.user_id == sender.pk for m in members):
+            if conversation is None or not any(m.user_id == sender.pk for m in members):
                 raise NotFoundError("Conversation not found.")
-            conversation = members[0].conversation
             if conversation.kind == ConversationKind.DIRECT and any(
                 m.blocked for m in members if m.user_id != sender.pk
             ):
