@@ -13,6 +13,8 @@ from media.models import MediaFile
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
 
+_UNSET = object()
+
 
 def dt(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
@@ -44,11 +46,14 @@ def message_payload(message: Message, *, conversation_uuid: str | None = None) -
     """A message as members see it. Recalled and moderated messages are tombstones:
     the row keeps its place in history, the content is gone."""
     removed = message.recalled_at is not None or message.moderated_at is not None
-    sender_uuid = str(message.sender.uuid) if message.sender is not None else None
+    # Pages of messages carry the sender's uuid as an annotation (chat.selectors).
+    sender_uuid: Any = getattr(message, "sender_uuid", _UNSET)
+    if sender_uuid is _UNSET:
+        sender_uuid = message.sender.uuid if message.sender is not None else None
     return {
         "id": message.id,
         "conversation": conversation_uuid or str(message.conversation.uuid),
-        "sender": sender_uuid,
+        "sender": str(sender_uuid) if sender_uuid is not None else None,
         "client_id": str(message.client_id) if message.client_id else None,
         "kind": message.kind,
         "text": "" if removed else message.text,
