@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Exists,
     F,
@@ -203,7 +204,12 @@ def _keyset(op: str, conversation_id: int, message_id: int) -> Func:
     bound = max(min(int(message_id), MAX_ID), -MAX_ID)
     return Func(
         Func(F("conversation_id"), F("id"), function=""),
-        Func(Value(conversation_id), Value(bound), function=""),
+        # bigint: a plain int Value is bound as int4, which 2**63 - 1 overflows.
+        Func(
+            Value(conversation_id, output_field=BigIntegerField()),
+            Value(bound, output_field=BigIntegerField()),
+            function="",
+        ),
         arg_joiner=f" {op} ",
         template="%(expressions)s",
         output_field=BooleanField(),

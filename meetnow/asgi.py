@@ -1,13 +1,13 @@
 """ASGI entry point: HTTP to Django, WebSocket ``/ws/v1/`` to Channels.
 
-HTTP goes through Django's WSGI handler on a fixed pool of threads (a2wsgi), not
-through Django's ASGI handler. Every view, middleware and the ORM here are
-synchronous; the ASGI handler runs them via ``sync_to_async`` with a new thread per
-request and hops between that thread and the event loop several times per request
-(about 1 ms of a 3 ms API request, measured by ``bench/chat.py``). The WebSocket
-consumers stay async on the event loop. ``MEETNOW_HTTP_THREADS`` sizes the pool:
-keep it at or below ``DATABASE_POOL_MAX_SIZE`` (each busy thread holds a
-connection).
+HTTP goes through Django's WSGI handler on a fixed pool of threads
+(``meetnow.lib.wsgi_bridge``, over a2wsgi), not through Django's ASGI handler.
+Every view, middleware and the ORM here are synchronous; the ASGI handler runs them
+via ``sync_to_async`` with a new thread per request and hops between that thread and
+the event loop several times per request (about 1 ms of a 3 ms API request,
+measured by ``bench/chat.py``). The WebSocket consumers stay async on the event
+loop. ``MEETNOW_HTTP_THREADS`` sizes the pool: keep it at or below
+``DATABASE_POOL_MAX_SIZE`` (each busy thread holds a connection).
 """
 
 import asyncio
@@ -21,19 +21,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meetnow.settings")
 # Django must be set up before anything imports models.
 django_wsgi_app = get_wsgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from meetnow.lib.realtime import server_loop_set  # noqa: E402
+from meetnow.lib.wsgi_bridge import WSGIBridge  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        "http": WSGIMiddleware(
-            django_wsgi_app,  # type: ignore[arg-type]  # a WSGI app; the stubs disagree
-            workers=settings.MEETNOW_HTTP_THREADS,
-        ),
+        "http": WSGIBridge(django_wsgi_app, threads=settings.MEETNOW_HTTP_THREADS),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -83,6 +83,10 @@ def test_history_pages_newest_first_before_and_after(alice, bob, alice_api):
     newer = alice_api.get(_url(conversation), {"after": ids[1], "limit": 3}).json()
     assert [m["id"] for m in newer["results"]] == [ids[4], ids[3], ids[2]]
     assert newer["has_more"] is True
+    # Bounds at and beyond the id range (64-bit) still page from the newest message.
+    for before in (2**63 - 1, 10**30):
+        page = alice_api.get(_url(conversation), {"before": before, "limit": 2}).json()
+        assert [m["id"] for m in page["results"]] == [ids[6], ids[5]], before
     for params in ({"limit": 101}, {"before": "x"}, {"after": -1}, {"before": 1, "after": 2}):
         response = alice_api.get(_url(conversation), params)
         assert response.status_code == 400, params

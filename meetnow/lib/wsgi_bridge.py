@@ -1,0 +1,113 @@
+"""Serve a WSGI application (Django's) from an ASGI server on a fixed thread pool.
+
+a2wsgi does the general job: it streams the request body and the response between
+the event loop and the worker thread, one cross-thread hop per body read and per
+response chunk (four or more per API request, about a third of a small request's
+server CPU in ``bench/chat.py``). Almost every request here has a small body and a
+response built in memory, so this bridge reads such a body on the event loop, runs
+the whole request in one worker-thread call and sends the finished response back:
+one hop out, one back. Requests with a large or chunked body go to a2wsgi;
+streaming responses (exports, files) are sent chunk by chunk from the worker thread.
+
+The response is closed in the worker thread that ran the request, so Django's
+``request_finished`` handlers (which return the database connection to the pool)
+run in the thread that owns that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import build_environ
+
+Message = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[Message], Any]
+_Result = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class WSGIBridge:
+    def __init__(
+        self, app: Callable[..., Iterable[bytes]], *, threads: int, max_body: int = 1 << 20
+    ) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+        self.streaming = WSGIMiddleware(app, workers=threads)
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._buffered(scope):
+            await self.streaming(scope, receive, send)  # type: ignore[arg-type]
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        environ: dict[str, Any] = dict(
+            build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type]
+        )
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self.executor, self._run, environ, loop, send)
+        if result is not None:
+            status, headers, body = result
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+    def _buffered(self, scope: dict[str, Any]) -> bool:
+        """A body of a known size up to ``max_body`` (or none) is read up front."""
+        for name, value in scope.get("headers", ()):
+            if name == b"transfer-encoding":
+                return False
+            if name == b"content-length":
+                try:
+                    return int(value) <= self.max_body
+                except ValueError:
+                    return False
+        return True
+
+    def _run(
+        self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Send
+    ) -> _Result | None:
+        started: list[tuple[int, list[tuple[bytes, bytes]]]] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            started[:] = [
+                (
+                    int(status.split(" ", 1)[0]),
+                    [(k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers],
+                )
+            ]
+            return lambda chunk: None  # the legacy write() callable; Django never uses it
+
+        response = self.app(environ, start_response)
+        try:
+            if not getattr(response, "streaming", False):
+                body = b"".join(response)
+                status, headers = started[0]
+                return status, headers, body
+
+            def emit(message: Message) -> None:
+                asyncio.run_coroutine_threadsafe(send(message), loop).result()
+
+            status, headers = started[0]
+            emit({"type": "http.response.start", "status": status, "headers": headers})
+            for chunk in response:
+                if chunk:
+                    emit({"type": "http.response.body", "body": chunk, "more_body": True})
+            emit({"type": "http.response.body", "body": b""})
+            return None
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
