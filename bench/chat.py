@@ -116,17 +116,9 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds used so far by the uvicorn master and its worker processes (from
-    /proc): the server's own cost per request, whatever else shares the machine."""
+def _proc_cpu(pids: list[int]) -> float:
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        return 0.0
     for p in pids:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
@@ -134,6 +126,36 @@ def server_cpu(pid: int) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the uvicorn master and its worker processes (from
+    /proc): the server's own cost per request, whatever else shares the machine."""
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        return 0.0
+    return _proc_cpu(pids)
+
+
+def database_cpu() -> float:
+    """CPU seconds used so far by the local PostgreSQL processes (0 if none is visible)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return _proc_cpu(pids)
+
+
+def cpu_marks(pid: int) -> tuple[float, float, float]:
+    """(server, database, this benchmark client) CPU seconds so far."""
+    return server_cpu(pid), database_cpu(), time.process_time()
 
 
 # --- Setup ---------------------------------------------------------------------------
@@ -224,7 +246,9 @@ def seed(*, history_size: int, conversations: int, senders: int) -> dict[str, An
             "FROM generate_series(1, %s) AS g",
             [big.pk, heavy.pk, lurker.pk, history_size, history_size],
         )
-        cursor.execute("ANALYZE")
+        # As a live database is: vacuumed and analysed. Otherwise autovacuum works
+        # through the million new rows during the measured phases, on the same cores.
+        cursor.execute("VACUUM ANALYZE")
         cursor.execute(
             "SELECT min(id), max(id) FROM chat_message WHERE conversation_id = %s", [big.pk]
         )
@@ -452,7 +476,7 @@ def child(args: argparse.Namespace) -> int:
     env.pop(CHILD, None)
     proc = server_start(port, args.workers, env)
     rows: list[tuple[str, dict[str, Any], str, str]] = []
-    cpu_marks: list[float] = []
+    marks: list[tuple[float, float, float]] = []
     try:
         low, high = data["big_ids"]
         big = f"/api/v1/conversations/{data['big']}/messages"
@@ -460,43 +484,43 @@ def child(args: argparse.Namespace) -> int:
         asyncio.run(warm(port, data["heavy"], "/api/v1/conversations"))
 
         before = load()
-        cpu_marks.append(server_cpu(proc.pid))
+        marks.append(cpu_marks(proc.pid))
         result = asyncio.run(sends(port, data["senders"][:1], data["pairs"][:1], single_n))
         rows.append(("send, 1 sender", result, str(queries["send"]), before))
 
         before = load()
-        cpu_marks.append(server_cpu(proc.pid))
+        marks.append(cpu_marks(proc.pid))
         result = asyncio.run(sends(port, data["senders"], data["pairs"], per_sender))
         rows.append(("send, 32 concurrent senders", result, str(queries["send"]), before))
 
         before = load()
-        cpu_marks.append(server_cpu(proc.pid))
+        marks.append(cpu_marks(proc.pid))
         result = asyncio.run(reads(port, data["heavy"], [f"{big}?limit=50"] * reads_n))
         rows.append(
             (f"history latest 50 ({history_size:,} msgs)", result, str(queries["history"]), before)
         )
 
         before = load()
-        cpu_marks.append(server_cpu(proc.pid))
+        marks.append(cpu_marks(proc.pid))
         rng = random.Random(7)
         paths = [f"{big}?limit=50&before={rng.randint(low + 50, high)}" for _ in range(reads_n)]
         result = asyncio.run(reads(port, data["heavy"], paths))
         rows.append(("history 50 at random depth", result, str(queries["history"]), before))
 
         before = load()
-        cpu_marks.append(server_cpu(proc.pid))
+        marks.append(cpu_marks(proc.pid))
         result = asyncio.run(reads(port, data["heavy"], ["/api/v1/conversations"] * reads_n))
         rows.append(
             (f"conversation list ({conversations:,} convs)", result, str(queries["list"]), before)
         )
 
         before = load()
-        cpu_marks.append(server_cpu(proc.pid))
+        marks.append(cpu_marks(proc.pid))
         result = asyncio.run(
             delivery(port, data["senders"][0], data["receivers"][0], data["pairs"][0], delivery_n)
         )
         rows.append(("WebSocket delivery (send -> socket)", result, str(queries["send"]), before))
-        cpu_marks.append(server_cpu(proc.pid))
+        marks.append(cpu_marks(proc.pid))
     finally:
         proc.terminate()
         try:
@@ -505,23 +529,27 @@ def child(args: argparse.Namespace) -> int:
             proc.kill()
 
     print(
-        f"  {'what':<40} {'n':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8} "
-        f"{'srv CPU ms':>10} {'errors':>6} {'load':>5}"
+        f"  {'what':<36} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} "
+        f"{'CPU ms: srv':>11} {'db':>5} {'client':>6} {'errors':>6} {'load':>5}"
     )
     for i, (name, r, q, before) in enumerate(rows):
-        cpu = (
-            (cpu_marks[i + 1] - cpu_marks[i]) * 1000 / max(r["n"], 1)
-            if i + 1 < len(cpu_marks)
-            else 0
+        n = max(r["n"], 1)
+        srv, db, client = (
+            (
+                (after - start) * 1000 / n
+                for after, start in zip(marks[i + 1], marks[i], strict=True)
+            )
+            if i + 1 < len(marks)
+            else (0.0, 0.0, 0.0)
         )
         print(
-            f"  {name:<40} {r['n']:>6} {r['rate']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-            f"{q:>8} {cpu:>10.2f} {r['errors']:>6} {before:>5}"
+            f"  {name:<36} {r['n']:>5} {r['rate']:>6.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+            f"{q:>7} {srv:>11.2f} {db:>5.2f} {client:>6.2f} {r['errors']:>6} {before:>5}"
         )
     print(
-        "  (req/s of latency rows = 1 / mean latency, one client in sequence; srv CPU = CPU "
-        "time of the uvicorn processes per request; load = 1-min load average of the "
-        "machine when the phase started)"
+        "  (req/s of latency rows = 1 / mean latency, one client in sequence; CPU ms = CPU "
+        "time per request of the uvicorn processes (srv), of PostgreSQL (db) and of this "
+        "benchmark's client; load = 1-min load average of the machine when the phase started)"
     )
     return 1 if any(r["errors"] for _, r, _, _ in rows) else 0
 

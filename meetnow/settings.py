@@ -130,10 +130,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         },
-        # Parameters travel apart from the SQL, so psycopg prepares a statement that a
-        # pooled connection runs repeatedly (the 5th time) and PostgreSQL stops
-        # parsing and planning it on every request.
+        # Parameters travel apart from the SQL, and psycopg prepares a statement that a
+        # pooled connection has run DATABASE_PREPARE_THRESHOLD times: PostgreSQL stops
+        # parsing and planning it on every request. Django turns preparing off by
+        # default for PgBouncer in transaction mode before 1.21; set 0 there.
         "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+        "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database too: tests/e2e start a real worker
