@@ -168,8 +168,11 @@ CACHES: dict[str, dict[str, Any]] = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 30)
 
-# Threads that run HTTP requests in each server process (meetnow/asgi.py).
-MEETNOW_HTTP_THREADS = env.int("MEETNOW_HTTP_THREADS", default=16)
+# Threads that run HTTP requests in each server process (meetnow/asgi.py). Few: they
+# share one GIL, and more threads only add switching (measured by bench/chat.py: 4
+# threads x 3 processes sent about 30% more messages per second than 16 x 2); scale
+# with processes (uvicorn --workers) instead.
+MEETNOW_HTTP_THREADS = env.int("MEETNOW_HTTP_THREADS", default=4)
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.
