@@ -350,7 +350,11 @@ class MessageListApi(APIView):
     throttle_scope = "chat_send"
 
     def get_throttles(self) -> list[Any]:
-        return [*super().get_throttles(), _PostThrottle()]
+        # A send counts against the send limit only (stricter than the general
+        # per-user limit, and one counter less per message); reads against the general.
+        if self.request.method == "POST":
+            return [_PostThrottle()]
+        return list(super().get_throttles())
 
     class InputSerializer(_Input):
         client_id = serializers.UUIDField()
