@@ -136,6 +136,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # default for PgBouncer in transaction mode before 1.21; set 0 there.
         "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
         "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None,
+        # No JIT compilation: it pays off for long analytic queries, not for these
+        # short ones. The unread total of a user with 1,000 conversations ran in 3 ms
+        # and spent 83 ms compiling, because its estimated cost looked large.
+        "options": " ".join(
+            [
+                DATABASES["default"].get("OPTIONS", {}).get("options", ""),
+                "-c jit=" + ("on" if env.bool("DATABASE_JIT", default=False) else "off"),
+            ]
+        ).strip(),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database too: tests/e2e start a real worker

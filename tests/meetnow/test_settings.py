@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,3 +72,17 @@ def test_production_refuses_the_console_sms_backend() -> None:
     )
     assert result.returncode != 0
     assert "SMS_BACKEND" in result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_prepare_statements_and_skip_jit() -> None:
+    """Short OLTP queries: JIT compiling cost the unread total 83 ms for 3 ms of work,
+    and prepared statements save PostgreSQL parsing and planning them every time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL settings")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    assert connection.connection.prepare_threshold == 5
