@@ -12,6 +12,7 @@ loop. ``MEETNOW_HTTP_THREADS`` sizes the pool: keep it at or below
 
 import asyncio
 import os
+import sys
 from typing import Any
 
 from django.core.wsgi import get_wsgi_application
@@ -27,6 +28,8 @@ from django.conf import settings  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from meetnow.lib.realtime import server_loop_set  # noqa: E402
 from meetnow.lib.wsgi_bridge import WSGIBridge  # noqa: E402
+
+sys.setswitchinterval(settings.MEETNOW_GIL_SWITCH_INTERVAL_MS / 1000)
 
 router = ProtocolTypeRouter(
     {

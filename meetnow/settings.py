@@ -182,6 +182,11 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 30)
 # threads x 3 processes sent about 30% more messages per second than 16 x 2); scale
 # with processes (uvicorn --workers) instead.
 MEETNOW_HTTP_THREADS = env.int("MEETNOW_HTTP_THREADS", default=4)
+# How long a thread may hold the GIL while another waits (Python's default: 5 ms). A
+# request thread whose database or Redis reply has arrived waits at most this long
+# for another thread's Python to yield (bench/chat.py at 32 senders, three runs each:
+# p50 58-61 ms at 1 ms, 64-72 ms at 5 ms). Applied by meetnow/asgi.py.
+MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", default=1.0)
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.
