@@ -20,16 +20,7 @@ from chat import payloads, selectors, services
 from chat.models import Membership, MessageKind, ReportReason
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
-from meetnow.lib.throttling import ScopedRateThrottle
-
-
-class _PostThrottle(ScopedRateThrottle):
-    """A scoped throttle that only counts POSTs (reads are not limited by it)."""
-
-    def allow_request(self, request: Any, view: Any) -> bool:
-        if request.method != "POST":
-            return True
-        return super().allow_request(request, view)
+from meetnow.lib.throttling import PostScopedRateThrottle
 
 
 class _Input(serializers.Serializer):
@@ -353,7 +344,7 @@ class MessageListApi(APIView):
         # A send counts against the send limit only (stricter than the general
         # per-user limit, and one counter less per message); reads against the general.
         if self.request.method == "POST":
-            return [_PostThrottle()]
+            return [PostScopedRateThrottle()]
         return list(super().get_throttles())
 
     class InputSerializer(_Input):
@@ -518,7 +509,7 @@ class ReportListApi(APIView):
     throttle_scope = "chat_report"
 
     def get_throttles(self) -> list[Any]:
-        return [*super().get_throttles(), _PostThrottle()]
+        return [*super().get_throttles(), PostScopedRateThrottle()]
 
     class InputSerializer(_Input):
         reason = serializers.ChoiceField(choices=ReportReason.choices)

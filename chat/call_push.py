@@ -10,10 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.models import Device
 from accounts.selectors import push_devices_for_users
 from chat.models import Call, CallState, Membership
-from chat.push import PushNotification, push_backend
+from chat.push import PushNotification, push_send
 
 
 def _key(call_id: int, kind: str, device_id: int) -> str:
@@ -38,37 +37,23 @@ def call_push_send(*, call_id: int, kind: str) -> int:
         ).exists():
             return 0
     devices = push_devices_for_users(user_ids=[call.callee_id])
-    backend = push_backend()
+    if kind == "call_end":
+        # Only phones that were woken for the call have ringing to stop.
+        woken = cache.get_many([_key(call.pk, "call", d.pk) for d in devices])
+        devices = [d for d in devices if _key(call.pk, "call", d.pk) in woken]
     ttl = int(float(settings.MEETNOW_CALL_RING_TIMEOUT))
-    sent = 0
-    invalid: list[int] = []
-    for device in devices:
-        if kind == "call_end" and not cache.get(_key(call.pk, "call", device.pk)):
-            continue  # this phone was not woken for the call: nothing to stop
-        key = _key(call.pk, kind, device.pk)
-        if not cache.add(key, 1, timeout=24 * 3600):
-            continue
-        note = PushNotification(
-            kind=kind,
-            conversation=str(call.conversation.uuid),
-            badge=0,
-            data={
-                "call": str(call.uuid),
-                "media": call.media,
-                "caller": str(call.caller.uuid) if call.caller else "",
-                "ttl": str(ttl),
-                **({"outcome": call.outcome} if kind == "call_end" and call.outcome else {}),
-            },
-        )
-        try:
-            ok = backend.send(device, note)
-        except Exception:
-            cache.delete(key)
-            raise
-        if ok:
-            sent += 1
-        else:
-            invalid.append(device.pk)
-    if invalid:
-        Device.objects.filter(pk__in=invalid).update(push_token="")
-    return sent
+    note = PushNotification(
+        kind=kind,
+        conversation=str(call.conversation.uuid),
+        badge=0,
+        data={
+            "call": str(call.uuid),
+            "media": call.media,
+            "caller": str(call.caller.uuid) if call.caller else "",
+            "ttl": str(ttl),
+            **({"outcome": call.outcome} if kind == "call_end" and call.outcome else {}),
+        },
+    )
+    return push_send(
+        devices, lambda device: note, once_key=lambda device: _key(call.pk, kind, device.pk)
+    )

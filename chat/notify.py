@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from django.core.cache import cache
-
 from accounts.models import Device
 from accounts.selectors import push_devices_for_users
 from chat.models import ChatSettings, Conversation, Message, MessageKind
-from chat.push import PushNotification, push_backend
+from chat.push import PushNotification, push_send
 from chat.selectors import message_push_recipient_ids, unread_totals
 
 logger = logging.getLogger(__name__)
@@ -24,13 +22,6 @@ _KIND_PREVIEW = {
     MessageKind.VOICE: "[Voice message]",
     MessageKind.VIDEO: "[Video]",
 }
-
-
-def _devices_prune(device_ids: list[int]) -> None:
-    """Forget push tokens the provider reported as invalid (the device stays)."""
-    if device_ids:
-        Device.objects.filter(pk__in=device_ids).update(push_token="")
-        logger.info("push: pruned %d invalid tokens", len(device_ids))
 
 
 def message_push_send(*, message_id: int) -> int:
@@ -54,33 +45,21 @@ def message_push_send(*, message_id: int) -> int:
             "user_id", flat=True
         )
     )
-    backend = push_backend()
-    invalid: list[int] = []
-    sent = 0
     conversation = str(message.conversation.uuid)
-    for device in devices:
-        if not cache.add(f"chat:push:m{message.pk}:d{device.pk}", 1, timeout=24 * 3600):
-            continue
-        note = PushNotification(
+
+    def note(device: Device) -> PushNotification:
+        out = PushNotification(
             kind="message",
             conversation=conversation,
             badge=badges.get(device.user_id, 0),
             data={"message_id": str(message.pk)},
         )
         if device.user_id in previews:
-            note.title = message.sender.nickname if message.sender else ""
-            note.body = _KIND_PREVIEW.get(message.kind, message.text[:PREVIEW_CHARS])  # type: ignore[call-overload]
-        try:
-            ok = backend.send(device, note)
-        except Exception:
-            cache.delete(f"chat:push:m{message.pk}:d{device.pk}")
-            raise
-        if ok:
-            sent += 1
-        else:
-            invalid.append(device.pk)
-    _devices_prune(invalid)
-    return sent
+            out.title = message.sender.nickname if message.sender else ""
+            out.body = _KIND_PREVIEW.get(message.kind, message.text[:PREVIEW_CHARS])  # type: ignore[call-overload]
+        return out
+
+    return push_send(devices, note, once_key=lambda device: f"chat:push:m{message.pk}:d{device.pk}")
 
 
 def conversation_clear_push_send(*, user_id: int, conversation_id: int) -> int:
@@ -93,14 +72,8 @@ def conversation_clear_push_send(*, user_id: int, conversation_id: int) -> int:
     if conv_uuid is None:
         return 0
     badge = unread_totals(user_ids=[user_id]).get(user_id, 0)
-    backend = push_backend()
-    invalid = []
-    for device in devices:
-        note = PushNotification(kind="clear", conversation=str(conv_uuid), badge=badge)
-        if not backend.send(device, note):
-            invalid.append(device.pk)
-    _devices_prune(invalid)
-    return len(devices) - len(invalid)
+    note = PushNotification(kind="clear", conversation=str(conv_uuid), badge=badge)
+    return push_send(devices, lambda device: note)
 
 
 NEW_DEVICE_TITLE = "New sign-in"
@@ -117,29 +90,16 @@ def new_device_push_send(*, user_id: int, device_id: int) -> int:
     of phones notified.
     """
     devices = [d for d in push_devices_for_users(user_ids=[user_id]) if d.pk != device_id]
-    backend = push_backend()
-    sent = 0
-    invalid: list[int] = []
-    for device in devices:
-        key = f"chat:push:new-device{device_id}:d{device.pk}"
-        if not cache.add(key, 1, timeout=24 * 3600):
-            continue
-        note = PushNotification(
-            kind="new_device",
-            conversation="",
-            badge=0,
-            data={"device_id": str(device_id)},
-            title=NEW_DEVICE_TITLE,
-            body=NEW_DEVICE_BODY,
-        )
-        try:
-            ok = backend.send(device, note)
-        except Exception:
-            cache.delete(key)
-            raise
-        if ok:
-            sent += 1
-        else:
-            invalid.append(device.pk)
-    _devices_prune(invalid)
-    return sent
+    note = PushNotification(
+        kind="new_device",
+        conversation="",
+        badge=0,
+        data={"device_id": str(device_id)},
+        title=NEW_DEVICE_TITLE,
+        body=NEW_DEVICE_BODY,
+    )
+    return push_send(
+        devices,
+        lambda device: note,
+        once_key=lambda device: f"chat:push:new-device{device_id}:d{device.pk}",
+    )

@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 import httpx
 import jwt
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.models import Device
@@ -362,3 +364,42 @@ def push_backend() -> PushBackend:
     if key not in _cache:
         _cache[key] = _BACKENDS[name]()
     return _cache[key]
+
+
+SENT_KEY_TTL = 24 * 3600  # seconds a "this device was told" mark is kept
+
+
+def push_send(
+    devices: Iterable[Device],
+    note: Callable[[Device], PushNotification],
+    *,
+    once_key: Callable[[Device], str] | None = None,
+) -> int:
+    """Send ``note(device)`` to each device; returns how many were notified.
+
+    With ``once_key``, a device is told at most once per key (for a day), so a task
+    delivered twice notifies nobody twice; a send that raises gives its key back for
+    the retry. Tokens the provider reports as no longer valid are pruned (the device
+    stays). Transient failures raise :class:`PushTransientError`.
+    """
+    backend = push_backend()
+    sent = 0
+    invalid: list[int] = []
+    for device in devices:
+        key = once_key(device) if once_key is not None else None
+        if key is not None and not cache.add(key, 1, timeout=SENT_KEY_TTL):
+            continue
+        try:
+            ok = backend.send(device, note(device))
+        except Exception:
+            if key is not None:
+                cache.delete(key)
+            raise
+        if ok:
+            sent += 1
+        else:
+            invalid.append(device.pk)
+    if invalid:
+        Device.objects.filter(pk__in=invalid).update(push_token="")
+        logger.info("push: pruned %d invalid tokens", len(invalid))
+    return sent

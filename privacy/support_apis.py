@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from meetnow.lib.errors import NotFoundError
 from meetnow.lib.pagination import CursorPagination
-from meetnow.lib.throttling import ScopedRateThrottle
+from meetnow.lib.throttling import PostScopedRateThrottle
 from privacy.support import PICTURES_MAX, TEXT_MAX
 from privacy.support_selectors import (
     support_ticket_access,
@@ -26,13 +26,6 @@ from privacy.support_services import (
     support_ticket_create,
     support_ticket_follow_up,
 )
-
-
-class _PostThrottle(ScopedRateThrottle):
-    """Counts only POSTs: opening tickets and follow-ups, not reading answers."""
-
-    def allow_request(self, request: Any, view: Any) -> bool:
-        return request.method != "POST" or super().allow_request(request, view)
 
 
 def _user(request: Request) -> User:
@@ -57,7 +50,7 @@ class SupportTicketListApi(APIView):
     throttle_scope = "support_ticket"
 
     def get_throttles(self) -> list[Any]:
-        return [*super().get_throttles(), _PostThrottle()]
+        return [*super().get_throttles(), PostScopedRateThrottle()]
 
     @extend_schema(operation_id="support_tickets_list", responses={200: dict})
     def get(self, request: Request) -> Response:
@@ -100,7 +93,7 @@ class SupportTicketReplyApi(APIView):
     throttle_scope = "support_ticket"
 
     def get_throttles(self) -> list[Any]:
-        return [*super().get_throttles(), _PostThrottle()]
+        return [*super().get_throttles(), PostScopedRateThrottle()]
 
     @extend_schema(
         operation_id="support_ticket_follow_up",

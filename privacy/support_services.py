@@ -10,13 +10,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Device, User
+from accounts.models import User
 from accounts.selectors import push_devices_for_users
-from chat.push import PushNotification, push_backend
+from chat.push import PushNotification, push_send
 from media.services import media_file_attach
 from meetnow.lib.errors import ApplicationError
 from privacy.support import (
@@ -141,31 +140,17 @@ def support_reply_push_send(*, reply_id: int) -> int:
     if reply is None:
         return 0
     devices = push_devices_for_users(user_ids=[reply.ticket.user_id])
-    backend = push_backend()
-    sent = 0
-    invalid: list[int] = []
     ticket_uuid = str(reply.ticket.uuid)
-    for device in devices:
-        key = f"privacy:support-push:r{reply.pk}:d{device.pk}"
-        if not cache.add(key, 1, timeout=24 * 3600):
-            continue
-        note = PushNotification(
-            kind="support_reply",
-            conversation=f"support-{ticket_uuid}",
-            badge=0,
-            data={"ticket": ticket_uuid, "reply_id": str(reply.pk)},
-            title=PUSH_TITLE,
-            body=PUSH_BODY,
-        )
-        try:
-            ok = backend.send(device, note)
-        except Exception:
-            cache.delete(key)
-            raise
-        if ok:
-            sent += 1
-        else:
-            invalid.append(device.pk)
-    if invalid:
-        Device.objects.filter(pk__in=invalid).update(push_token="")
-    return sent
+    note = PushNotification(
+        kind="support_reply",
+        conversation=f"support-{ticket_uuid}",
+        badge=0,
+        data={"ticket": ticket_uuid, "reply_id": str(reply.pk)},
+        title=PUSH_TITLE,
+        body=PUSH_BODY,
+    )
+    return push_send(
+        devices,
+        lambda device: note,
+        once_key=lambda device: f"privacy:support-push:r{reply.pk}:d{device.pk}",
+    )

@@ -52,3 +52,11 @@ class UserRateThrottle(throttling.UserRateThrottle, WindowCounterThrottle):
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle, WindowCounterThrottle):
     pass
+
+
+class PostScopedRateThrottle(ScopedRateThrottle):
+    """The view's scoped limit, counting only POSTs (creating: sending, reporting,
+    opening tickets); reading is left to the general per-user limit."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        return request.method != "POST" or super().allow_request(request, view)

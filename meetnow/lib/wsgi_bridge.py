@@ -20,7 +20,7 @@ import asyncio
 import io
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi import build_environ
@@ -52,9 +52,8 @@ class WSGIBridge:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        environ: dict[str, Any] = dict(
-            build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type]
-        )
+        stream = io.BytesIO(b"".join(chunks))
+        environ = cast(dict[str, Any], build_environ(scope, stream))  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.executor, self._run, environ, loop, send)
         if result is not None:

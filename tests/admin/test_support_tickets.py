@@ -10,6 +10,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 
 from accounts.models import Device, User
+from chat import push as chat_push
 from media.models import MediaFile
 from privacy import support_services
 from privacy.registry import get_registry
@@ -56,7 +57,7 @@ class FakePush:
 @pytest.fixture
 def push(monkeypatch: pytest.MonkeyPatch) -> FakePush:
     fake = FakePush()
-    monkeypatch.setattr(support_services, "push_backend", lambda: fake)
+    monkeypatch.setattr(chat_push, "push_backend", lambda: fake)
     return fake
 
 
