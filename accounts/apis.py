@@ -132,6 +132,7 @@ class MeApi(APIView):
         )
         bio = serializers.CharField(max_length=500, allow_blank=True, required=False)
         push_enabled = serializers.BooleanField(required=False)
+        hidden_from_discover = serializers.BooleanField(required=False)
         avatar = serializers.UUIDField(allow_null=True, required=False)
         voice_intro = serializers.UUIDField(allow_null=True, required=False)
 
@@ -148,6 +149,7 @@ class MeApi(APIView):
         date_of_birth = serializers.DateField(allow_null=True)
         age = serializers.SerializerMethodField()
         push_enabled = serializers.BooleanField()
+        hidden_from_discover = serializers.BooleanField()
         date_joined = serializers.DateTimeField()
         avatar = ProfileMediaSerializer(allow_null=True)
         voice_intro = ProfileMediaSerializer(allow_null=True)

@@ -68,6 +68,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # Account-wide push preference (P10); each device also has its own switch.
     push_enabled = models.BooleanField(default=True)
+    # Not shown in discover nor in the voice-post feed (dating); the profile and posts
+    # stay reachable through a conversation or a direct link.
+    hidden_from_discover = models.BooleanField(default=False)
     # Set by moderators: sessions end at once and logins are refused (account_banned).
     banned_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)

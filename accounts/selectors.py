@@ -99,7 +99,8 @@ def discover_users(
     age_min: int | None = None,
     age_max: int | None = None,
 ) -> QuerySet[User]:
-    """Profiles to browse (P11): active ones, never yourself or anyone blocked either way.
+    """Profiles to browse (P11): active ones, never yourself, anyone blocked either way,
+    or anyone who chose to be hidden from discover.
 
     Blocks are excluded in SQL (one query whatever the page size).
     """
@@ -107,7 +108,11 @@ def discover_users(
         Q(blocker_id=viewer.pk, blocked_id=OuterRef("pk"))
         | Q(blocker_id=OuterRef("pk"), blocked_id=viewer.pk)
     )
-    users = users_visible().exclude(pk=viewer.pk).filter(~Exists(blocked_either_way))
+    users = (
+        users_visible()
+        .exclude(pk=viewer.pk)
+        .filter(~Exists(blocked_either_way), hidden_from_discover=False)
+    )
     if gender:
         users = users.filter(gender=gender)
     today = timezone.localdate()

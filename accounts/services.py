@@ -96,7 +96,7 @@ def user_phone_verify(*, user: User, phone: str) -> None:
         ) from None
 
 
-_PROFILE_FIELDS = ("nickname", "gender", "bio", "push_enabled")
+_PROFILE_FIELDS = ("nickname", "gender", "bio", "push_enabled", "hidden_from_discover")
 # Profile media field -> the upload purpose it takes.
 _PROFILE_MEDIA = {"avatar": Purpose.AVATAR, "voice_intro": Purpose.VOICE_INTRO}
 

@@ -23,6 +23,8 @@ class Purpose(models.TextChoices):
     VOICE_INTRO = "voice_intro", "Voice intro"
     CHAT = "chat", "Chat attachment"
     SUPPORT = "support", "Support ticket"
+    DATING_VOICE = "dating_voice", "Voice post clip"
+    DATING_PHOTO = "dating_photo", "Voice post photo"
 
 
 class Kind(models.TextChoices):

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "media",
     "accounts",
     "chat",
+    "dating",
     "privacy",
 ]
 
@@ -452,6 +453,21 @@ CELERY_BEAT_SCHEDULE["chat-events-compact"] = {
     "schedule": crontab(minute=23),
 }
 
+# --- Dating (dating/, docs/dating.md) ------------------------------------------
+DATING_VOICE_MIN_SECONDS = env.int("MEETNOW_DATING_VOICE_MIN_SECONDS", default=1)
+DATING_VOICE_MAX_SECONDS = env.int("MEETNOW_DATING_VOICE_MAX_SECONDS", default=60)
+# Likes (or comments) within this many seconds of the last push make no new push.
+DATING_PUSH_WINDOW_SECONDS = env.int("MEETNOW_DATING_PUSH_WINDOW_SECONDS", default=600)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dating_post"] = env.str(
+    "MEETNOW_THROTTLE_DATING_POST", default="20/day"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dating_comment"] = env.str(
+    "MEETNOW_THROTTLE_DATING_COMMENT", default="20/min"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dating_like"] = env.str(
+    "MEETNOW_THROTTLE_DATING_LIKE", default="60/min"
+)
+
 # --- Media (media/, docs/media.md) ---------------------------------------------
 # What each upload purpose accepts, the per-kind limits (P10/P11/P12), quota, URL TTLs.
 MEETNOW_MEDIA_PURPOSE_KINDS: dict[str, tuple[str, ...]] = {
@@ -459,6 +475,8 @@ MEETNOW_MEDIA_PURPOSE_KINDS: dict[str, tuple[str, ...]] = {
     "voice_intro": ("audio",),
     "chat": ("image", "audio", "video"),
     "support": ("image",),
+    "dating_voice": ("audio",),
+    "dating_photo": ("image",),
 }
 MEETNOW_MEDIA_IMAGE_MAX_BYTES = env.int("MEETNOW_MEDIA_IMAGE_MAX_MB", default=20) * 1024 * 1024
 MEETNOW_MEDIA_IMAGE_MAX_PIXELS = env.int("MEETNOW_MEDIA_IMAGE_MAX_PIXELS", default=40_000_000)
@@ -607,6 +625,8 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "tombstones": 30,
         "closed_requests": 3 * 365,
         "consent_proof": 3 * 365,
+        "dating_deleted_posts": 30,
+        "dating_listens": 90,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("chat.urls")),
     path("", include("accounts.urls")),
     path("", include("media.urls")),
+    path("", include("dating.urls")),
     path("", include("privacy.urls")),
 ]
 

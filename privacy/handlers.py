@@ -607,6 +607,7 @@ def _profile_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str,
                 "date_of_birth": _dt(u.date_of_birth),
                 "bio": u.bio,
                 "push_enabled": u.push_enabled,
+                "hidden_from_discover": u.hidden_from_discover,
                 "date_joined": _dt(u.date_joined),
                 "active": u.is_active,
                 "banned_at": _dt(u.banned_at),
@@ -1071,4 +1072,5 @@ if Call is not None:
 _ = ErasureStep
 
 # Support tickets (issue 7) declare themselves; their erase steps go before the account's.
+import privacy.dating_handlers  # noqa: E402
 import privacy.support_handlers  # noqa: E402, F401

@@ -133,6 +133,21 @@ def retention_table() -> list[Rule]:
             "chat.report_resolve + privacy.erasure_run",
         ),
         Rule(
+            "dating_deleted_posts",
+            "Voice posts their author deleted (row, clip, photos, likes, comments on them)",
+            f"{d('dating_deleted_posts')} days after deletion (files at once unless an open "
+            "report holds them)",
+            "deleted with every file",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "dating_listens",
+            "Who played a voice post to the end",
+            f"{d('dating_listens')} days",
+            "deleted; the post's listen count keeps the number",
+            "privacy.retention_purge",
+        ),
+        Rule(
             "closed_requests",
             "Closed privacy requests, their audit trail and erasure step logs",
             f"{d('closed_requests')} days after closing",
@@ -234,6 +249,30 @@ def purge_tombstones(now: dt.datetime) -> int:
     return versions + rows
 
 
+def purge_dating_deleted_posts(now: dt.datetime) -> int:
+    from dating.services import deleted_posts_purge
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = deleted_posts_purge(before=_ago(now, "dating_deleted_posts"), batch=BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
+def purge_dating_listens(now: dt.datetime) -> int:
+    from dating.services import listens_compact
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = listens_compact(before=_ago(now, "dating_listens"), batch=BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
 def purge_closed_requests(now: dt.datetime) -> int:
     return _batched(
         PrivacyRequest.objects.filter(
@@ -277,6 +316,8 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "devices": purge_devices,
     "sessions": purge_sessions,
     "tombstones": purge_tombstones,
+    "dating_deleted_posts": purge_dating_deleted_posts,
+    "dating_listens": purge_dating_listens,
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
 }

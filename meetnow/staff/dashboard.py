@@ -74,6 +74,25 @@ def _report_cards() -> list[Card]:
     ]
 
 
+def _post_report_cards() -> list[Card]:
+    from chat.models import ReportStatus
+    from dating.models import PostReport
+
+    row = PostReport.objects.filter(status=ReportStatus.OPEN).aggregate(
+        count=Count("id"), oldest=Min("created_at")
+    )
+    note = f"oldest waiting {timesince(row['oldest'])}" if row["oldest"] else "queue empty"
+    return [
+        Card(
+            title="Open reports of voice posts",
+            value=row["count"],
+            note=note,
+            url=_url("admin:dating_postreport_changelist", "status__exact=open"),
+            alert=row["count"] > 0,
+        )
+    ]
+
+
 def _privacy_cards() -> list[Card]:
     from privacy.models import OPEN_REQUEST_STATUSES, PrivacyRequest
 
@@ -146,6 +165,8 @@ def dashboard_for(*, user: Any, days: int = STATS_DAYS) -> Dashboard:
     dashboard = Dashboard(suppressed_below=settings.MEETNOW_STATS_MIN_COUNT)
     if user.has_perm("chat.view_report"):
         dashboard.queues += _report_cards()
+    if user.has_perm("dating.view_postreport"):
+        dashboard.queues += _post_report_cards()
     if user.has_perm("privacy.view_privacyrequest"):
         dashboard.queues += _privacy_cards()
     if user.has_perm("privacy.view_supportticket"):

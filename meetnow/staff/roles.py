@@ -33,6 +33,11 @@ ROLES: dict[str, frozenset[str]] = {
             "chat.view_report",
             "chat.change_report",  # resolve: hide message, warn, ban, dismiss
             "chat.view_message",
+            "dating.view_postreport",
+            "dating.change_postreport",  # resolve: take down, warn, ban, dismiss
+            "dating.view_voicepost",
+            "dating.view_postcomment",
+            "dating.take_down_voicepost",
             "media.view_mediafile",
             "media.take_down_mediafile",
         }

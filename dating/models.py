@@ -1,0 +1,211 @@
+"""Voice dating, part 1: voice posts, their likes, comments, listens and reports.
+
+A :class:`VoicePost` is a voice clip (a ``media`` upload) with an optional caption and
+up to four photos. It is shown to others only once every file of it is processed
+(the media worker decides, nothing here): visibility is read from the files' status
+at query time, so there is no second state to keep in step. Likes, comments and
+listens are rows with a unique key where one-per-person is the rule, and the post
+carries their counts, changed in the same transaction as the row (atomic ``F()``
+updates), so a count can't drift from its rows.
+
+Deleting a post only marks it (``deleted_at``): it disappears at once for everyone,
+its files are deleted unless an open report holds them as evidence, and the row is
+purged by the retention table (``dating_deleted_posts``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from chat.models import ReportReason, ReportStatus
+
+
+class Audience(models.TextChoices):
+    PUBLIC = "public", "Everyone"
+    MATCHES = "matches", "My matches"
+
+
+class VoicePost(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_posts"
+    )
+    # Null once the file is gone (deleted with the post, erased, or purged).
+    voice = models.ForeignKey(
+        "media.MediaFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    caption = models.CharField(max_length=300, blank=True)
+    audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.PUBLIC)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    listen_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        permissions = [("take_down_voicepost", "Can take down voice posts and comments")]
+        indexes = [
+            # The feed: newest live posts, scanned backwards by id.
+            models.Index(
+                fields=["-id"],
+                condition=Q(deleted_at__isnull=True, taken_down_at__isnull=True),
+                name="dating_post_live_idx",
+            ),
+            models.Index(fields=["author", "-id"], name="dating_post_author_idx"),
+            models.Index(
+                fields=["deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="dating_post_deleted_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"voice post {self.uuid}"
+
+
+class PostPhoto(models.Model):
+    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="photos")
+    media = models.ForeignKey(
+        "media.MediaFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "position"], name="dating_photo_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.position} of post {self.post_id}"
+
+
+class PostLike(models.Model):
+    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_post_likes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="dating_like_once"),
+        ]
+        indexes = [models.Index(fields=["user", "id"], name="dating_like_user_idx")]
+
+    def __str__(self) -> str:
+        return f"like {self.pk}"
+
+
+class PostComment(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_comments"
+    )
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["post", "-id"], name="dating_comment_post_idx"),
+            models.Index(fields=["author", "id"], name="dating_comment_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.uuid}"
+
+
+class PostListen(models.Model):
+    """One listener played one post to the end (counted once; dropped after 90 days,
+    the count on the post keeps it)."""
+
+    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="listens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_listens"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="dating_listen_once"),
+        ]
+        indexes = [models.Index(fields=["user", "id"], name="dating_listen_user_idx")]
+
+    def __str__(self) -> str:
+        return f"listen {self.pk}"
+
+
+class PostReportOutcome(models.TextChoices):
+    NO_ACTION = "no_action", "No action needed"
+    TAKEN_DOWN = "taken_down", "Post or comment taken down"
+    USER_WARNED = "user_warned", "User warned"
+    USER_BANNED = "user_banned", "User banned"
+
+
+class PostReport(models.Model):
+    """A report of a voice post or a comment (P8), in the moderators' queue.
+
+    Uses chat's reasons, statuses and outcomes. ``evidence_*`` snapshot what was
+    reported (caption or comment text, the clip and photos as media ids), so the
+    moderator still sees it after the author deletes it: a deleted post's files are
+    kept while an open report holds them; the snapshot is wiped at resolution.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="dating_reports_made",
+    )
+    reported_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="dating_reports_received",
+    )
+    post = models.ForeignKey(
+        VoicePost, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    comment = models.ForeignKey(
+        PostComment, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    reason = models.CharField(max_length=16, choices=ReportReason.choices)
+    details = models.TextField(blank=True)
+    evidence_kind = models.CharField(max_length=8)  # "post" or "comment"
+    evidence_text = models.TextField(blank=True)
+    evidence_files = models.JSONField(default=list, blank=True)  # media ids (int)
+    evidence_created_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+    )
+    outcome = models.CharField(max_length=16, choices=PostReportOutcome.choices, blank=True)
+    moderator_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["reporter", "-id"], name="dating_report_reporter_idx"),
+            models.Index(fields=["status", "-created_at"], name="dating_report_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"post report {self.uuid}"

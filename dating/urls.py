@@ -1,0 +1,26 @@
+"""dating API routes (under /api/v1/)."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from dating import apis
+
+P = "dating/posts/<str:post_uuid>"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("dating/posts", apis.PostListApi.as_view(), name="dating-posts"),
+    path(P, apis.PostDetailApi.as_view(), name="dating-post"),
+    path(f"{P}/like", apis.PostLikeApi.as_view(), name="dating-post-like"),
+    path(f"{P}/listened", apis.PostListenedApi.as_view(), name="dating-post-listened"),
+    path(f"{P}/comments", apis.CommentListApi.as_view(), name="dating-comments"),
+    path(
+        f"{P}/comments/<str:comment_uuid>",
+        apis.CommentDetailApi.as_view(),
+        name="dating-comment",
+    ),
+    path(
+        "dating/users/<uuid:user_uuid>/posts",
+        apis.UserPostListApi.as_view(),
+        name="dating-user-posts",
+    ),
+    path("dating/reports", apis.ReportListApi.as_view(), name="dating-reports"),
+]

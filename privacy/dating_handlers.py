@@ -1,0 +1,283 @@
+"""Voice posts (dating) in the personal-data registry (P4, P13, P15).
+
+Loaded by ``privacy.handlers`` (last lines), like the support tickets; the steps
+call dating's own services and go before the final "delete the account" step. The
+clip and photos of a post are media files of the user: their export is in
+``files/`` and the media step deletes them from storage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from dating import services as dating
+from dating.models import PostComment, PostLike, PostListen, PostPhoto, PostReport, VoicePost
+from privacy.registry import Declaration, EraseStep, ExportSection, Strategy, registry
+
+
+def _pseudonymise(queryset: Any, limit: int, **values: Any) -> int:
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:limit])
+    return PostReport.objects.filter(pk__in=ids).update(**values) if ids else 0
+
+
+_STEPS = [
+    EraseStep(
+        model="dating.PostLike",
+        action="delete",
+        apply=lambda c, n, _: dating.likes_erase(user_id=c.user_id, limit=n),
+    ),
+    EraseStep(
+        model="dating.PostListen",
+        action="delete",
+        apply=lambda c, n, _: dating.listens_erase(user_id=c.user_id, limit=n),
+    ),
+    EraseStep(
+        model="dating.PostComment",
+        action="delete",
+        apply=lambda c, n, _: dating.comments_erase(user_id=c.user_id, limit=n),
+    ),
+    EraseStep(
+        model="dating.PostReport",
+        action="pseudonymise_reported",
+        apply=lambda c, n, _: _pseudonymise(
+            PostReport.objects.filter(reported_user_id=c.user_id),
+            n,
+            reported_user=None,
+            evidence_text="",
+            evidence_files=[],
+        ),
+    ),
+    EraseStep(
+        model="dating.PostReport",
+        action="pseudonymise_reporter",
+        apply=lambda c, n, _: _pseudonymise(
+            PostReport.objects.filter(reporter_id=c.user_id), n, reporter=None
+        ),
+    ),
+    EraseStep(
+        model="dating.PostReport",
+        action="pseudonymise_moderator",
+        apply=lambda c, n, _: _pseudonymise(
+            PostReport.objects.filter(resolved_by_id=c.user_id), n, resolved_by=None
+        ),
+    ),
+    EraseStep(
+        model="dating.PostPhoto",
+        action="delete",
+        apply=lambda c, n, _: dating.photos_erase(user_id=c.user_id, limit=n),
+    ),
+    EraseStep(
+        model="dating.VoicePost",
+        action="delete",
+        apply=lambda c, n, _: dating.posts_erase(user_id=c.user_id, limit=n),
+    ),
+]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _post_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    posts = (
+        VoicePost.objects.filter(author_id=uid, pk__gt=after)
+        .select_related("voice")
+        .prefetch_related("photos__media")
+        .order_by("pk")[:limit]
+    )
+    return [
+        (
+            p.pk,
+            {
+                "uuid": str(p.uuid),
+                "caption": p.caption,
+                "audience": p.audience,
+                "created_at": _iso(p.created_at),
+                "deleted_at": _iso(p.deleted_at),
+                "taken_down_at": _iso(p.taken_down_at),
+                # The recordings and photos themselves are in files/ under these ids.
+                "voice": str(p.voice.uuid) if p.voice else None,
+                "photos": [str(ph.media.uuid) for ph in p.photos.all() if ph.media],
+                "like_count": p.like_count,
+                "comment_count": p.comment_count,
+                "listen_count": p.listen_count,
+            },
+        )
+        for p in posts
+    ]
+
+
+def _comment_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = (
+        PostComment.objects.filter(author_id=uid, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "uuid", "post__uuid", "text", "created_at", "taken_down_at")[:limit]
+    )
+    return [
+        (
+            pk,
+            {
+                "uuid": str(cuuid),
+                "post": str(puuid),
+                "text": text,
+                "created_at": _iso(created),
+                "taken_down": down is not None,
+            },
+        )
+        for pk, cuuid, puuid, text, created, down in rows
+    ]
+
+
+def _like_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = (
+        PostLike.objects.filter(user_id=uid, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "post__uuid", "created_at")[:limit]
+    )
+    return [(pk, {"post": str(puuid), "created_at": _iso(at)}) for pk, puuid, at in rows]
+
+
+def _listen_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = (
+        PostListen.objects.filter(user_id=uid, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "post__uuid", "created_at")[:limit]
+    )
+    return [(pk, {"post": str(puuid), "created_at": _iso(at)}) for pk, puuid, at in rows]
+
+
+def _report_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = (
+        PostReport.objects.filter(reporter_id=uid, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "uuid", "reason", "details", "status", "outcome", "created_at")[:limit]
+    )
+    return [
+        (
+            pk,
+            {
+                "uuid": str(ruuid),
+                "reason": reason,
+                "details": details,
+                "status": status,
+                "outcome": outcome or None,
+                "created_at": _iso(created),
+            },
+        )
+        for pk, ruuid, reason, details, status, outcome, created in rows
+    ]
+
+
+def _register() -> None:
+    if "dating.VoicePost" in registry.declarations:
+        return
+    steps = registry.erase_steps
+    last = next(
+        (i for i, s in enumerate(steps) if (s.model, s.action) == ("accounts.User", "delete")),
+        len(steps),
+    )
+    steps[last:last] = _STEPS
+    registry.declare(
+        Declaration(
+            "dating.VoicePost",
+            Strategy.DELETE,
+            "dating_posts.json + files/",
+            "dating_deleted_posts",
+            "Posts the user published (caption, audience, counts); the clip and photos are "
+            "the user's media files. With them go others' likes, comments and listens.",
+            remaining=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
+        ),
+        Declaration(
+            "dating.PostPhoto",
+            Strategy.DELETE,
+            "dating_posts.json (photo ids) + files/",
+            "dating_deleted_posts",
+            "Links from a post to the user's photos, which the media step deletes.",
+            remaining=lambda uid: PostPhoto.objects.filter(post__author_id=uid).count(),
+        ),
+        Declaration(
+            "dating.PostLike",
+            Strategy.DELETE,
+            "dating_likes.json",
+            "account",
+            "Posts the user liked; the posts' like counts are corrected at erasure.",
+            remaining=lambda uid: PostLike.objects.filter(
+                Q(user_id=uid) | Q(post__author_id=uid)
+            ).count(),
+        ),
+        Declaration(
+            "dating.PostComment",
+            Strategy.DELETE,
+            "dating_comments.json",
+            "account",
+            "What the user wrote under posts; comment counts are corrected at erasure.",
+            remaining=lambda uid: PostComment.objects.filter(
+                Q(author_id=uid) | Q(post__author_id=uid)
+            ).count(),
+        ),
+        Declaration(
+            "dating.PostListen",
+            Strategy.DELETE,
+            "dating_listens.json",
+            "dating_listens",
+            "Posts the user played to the end; after 90 days only the post's count keeps it.",
+            remaining=lambda uid: PostListen.objects.filter(
+                Q(user_id=uid) | Q(post__author_id=uid)
+            ).count(),
+        ),
+        Declaration(
+            "dating.PostReport",
+            Strategy.PSEUDONYMISE,
+            "dating_reports.json",
+            "reports",
+            "Reports the user made are exported; reports about the user are not (the "
+            "reporter stays private). At erasure the user is cleared from both, with "
+            "the evidence snapshot.",
+            remaining=lambda uid: PostReport.objects.filter(
+                Q(reporter_id=uid) | Q(reported_user_id=uid) | Q(resolved_by_id=uid)
+            ).count(),
+        ),
+    )
+    registry.section(
+        ExportSection(
+            name="dating_posts",
+            filename="dating_posts.json",
+            description="Your voice posts: caption, audience, counts, the ids of the clip and "
+            "photos (the files are in files/).",
+            rows=_post_rows,
+            count=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
+        ),
+        ExportSection(
+            name="dating_comments",
+            filename="dating_comments.json",
+            description="What you wrote under voice posts.",
+            rows=_comment_rows,
+            count=lambda uid: PostComment.objects.filter(author_id=uid).count(),
+        ),
+        ExportSection(
+            name="dating_likes",
+            filename="dating_likes.json",
+            description="The voice posts you liked.",
+            rows=_like_rows,
+            count=lambda uid: PostLike.objects.filter(user_id=uid).count(),
+        ),
+        ExportSection(
+            name="dating_listens",
+            filename="dating_listens.json",
+            description="The voice posts you played to the end (the last 90 days).",
+            rows=_listen_rows,
+            count=lambda uid: PostListen.objects.filter(user_id=uid).count(),
+        ),
+        ExportSection(
+            name="dating_reports",
+            filename="dating_reports.json",
+            description="Your reports of voice posts and comments, and their outcomes.",
+            rows=_report_rows,
+            count=lambda uid: PostReport.objects.filter(reporter_id=uid).count(),
+        ),
+    )
+
+
+_register()
