@@ -16,8 +16,9 @@ import logging
 import os
 import re
 import tempfile
+import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -384,6 +385,7 @@ def media_file_signed_url(
         )
     ttl = min(max(1, ttl or settings.MEETNOW_MEDIA_URL_TTL), MAX_URL_TTL)
     if _is_s3():
+        now = int(time.time())
         filename = f"{media_file.uuid}.{entry['key'].rsplit('.', 1)[-1]}"
         return str(
             default_storage.url(  # type: ignore[call-arg]
@@ -391,7 +393,10 @@ def media_file_signed_url(
                 parameters={
                     "ResponseContentDisposition": f'inline; filename="{filename}"',
                     "ResponseContentType": entry["content_type"],
-                    "ResponseCacheControl": f"private, max-age={ttl}",
+                    # The URL dies ``ttl`` seconds after its X-Amz-Date (whole seconds,
+                    # read after ``now``): a cache may keep the file until then, not later.
+                    "ResponseCacheControl": "private",
+                    "ResponseExpires": datetime.fromtimestamp(now + ttl, tz=UTC),
                 },
                 expire=ttl,
             )
