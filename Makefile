@@ -25,7 +25,6 @@ migrate: install
 	$(BIN)/python manage.py setup_roles
 
 run: migrate
-	@command -v ffmpeg >/dev/null 2>&1 || echo "note: ffmpeg is missing, so voice and video uploads will be rejected; install it with: sudo apt-get install ffmpeg"
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py run_dev --host $(HOST) --port $(PORT)
 
