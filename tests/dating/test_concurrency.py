@@ -52,7 +52,11 @@ def _postgresql_only() -> None:
 def test_concurrent_likes_of_many_people_are_all_counted() -> None:
     post = make_post(make_user("author"))
     fans = [make_user(f"fan{i}") for i in range(THREADS)]
-    results = _race([lambda f=f: services.post_like(user=f, post_uuid=post.uuid) for f in fans])
+
+    def like(fan: Any) -> Callable[[], Any]:
+        return lambda: services.post_like(user=fan, post_uuid=post.uuid)
+
+    results = _race([like(f) for f in fans])
     assert not [r for r in results if isinstance(r, Exception)]
     post.refresh_from_db()
     assert post.like_count == PostLike.objects.filter(post=post).count() == THREADS

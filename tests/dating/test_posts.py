@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -51,7 +53,7 @@ def test_publish_from_a_real_upload_shows_once_processed() -> None:
     seen = api_client_for(bob).get(f"{FEED}/{body['id']}").json()
     assert seen["state"] == "published"
     assert seen["voice"]["duration_ms"] == 3000
-    played = api_client_for(bob).get(seen["voice"]["urls"]["original"])
+    played: Any = api_client_for(bob).get(seen["voice"]["urls"]["original"])
     assert played.status_code == 200
     assert b"".join(played.streaming_content).startswith(b"#!AMR")
     assert seen["listen_count"] is None  # only the author sees it

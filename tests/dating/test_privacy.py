@@ -79,6 +79,7 @@ def test_export_holds_posts_with_their_files_comments_likes_and_listens() -> Non
 def test_erasure_removes_posts_files_comments_likes_and_corrects_counts() -> None:
     me, other, third = make_user("me"), make_user("other"), make_user("third")
     post = _real_post(me)
+    assert post.voice is not None
     keys = storage_keys(post.voice)
     assert keys
     theirs = make_post(other)

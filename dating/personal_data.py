@@ -1,9 +1,9 @@
-"""Voice posts (dating) in the personal-data registry (P4, P13, P15).
+"""Voice posts' personal data (P4, P13, P15): how it is exported, erased and kept.
 
-Loaded by ``privacy.handlers`` (last lines), like the support tickets; the steps
-call dating's own services and go before the final "delete the account" step. The
-clip and photos of a post are media files of the user: their export is in
-``files/`` and the media step deletes them from storage.
+Discovered by ``privacy`` (never imported by it by name); every step calls dating's
+own services. The clip and photos of a post are media files of the user: their export
+is in ``files/`` and media's own step deletes them from storage. Erase steps run from
+the top layer down, so these run before chat's and media's.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from dating import services as dating
 from dating.models import PostComment, PostLike, PostListen, PostPhoto, PostReport, VoicePost
-from privacy.registry import Declaration, EraseStep, ExportSection, Strategy, registry
+from meetnow.lib.personal_data import Declaration, EraseStep, ExportSection, Strategy
 
 
 def _pseudonymise(queryset: Any, limit: int, **values: Any) -> int:
@@ -22,7 +22,7 @@ def _pseudonymise(queryset: Any, limit: int, **values: Any) -> int:
     return PostReport.objects.filter(pk__in=ids).update(**values) if ids else 0
 
 
-_STEPS = [
+erase_steps: list[EraseStep] = [
     EraseStep(
         model="dating.PostLike",
         action="delete",
@@ -170,114 +170,103 @@ def _report_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, 
     ]
 
 
-def _register() -> None:
-    if "dating.VoicePost" in registry.declarations:
-        return
-    steps = registry.erase_steps
-    last = next(
-        (i for i, s in enumerate(steps) if (s.model, s.action) == ("accounts.User", "delete")),
-        len(steps),
-    )
-    steps[last:last] = _STEPS
-    registry.declare(
-        Declaration(
-            "dating.VoicePost",
-            Strategy.DELETE,
-            "dating_posts.json + files/",
-            "dating_deleted_posts",
-            "Posts the user published (caption, audience, counts); the clip and photos are "
-            "the user's media files. With them go others' likes, comments and listens.",
-            remaining=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
-        ),
-        Declaration(
-            "dating.PostPhoto",
-            Strategy.DELETE,
-            "dating_posts.json (photo ids) + files/",
-            "dating_deleted_posts",
-            "Links from a post to the user's photos, which the media step deletes.",
-            remaining=lambda uid: PostPhoto.objects.filter(post__author_id=uid).count(),
-        ),
-        Declaration(
-            "dating.PostLike",
-            Strategy.DELETE,
-            "dating_likes.json",
-            "account",
-            "Posts the user liked; the posts' like counts are corrected at erasure.",
-            remaining=lambda uid: PostLike.objects.filter(
-                Q(user_id=uid) | Q(post__author_id=uid)
-            ).count(),
-        ),
-        Declaration(
-            "dating.PostComment",
-            Strategy.DELETE,
-            "dating_comments.json",
-            "account",
-            "What the user wrote under posts; comment counts are corrected at erasure.",
-            remaining=lambda uid: PostComment.objects.filter(
-                Q(author_id=uid) | Q(post__author_id=uid)
-            ).count(),
-        ),
-        Declaration(
-            "dating.PostListen",
-            Strategy.DELETE,
-            "dating_listens.json",
-            "dating_listens",
-            "Posts the user played to the end; after 90 days only the post's count keeps it.",
-            remaining=lambda uid: PostListen.objects.filter(
-                Q(user_id=uid) | Q(post__author_id=uid)
-            ).count(),
-        ),
-        Declaration(
-            "dating.PostReport",
-            Strategy.PSEUDONYMISE,
-            "dating_reports.json",
-            "reports",
-            "Reports the user made are exported; reports about the user are not (the "
-            "reporter stays private). At erasure the user is cleared from both, with "
-            "the evidence snapshot.",
-            remaining=lambda uid: PostReport.objects.filter(
-                Q(reporter_id=uid) | Q(reported_user_id=uid) | Q(resolved_by_id=uid)
-            ).count(),
-        ),
-    )
-    registry.section(
-        ExportSection(
-            name="dating_posts",
-            filename="dating_posts.json",
-            description="Your voice posts: caption, audience, counts, the ids of the clip and "
-            "photos (the files are in files/).",
-            rows=_post_rows,
-            count=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
-        ),
-        ExportSection(
-            name="dating_comments",
-            filename="dating_comments.json",
-            description="What you wrote under voice posts.",
-            rows=_comment_rows,
-            count=lambda uid: PostComment.objects.filter(author_id=uid).count(),
-        ),
-        ExportSection(
-            name="dating_likes",
-            filename="dating_likes.json",
-            description="The voice posts you liked.",
-            rows=_like_rows,
-            count=lambda uid: PostLike.objects.filter(user_id=uid).count(),
-        ),
-        ExportSection(
-            name="dating_listens",
-            filename="dating_listens.json",
-            description="The voice posts you played to the end (the last 90 days).",
-            rows=_listen_rows,
-            count=lambda uid: PostListen.objects.filter(user_id=uid).count(),
-        ),
-        ExportSection(
-            name="dating_reports",
-            filename="dating_reports.json",
-            description="Your reports of voice posts and comments, and their outcomes.",
-            rows=_report_rows,
-            count=lambda uid: PostReport.objects.filter(reporter_id=uid).count(),
-        ),
-    )
+declarations: list[Declaration] = [
+    Declaration(
+        "dating.VoicePost",
+        Strategy.DELETE,
+        "dating_posts.json + files/",
+        "dating_deleted_posts",
+        "Posts the user published (caption, audience, counts); the clip and photos are "
+        "the user's media files. With them go others' likes, comments and listens.",
+        remaining=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
+    ),
+    Declaration(
+        "dating.PostPhoto",
+        Strategy.DELETE,
+        "dating_posts.json (photo ids) + files/",
+        "dating_deleted_posts",
+        "Links from a post to the user's photos, which the media step deletes.",
+        remaining=lambda uid: PostPhoto.objects.filter(post__author_id=uid).count(),
+    ),
+    Declaration(
+        "dating.PostLike",
+        Strategy.DELETE,
+        "dating_likes.json",
+        "account",
+        "Posts the user liked; the posts' like counts are corrected at erasure.",
+        remaining=lambda uid: PostLike.objects.filter(
+            Q(user_id=uid) | Q(post__author_id=uid)
+        ).count(),
+    ),
+    Declaration(
+        "dating.PostComment",
+        Strategy.DELETE,
+        "dating_comments.json",
+        "account",
+        "What the user wrote under posts; comment counts are corrected at erasure.",
+        remaining=lambda uid: PostComment.objects.filter(
+            Q(author_id=uid) | Q(post__author_id=uid)
+        ).count(),
+    ),
+    Declaration(
+        "dating.PostListen",
+        Strategy.DELETE,
+        "dating_listens.json",
+        "dating_listens",
+        "Posts the user played to the end; after 90 days only the post's count keeps it.",
+        remaining=lambda uid: PostListen.objects.filter(
+            Q(user_id=uid) | Q(post__author_id=uid)
+        ).count(),
+    ),
+    Declaration(
+        "dating.PostReport",
+        Strategy.PSEUDONYMISE,
+        "dating_reports.json",
+        "reports",
+        "Reports the user made are exported; reports about the user are not (the "
+        "reporter stays private). At erasure the user is cleared from both, with "
+        "the evidence snapshot.",
+        remaining=lambda uid: PostReport.objects.filter(
+            Q(reporter_id=uid) | Q(reported_user_id=uid) | Q(resolved_by_id=uid)
+        ).count(),
+    ),
+]
 
-
-_register()
+export_sections: list[ExportSection] = [
+    ExportSection(
+        name="dating_posts",
+        filename="dating_posts.json",
+        description="Your voice posts: caption, audience, counts, the ids of the clip and "
+        "photos (the files are in files/).",
+        rows=_post_rows,
+        count=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
+    ),
+    ExportSection(
+        name="dating_comments",
+        filename="dating_comments.json",
+        description="What you wrote under voice posts.",
+        rows=_comment_rows,
+        count=lambda uid: PostComment.objects.filter(author_id=uid).count(),
+    ),
+    ExportSection(
+        name="dating_likes",
+        filename="dating_likes.json",
+        description="The voice posts you liked.",
+        rows=_like_rows,
+        count=lambda uid: PostLike.objects.filter(user_id=uid).count(),
+    ),
+    ExportSection(
+        name="dating_listens",
+        filename="dating_listens.json",
+        description="The voice posts you played to the end (the last 90 days).",
+        rows=_listen_rows,
+        count=lambda uid: PostListen.objects.filter(user_id=uid).count(),
+    ),
+    ExportSection(
+        name="dating_reports",
+        filename="dating_reports.json",
+        description="Your reports of voice posts and comments, and their outcomes.",
+        rows=_report_rows,
+        count=lambda uid: PostReport.objects.filter(reporter_id=uid).count(),
+    ),
+]
