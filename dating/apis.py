@@ -21,7 +21,7 @@ from accounts.apis import PublicProfileSerializer
 from accounts.models import User
 from chat.models import ReportReason
 from dating import payloads, reports, selectors, services
-from dating.models import Audience, VoicePost
+from dating.models import Audience, PostState, VoicePost
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.throttling import PostScopedRateThrottle
@@ -81,7 +81,7 @@ class PostOut(serializers.Serializer):
     caption = serializers.CharField(allow_blank=True)
     audience = serializers.ChoiceField(choices=Audience.choices)
     state = serializers.ChoiceField(
-        choices=["pending", "published", "rejected", "taken_down"],
+        choices=PostState.choices,
         help_text="Others only ever see published posts; the author sees every state.",
     )
     created_at = serializers.DateTimeField()

@@ -30,6 +30,15 @@ class Audience(models.TextChoices):
     MATCHES = "matches", "My matches"
 
 
+class PostState(models.TextChoices):
+    """What the author sees of a post (computed from its files, not stored)."""
+
+    PENDING = "pending", "Processing"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+    TAKEN_DOWN = "taken_down", "Taken down"
+
+
 class VoicePost(models.Model):
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -454,6 +454,9 @@ CELERY_BEAT_SCHEDULE["chat-events-compact"] = {
 }
 
 # --- Dating (dating/, docs/dating.md) ------------------------------------------
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["VoicePostStateEnum"] = (  # type: ignore[index]
+    "dating.models.PostState"
+)
 DATING_VOICE_MIN_SECONDS = env.int("MEETNOW_DATING_VOICE_MIN_SECONDS", default=1)
 DATING_VOICE_MAX_SECONDS = env.int("MEETNOW_DATING_VOICE_MAX_SECONDS", default=60)
 # Likes (or comments) within this many seconds of the last push make no new push.
