@@ -59,6 +59,7 @@ class RequestLogMiddleware:
         )
         return response
 
+
 # Pages for people in a browser (staff); everything else is API and answers JSON.
 HTML_PREFIXES = ("/admin/", "/accounts/", "/api/docs/", "/static/")
 
