@@ -123,6 +123,7 @@ class ConversationOut(_Out):
     title = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     last_activity_at = serializers.DateTimeField()
+    closed = serializers.BooleanField(help_text="Readable, but nobody can send (match ended)")
     last_message = MessageOut(allow_null=True)
     unread_count = serializers.IntegerField()
     last_read_id = serializers.IntegerField()

@@ -42,6 +42,9 @@ class Conversation(models.Model):
     # Bumped by every message: the conversation list's sort key. The UPDATE also
     # takes the row lock that orders concurrent sends into one conversation.
     last_activity_at = models.DateTimeField(default=timezone.now)
+    # Set when a layer above closes the conversation (dating: the match ended): the
+    # history stays readable to its members, nobody can send into it.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -93,6 +93,7 @@ def conversation_payload(
         "title": conversation.title,
         "created_at": dt(conversation.created_at),
         "last_activity_at": dt(conversation.last_activity_at),
+        "closed": conversation.closed_at is not None,
         "last_message": (
             message_payload(last_message, conversation_uuid=str(conversation.uuid))
             if last_message is not None

@@ -86,7 +86,8 @@ _SEND_MEMBERS_SQL = """
 SELECT m.user_id, m.muted, c.id, c.kind,
        EXISTS (SELECT 1 FROM accounts_block b
                WHERE (b.blocker_id = %(sender)s AND b.blocked_id = m.user_id)
-                  OR (b.blocker_id = m.user_id AND b.blocked_id = %(sender)s))
+                  OR (b.blocker_id = m.user_id AND b.blocked_id = %(sender)s)),
+       c.closed_at
 FROM chat_membership m JOIN chat_conversation c ON c.id = m.conversation_id
 WHERE c.uuid = %(conversation)s AND m.left_at IS NULL
 ORDER BY m.user_id
@@ -96,8 +97,8 @@ ORDER BY m.user_id
 def send_members(
     *, sender_id: int, conversation_uuid: uuid_lib.UUID
 ) -> tuple[Conversation | None, list[SendMember]]:
-    """The conversation (id, uuid and kind only) and its active members, each with
-    whether a block stands between them and the sender; ``(None, [])`` if it has none."""
+    """The conversation (id, uuid, kind and closed_at only) and its active members, each
+    with whether a block stands between them and the sender; ``(None, [])`` if it has none."""
     uuid_field = Conversation._meta.get_field("uuid")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -110,11 +111,13 @@ def send_members(
         rows = cursor.fetchall()
     if not rows:
         return None, []
-    conversation = Conversation(id=rows[0][2], uuid=conversation_uuid, kind=rows[0][3])
+    conversation = Conversation(
+        id=rows[0][2], uuid=conversation_uuid, kind=rows[0][3], closed_at=rows[0][5]
+    )
     conversation._state.adding = False
     return conversation, [
         SendMember(user_id=int(uid), muted=bool(muted), blocked=bool(blocked))
-        for uid, muted, _, _, blocked in rows
+        for uid, muted, _, _, blocked, _ in rows
     ]
 
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Max, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import block_exists_between, blocked_user_ids
@@ -324,6 +325,33 @@ def group_leave(*, user: User, conversation_uuid: Any) -> None:
     )
 
 
+def conversation_close_set(*, conversation_id: int, closed: bool) -> bool:
+    """Close a conversation for everyone (history stays readable, nobody can send), or
+    open it again; for a layer above (dating: a match ended, or matched again). Members
+    learn it through ``conversation.updated`` with ``closed``. Returns whether it changed."""
+    with transaction.atomic():
+        changed = Conversation.objects.filter(pk=conversation_id, closed_at__isnull=closed).update(
+            closed_at=timezone.now() if closed else None
+        )
+        if changed:
+            conversation = Conversation.objects.get(pk=conversation_id)
+            members = list(
+                Membership.objects.filter(
+                    conversation_id=conversation_id, left_at__isnull=True
+                ).values_list("user_id", flat=True)
+            )
+            events_append(
+                [
+                    PendingEvent(
+                        user_ids=members,
+                        type=EventType.CONVERSATION_UPDATED,
+                        stored={**_conversation_event(conversation), "closed": closed},
+                    )
+                ]
+            )
+    return bool(changed)
+
+
 def conversation_mute_set(*, user: User, conversation_uuid: Any, muted: bool) -> Membership:
     """Mute or unmute a conversation for oneself: no push while muted (P10)."""
     membership = membership_access(user=user, conversation_uuid=conversation_uuid)
@@ -413,6 +441,12 @@ def message_send(
                 m.blocked for m in members if m.user_id != sender.pk
             ):
                 raise _blocked()
+            if conversation.closed_at is not None:
+                raise ApplicationError(
+                    "conversation_closed",
+                    _("This conversation is closed."),
+                    status_code=403,
+                )
             attachment = None
             if media is not None:
                 attachment = _attachment_claim(sender=sender, media=media, kind=kind)

@@ -18,9 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import PublicProfileSerializer
-from accounts.models import User
+from accounts.models import Gender, User
 from chat.models import ReportReason
-from dating import payloads, reports, selectors, services
+from dating import matching, payloads, reports, selectors, services
 from dating.models import Audience, PostState, VoicePost
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
@@ -371,3 +371,143 @@ class ReportListApi(_Scoped):
             comment_uuid=data.get("comment"),
         )
         return Response(payloads.report_payload(report), status=status.HTTP_201_CREATED)
+
+
+# --- Part 2: likes between people, passes, matches, discover --------------------------
+
+
+class MatchOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    user = PublicProfileSerializer()
+    conversation = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "DatingMatch"
+
+
+class LikeOut(serializers.Serializer):
+    liked = serializers.BooleanField()
+    match = MatchOut(allow_null=True)
+
+    class Meta:
+        ref_name = "DatingProfileLike"
+
+
+class LikedMeOut(serializers.Serializer):
+    user = PublicProfileSerializer()
+    liked_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "DatingLikedMe"
+
+
+def _match_body(match: Any, viewer: User) -> dict[str, Any]:
+    return {
+        "id": str(match.uuid),
+        "user": payloads.author_card(matching.other_of(match, viewer)),
+        "conversation": str(match.conversation.uuid) if match.conversation else None,
+        "created_at": match.created_at.isoformat(),
+    }
+
+
+class ProfileLikeApi(APIView):
+    @extend_schema(request=None, responses=LikeOut, operation_id="dating_profile_like")
+    def post(self, request: Request, user_uuid: UUID) -> Response:
+        """Like a person (private until mutual; a mutual like is a match and opens a
+        conversation). 429 ``daily_like_limit`` past the day's likes."""
+        user = _user(request)
+        match = matching.profile_like(user=user, user_uuid=user_uuid)
+        if match is not None:
+            match = matching.matches_of(user=user).filter(pk=match.pk).first()
+        return Response(
+            {"liked": True, "match": _match_body(match, user) if match is not None else None}
+        )
+
+
+class ProfilePassApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="dating_profile_pass")
+    def post(self, request: Request, user_uuid: UUID) -> Response:
+        """Pass: hidden from my discover and who-liked-me for a while."""
+        matching.profile_pass(user=_user(request), user_uuid=user_uuid)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PeoplePagination(CursorPagination):
+    page_size = 20
+    ordering = "-id"
+
+
+class LikedMeListApi(APIView):
+    @extend_schema(
+        parameters=_PAGE_PARAMS, responses=LikedMeOut(many=True), operation_id="dating_liked_me"
+    )
+    def get(self, request: Request) -> Response:
+        """People who liked me and whom I haven't answered, newest first."""
+        user = _user(request)
+        paginator = PeoplePagination()
+        page = paginator.paginate_queryset(matching.likes_received(user=user), request, self)
+        return paginator.get_paginated_response(
+            [
+                {"user": payloads.author_card(like.from_user), "liked_at": like.created_at}
+                for like in page or []
+            ]
+        )
+
+
+class MatchListApi(APIView):
+    @extend_schema(
+        parameters=_PAGE_PARAMS, responses=MatchOut(many=True), operation_id="dating_matches"
+    )
+    def get(self, request: Request) -> Response:
+        user = _user(request)
+        paginator = PeoplePagination()
+        page = paginator.paginate_queryset(matching.matches_of(user=user), request, self)
+        return paginator.get_paginated_response([_match_body(m, user) for m in page or []])
+
+
+class MatchDetailApi(APIView):
+    @extend_schema(responses={204: None}, operation_id="dating_unmatch")
+    def delete(self, request: Request, match_uuid: str) -> Response:
+        """Unmatch: the conversation closes for both; the other side is told the match
+        ended, nothing more."""
+        matching.match_end(user=_user(request), match_uuid=match_uuid)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DiscoverApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        gender = serializers.ChoiceField(choices=Gender.values, required=False)
+        age_min = serializers.IntegerField(min_value=18, max_value=150, required=False)
+        age_max = serializers.IntegerField(min_value=18, max_value=150, required=False)
+
+        class Meta:
+            ref_name = "DatingDiscoverFilter"
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            low, high = attrs.get("age_min"), attrs.get("age_max")
+            if low is not None and high is not None and low > high:
+                raise serializers.ValidationError(
+                    {"age_min": [gettext_lazy("age_min is above age_max.")]}, code="invalid"
+                )
+            return attrs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("gender", str, enum=Gender.values),
+            OpenApiParameter("age_min", int),
+            OpenApiParameter("age_max", int),
+            *_PAGE_PARAMS,
+        ],
+        responses=PublicProfileSerializer(many=True),
+        operation_id="dating_discover",
+    )
+    def get(self, request: Request) -> Response:
+        """People to like or pass: discover's filters, without those I passed on (for
+        ``MEETNOW_DATING_PASS_DAYS``), already liked or matched."""
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        users = matching.discover(viewer=_user(request), **filters.validated_data)
+        paginator = PeoplePagination()
+        page = paginator.paginate_queryset(users, request, self)
+        return paginator.get_paginated_response([payloads.author_card(u) for u in page or []])

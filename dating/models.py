@@ -218,3 +218,96 @@ class PostReport(models.Model):
 
     def __str__(self) -> str:
         return f"post report {self.uuid}"
+
+
+# --- Part 2 (issue 15): likes between people, passes, matches -----------------------
+
+
+class ProfileLike(models.Model):
+    """``from_user`` likes ``to_user``: private (never shown to ``to_user`` as "sent by
+    X" except in their who-liked-me list) until it is mutual, which makes a match."""
+
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_likes_sent"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_likes_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_user", "to_user"], name="dating_profile_like_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_user=models.F("to_user")), name="dating_profile_like_not_self"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_user", "-id"], name="dating_plike_to_idx"),
+            models.Index(fields=["from_user", "created_at"], name="dating_plike_from_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"profile like {self.pk}"
+
+
+class ProfilePass(models.Model):
+    """``from_user`` passed on ``to_user``: hidden from their discover until ``until``."""
+
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_passes_made"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_user", "to_user"], name="dating_pass_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pass {self.pk}"
+
+
+class Match(models.Model):
+    """Two people who liked each other, with the direct conversation that opened.
+
+    ``user_low`` has the smaller id; one live match per pair (partial unique index).
+    Unmatching sets ``ended_at`` and closes the conversation; a later mutual like
+    makes a new row.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user_low = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    user_high = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    conversation = models.ForeignKey(
+        "chat.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_low", "user_high"],
+                condition=Q(ended_at__isnull=True),
+                name="dating_match_one_live_per_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user_low", "-id"], name="dating_match_low_idx"),
+            models.Index(fields=["user_high", "-id"], name="dating_match_high_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"match {self.uuid}"

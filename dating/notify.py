@@ -40,3 +40,31 @@ def post_activity_push_send(*, post_id: int, kind: str, burst: int) -> int:
         return f"dating:push:{kind}:b{burst}:d{device.pk}"
 
     return push_send(devices, lambda device: note, once_key=once)
+
+
+def match_push_send(*, match_id: int) -> int:
+    """Tell both people of a new match (ids only: the match and the conversation).
+    Idempotent per device; nothing for a match already ended."""
+    from dating.models import Match
+
+    match = Match.objects.filter(pk=match_id, ended_at=None).select_related("conversation").first()
+    if match is None:
+        return 0
+    user_ids = [match.user_low_id, match.user_high_id]
+    devices = push_devices_for_users(user_ids=user_ids)
+    if not devices:
+        return 0
+    badges = unread_totals(user_ids=user_ids)
+    conversation = str(match.conversation.uuid) if match.conversation else ""
+
+    def note(device: Device) -> PushNotification:
+        return PushNotification(
+            kind="dating_match",
+            conversation=conversation,
+            badge=badges.get(device.user_id, 0),
+            data={"match": str(match.uuid)},
+        )
+
+    return push_send(
+        devices, note, once_key=lambda device: f"dating:push:match{match.pk}:d{device.pk}"
+    )

@@ -12,8 +12,19 @@ from typing import Any
 
 from django.db.models import Q
 
+from dating import matching
 from dating import services as dating
-from dating.models import PostComment, PostLike, PostListen, PostPhoto, PostReport, VoicePost
+from dating.models import (
+    Match,
+    PostComment,
+    PostLike,
+    PostListen,
+    PostPhoto,
+    PostReport,
+    ProfileLike,
+    ProfilePass,
+    VoicePost,
+)
 from meetnow.lib.personal_data import Declaration, EraseStep, ExportSection, Strategy
 
 
@@ -23,6 +34,21 @@ def _pseudonymise(queryset: Any, limit: int, **values: Any) -> int:
 
 
 erase_steps: list[EraseStep] = [
+    EraseStep(
+        model="dating.Match",
+        action="delete",
+        apply=lambda c, n, _: matching.matches_erase(user_id=c.user_id, limit=n),
+    ),
+    EraseStep(
+        model="dating.ProfileLike",
+        action="delete",
+        apply=lambda c, n, _: matching.profile_likes_erase(user_id=c.user_id, limit=n),
+    ),
+    EraseStep(
+        model="dating.ProfilePass",
+        action="delete",
+        apply=lambda c, n, _: matching.passes_erase(user_id=c.user_id, limit=n),
+    ),
     EraseStep(
         model="dating.PostLike",
         action="delete",
@@ -170,7 +196,91 @@ def _report_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, 
     ]
 
 
+def _profile_like_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = (
+        ProfileLike.objects.filter(from_user_id=uid, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "to_user__uuid", "created_at")[:limit]
+    )
+    return [(pk, {"user": str(u), "liked_at": _iso(at)}) for pk, u, at in rows]
+
+
+def _pass_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = (
+        ProfilePass.objects.filter(from_user_id=uid, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "to_user__uuid", "created_at", "until")[:limit]
+    )
+    return [
+        (pk, {"user": str(u), "passed_at": _iso(at), "hidden_until": _iso(until)})
+        for pk, u, at, until in rows
+    ]
+
+
+def _match_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = (
+        Match.objects.filter(Q(user_low_id=uid) | Q(user_high_id=uid), pk__gt=after)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "uuid",
+            "user_low_id",
+            "user_low__uuid",
+            "user_high__uuid",
+            "conversation__uuid",
+            "created_at",
+            "ended_at",
+        )[:limit]
+    )
+    return [
+        (
+            pk,
+            {
+                "uuid": str(muuid),
+                "user": str(high if low_id == uid else low),
+                "conversation": str(conv) if conv else None,
+                "created_at": _iso(created),
+                "ended_at": _iso(ended),
+            },
+        )
+        for pk, muuid, low_id, low, high, conv, created, ended in rows
+    ]
+
+
 declarations: list[Declaration] = [
+    Declaration(
+        "dating.ProfileLike",
+        Strategy.DELETE,
+        "dating_profile_likes.json",
+        "account",
+        "Likes the user sent are exported; likes received are not (private until mutual). "
+        "Both are deleted at erasure.",
+        remaining=lambda uid: ProfileLike.objects.filter(
+            Q(from_user_id=uid) | Q(to_user_id=uid)
+        ).count(),
+    ),
+    Declaration(
+        "dating.ProfilePass",
+        Strategy.DELETE,
+        "dating_passes.json",
+        "dating_passes",
+        "Passes the user made are exported; never who passed on them. Deleted once their "
+        "hiding period is over, and at erasure.",
+        remaining=lambda uid: ProfilePass.objects.filter(
+            Q(from_user_id=uid) | Q(to_user_id=uid)
+        ).count(),
+    ),
+    Declaration(
+        "dating.Match",
+        Strategy.DELETE,
+        "dating_matches.json",
+        "account",
+        "The user's matches (the other person's id, the conversation). Deleted at erasure; "
+        "a live match's conversation is closed, its history stays for the other side.",
+        remaining=lambda uid: Match.objects.filter(
+            Q(user_low_id=uid) | Q(user_high_id=uid)
+        ).count(),
+    ),
     Declaration(
         "dating.VoicePost",
         Strategy.DELETE,
@@ -233,6 +343,27 @@ declarations: list[Declaration] = [
 ]
 
 export_sections: list[ExportSection] = [
+    ExportSection(
+        name="dating_profile_likes",
+        filename="dating_profile_likes.json",
+        description="People you liked.",
+        rows=_profile_like_rows,
+        count=lambda uid: ProfileLike.objects.filter(from_user_id=uid).count(),
+    ),
+    ExportSection(
+        name="dating_passes",
+        filename="dating_passes.json",
+        description="People you passed on, and until when they stay hidden.",
+        rows=_pass_rows,
+        count=lambda uid: ProfilePass.objects.filter(from_user_id=uid).count(),
+    ),
+    ExportSection(
+        name="dating_matches",
+        filename="dating_matches.json",
+        description="Your matches: who, the conversation, when it began and ended.",
+        rows=_match_rows,
+        count=lambda uid: Match.objects.filter(Q(user_low_id=uid) | Q(user_high_id=uid)).count(),
+    ),
     ExportSection(
         name="dating_posts",
         filename="dating_posts.json",

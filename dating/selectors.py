@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Block, User
 from accounts.selectors import user_public_get
+from dating.matching import match_exists_q
 from dating.models import Audience, PostComment, PostLike, PostPhoto, VoicePost
 from media.models import Status as MediaStatus
 from meetnow.lib.errors import NotFoundError
@@ -85,13 +86,14 @@ def _published_q() -> Q:
 
 
 def _visible_q(viewer: User) -> Q:
-    """Other people's posts the viewer may open: published, for everyone (``matches``
-    means nobody else until matches exist), no block either way (P11)."""
+    """Other people's posts the viewer may open: published, for everyone or (``matches``)
+    for people the author has a live match with, no block either way (P11)."""
     return Q(
         _published_q(),
         ~Q(author_id=viewer.pk),
         ~_blocked_either_way(viewer.pk, "author_id"),
-        audience=Audience.PUBLIC,
+        Q(audience=Audience.PUBLIC)
+        | Q(match_exists_q(viewer.pk, "author_id"), audience=Audience.MATCHES),
     )
 
 
@@ -102,7 +104,10 @@ def posts_visible_to(*, viewer: User) -> QuerySet[VoicePost]:
 def feed(*, viewer: User) -> QuerySet[VoicePost]:
     """Recent public posts of people who did not hide themselves from discover."""
     return _with_page_relations(
-        posts_visible_to(viewer=viewer).filter(author__hidden_from_discover=False), viewer
+        posts_visible_to(viewer=viewer).filter(
+            author__hidden_from_discover=False, audience=Audience.PUBLIC
+        ),
+        viewer,
     )
 
 

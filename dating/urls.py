@@ -22,5 +22,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         apis.UserPostListApi.as_view(),
         name="dating-user-posts",
     ),
+    path("dating/users/<uuid:user_uuid>/like", apis.ProfileLikeApi.as_view(), name="dating-like"),
+    path("dating/users/<uuid:user_uuid>/pass", apis.ProfilePassApi.as_view(), name="dating-pass"),
+    path("dating/likes/received", apis.LikedMeListApi.as_view(), name="dating-liked-me"),
+    path("dating/matches", apis.MatchListApi.as_view(), name="dating-matches"),
+    path("dating/matches/<str:match_uuid>", apis.MatchDetailApi.as_view(), name="dating-match"),
+    path("dating/discover", apis.DiscoverApi.as_view(), name="dating-discover"),
     path("dating/reports", apis.ReportListApi.as_view(), name="dating-reports"),
 ]

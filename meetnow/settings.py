@@ -463,6 +463,8 @@ DATING_VOICE_MIN_SECONDS = env.int("MEETNOW_DATING_VOICE_MIN_SECONDS", default=1
 DATING_VOICE_MAX_SECONDS = env.int("MEETNOW_DATING_VOICE_MAX_SECONDS", default=60)
 # Likes (or comments) within this many seconds of the last push make no new push.
 DATING_PUSH_WINDOW_SECONDS = env.int("MEETNOW_DATING_PUSH_WINDOW_SECONDS", default=600)
+DATING_DAILY_LIKES = env.int("MEETNOW_DATING_DAILY_LIKES", default=100)  # likes of people
+DATING_PASS_DAYS = env.int("MEETNOW_DATING_PASS_DAYS", default=30)  # a pass hides this long
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dating_post"] = env.str(
     "MEETNOW_THROTTLE_DATING_POST", default="20/day"
 )

@@ -148,6 +148,13 @@ def retention_table() -> list[Rule]:
             "privacy.retention_purge",
         ),
         Rule(
+            "dating_passes",
+            "Passes (who a person chose not to see in discover)",
+            f"{settings.DATING_PASS_DAYS} days (the hiding period)",
+            "deleted",
+            "privacy.retention_purge",
+        ),
+        Rule(
             "closed_requests",
             "Closed privacy requests, their audit trail and erasure step logs",
             f"{d('closed_requests')} days after closing",
@@ -273,6 +280,18 @@ def purge_dating_listens(now: dt.datetime) -> int:
     return total
 
 
+def purge_dating_passes(now: dt.datetime) -> int:
+    from dating.matching import passes_purge
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = passes_purge(now=now, batch=BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
 def purge_closed_requests(now: dt.datetime) -> int:
     return _batched(
         PrivacyRequest.objects.filter(
@@ -318,6 +337,7 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "tombstones": purge_tombstones,
     "dating_deleted_posts": purge_dating_deleted_posts,
     "dating_listens": purge_dating_listens,
+    "dating_passes": purge_dating_passes,
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
 }
