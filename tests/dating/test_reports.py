@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from accounts.services import staff_create
 from dating.models import PostReport
 from media.models import MediaFile
-from meetnow.staff.roles import MODERATORS, roles_sync
+from staff.roles import MODERATORS, roles_sync
 from tests.chat.conftest import admin_client_for
 from tests.factories.chat import make_user
 from tests.factories.dating import make_post
