@@ -1071,4 +1071,6 @@ if Call is not None:
 _ = ErasureStep
 
 # Support tickets (issue 7) declare themselves; their erase steps go before the account's.
+# Identity verification (issue 18) declares itself the same way.
+import privacy.identity_handlers  # noqa: E402
 import privacy.support_handlers  # noqa: E402, F401
