@@ -24,6 +24,9 @@ class IdentityStatusSerializer(serializers.Serializer):
     reason_code = serializers.ChoiceField(choices=["", *FailureReason.values])
     verified_at = serializers.DateTimeField(allow_null=True)
     attempts_left = serializers.IntegerField()
+    consent_given = serializers.BooleanField(
+        help_text="The separate consent to the identity notice is given (else show it first)"
+    )
 
 
 class IdentityApi(APIView):

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.identity import hooks
 from accounts.identity.models import FailureReason, IdentityVerification, VerificationStatus
 from accounts.models import User
 
@@ -22,10 +23,12 @@ class IdentityState:
     verified_at: dt.datetime | None
     attempts_left: int
     latest: IdentityVerification | None
+    consent_given: bool = False
 
 
 def identity_state(*, user: User) -> IdentityState:
-    """The user's verification as the app shows it (two queries)."""
+    """The user's verification as the app shows it, and whether the separate consent
+    is given (so the app knows to show the notice first)."""
     latest = IdentityVerification.objects.filter(user=user).order_by("-created_at", "-pk").first()
     verified = (
         latest
@@ -41,11 +44,12 @@ def identity_state(*, user: User) -> IdentityState:
         .count()
     )
     left = max(0, settings.IDENTITY_DAILY_ATTEMPTS - used)
+    consent = hooks.sensitive_consent_given(user_id=user.pk)
     if verified is not None:
-        return IdentityState("verified", "", verified.verified_at, left, verified)
+        return IdentityState("verified", "", verified.verified_at, left, verified, consent)
     if latest is None:
-        return IdentityState("none", "", None, left, None)
-    return IdentityState(latest.status, latest.reason_code, None, left, latest)
+        return IdentityState("none", "", None, left, None, consent)
+    return IdentityState(latest.status, latest.reason_code, None, left, latest, consent)
 
 
 def identity_verification_access(*, user: User, verification_uuid: Any) -> IdentityVerification:

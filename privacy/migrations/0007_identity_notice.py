@@ -1,4 +1,5 @@
-"""The identity verification notice (its own document kind), version 1.0, published.
+"""The identity verification notice (its own document kind), version 1.0, published,
+and the identity provider in the processors list (P9).
 
 Identity verification needs a separate consent to sensitive personal information
 (P7; PIPL Art. 29): a user accepts this notice, apart from the privacy policy and the
@@ -28,6 +29,20 @@ NOTICE = (
 
 
 def create(apps, schema_editor):
+    # P9: the identity provider is a processor of sensitive personal information.
+    Processor = apps.get_model("privacy", "Processor")
+    Processor.objects.get_or_create(
+        name="Identity verification provider (Tencent Cloud FaceID)",
+        defaults={
+            "purpose": "Identity verification (optional)",
+            "data_categories": (
+                "Your real name and resident ID number, and the face video or images of the "
+                "liveness check taken in the app (MeetNow never receives those)."
+            ),
+            "country": "CN",
+            "position": 100,
+        },
+    )
     PolicyDocument = apps.get_model("privacy", "PolicyDocument")
     PolicyDocument.objects.get_or_create(
         kind="identity_notice",

@@ -48,6 +48,20 @@ def _console(settings: LazySettings) -> None:
     settings.MEETNOW_VERIFIED_ONLY = []
 
 
+@pytest.fixture(autouse=True)
+def _never_logged(log_secrets: set[str]) -> None:
+    """The suite-wide log check fails the run if an ID number reaches any log record."""
+    log_secrets.update({VALID_ID, make_id(birth=years_ago(16)), "张三丰"})
+
+
+def test_logs_redact_id_numbers() -> None:
+    from meetnow.lib.logging import redact
+
+    assert redact(f"start {VALID_ID} and 11010519491231002X.") == (
+        "start [id-number] and [id-number]."
+    )
+
+
 @pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks: Callable[..., Any]) -> Callable[..., Any]:
     return django_capture_on_commit_callbacks
@@ -138,6 +152,7 @@ def test_separate_consent_is_required_then_the_worker_verifies(run_on_commit: An
         "reason_code": "",
         "verified_at": None,
         "attempts_left": 3,
+        "consent_given": False,
     }
     # The policy and agreement consents of sign-up are not the separate consent.
     status, payload = start(client, run_on_commit)
@@ -146,6 +161,7 @@ def test_separate_consent_is_required_then_the_worker_verifies(run_on_commit: An
     assert not IdentityVerification.objects.exists()
 
     identity_consent(user)
+    assert client.get("/api/v1/identity").json()["consent_given"] is True
     status, payload = start(client, run_on_commit)
     assert status == 201, payload
     assert payload["status"] == "pending"

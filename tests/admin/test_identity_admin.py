@@ -60,6 +60,10 @@ def test_support_sees_the_duplicate_but_no_number_and_reveals_with_a_logged_reas
     assert "王*" not in page
     assert verified.id_hash not in page
 
+    found = client.get(URL, {"q": str(verified.user.uuid)}).content.decode()
+    assert str(verified.user.uuid) in found
+    assert client.get(URL, {"q": ID_NUMBER}).status_code == 200  # no search by number
+
     detail = client.get(f"{URL}{refused.pk}/change/").content.decode()
     assert ID_NUMBER[-4:] not in detail
     assert refused.id_hash not in detail
