@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from accounts.models import User
-from privacy.models import DocumentKind
+from privacy.models import DocumentKind, PolicyDocument
 from privacy.selectors import documents_current
 from privacy.services import consent_record
 
@@ -30,6 +30,16 @@ def years_ago(years: int, days: int = 0) -> str:
 
 
 def identity_consent(user: User) -> None:
-    """The separate consent: the current identity notice accepted."""
-    notice = documents_current()[DocumentKind.IDENTITY_NOTICE]
+    """The separate consent: the current identity notice accepted.
+
+    The notice is published by a data migration; tests on a flushed database
+    (transactional tests, e2e) publish it again.
+    """
+    notice = documents_current().get(DocumentKind.IDENTITY_NOTICE)
+    if notice is None:
+        notice, _ = PolicyDocument.objects.get_or_create(
+            kind=DocumentKind.IDENTITY_NOTICE,
+            version="1.0",
+            defaults={"title": "Identity notice", "body": "…", "published_at": timezone.now()},
+        )
     consent_record(user=user, documents=[notice], ip_address="203.0.113.9")

@@ -304,10 +304,10 @@ def test_two_accounts_racing_with_one_id_verify_only_one(
         identity_verification_check(verification_id=IdentityVerification.objects.get(user=user).pk)
     statuses = dict(IdentityVerification.objects.values_list("user_id", "reason_code"))
     assert statuses == {first.pk: "", second.pk: "duplicate_id"}
-    assert [u.identity_verified for u in User.objects.filter(pk__in=[first.pk, second.pk])] == [
-        True,
-        False,
-    ]
+    verified = dict(
+        User.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "identity_verified")
+    )
+    assert verified == {first.pk: True, second.pk: False}
 
 
 # --- Minors (P14) --------------------------------------------------------------------------
