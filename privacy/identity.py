@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from privacy.erasure import erasure_force
-from privacy.lifecycle import _enqueue_job
+from privacy.jobs import job_enqueue
 from privacy.models import Consent, ConsentWithdrawal, DocumentKind
 from privacy.selectors import documents_current
 
@@ -39,4 +39,4 @@ def identity_minor_erase(*, user_id: int) -> None:
     if user is None:
         return
     privacy_request = erasure_force(user=user, action="minor_verified")
-    _enqueue_job(privacy_request)
+    job_enqueue(request_id=privacy_request.pk, kind=privacy_request.kind)
