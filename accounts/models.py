@@ -71,6 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Not shown in discover nor in the voice-post feed (dating); the profile and posts
     # stay reachable through a conversation or a direct link.
     hidden_from_discover = models.BooleanField(default=False)
+    # Identity verification (P7; accounts/identity): the badge on the public card. Set
+    # and cleared only by accounts.identity.services; date_of_birth then is the one the
+    # verified ID number carries.
+    identity_verified = models.BooleanField(default=False)
     # Set by moderators: sessions end at once and logins are refused (account_banned).
     banned_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -235,3 +239,7 @@ class SmsDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.masked_phone} ({self.status})"
+
+
+# Identity verification (issue 18): models in accounts/identity/models.py, loaded here.
+from accounts.identity.models import IdentityCallbackNonce, IdentityVerification  # noqa: E402, F401

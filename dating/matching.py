@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.identity.permissions import verified_required
 from accounts.models import Block, User
 from accounts.selectors import discover_users, user_public_get
 from chat.events import PendingEvent, events_append
@@ -149,6 +150,7 @@ def profile_like(*, user: User, user_uuid: Any) -> Match | None:
     Refused toward oneself, and (404) toward someone blocked either way, banned,
     deactivated or erased; at most ``DATING_DAILY_LIKES`` new likes a day (429).
     """
+    verified_required(user=user, function="likes")
     target = _target(user=user, user_uuid=user_uuid)
     if ProfileLike.objects.filter(from_user_id=user.pk, to_user_id=target.pk).exists():
         return _live_match(user.pk, target.pk)

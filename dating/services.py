@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.identity.permissions import verified_required
 from accounts.models import User
 from chat.events import PendingEvent, events_append
 from dating.models import (
@@ -94,6 +95,7 @@ def post_publish(
     """Publish a voice post: the author's own ``dating_voice`` upload, an optional
     caption (≤ 300) and up to 4 ``dating_photo`` uploads (P12: processed, metadata
     stripped by media). Others see it once every file is processed (P11)."""
+    verified_required(user=author, function="posts")
     text = str(caption or "").strip()
     if len(text) > CAPTION_MAX:
         raise ApplicationError(

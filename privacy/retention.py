@@ -171,6 +171,13 @@ def retention_table() -> list[Rule]:
             "privacy.retention_purge",
         ),
         Rule(
+            "identity_failed_attempts",
+            "Failed identity verification attempts (masked name and ID number, ID hash, reason)",
+            f"{d('identity_failed_attempts')} days",
+            "deleted",
+            "privacy.retention_purge",
+        ),
+        Rule(
             "account",
             "Account, profile, files, conversations' links, consents",
             "until the account is deleted",
@@ -320,6 +327,12 @@ def purge_unverified_requests(now: dt.datetime) -> int:
     return requests_expire_unverified(now=now)
 
 
+def purge_identity_failed_attempts(now: dt.datetime) -> int:
+    from accounts.identity.services import identity_attempts_purge
+
+    return identity_attempts_purge(before=_ago(now, "identity_failed_attempts"))
+
+
 def purge_exports(now: dt.datetime) -> int:
     return exports_expire(now=now)
 
@@ -338,6 +351,7 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "dating_passes": purge_dating_passes,
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
+    "identity_failed_attempts": purge_identity_failed_attempts,
 }
 
 

@@ -271,3 +271,23 @@ def test_export_and_erasure_of_likes_passes_and_matches() -> None:
     assert not ProfilePass.objects.exists()
     conversation = Conversation.objects.get(pk=match.conversation.pk)
     assert conversation.closed_at is not None  # the friend keeps a readable history
+
+
+def test_operator_may_reserve_posting_and_liking_to_verified_accounts(settings) -> None:
+    settings.MEETNOW_VERIFIED_ONLY = ["posts", "likes"]
+    me, other = make_user("me"), make_user("other")
+    api = api_client_for(me)
+    liked = api.post(f"{D}/users/{other.uuid}/like")
+    assert liked.status_code == 403
+    assert liked.json()["errors"][0] == {
+        "code": "identity_verification_required",
+        "message": liked.json()["errors"][0]["message"],
+        "param": "likes",
+    }
+    from tests.factories.dating import media
+
+    posted = api.post(f"{D}/posts", {"voice": str(media(me).uuid)}, format="json")
+    assert posted.json()["errors"][0]["param"] == "posts"
+    me.identity_verified = True
+    me.save(update_fields=["identity_verified"])
+    assert api.post(f"{D}/users/{other.uuid}/like").status_code == 200

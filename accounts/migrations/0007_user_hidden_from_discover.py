@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_profile_media'),
+        ('accounts', '0006_identity_verification'),
     ]
 
     operations = [
