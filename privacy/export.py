@@ -33,7 +33,9 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from meetnow.lib.i18n import datetime_display, user_locale
 from privacy.jobs import job_claim, job_heartbeat, job_reenqueue, job_release
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.registry import ExportSection, get_registry
@@ -82,22 +84,29 @@ def _stage_chunk(
 
 
 def _readme(sections: list[ExportSection], generated_at: dt.datetime) -> str:
+    """The archive's guide, in the active language and time zone (the user's)."""
     lines = [
-        "MeetNow: a copy of your data",
-        f"Generated {generated_at.isoformat()} (UTC).",
+        _("MeetNow: a copy of your data"),
+        _("Generated %(when)s (%(zone)s).")
+        % {"when": datetime_display(generated_at), "zone": timezone.get_current_timezone_name()},
         "",
-        "Each .json file holds one kind of data as a list of records (times in UTC):",
+        _("Each .json file holds one kind of data as a list of records (times in UTC):"),
         "",
     ]
     lines += [f"- {s.filename}: {s.description}" for s in sections]
     lines += [
-        "- files/: the original of every photo, recording and video you uploaded",
-        "  (named after the file's id in files.json).",
+        "- "
+        + _(
+            "files/: the original of every photo, recording and video you uploaded "
+            "(named after the file's id in files.json)."
+        ),
         "",
-        "Messages of other people are included only where you could see them in the",
-        "app; other people appear only as ids. Questions: use Settings > Privacy.",
+        _(
+            "Messages of other people are included only where you could see them in the app; "
+            "other people appear only as ids. Questions: use Settings > Privacy."
+        ),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(str(line) for line in lines) + "\n"
 
 
 def _copy(src: IO[bytes], dst: IO[bytes]) -> None:
@@ -113,13 +122,17 @@ def _assemble(*, privacy_request: PrivacyRequest) -> tuple[str, int]:
     except FileNotFoundError:
         names = []
     names = sorted(names)
-    with tempfile.TemporaryFile() as tmp:
+    # The guide and the names inside the archive read in the user's language (issue 17).
+    with (
+        user_locale(privacy_request.user),
+        tempfile.TemporaryFile() as tmp,
+    ):
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-            zf.writestr("README.txt", _readme(sections, timezone.now()))
+            zf.writestr(_("README.txt"), _readme(sections, timezone.now()))
             for index, section in enumerate(sections):
                 prefix = f"{index:02d}-"
                 parts = [n for n in names if n.startswith(prefix) and n.endswith(".jsonl")]
-                with zf.open(section.filename, "w", force_zip64=True) as out:
+                with zf.open(str(section.filename), "w", force_zip64=True) as out:
                     out.write(b"[\n")
                     first = True
                     for name in parts:
