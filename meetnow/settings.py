@@ -492,7 +492,7 @@ CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "media.sweep", "schedule": cronta
 _media_enums: dict[str, str] = SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})  # type: ignore[assignment]
 _media_enums["MediaPurposeEnum"] = "media.models.Purpose"
 # One enum for every `language` field of the API (docs/i18n.md).
-_media_enums["LanguageEnum"] = [code for code, _name in LANGUAGES]
+_media_enums["LanguageEnum"] = "meetnow.lib.i18n.LANGUAGE_CODES"
 
 # --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"

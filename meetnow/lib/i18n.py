@@ -25,6 +25,8 @@ from django.utils import formats, timezone, translation
 
 ENGLISH = "en"
 CHINESE = "zh-hans"
+# The API's ``language`` values (settings.LANGUAGES; one OpenAPI enum).
+LANGUAGE_CODES = [ENGLISH, CHINESE]
 
 
 def language_supported(code: str | None) -> str:

@@ -7,6 +7,7 @@ the export's guide and file names.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -155,3 +156,9 @@ def test_export_guide_and_names_in_the_users_language():
     assert "（Asia/Shanghai）" in readme
     assert "年" in readme.splitlines()[1]  # a Chinese date
     assert "他人的消息仅包含你在应用中能看到的部分" in readme
+    # Each section's file under its Chinese name, listed in the guide.
+    assert {"消息.json", "个人资料.json", "文件.json"} <= set(names)
+    assert "messages.json" not in names
+    assert "- 消息.json: " in readme
+    messages = json.loads(archive.read("消息.json"))
+    assert {m.text for m in world["mine"]} <= {m["text"] for m in messages}
