@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from accounts.models import User
-from meetnow.staff.roles import MODERATORS
+from staff.roles import MODERATORS
 from tests.e2e.test_admin_browser import (
     PASSWORD,
     Steps,
