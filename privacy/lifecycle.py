@@ -478,8 +478,8 @@ def erasure_start_now(*, user: User) -> PrivacyRequest:
         raise ApplicationError("legal_hold", "This erasure is on legal hold.", status_code=409)
     now = timezone.now()
     with transaction.atomic():
-        return _transition(
-            _locked(privacy_request),
+        return request_transition(
+            request_locked(privacy_request),
             to=S.IN_PROCESSING,
             action="started",
             actor=None,
