@@ -21,22 +21,23 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import ReportReason, ReportStatus
 
 
 class Audience(models.TextChoices):
-    PUBLIC = "public", "Everyone"
-    MATCHES = "matches", "My matches"
+    PUBLIC = "public", _("Everyone")
+    MATCHES = "matches", _("My matches")
 
 
 class PostState(models.TextChoices):
     """What the author sees of a post (computed from its files, not stored)."""
 
-    PENDING = "pending", "Processing"
-    PUBLISHED = "published", "Published"
-    REJECTED = "rejected", "Rejected"
-    TAKEN_DOWN = "taken_down", "Taken down"
+    PENDING = "pending", _("Processing")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    TAKEN_DOWN = "taken_down", _("Taken down")
 
 
 class VoicePost(models.Model):
@@ -154,10 +155,10 @@ class PostListen(models.Model):
 
 
 class PostReportOutcome(models.TextChoices):
-    NO_ACTION = "no_action", "No action needed"
-    TAKEN_DOWN = "taken_down", "Post or comment taken down"
-    USER_WARNED = "user_warned", "User warned"
-    USER_BANNED = "user_banned", "User banned"
+    NO_ACTION = "no_action", _("No action needed")
+    TAKEN_DOWN = "taken_down", _("Post or comment taken down")
+    USER_WARNED = "user_warned", _("User warned")
+    USER_BANNED = "user_banned", _("User banned")
 
 
 class PostReport(models.Model):
