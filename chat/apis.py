@@ -400,7 +400,8 @@ class MessageListApi(APIView):
         operation_id="messages_send",
     )
     def post(self, request: Request, conversation_uuid: str) -> Response:
-        """Send. A retry with the same ``client_id`` returns the stored message (200)."""
+        """Send. A retry with the same ``client_id`` returns the stored message (200).
+        Apps with the WebSocket open send the same body as a ``message.send`` frame."""
         user = _user(request)
         data = _valid(self.InputSerializer, request.data)
         message, created = services.message_send(

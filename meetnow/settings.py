@@ -190,11 +190,16 @@ MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", def
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.
+# Prefix of the channel layer's Redis keys and pub/sub channels: two deployments (or
+# a benchmark) sharing one Redis never see each other's groups.
+REDIS_PREFIX = env.str("REDIS_PREFIX", default="asgi")
+# Threads that run the socket's message sends (database and Redis work), per process.
+MEETNOW_WS_SEND_THREADS = env.int("MEETNOW_WS_SEND_THREADS", default=4)
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": (
         {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -278,7 +283,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "REST API of the MeetNow mobile app. Authentication flows (phone code, social login) "
         "are allauth's headless API under /_allauth/app/v1/ (spec at /_allauth/openapi.html); "
-        "every endpoint here takes the same X-Session-Token header."
+        "every endpoint here takes the same X-Session-Token header. "
+        "The app's WebSocket is /ws/v1/ (same header, or a first frame "
+        '{"type": "auth", "token": ...}): it carries the events of /api/v1/sync live and '
+        'accepts {"type": "message.send", "conversation", "client_id", "kind", "text", '
+        '"media"}, the body of POST /api/v1/conversations/{uuid}/messages, answered by '
+        '{"type": "message.ack", "client_id", "status", "message"} or the error shape '
+        "{status, errors} with the same codes; several sends may be in flight, acks are "
+        "matched by client_id (docs/chat.md)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
