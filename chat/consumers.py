@@ -229,7 +229,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "too_many_in_flight",
                 gettext("Too many sends waiting for their ack; wait for some first."),
             )
-            self.send_tasks.add(asyncio.create_task(self._send_text(text)))
+            refused = asyncio.create_task(self._send_text(text))
+            self.send_tasks.add(refused)
+            refused.add_done_callback(self.send_tasks.discard)
             return
         key = str(content.get("conversation"))
         before = self.send_tails.get(key)

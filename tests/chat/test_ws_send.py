@@ -4,6 +4,7 @@ sends in flight, ordering per conversation, the send limit, the consent gate, ba
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -365,3 +366,36 @@ def test_a_banned_users_next_send_is_refused_and_closes_the_socket():
 
     run(scenario)
     assert not Message.objects.exists()
+
+
+def test_sends_beyond_the_in_flight_limit_are_refused_until_acks_come_back(monkeypatch):
+    from chat import consumers, ws_send
+
+    monkeypatch.setattr(consumers, "SEND_MAX_IN_FLIGHT", 2)
+    real = ws_send.message_send_frame_async
+
+    async def slow(**kwargs: Any) -> tuple[int, str]:
+        await asyncio.sleep(0.3)
+        return await real(**kwargs)
+
+    monkeypatch.setattr(ws_send, "message_send_frame_async", slow)
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_direct(alice, bob)
+    token = session_token_for(alice)
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+
+    async def scenario() -> dict[str, dict[str, Any]]:
+        ws = await _open(token)
+        for client_id in ids[:4]:
+            await ws.send_json_to(_send(conversation, client_id, text="x"))
+        acks = await _acks(ws, 4)
+        # Acks came back: the socket takes sends again.
+        await ws.send_json_to(_send(conversation, ids[4], text="x"))
+        acks.update(await _acks(ws, 1))
+        await ws.disconnect()
+        return acks
+
+    acks = run(scenario)
+    assert [acks[c]["status"] for c in ids] == [201, 201, 429, 429, 201]
+    assert acks[ids[2]]["errors"][0]["code"] == "too_many_in_flight"
+    assert Message.objects.count() == 3
