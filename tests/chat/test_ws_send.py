@@ -42,13 +42,13 @@ async def _open(token: str) -> WebsocketCommunicator:
     ws = WebsocketCommunicator(
         application, "/ws/v1/", headers=[(b"x-session-token", token.encode())]
     )
-    connected, _ = await ws.connect()
+    connected, _ = await ws.connect(timeout=10)
     assert connected
-    assert (await ws.receive_json_from())["type"] == "ready"
+    assert (await ws.receive_json_from(timeout=10))["type"] == "ready"
     return ws
 
 
-async def _frame(ws: WebsocketCommunicator, kind: str, timeout: float = 3) -> dict[str, Any]:
+async def _frame(ws: WebsocketCommunicator, kind: str, timeout: float = 10) -> dict[str, Any]:
     while True:
         frame = await ws.receive_json_from(timeout=timeout)
         if frame["type"] == kind:
@@ -91,7 +91,7 @@ def test_send_is_acked_with_the_stored_message_and_delivered_to_the_members():
         # The event may reach the sender's socket before or after the ack.
         frames: dict[str, dict[str, Any]] = {}
         while len(frames) < 2:
-            frame = await alice_ws.receive_json_from(timeout=3)
+            frame = await alice_ws.receive_json_from(timeout=10)
             frames[frame["type"]] = frame
         ack = frames["message.ack"]
         assert ack["client_id"] == client_id
@@ -319,7 +319,7 @@ def test_withdrawing_consent_stops_socket_sends_at_once():
         assert withdrawn.status_code == 200
         # Told at once (not at the next heartbeat): the socket closes with 4004.
         while True:
-            output = await ws.receive_output(timeout=3)
+            output = await ws.receive_output(timeout=10)
             if output["type"] == "websocket.close":
                 break
         assert (output["code"], output["reason"]) == (CLOSE_ACCESS_REFUSED, "consent_withdrawn")
@@ -361,7 +361,7 @@ def test_a_banned_users_next_send_is_refused_and_closes_the_socket():
         await ws.send_json_to(_send(conversation, str(uuid.uuid4()), text="after the ban"))
         ack = await _frame(ws, "message.ack")
         assert (ack["status"], ack["errors"][0]["code"]) == (401, "invalid_token")
-        closed = await ws.receive_output(timeout=3)
+        closed = await ws.receive_output(timeout=10)
         assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_INVALID_SESSION)
 
     run(scenario)
