@@ -28,6 +28,7 @@ from privacy.services import consent_record, document_publish
 from tests.chat.communicator import WebsocketCommunicator
 from tests.factories.chat import make_block, make_direct, make_group, make_user
 from tests.helpers import session_token_for
+from tests.ws_schema import assert_documented
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,12 +66,14 @@ async def _acks(ws: WebsocketCommunicator, n: int) -> dict[str, dict[str, Any]]:
 
 
 def _send(conversation: Any, client_id: str, **fields: Any) -> dict[str, Any]:
-    return {
+    frame = {
         "type": "message.send",
         "conversation": str(conversation.uuid),
         "client_id": client_id,
         **fields,
     }
+    assert_documented(frame, "WsClientFrame")  # as /api/schema/ describes it
+    return frame
 
 
 def _api(token: str) -> APIClient:
