@@ -294,7 +294,12 @@ def _consenting_user(name: str) -> tuple[User, str]:
         if not PolicyDocument.objects.filter(kind=kind, published_at__isnull=False).exists():
             document_publish(
                 document=PolicyDocument.objects.create(
-                    kind=kind, version="1.0", title=kind, body="Text.", material_change=True
+                    kind=kind,
+                    version="1.0",
+                    title=kind,
+                    body="Text.",
+                    body_zh_hans="正文。",
+                    material_change=True,
                 )
             )
     user = make_user(name)
