@@ -1,0 +1,343 @@
+"""Voice-post benchmark on the real stack: PostgreSQL, Redis, uvicorn, loopback.
+
+``python -m bench.dating`` (or ``make bench``) prints one table:
+
+- feed page of 20 (``GET /api/v1/dating/posts``) on 1,000,000 posts by 10,000 authors:
+  the first page, and pages reached by following ``next`` cursors (p50/p99), one
+  client in sequence; target p50 < 10 ms, p99 < 25 ms;
+- like (``POST .../like``) latency with 32 concurrent clients, each liking posts of
+  the feed (p50/p99); target p50 < 5 ms;
+- queries per request (counted in-process on the same database).
+
+**The per-user limits are lifted** for the run (``MEETNOW_THROTTLE_DATING_LIKE`` and
+``MEETNOW_THROTTLE_USER``): otherwise it measures the limiter. Every post has a
+processed clip (a ``media`` row, no bytes in storage: the feed only signs URLs), one
+post in ten a photo; the viewer has blocked 50 authors and 200 authors are hidden
+from discover, so the feed's conditions have work to do.
+
+Everything runs on 127.0.0.1 in a throwaway database (``bench_dating``, dropped and
+recreated) and Redis database ``BENCH_REDIS`` (default 2, flushed). ``--quick``:
+100,000 posts by 1,000 authors and fewer requests (what fits a busy shared machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.chat import Http, cpu_marks, free_port, load, pct, server_start
+
+ROOT = Path(__file__).resolve().parents[1]
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = os.environ.get("BENCH_DATING_DB", "bench_dating")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/2")
+CHILD = "MEETNOW_BENCH_DATING_CHILD"
+
+SERVER_ENV = {
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "REDIS_URL": REDIS,
+    "CELERY_BROKER_URL": REDIS.rsplit("/", 1)[0] + "/" + str(int(REDIS.rsplit("/", 1)[1]) + 1),
+    "DJANGO_DEBUG": "false",
+    "LOG_LEVEL": "WARNING",
+    # Lifted for the benchmark (see the docstring); production keeps its limits.
+    "MEETNOW_THROTTLE_DATING_LIKE": "1000000/s",
+    "MEETNOW_THROTTLE_USER": "1000000/s",
+    "DATABASE_POOL_MIN_SIZE": "4",
+    "DATABASE_POOL_MAX_SIZE": "24",
+    "DJANGO_SETTINGS_MODULE": "meetnow.settings",
+}
+
+
+def database_reset() -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+def seed(*, posts: int, authors: int, likers: int) -> dict[str, Any]:
+    """Authors, one processed clip per post, posts, a few photos, blocks, in bulk SQL."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.db import connection
+
+    from accounts.models import Block, User
+    from chat.events import event_streams_ensure
+
+    def users(prefix: str, n: int) -> list[User]:
+        rows = [User(nickname=f"{prefix}{i}", password="!") for i in range(n)]  # noqa: S106
+        return User.objects.bulk_create(rows, batch_size=5000)
+
+    def token(user: User) -> str:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        return str(session.session_key)
+
+    viewer = users("viewer", 1)[0]
+    fans = users("fan", likers)
+    author_rows = users("author", authors)
+    event_streams_ensure(user_ids=[u.pk for u in [viewer, *fans, *author_rows]])
+    low, high = author_rows[0].pk, author_rows[-1].pk
+    Block.objects.bulk_create([Block(blocker=viewer, blocked=a) for a in author_rows[:50]])
+    User.objects.filter(pk__in=[a.pk for a in author_rows[50:250]]).update(
+        hidden_from_discover=True
+    )
+    with connection.cursor() as cursor:
+        # One processed clip per post (audio, 5-60 s), then the posts in time order,
+        # authors spread evenly; one post in ten gets a processed photo.
+        cursor.execute(
+            "INSERT INTO media_mediafile (uuid, owner_id, purpose, kind, status, reject_reason, "
+            "sniffed_type, size, storage_prefix, upload_key, variants, duration_ms, attempts, "
+            "created_at, attached_at) "
+            "SELECT gen_random_uuid(), %s + (g %% %s), 'dating_voice', 'audio', 'ready', '', "
+            "'audio/mp4', 40000, md5(g::text), '', "
+            "jsonb_build_object('original', jsonb_build_object('key', 'f/' || md5(g::text) "
+            "|| '/original.m4a', 'content_type', 'audio/mp4', 'size', 40000)), "
+            "5000 + (g %% 55) * 1000, 1, now(), now() FROM generate_series(1, %s) AS g",
+            [low, high - low + 1, posts],
+        )
+        cursor.execute(
+            "INSERT INTO dating_voicepost (uuid, author_id, voice_id, caption, audience, "
+            "created_at, like_count, comment_count, listen_count) "
+            "SELECT gen_random_uuid(), m.owner_id, m.id, 'voice post ' || m.id, "
+            "CASE WHEN m.id %% 20 = 0 THEN 'matches' ELSE 'public' END, "
+            "now() - (%s - row_number() OVER (ORDER BY m.id)) * interval '1 second', "
+            "0, 0, 0 FROM media_mediafile m ORDER BY m.id",
+            [posts],
+        )
+        cursor.execute(
+            "INSERT INTO media_mediafile (uuid, owner_id, purpose, kind, status, reject_reason, "
+            "sniffed_type, size, storage_prefix, upload_key, variants, width, height, attempts, "
+            "created_at, attached_at) "
+            "SELECT gen_random_uuid(), p.author_id, 'dating_photo', 'image', 'ready', '', "
+            "'image/jpeg', 90000, md5('p' || p.id::text), '', "
+            "jsonb_build_object('original', jsonb_build_object('key', 'f/' || md5('p' || "
+            "p.id::text) || '/original.jpg', 'content_type', 'image/jpeg', 'size', 90000)), "
+            "1024, 768, 1, now(), now() FROM dating_voicepost p WHERE p.id %% 10 = 0",
+            [],
+        )
+        cursor.execute(
+            "INSERT INTO dating_postphoto (post_id, media_id, position) "
+            "SELECT p.id, m.id, 0 FROM dating_voicepost p "
+            "JOIN media_mediafile m ON m.storage_prefix = md5('p' || p.id::text)"
+        )
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            "SELECT uuid FROM dating_voicepost WHERE audience = 'public' "
+            "ORDER BY id DESC LIMIT 2000"
+        )
+        recent = [str(row[0]) for row in cursor.fetchall()]
+    return {
+        "viewer": token(viewer),
+        "fans": [token(f) for f in fans],
+        "recent": recent,
+    }
+
+
+def queries_per_request(data: dict[str, Any]) -> dict[str, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    def count(token: str, method: str, path: str) -> int:
+        client = Client(HTTP_X_SESSION_TOKEN=token)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path) if method == "GET" else client.post(path)
+        assert response.status_code < 300, (path, response.status_code, response.content[:300])
+        return len(ctx.captured_queries)
+
+    return {
+        "feed": count(data["viewer"], "GET", "/api/v1/dating/posts?limit=20"),
+        "like": count(data["fans"][0], "POST", f"/api/v1/dating/posts/{data['recent'][-1]}/like"),
+    }
+
+
+async def feed_pages(port: int, token: str, walks: int, depth: int) -> tuple[dict, dict]:
+    """``walks`` times: the first page, then ``depth`` pages following ``next``."""
+    client = Http(port, token)
+    await client.open()
+    first: list[float] = []
+    deeper: list[float] = []
+    errors = 0
+    for _ in range(walks):
+        path: str | None = "/api/v1/dating/posts?limit=20"
+        for level in range(depth + 1):
+            if path is None:
+                break
+            started = time.perf_counter()
+            status, body = await client.request("GET", path)
+            (first if level == 0 else deeper).append(time.perf_counter() - started)
+            if status != 200:
+                errors += 1
+                break
+            page = json.loads(body)
+            if len(page["results"]) != 20:
+                errors += 1
+            nxt = page["next"]
+            path = nxt[nxt.index("/api/") :] if nxt else None
+    await client.close()
+
+    def summary(values: list[float]) -> dict[str, Any]:
+        return {
+            "rate": len(values) / max(sum(values), 1e-9),
+            "p50": pct(values, 50) * 1000,
+            "p99": pct(values, 99) * 1000,
+            "n": len(values),
+            "errors": errors,
+        }
+
+    return summary(first), summary(deeper)
+
+
+async def likes(port: int, tokens: list[str], posts: list[str], per_client: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    rng = random.Random(11)
+
+    async def one(token: str) -> None:
+        nonlocal errors
+        client = Http(port, token)
+        await client.open()
+        for post in rng.sample(posts, per_client):
+            started = time.perf_counter()
+            status, _ = await client.request("POST", f"/api/v1/dating/posts/{post}/like")
+            latencies.append(time.perf_counter() - started)
+            errors += status != 200
+        await client.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(t) for t in tokens))
+    wall = time.perf_counter() - started
+    return {
+        "rate": len(latencies) / wall,
+        "p50": pct(latencies, 50) * 1000,
+        "p99": pct(latencies, 99) * 1000,
+        "n": len(latencies),
+        "errors": errors,
+    }
+
+
+def child(args: argparse.Namespace) -> int:
+    posts = 100_000 if args.quick else 1_000_000
+    authors = 1_000 if args.quick else 10_000
+    walks = 30 if args.quick else 100
+    per_client = 20 if args.quick else 60
+    print(
+        f"== dating benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
+        f"uvicorn x{args.workers}, PostgreSQL, Redis; like limit LIFTED) ==",
+        flush=True,
+    )
+    t0 = time.monotonic()
+    database_reset()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    data = seed(posts=posts, authors=authors, likers=32)
+    print(
+        f"  setup: migrate + {posts:,} posts by {authors:,} authors "
+        f"in {time.monotonic() - t0:.0f} s",
+        flush=True,
+    )
+    queries = queries_per_request(data)
+    port = free_port()
+    env = {**os.environ, **SERVER_ENV}
+    env.pop(CHILD, None)
+    proc = server_start(port, args.workers, env)
+    rows: list[tuple[str, dict[str, Any], str, str]] = []
+    marks: list[tuple[float, float, float]] = []
+    try:
+        asyncio.run(feed_pages(port, data["viewer"], 5, 3))  # warm: pools, prepared statements
+        asyncio.run(likes(port, data["fans"], data["recent"][1000:], 5))
+
+        before = load()
+        marks.append(cpu_marks(proc.pid))
+        first, deeper = asyncio.run(feed_pages(port, data["viewer"], walks, 9))
+        rows.append(
+            (f"feed, first page of 20 ({posts:,} posts)", first, str(queries["feed"]), before)
+        )
+        rows.append(("feed, next pages (cursor, 2-10 deep)", deeper, str(queries["feed"]), before))
+        marks.append(marks[-1])
+
+        before = load()
+        marks.append(cpu_marks(proc.pid))
+        result = asyncio.run(likes(port, data["fans"], data["recent"][:1000], per_client))
+        rows.append(("like, 32 concurrent clients", result, str(queries["like"]), before))
+        marks.append(cpu_marks(proc.pid))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    print(
+        f"  {'what':<42} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} "
+        f"{'errors':>6} {'load':>5}"
+    )
+    for name, r, q, before in rows:
+        print(
+            f"  {name:<42} {r['n']:>5} {r['rate']:>6.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+            f"{q:>7} {r['errors']:>6} {before:>5}"
+        )
+    print(
+        "  (targets: feed p50 < 10 ms and p99 < 25 ms, like p50 < 5 ms at 32 clients; "
+        "req/s of feed rows = 1 / mean latency, one client in sequence; load = 1-min "
+        "load average when the phase started)"
+    )
+    return 1 if any(r["errors"] for _, r, _, _ in rows) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.dating", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="100k posts, fewer requests")
+    parser.add_argument("--workers", type=int, default=3, help="uvicorn worker processes")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="seconds to wait before each phase for the load average to drop below 1",
+    )
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    import bench.chat
+
+    bench.chat.QUIET_WAIT = args.quiet_wait
+    if os.environ.get(CHILD):
+        return child(args)
+    for name, host, port in (("PostgreSQL", "127.0.0.1", 5432), ("Redis", "127.0.0.1", 6379)):
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError:
+            print(f"bench.dating: {name} is not running on {host}:{port}; start it first.")
+            return 1
+    env = {**os.environ, **SERVER_ENV, CHILD: "1"}
+    argv_out = (["--quick"] if args.quick else []) + [
+        "--workers",
+        str(args.workers),
+        "--quiet-wait",
+        str(args.quiet_wait),
+    ]
+    return subprocess.run(
+        [sys.executable, "-m", "bench.dating", *argv_out], cwd=ROOT, env=env, check=False
+    ).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
