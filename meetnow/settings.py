@@ -665,6 +665,7 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "dating_deleted_posts": 30,
         "dating_listens": 90,
         "identity_failed_attempts": 30,
+        "abandoned_signups": 1,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).
