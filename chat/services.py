@@ -20,6 +20,7 @@ from django.db.models import CharField, F, Max, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from accounts.identity.permissions import verified_required
 from accounts.models import User
 from accounts.selectors import block_exists_between, blocked_user_ids
 from chat import payloads
@@ -387,7 +388,10 @@ def message_send(
 
     Photo, voice and video messages carry ``media``: the id of a file the sender
     uploaded for chat, processed and of the matching kind (clear 400s otherwise).
+    With ``messages`` in ``MEETNOW_VERIFIED_ONLY`` an unverified sender gets 403
+    ``identity_verification_required`` (P7: off by default).
     """
+    verified_required(user=sender, function="messages")
     if kind not in USER_KINDS:
         raise ApplicationError("invalid_kind", "Unknown message kind.", param="kind")
     if kind == MessageKind.TEXT and media is not None:
