@@ -77,10 +77,12 @@ INSTALLED_APPS = [
     "media",
     "accounts",
     "chat",
+    "support",
     "privacy",
 ]
 
 MIDDLEWARE = [
+    "meetnow.lib.middleware.RequestLogMiddleware",
     "meetnow.lib.middleware.JsonErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -652,7 +654,7 @@ MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift either way (RFC 6238 §5.
 # TOTP secrets and recovery-code seeds encrypted at rest (Fernet keys; first encrypts).
 MFA_ADAPTER = "meetnow.staff.mfa_adapter.MFAAdapter"
 MEETNOW_MFA_ENCRYPTION_KEYS: list[str] = env.list("MEETNOW_MFA_ENCRYPTION_KEYS", default=[])
-# Support tickets (privacy/support*.py): opening tickets and follow-ups per user.
+# Support tickets (support/): opening tickets and follow-ups per user.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_ticket"] = env.str(
     "MEETNOW_THROTTLE_SUPPORT_TICKET", default="10/hour"
 )
@@ -682,6 +684,10 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # One line per request comes from meetnow.request (RequestLogMiddleware), 5xx
+        # with its traceback; Django's own 4xx warnings ("Unauthorized: /path") and 5xx
+        # records would repeat it, with the raw path.
+        "django.request": {"level": "CRITICAL"},
         "celery": {"level": LOG_LEVEL},
         # Request lines of outside APIs can carry secrets in query strings (WeChat's
         # app secret and login code): only their warnings are logged.

@@ -12,10 +12,11 @@ from django.test import Client
 from accounts.models import Device, User
 from chat import push as chat_push
 from media.models import MediaFile
-from privacy import support_services
+from meetnow.lib.personal_data import ErasureContext
 from privacy.registry import get_registry
-from privacy.support import SupportReply, SupportTicket, TicketStatus
-from privacy.support_services import support_ticket_create
+from support import services as support_services
+from support.models import SupportReply, SupportTicket, TicketStatus
+from support.services import support_ticket_create
 from tests.admin.conftest import login_mfa_passed
 from tests.helpers import api_client_for
 
@@ -210,12 +211,10 @@ def test_tickets_are_exported_and_erased(app_user: User, support_agent: User) ->
     keys = [(s.model, s.action) for s in registry.erase_steps]
     assert keys.index(("privacy.SupportTicket", "delete")) < keys.index(("accounts.User", "delete"))
 
-    class Ctx:
-        user_id = app_user.pk
-
+    ctx = ErasureContext(user_id=app_user.pk)
     for step in registry.erase_steps:
         if step.model.startswith("privacy.Support"):
-            while step.apply(Ctx(), 100, None):
+            while step.apply(ctx, 100, None):
                 pass
     for model in ("privacy.SupportTicket", "privacy.SupportTicketPicture", "privacy.SupportReply"):
         remaining = registry.declarations[model].remaining

@@ -1,0 +1,122 @@
+"""Support tickets in the personal-data registry (P13, P17): exported, erased, kept.
+
+Discovered by privacy's registry; support sits between privacy and chat, so its
+erase steps run after privacy's own, before chat's. The pictures are media
+files of the user: the media step deletes them (and every copy in storage), and
+their exported originals are in ``files/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meetnow.lib.personal_data import (
+    Declaration,
+    EraseStep,
+    ErasureContext,
+    ExportRows,
+    ExportSection,
+    Strategy,
+    chunk_delete,
+    chunk_update,
+    section,
+    step,
+)
+from support.models import SupportReply, SupportTicket, SupportTicketPicture
+
+
+def _pseudonymise_authors(ctx: ErasureContext, limit: int, _: Any) -> int:
+    return chunk_update(SupportReply.objects.filter(author_id=ctx.user_id), limit, author=None)
+
+
+erase_steps: list[EraseStep] = [
+    step(
+        "privacy.SupportReply",
+        "delete",
+        lambda c, n, _: chunk_delete(SupportReply.objects.filter(ticket__user_id=c.user_id), n),
+    ),
+    step(
+        "privacy.SupportTicketPicture",
+        "delete",
+        lambda c, n, _: chunk_delete(
+            SupportTicketPicture.objects.filter(ticket__user_id=c.user_id), n
+        ),
+    ),
+    step(
+        "privacy.SupportTicket",
+        "delete",
+        lambda c, n, _: chunk_delete(SupportTicket.objects.filter(user_id=c.user_id), n),
+    ),
+    step("privacy.SupportReply", "pseudonymise_author", _pseudonymise_authors),
+]
+
+
+def _ticket_rows(uid: int, after: int, limit: int) -> ExportRows:
+    tickets = (
+        SupportTicket.objects.filter(user_id=uid, pk__gt=after)
+        .order_by("pk")
+        .prefetch_related("replies", "pictures__media_file")[:limit]
+    )
+    return [
+        (
+            t.pk,
+            {
+                "uuid": str(t.uuid),
+                "status": t.status,
+                "text": t.text,
+                "created_at": t.created_at.isoformat(),
+                "answered_at": t.answered_at.isoformat() if t.answered_at else None,
+                "closed_at": t.closed_at.isoformat() if t.closed_at else None,
+                "pictures": [str(p.media_file.uuid) for p in t.pictures.all()],
+                "replies": [
+                    {
+                        "from": "support" if r.from_staff else "me",
+                        "text": r.text,
+                        "created_at": r.created_at.isoformat(),
+                    }
+                    for r in t.replies.all()
+                ],
+            },
+        )
+        for t in tickets
+    ]
+
+
+declarations: list[Declaration] = [
+    Declaration(
+        "privacy.SupportTicket",
+        Strategy.DELETE,
+        "support_tickets.json",
+        "account",
+        "What the user wrote to customer service.",
+        remaining=lambda uid: SupportTicket.objects.filter(user_id=uid).count(),
+    ),
+    Declaration(
+        "privacy.SupportTicketPicture",
+        Strategy.DELETE,
+        "support_tickets.json (picture ids) + files/",
+        "account",
+        "Links to the user's own media files, which the media step deletes from storage.",
+        remaining=lambda uid: SupportTicketPicture.objects.filter(ticket__user_id=uid).count(),
+    ),
+    Declaration(
+        "privacy.SupportReply",
+        Strategy.DELETE,
+        "support_tickets.json",
+        "account",
+        "Deleted with the user's tickets; a staff author is cleared from answers.",
+        remaining=lambda uid: (
+            SupportReply.objects.filter(ticket__user_id=uid).count()
+            + SupportReply.objects.filter(author_id=uid).count()
+        ),
+    ),
+]
+
+export_sections: list[ExportSection] = [
+    section(
+        "support_tickets",
+        "What you wrote to customer service, its pictures (ids), the answers.",
+        _ticket_rows,
+        lambda uid: SupportTicket.objects.filter(user_id=uid).count(),
+    ),
+]
