@@ -92,7 +92,11 @@ export function startRealtime() {
   const rt = new Realtime();
   state.rt = rt;
   rt.addEventListener('frame', (e) => { chat.onFrame(e.detail); calls.onFrame(e.detail); });
-  rt.addEventListener('status', (e) => { document.body.classList.toggle('offline', !e.detail.online); chat.onStatus(e.detail.online); });
+  rt.addEventListener('status', (e) => {
+    document.body.classList.toggle('offline', !e.detail.online);
+    document.body.dataset.socket = e.detail.online ? 'open' : 'closed';
+    chat.onStatus(e.detail.online);
+  });
   rt.addEventListener('refetch', () => chat.refetch());
   rt.addEventListener('ended', () => signedOut());
   rt.addEventListener('consent', (e) => { state.consent = e.detail.code || 'reconsent_required'; go('#/consent'); });

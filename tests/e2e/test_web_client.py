@@ -64,9 +64,19 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             connections.close_all()
 
 
-def new_page(browser: Any, base: str, *, lang: str = "en-US", mobile: bool = False) -> Any:
+def new_page(
+    browser: Any,
+    base: str,
+    *,
+    lang: str = "en-US",
+    mobile: bool = False,
+    path: str = "/",
+    init_script: str | None = None,
+) -> Any:
     viewport = {"width": 412, "height": 860} if mobile else {"width": 1200, "height": 860}
     context = browser.new_context(viewport=viewport, locale=lang, accept_downloads=True)
+    if init_script:
+        context.add_init_script(init_script)
     context.set_default_timeout(20_000)
     page = context.new_page()
     errors: list[str] = []
@@ -76,7 +86,7 @@ def new_page(browser: Any, base: str, *, lang: str = "en-US", mobile: bool = Fal
         lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
     )
     page.js_errors = errors
-    page.goto(f"{base}/")
+    page.goto(f"{base}{path}")
     return page
 
 
@@ -103,7 +113,7 @@ def code_from_console(log: Path, last4: str, seen: set[str]) -> str:
     raise AssertionError("no code printed by the console SMS backend:\n" + log.read_text()[-3000:])
 
 
-def wait_or_explain(page: Any, selector: str, log: Path, timeout: int = 20_000) -> None:
+def wait_or_explain(page: Any, selector: str, log: Path | None, timeout: int = 20_000) -> None:
     """Wait for ``selector``; on timeout fail with what the page and the worker showed."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -111,8 +121,8 @@ def wait_or_explain(page: Any, selector: str, log: Path, timeout: int = 20_000) 
         page.wait_for_selector(selector, timeout=timeout)
     except PlaywrightTimeout:
         page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
-        worker = log.read_text(errors="replace")[-2000:]
-        server = (log.parent / "asgi.log").read_text(errors="replace")[-2000:]
+        worker = log.read_text(errors="replace")[-2000:] if log else ""
+        server = (log.parent / "asgi.log").read_text(errors="replace")[-2000:] if log else ""
         pytest.fail(
             f"{selector} not shown; errors {page.js_errors}\npage: {page.inner_text('#main')}"
             f"\nworker: {worker}\nserver: {server}"
@@ -208,6 +218,14 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     ana.wait_for_selector("li.msg.mine:has-text('Second while you were away') .receipt.read")
     ana.screenshot(path=str(SHOTS / "chat.png"))
 
+    # Edit and recall reach the other side live.
+    ana.once("dialog", lambda dialog: dialog.accept("Hello Bo, edited"))
+    ana.click("li.msg.mine:has-text('Hello Bo!') >> text=Edit")
+    bo.wait_for_selector("li.msg.theirs:has-text('Hello Bo, edited') >> text=edited")
+    bo.once("dialog", lambda dialog: dialog.accept())
+    bo.click("li.msg.mine:has(img.photo) >> text=Recall")
+    ana.wait_for_selector("li.msg.theirs >> text=Message recalled")
+
     # Ana downloads her data: request, identity code if asked, progress, ZIP.
     ana.click("#nav >> text=Privacy")
     ana.click("#request-export")
@@ -223,7 +241,29 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     names = archive.namelist()
     assert "messages.json" in names
     assert "profile.json" in names
-    assert "Hello Bo!" in archive.read("messages.json").decode()
+    assert "Hello Bo, edited" in archive.read("messages.json").decode()
+
+    # A material new policy version: at the next log-in Ana is asked to accept it first.
+    PolicyDocument.objects.create(
+        kind="privacy_policy",
+        version="2.0",
+        title="Privacy policy",
+        body="New text.",
+        material_change=True,
+        published_at=timezone.now(),
+    )
+    ana.click("#logout")
+    ana.wait_for_selector("#login-form")
+    ana.fill("#phone", "+86 138 0013 8001")
+    ana.click("#login-form button[type=submit]")
+    ana.wait_for_selector("#code-form")
+    ana.fill("#code", code_from_console(log, "8001", seen))
+    ana.click("#code-submit")
+    wait_or_explain(ana, "#consent-form", log)
+    assert "2.0" in ana.inner_text("#consent-form")
+    ana.check("#accept")
+    ana.click("#consent-form button[type=submit]")
+    ana.wait_for_selector("#conversations")
 
     # Bo deletes the account: confirmed with a code, logged out, told how to cancel.
     bo.click("#nav >> text=Privacy")
@@ -240,3 +280,47 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
 
     assert ana.js_errors == []
     assert bo.js_errors == []
+
+
+def signed_in_page(browser: Any, base: str, user: Any, hash_route: str) -> Any:
+    """A page that already holds an app session token (sign-up is tested above)."""
+    from tests.helpers import session_token_for
+
+    token = session_token_for(user)
+    return new_page(
+        browser,
+        base,
+        path=f"/{hash_route}",
+        init_script=f"localStorage.setItem('meetnow.session_token', '{token}');",
+    )
+
+
+def test_a_video_call_between_two_browsers_connects_and_hangs_up(
+    asgi_server: str, browser: Any
+) -> None:
+    from tests.factories.chat import make_direct, make_user
+
+    ana, bo = make_user("Ana"), make_user("Bo")
+    conversation = make_direct(ana, bo)
+    route = f"#/c/{conversation.uuid}"
+    caller = signed_in_page(browser, asgi_server, ana, route)
+    callee = signed_in_page(browser, asgi_server, bo, route)
+    for page in (caller, callee):
+        wait_or_explain(page, "#chat", None)
+        page.wait_for_selector("body[data-socket=open]")
+
+    caller.click("#call-video")
+    callee.wait_for_selector("#accept-call")
+    assert "Ana" in callee.inner_text("#incoming")
+    callee.click("#accept-call")
+    # Media flows peer to peer: both connections reach "connected" (ICE over loopback).
+    caller.wait_for_selector("#call-state >> text=Connected", timeout=30_000)
+    callee.wait_for_selector("#call-state >> text=Connected", timeout=30_000)
+    # (wait_for_function evaluates a string, which this page's CSP rightly refuses)
+    tracks = "() => document.getElementById('remote-media').srcObject.getVideoTracks().length"
+    assert callee.evaluate(tracks) == 1
+    assert caller.evaluate(tracks) == 1
+    caller.click("#hangup")
+    callee.wait_for_selector("#incoming", state="hidden")
+    assert caller.js_errors == []
+    assert callee.js_errors == []

@@ -32,6 +32,7 @@ async function peer(media) {
     else if (call) call.pendingIce.push(candidate);
   });
   pc.addEventListener('track', (e) => {
+    if (call) call.remote = e.streams[0];
     const remote = document.getElementById('remote-media');
     if (remote && remote.srcObject !== e.streams[0]) remote.srcObject = e.streams[0];
   });
@@ -48,13 +49,13 @@ function panel(title, buttons) {
   const remote = h(video ? 'video' : 'audio', { id: 'remote-media', autoplay: true, playsinline: true, class: 'remote' });
   const local = video ? h('video', { id: 'local-media', autoplay: true, playsinline: true, muted: true, class: 'local' }) : null;
   if (local && call.local) { local.srcObject = call.local; local.muted = true; }
+  if (call.remote) remote.srcObject = call.remote;
   box.replaceChildren(h('section', { class: 'call card', role: 'dialog', 'aria-labelledby': 'call-title' },
     h('h2', { id: 'call-title' }, title),
     h('p', { id: 'call-state', role: 'status' }, t('call_ringing')),
     remote, local,
     h('div', { class: 'actions' }, buttons)));
   box.hidden = false;
-  if (call.pc) call.pc.getReceivers().forEach(() => {});
 }
 
 function hangupButton(kind) {
@@ -107,7 +108,9 @@ export async function onFrame(frame) {
       const c = frame.call;
       call = { id, media: c.media, role: 'callee', pendingIce: [], remoteIce: [], accepted: false };
       state.rt.send({ type: 'call.ringing', call: id });
-      const who = (c.peer && c.peer.nickname) || t('someone');
+      let who = (c.peer && c.peer.nickname) || t('someone');
+      try { who = (await api('GET', `users/${c.caller}`)).nickname || who; } catch { /* keep "someone" */ }
+      if (!call || call.id !== id) return; // ended while we looked the caller up
       panel(t(c.media === 'video' ? 'incoming_video' : 'incoming_voice', { name: who }), [
         h('button', { type: 'button', id: 'accept-call', onclick: () => accept(frame) }, t('accept_call')),
         h('button', { type: 'button', class: 'danger', id: 'decline-call', onclick: () => { state.rt.send({ type: 'call.decline', call: id }); reset(); } }, t('decline')),
