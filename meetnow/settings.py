@@ -633,13 +633,13 @@ CELERY_BEAT_SCHEDULE["privacy-retention-purge"] = {
     "schedule": crontab(hour=3, minute=7),
 }
 
-# --- Staff / admin (meetnow/staff; docs/admin.md) -----------------------------
-# The admin site is meetnow.staff.site.MeetNowAdminSite: password, then a second
+# --- Staff / admin (staff/; docs/admin.md) -----------------------------
+# The admin site is staff.site.MeetNowAdminSite: password, then a second
 # factor (allauth.mfa TOTP or recovery code) before any page; idle sessions end.
-INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "meetnow.staff.apps.StaffAdminConfig"
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "staff.apps.StaffAdminConfig"
 MIDDLEWARE.insert(
     MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
-    "meetnow.staff.middleware.StaffSessionMiddleware",
+    "staff.middleware.StaffSessionMiddleware",
 )
 MEETNOW_STAFF_IDLE_TIMEOUT = env.int("MEETNOW_STAFF_IDLE_TIMEOUT", default=30 * 60)  # seconds
 # Second factor before any admin page. Can never be off in production; the test
@@ -652,7 +652,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MEETNOW_MFA_TOTP_ISSUER", default="MeetNow staff")
 MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift either way (RFC 6238 §5.2)
 # TOTP secrets and recovery-code seeds encrypted at rest (Fernet keys; first encrypts).
-MFA_ADAPTER = "meetnow.staff.mfa_adapter.MFAAdapter"
+MFA_ADAPTER = "staff.mfa_adapter.MFAAdapter"
 MEETNOW_MFA_ENCRYPTION_KEYS: list[str] = env.list("MEETNOW_MFA_ENCRYPTION_KEYS", default=[])
 # Support tickets (support/): opening tickets and follow-ups per user.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_ticket"] = env.str(

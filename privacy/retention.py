@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from accounts.models import Device, SecurityEvent, SmsDelivery
 from chat.models import Message, MessageKind, MessageVersion, Report, ReportStatus
+from privacy.export import exports_expire
+from privacy.lifecycle import requests_expire_unverified
 from privacy.models import ErasureLedgerEntry, PrivacyRequest, RequestStatus
 
 logger = logging.getLogger(__name__)
@@ -257,14 +259,10 @@ def purge_consent_proof(now: dt.datetime) -> int:
 
 
 def purge_unverified_requests(now: dt.datetime) -> int:
-    from privacy.lifecycle import requests_expire_unverified
-
     return requests_expire_unverified(now=now)
 
 
 def purge_exports(now: dt.datetime) -> int:
-    from privacy.export import exports_expire
-
     return exports_expire(now=now)
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
-from meetnow.staff.roles import MODERATORS, ROLES, SUPPORT, roles_sync
+from staff.roles import MODERATORS, ROLES, SUPPORT, roles_sync
 from tests.admin.conftest import login_mfa_passed
 
 pytestmark = pytest.mark.django_db
