@@ -48,7 +48,7 @@ const en = {
   kind_image: 'Photo', kind_video: 'Video', kind_voice: 'Voice message', kind_text: 'Message',
   kind_req_access: 'Data export', kind_req_rectification: 'Correction', kind_req_erasure: 'Account deletion', kind_req_consent_withdrawal: 'Consent withdrawal',
   last_seen: 'Last seen', leave_confirm: 'Leave this group?', leave_group: 'Leave group', log_in: 'Log in', log_out: 'Log out',
-  logged_out: 'You are logged out.', material_change: 'changed', message: 'Message', messages: 'Messages',
+  logged_out: 'You are logged out.', material_change: 'new version', message: 'Message', messages: 'Messages',
   mic_denied: 'The browser did not allow the microphone or camera.', more: 'More', msg_recalled: 'Message recalled',
   msg_removed: 'Removed by a moderator', msg_system: 'Group updated', mute: 'Mute', muted: 'muted',
   nav_chat: 'Chats', nav_privacy: 'Privacy', nav_profile: 'Profile', new_conversation: 'New chat', new_group: 'Or start a group with the people you ticked',
@@ -88,6 +88,9 @@ const en = {
   withdraw_confirm: 'Withdraw your consent? You will not be able to use MeetNow until you accept again; export and deletion stay available.',
   withdraw_text: 'Withdrawing is one click. Without consent to the privacy policy and the user agreement the account cannot be used, but you can still export or delete it.',
   your_id: 'Your id (others can start a chat with it):',
+  chat_settings: 'Chat settings', share_read_receipts: 'Let others see when I have read their messages',
+  push_previews: 'Show message text in push notifications', blocked_people: 'People I blocked',
+  unblock: 'Unblock', unblocked: 'Unblocked.', nobody_blocked: 'You have not blocked anyone.',
 };
 
 const zh = {
@@ -134,7 +137,7 @@ const zh = {
   kind_image: '[图片]', kind_video: '[视频]', kind_voice: '[语音]', kind_text: '消息',
   kind_req_access: '数据导出', kind_req_rectification: '数据更正', kind_req_erasure: '注销账号', kind_req_consent_withdrawal: '撤回同意',
   last_seen: '最近活跃', leave_confirm: '确定退出该群聊？', leave_group: '退出群聊', log_in: '登录', log_out: '退出登录',
-  logged_out: '你已退出登录。', material_change: '有变更', message: '发消息', messages: '消息',
+  logged_out: '你已退出登录。', material_change: '新版本', message: '发消息', messages: '消息',
   mic_denied: '浏览器未允许使用麦克风或摄像头。', more: '更多', msg_recalled: '消息已撤回',
   msg_removed: '已被管理员删除', msg_system: '群聊已更新', mute: '免打扰', muted: '免打扰',
   nav_chat: '聊天', nav_privacy: '隐私', nav_profile: '我的', new_conversation: '发起聊天', new_group: '或与勾选的人创建群聊',
@@ -174,6 +177,9 @@ const zh = {
   withdraw_confirm: '确定撤回同意？在重新同意之前你将无法使用 MeetNow；导出和注销仍然可用。',
   withdraw_text: '撤回只需一步。未同意隐私政策和用户协议时账号无法使用，但你仍可导出或注销账号。',
   your_id: '你的 ID（他人可以用它和你聊天）：',
+  chat_settings: '聊天设置', share_read_receipts: '让对方看到我已读了他们的消息',
+  push_previews: '在推送通知中显示消息内容', blocked_people: '我拉黑的人',
+  unblock: '取消拉黑', unblocked: '已取消拉黑。', nobody_blocked: '你还没有拉黑任何人。',
 };
 
 export const TABLES = { en, 'zh-Hans': zh };

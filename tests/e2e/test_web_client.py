@@ -23,7 +23,9 @@ from django.db import connections
 from django.utils import timezone
 from PIL import Image
 
-from privacy.models import PolicyDocument
+from accounts.models import Block
+from chat.models import Report
+from privacy.models import PolicyDocument, PrivacyRequest, RequestKind, RequestStatus
 from tests.conftest import require_or_skip
 from tests.e2e.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
@@ -226,6 +228,21 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     bo.click("li.msg.mine:has(img.photo) >> text=Recall")
     ana.wait_for_selector("li.msg.theirs >> text=Message recalled")
 
+    # Report and block from the conversation's menu.
+    ana.click("summary:has-text('More')")
+    ana.click("text=Report this person")
+    ana.select_option("#report-reason", "spam")
+    ana.click("dialog button[value=send]")
+    ana.wait_for_selector("text=A moderator will look at it")
+    assert Report.objects.filter(reason="spam", reported_user__nickname="Bo").count() == 1
+    ana.once("dialog", lambda dialog: dialog.accept())
+    ana.click("#block")
+    ana.wait_for_selector("#banner >> text=Blocked.")
+    assert Block.objects.filter(blocker__nickname="Ana", blocked__nickname="Bo").count() == 1
+    ana.click("#nav >> text=Profile")
+    ana.click("#blocked >> text=Unblock")
+    ana.wait_for_selector("#blocked >> text=You have not blocked anyone.")
+
     # Ana downloads her data: request, identity code if asked, progress, ZIP.
     ana.click("#nav >> text=Privacy")
     ana.click("#request-export")
@@ -277,6 +294,21 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     assert bo.evaluate("localStorage.getItem('meetnow.session_token')") is None
     bo.goto(f"{asgi_server}/#/chat")
     bo.wait_for_selector("#login-form")
+    erasure = PrivacyRequest.objects.get(kind=RequestKind.ERASURE)
+    assert erasure.status == RequestStatus.SCHEDULED
+
+    # Changed their mind: logging in during the cooling-off cancels the deletion.
+    bo.fill("#phone", "13800138002")
+    bo.click("#login-form button[type=submit]")
+    bo.wait_for_selector("#code-form")
+    bo.fill("#code", code_from_console(log, "8002", seen))
+    bo.click("#code-submit")
+    wait_or_explain(bo, "#consent-form", log)  # policy 2.0 came out meanwhile
+    bo.check("#accept")
+    bo.click("#consent-form button[type=submit]")
+    wait_or_explain(bo, "#conversations", log)
+    erasure.refresh_from_db()
+    assert erasure.status == RequestStatus.CANCELED
 
     assert ana.js_errors == []
     assert bo.js_errors == []

@@ -130,6 +130,7 @@ export async function documentScreen(kind) {
 export async function consent() {
   const [stateNow, current] = await Promise.all([api('GET', 'privacy/consents'), api('GET', 'privacy/documents/current')]);
   if (!stateNow.required) { state.consent = null; await startSession(); go('#/chat'); return; }
+  const accepted = new Set(stateNow.history.filter((c) => c.action !== 'withdrawn').map((c) => `${c.kind}:${c.version}`));
   const errors = errorBox();
   const form = h('form', { class: 'card', id: 'consent-form', onsubmit: async (e) => {
     e.preventDefault();
@@ -145,7 +146,7 @@ export async function consent() {
   } },
   h('h1', {}, stateNow.required === 'consent_withdrawn' ? t('consent_withdrawn_title') : t('reconsent_title')),
   h('p', {}, stateNow.required === 'consent_withdrawn' ? t('consent_withdrawn_text') : t('reconsent_text')),
-  h('ul', {}, current.documents.map((d) => h('li', {}, docLink(d), d.material_change ? h('span', { class: 'tag' }, t('material_change')) : null))),
+  h('ul', {}, current.documents.map((d) => h('li', {}, docLink(d), accepted.has(`${d.kind}:${d.version}`) ? null : h('span', { class: 'tag' }, t('material_change'))))),
   h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'accept', required: true }), h('label', { for: 'accept' }, t('accept_current'))),
   errors,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('accept')), h('a', { href: '#/privacy', class: 'button secondary' }, t('nav_privacy'))));

@@ -58,8 +58,35 @@ export async function profile() {
     h('div', { class: 'field' }, h('label', { for: 'voice-file' }, t('or_upload_audio')), voiceInput),
     me.voice_intro ? h('button', { type: 'button', class: 'secondary', onclick: () => save({ voice_intro: null }) }, t('remove_voice')) : null,
     h('p', { class: 'hint' }, t('optional_fields'))),
-    h('section', { class: 'card' }, h('h2', {}, t('as_others_see')), card(me),
-      h('p', { class: 'hint' }, t('your_id'), ' ', h('code', { id: 'my-id' }, me.id)))));
+    h('div', {},
+      h('section', { class: 'card' }, h('h2', {}, t('as_others_see')), card(me),
+        h('p', { class: 'hint' }, t('your_id'), ' ', h('code', { id: 'my-id' }, me.id))),
+      await chatSettings(),
+      await blockedPeople())));
+}
+
+// Read receipts and push previews (GET/PATCH /chat/settings).
+async function chatSettings() {
+  const s = await api('GET', 'chat/settings');
+  const toggle = (key, label) => h('div', { class: 'check' },
+    h('input', { type: 'checkbox', id: `set-${key}`, checked: Boolean(s[key]), onchange: async (e) => {
+      try { await api('PATCH', 'chat/settings', { [key]: e.target.checked }); notify(t('saved')); } catch (err) { e.target.checked = !e.target.checked; notify(err.message, 'error'); }
+    } }),
+    h('label', { for: `set-${key}` }, label));
+  return h('section', { class: 'card', id: 'chat-settings' }, h('h2', {}, t('chat_settings')),
+    toggle('share_read_receipts', t('share_read_receipts')),
+    toggle('push_previews', t('push_previews')));
+}
+
+// People I blocked, with unblock (GET /blocks, DELETE /blocks/{uuid}).
+async function blockedPeople() {
+  const r = await api('GET', 'blocks?limit=100');
+  return h('section', { class: 'card', id: 'blocked' }, h('h2', {}, t('blocked_people')),
+    r.results.length ? h('ul', { class: 'rows' }, r.results.map((b) => h('li', {},
+      h('span', {}, b.user.nickname || t('no_name')),
+      h('button', { type: 'button', class: 'link', onclick: async () => {
+        try { await api('DELETE', `blocks/${b.user.id}`); notify(t('unblocked')); profile(); } catch (err) { notify(err.message, 'error'); }
+      } }, t('unblock'))))) : h('p', { class: 'empty' }, t('nobody_blocked')));
 }
 
 export async function userCard(uuid) {
