@@ -79,7 +79,7 @@ def new_page(
     context = browser.new_context(viewport=viewport, locale=lang, accept_downloads=True)
     if init_script:
         context.add_init_script(init_script)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(45_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -103,7 +103,7 @@ def publish_documents() -> None:
 
 def code_from_console(log: Path, last4: str, seen: set[str]) -> str:
     """The newest code the console backend printed for the number ending in ``last4``."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
         codes = re.findall(rf"\[sms:\w+\] to \+\S+ \S*{last4}: .*?(\d{{6}})", text)
@@ -115,7 +115,7 @@ def code_from_console(log: Path, last4: str, seen: set[str]) -> str:
     raise AssertionError("no code printed by the console SMS backend:\n" + log.read_text()[-3000:])
 
 
-def wait_or_explain(page: Any, selector: str, log: Path | None, timeout: int = 20_000) -> None:
+def wait_or_explain(page: Any, selector: str, log: Path | None, timeout: int = 45_000) -> None:
     """Wait for ``selector``; on timeout fail with what the page and the worker showed."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -199,7 +199,7 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     ana.wait_for_selector("#typing >> text=Bo is typing")
     bo.fill("#composer-text", "")
     bo.set_input_files("#attach", str(png(tmp_path / "sunset.png")))
-    ana.wait_for_selector("li.msg.theirs img.photo", timeout=40_000)
+    wait_or_explain(ana, "li.msg.theirs img.photo", log, timeout=90_000)
     bo.wait_for_selector("li.msg.mine img.photo")
     bo.screenshot(path=str(SHOTS / "chat-mobile.png"))
 

@@ -109,3 +109,26 @@ def test_dev_console_hint_follows_the_sms_backend(client: Client, settings: obje
     assert 'data-dev-sms-console="1"' in client.get("/").content.decode()
     settings.SMS_BACKEND = "twilio"  # type: ignore[attr-defined]
     assert 'data-dev-sms-console="0"' in client.get("/").content.decode()
+
+
+def test_production_static_files_serve_the_client_under_hashed_names(
+    client: Client, settings: object, tmp_path: Path
+) -> None:
+    """In production whitenoise serves collectstatic's output: the page links the hashed
+    entry module, and the modules it imports by relative name are there too. (Django's
+    manifest storage: whitenoise's subclass only adds compressed copies, and compressing
+    every admin file made this test take a minute.)"""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path  # type: ignore[attr-defined]
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        **settings.STORAGES,  # type: ignore[attr-defined]
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+    html = client.get("/").content.decode()
+    entry = re.search(r'src="/static/(web/app\.[0-9a-f]{12}\.js)"', html)
+    assert entry, html
+    assert (tmp_path / entry.group(1)).is_file()
+    for name in ("api.js", "realtime.js", "screens/chat.js", "icons/mic.svg"):
+        assert (tmp_path / "web" / name).is_file(), name
