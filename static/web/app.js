@@ -1,7 +1,7 @@
 // Entry point: language, session check, consent gate, hash router, realtime.
 import { api, authApi, on, session } from './api.js';
 import { h, mount, notify } from './dom.js';
-import { applyLang, setLang, t } from './i18n.js';
+import { applyLang, currentLang, setLang, t } from './i18n.js';
 import { Realtime } from './realtime.js';
 import * as auth from './screens/auth.js';
 import * as chat from './screens/chat.js';
@@ -85,6 +85,19 @@ export async function startSession() {
     } else { throw err; }
   }
   if (!state.consent) startRealtime();
+  syncLocale();
+}
+
+// Tell the API this browser's time zone (dates in the export, the admin) and, for a new
+// account, the language chosen here. Both are ordinary profile fields (PATCH /me).
+function syncLocale() {
+  if (!state.me || state.me.pending) return;
+  const patch = {};
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && 'time_zone' in state.me && state.me.time_zone !== zone) patch.time_zone = zone;
+  const lang = currentLang().toLowerCase();
+  if ('language' in state.me && state.me.language !== lang) patch.language = lang;
+  if (Object.keys(patch).length) api('PATCH', 'me', patch).then((me) => { state.me = me; }).catch(() => {});
 }
 
 export function startRealtime() {
@@ -127,7 +140,13 @@ on('consent', (err) => { state.consent = err.code; if (state.route && state.rout
 async function boot() {
   const select = document.getElementById('lang');
   applyLang();
-  select.addEventListener('change', () => { setLang(select.value); refreshNav(); route(); });
+  select.addEventListener('change', () => {
+    setLang(select.value);
+    refreshNav();
+    route();
+    // SMS codes, push texts and the export's guide follow the account's language.
+    if (state.me && !state.me.pending) api('PATCH', 'me', { language: select.value.toLowerCase() }).catch(() => {});
+  });
   authApi.config().then((r) => { state.config = r.data && r.data.data; }).catch(() => {});
   if (session.token) {
     try {

@@ -201,6 +201,15 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     bo.set_input_files("#attach", str(png(tmp_path / "sunset.png")))
     wait_or_explain(ana, "li.msg.theirs img.photo", log, timeout=90_000)
     bo.wait_for_selector("li.msg.mine img.photo")
+
+    # A voice and a video message recorded in the browser (MediaRecorder; Chromium's fake
+    # microphone and camera), processed by the worker, arrive as players.
+    for button, player in (("#record", "audio"), ("#record-video", "video")):
+        bo.click(button)
+        bo.wait_for_selector(f"{button}.recording")
+        time.sleep(1.5)
+        bo.click(button)
+        wait_or_explain(ana, f"li.msg.theirs {player}", log, timeout=90_000)
     bo.screenshot(path=str(SHOTS / "chat-mobile.png"))
 
     # Bo loses the network; Ana writes twice; Bo gets both once back online (sync).

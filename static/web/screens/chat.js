@@ -202,6 +202,7 @@ export async function conversation(uuid) {
   h('label', { for: 'attach', class: 'button secondary icon', title: t('attach') }, icon('attach'), h('span', { class: 'sr' }, t('attach'))),
   text,
   recorderButton({ label: t('record_voice'), onRecorded: (blob, name) => sendFile(blob, name, 'voice') }),
+  recorderButton({ id: 'record-video', video: true, label: t('record_video'), onRecorded: (blob, name) => sendFile(blob, name, 'video') }),
   h('button', { type: 'submit', id: 'send' }, t('send')));
   mount(h('section', { class: 'chat', id: 'chat', dataset: { uuid: conv.uuid } },
     h('header', { class: 'chat-head' },
