@@ -91,12 +91,24 @@ function receiptFor(message) {
   return h('span', { class: 'receipt read' }, view.conv.kind === 'group' ? t('read_by_n', { n: read }) : t('read'));
 }
 
+// Media that finish loading grow the list: stay at the bottom if we were there.
+function keepBottom() {
+  if (view && view.atBottom) view.list.scrollTop = view.list.scrollHeight;
+}
+
+// Width and height attributes reserve the space before the file loads (no jumping list).
+function box(a) {
+  if (!a.width || !a.height) return {};
+  const width = Math.min(a.width, 320);
+  return { width, height: Math.round((a.height * width) / a.width) };
+}
+
 function attachmentView(a) {
   if (!a) return null;
   if (a.status !== 'ready' || !a.urls) return h('p', { class: 'hint' }, t('processing'));
-  if (a.kind === 'image') return h('a', { href: a.urls.original, target: '_blank', rel: 'noopener' }, h('img', { src: a.urls['1024'] || a.urls.original, alt: t('photo'), class: 'photo', width: a.width ? Math.min(a.width, 320) : null }));
+  if (a.kind === 'image') return h('a', { href: a.urls.original, target: '_blank', rel: 'noopener' }, h('img', { src: a.urls['1024'] || a.urls.original, alt: t('photo'), class: 'photo', ...box(a), onload: keepBottom }));
   if (a.kind === 'audio') return h('audio', { controls: true, src: a.urls.original, preload: 'none', 'aria-label': t('kind_voice') });
-  if (a.kind === 'video') return h('video', { controls: true, src: a.urls.original, poster: a.urls['1024'] || null, preload: 'none', class: 'video', 'aria-label': t('kind_video') });
+  if (a.kind === 'video') return h('video', { controls: true, src: a.urls.original, poster: a.urls['1024'] || null, preload: 'none', class: 'video', ...box(a), 'aria-label': t('kind_video'), onloadedmetadata: keepBottom, onloadeddata: keepBottom });
   return null;
 }
 
@@ -145,7 +157,7 @@ function render() {
   const ul = view.list;
   const atBottom = ul.scrollHeight - ul.scrollTop - ul.clientHeight < 80;
   ul.replaceChildren(...view.messages.map(messageEl));
-  if (atBottom || view.stick) { ul.scrollTop = ul.scrollHeight; view.stick = false; }
+  if (atBottom || view.stick) { ul.scrollTop = ul.scrollHeight; view.stick = false; view.atBottom = true; }
 }
 
 function upsert(m) {
@@ -178,6 +190,7 @@ export async function conversation(uuid) {
   view = { conv, messages: page.results.slice().reverse(), hasMore: page.has_more, list, typing, stick: true };
   const older = h('button', { type: 'button', class: 'link', id: 'older', hidden: !page.has_more, onclick: loadOlder }, t('older_messages'));
   view.older = older;
+  list.addEventListener('scroll', () => { view.atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80; });
   const other = conv.kind === 'direct' ? conv.members.find((m) => m.user.uuid !== state.me.id) : null;
   const text = h('textarea', { id: 'composer-text', rows: 1, maxlength: 4000, 'aria-label': t('type_message'), placeholder: t('type_message') });
   text.addEventListener('input', () => {
