@@ -15,7 +15,7 @@ Close codes (the app acts on them):
 
 Frames from the client: ``auth``, ``ping`` (answered by ``pong``), ``presence``
 (``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``),
-and the ``call.*`` frames of chat.call_signalling (calls, issue 8).
+and the ``call.*`` frames of chat.calls.signalling (calls, issue 8).
 Frames from the server: ``heartbeat`` every ``CHAT_WS_HEARTBEAT`` seconds, and the
 events of chat.events (``message.created``... each with its ``seq``).
 """
@@ -35,7 +35,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from chat import call_signalling
+from chat.calls import signalling as call_signalling
 from chat.events import EventType, user_group
 from chat.models import Membership
 from chat.presence import BACKGROUND, FOREGROUND, presence_clear, presence_set

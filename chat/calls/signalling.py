@@ -34,8 +34,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
-from chat import calls
-from chat.calls import CallEvent
+from chat.calls import services as calls
+from chat.calls.services import CallEvent
 from chat.events import user_group
 from chat.models import CallOutcome, CallState
 from meetnow.lib.errors import ApplicationError
