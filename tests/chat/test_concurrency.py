@@ -48,7 +48,7 @@ def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     """Both ways a send is stored (PostgreSQL uses one statement, others the ORM)."""
     if request.param == "one statement" and connection.vendor != "postgresql":
         pytest.skip("the one-statement path is PostgreSQL's")
-    monkeypatch.setattr(services, "_send_in_one_statement", lambda: request.param != "orm")
+    monkeypatch.setattr(services.messages, "_send_in_one_statement", lambda: request.param != "orm")
     return str(request.param)
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def _send_and_retry(monkeypatch: pytest.MonkeyPatch, *, one_statement: bool) -> dict[str, Any]:
     """Send into a group where one member has no event counter yet, then retry; returns
     what was stored, with database ids replaced by names."""
-    monkeypatch.setattr(services, "_send_in_one_statement", lambda: one_statement)
+    monkeypatch.setattr(services.messages, "_send_in_one_statement", lambda: one_statement)
     owner, friend, newcomer = make_user("o"), make_user("f"), make_user("n")
     group = make_group(owner, friend, newcomer)
     EventStream.objects.filter(user=newcomer).delete()
