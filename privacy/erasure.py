@@ -267,8 +267,9 @@ def erasure_run(*, request_id: int, budget: float | None = None) -> str:
 # --- After a database restore --------------------------------------------------------------
 
 
-def erasure_force(*, user: User) -> PrivacyRequest:
-    """Start erasing ``user`` now, without grace (ledger re-application after a restore)."""
+def erasure_force(*, user: User, action: str = "reapplied_from_ledger") -> PrivacyRequest:
+    """Start erasing ``user`` now, without grace: ledger re-application after a restore,
+    or a verified minor (P14; ``action`` names why in the request's audit trail)."""
     now = timezone.now()
     with transaction.atomic():
         existing = (
@@ -305,7 +306,7 @@ def erasure_force(*, user: User) -> PrivacyRequest:
             )
         request_event_record(
             privacy_request=existing,
-            action="reapplied_from_ledger",
+            action=action,
             actor=None,
             from_status=before,
             to_status=RequestStatus.IN_PROCESSING,

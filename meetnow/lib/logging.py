@@ -1,4 +1,4 @@
-"""Logging that never carries phone numbers or one-time codes (P18).
+"""Logging that never carries phone numbers, one-time codes or ID numbers (P18).
 
 :class:`RedactPersonalDataFilter` sits on every handler (settings.LOGGING). It
 rewrites the formatted message and any exception text of each record, so a
@@ -30,11 +30,15 @@ _CODE = re.compile(
 )
 PHONE_MASK = "[phone]"
 CODE_MASK = "[code]"
+# Resident ID numbers (identity verification, P7/P18): 17 digits and a digit or X.
+_ID_NUMBER = re.compile(r"(?<![\w-])\d{17}[\dXx](?![\w-])")
+ID_NUMBER_MASK = "[id-number]"
 
 
 def redact(text: str) -> str:
-    """Replace every phone number and one-time code in ``text`` with a mask."""
+    """Replace every phone number, one-time code and ID number in ``text`` with a mask."""
     text = _CODE.sub(lambda m: f"{m.group(1)}{m.group(2)}{CODE_MASK}", text)
+    text = _ID_NUMBER.sub(ID_NUMBER_MASK, text)
     return _PHONE.sub(lambda m: m.group("uuid") or PHONE_MASK, text)
 
 

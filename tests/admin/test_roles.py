@@ -34,6 +34,7 @@ EXPECTED = {
         "privacy.view_consentwithdrawal",
         "privacy.view_supportticket",
         "privacy.change_supportticket",
+        "accounts.view_identityverification",
     },
 }
 
