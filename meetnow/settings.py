@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here, no CDN
     "phonenumber_field",
     "channels",
     "allauth",
@@ -239,6 +240,8 @@ ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ALLAUTH_USER_CODE_FORMAT
 HEADLESS_ONLY = False  # allauth.mfa's pages and forms serve the staff second factor (docs/admin.md)
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_SERVE_SPECIFICATION = True
+# allauth's own spec page, with Redoc from drf-spectacular-sidecar instead of a CDN.
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"  # noqa: S105
 # Client IP behind a proxy: set one of these in production, or every phone shares
 # the load balancer's address for rate limits (research/allauth.md, section 3).
@@ -278,13 +281,24 @@ REST_FRAMEWORK: dict[str, Any] = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "MeetNow API",
     "DESCRIPTION": (
-        "REST API of the MeetNow mobile app. Authentication flows (phone code, social login) "
-        "are allauth's headless API under /_allauth/app/v1/ (spec at /_allauth/openapi.html); "
-        "every endpoint here takes the same X-Session-Token header."
+        "The MeetNow mobile app's API in one document: the REST API under /api/v1/, "
+        "allauth's headless authentication API under /_allauth/app/v1/ (sign-up and login "
+        "by phone code, social login, sessions; its components are prefixed `Allauth`), "
+        "signed file downloads, and the WebSocket /ws/v1/ frames (schemas `WsServerFrame` "
+        "and `WsClientFrame`). Every authenticated call takes the X-Session-Token header "
+        "that the authentication flows return."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from drf-spectacular-sidecar (pinned), served as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "meetnow.schema.postprocess",  # allauth's API, signed downloads, WebSocket frames
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------

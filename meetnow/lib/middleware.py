@@ -61,7 +61,7 @@ class RequestLogMiddleware:
 
 
 # Pages for people in a browser (staff); everything else is API and answers JSON.
-HTML_PREFIXES = ("/admin/", "/accounts/", "/api/docs/", "/static/")
+HTML_PREFIXES = ("/admin/", "/accounts/", "/api/docs/", "/api/redoc/", "/static/")
 
 
 class JsonErrorShapeMiddleware:
