@@ -88,9 +88,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "meetnow.lib.i18n.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -193,11 +195,16 @@ MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", def
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.
+# Prefix of the channel layer's Redis keys and pub/sub channels: two deployments (or
+# a benchmark) sharing one Redis never see each other's groups.
+REDIS_PREFIX = env.str("REDIS_PREFIX", default="asgi")
+# Threads that run the socket's message sends (database and Redis work), per process.
+MEETNOW_WS_SEND_THREADS = env.int("MEETNOW_WS_SEND_THREADS", default=4)
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": (
         {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -394,8 +401,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Internationalisation -----------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# English is the source language; Simplified Chinese beside it (docs/i18n.md). The API
+# follows Accept-Language (zh-Hans, zh-CN and zh all mean Simplified Chinese); staff
+# pages and everything sent without a request follow the user's ``language``.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# A zh-Hans user's texts use this zone unless the app sent the user's own.
+MEETNOW_ZH_HANS_TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
@@ -496,6 +510,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["media_upload"] = env.str(
 CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "media.sweep", "schedule": crontab(minute=41)}
 _media_enums: dict[str, str] = SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})  # type: ignore[assignment]
 _media_enums["MediaPurposeEnum"] = "media.models.Purpose"
+# One enum for every `language` field of the API (docs/i18n.md).
+_media_enums["LanguageEnum"] = "meetnow.lib.i18n.LANGUAGE_CODES"
 
 # --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"

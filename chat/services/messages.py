@@ -120,8 +120,13 @@ def message_send(
             conversation, members = send_members(
                 sender_id=sender.pk, conversation_uuid=_conversation_uuid(conversation_uuid)
             )
-            if conversation is None or not any(m.user_id == sender.pk for m in members):
+            own = next((m for m in members if m.user_id == sender.pk), None)
+            if conversation is None or own is None:
                 raise NotFoundError("Conversation not found.")
+            if not own.active:
+                # Banned or deactivated while a request or a socket was still open:
+                # checked in the members read, so no send slips past a ban.
+                raise ApplicationError("invalid_token", "This session has ended.", status_code=401)
             if conversation.kind == ConversationKind.DIRECT and any(
                 m.blocked for m in members if m.user_id != sender.pk
             ):
