@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.identity.permissions import verified_required
 from accounts.models import User
 from chat.events import (
     EventType,
@@ -100,7 +101,10 @@ def message_send(
 
     Photo, voice and video messages carry ``media``: the id of a file the sender
     uploaded for chat, processed and of the matching kind (clear 400s otherwise).
+    With ``messages`` in ``MEETNOW_VERIFIED_ONLY`` an unverified sender gets 403
+    ``identity_verification_required`` (P7: off by default).
     """
+    verified_required(user=sender, function="messages")
     if kind not in USER_KINDS:
         raise ApplicationError("invalid_kind", "Unknown message kind.", param="kind")
     if kind == MessageKind.TEXT and media is not None:
