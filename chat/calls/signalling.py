@@ -110,9 +110,9 @@ async def _error(
     call: str | None = None,
 ) -> None:
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    for key, value in (("param", param), ("ref", ref), ("call", call)):
-        if value is not None:
-            frame[key] = value
+    frame.update(
+        {k: v for k, v in (("param", param), ("ref", ref), ("call", call)) if v is not None}
+    )
     await socket.send_json(frame)
 
 

@@ -82,7 +82,7 @@ def _client_id_clean(client_id: Any) -> uuid_lib.UUID:
     return parse_uuid(client_id, param="client_id")
 
 
-def message_send(
+def message_send(  # noqa: C901
     *,
     sender: User,
     conversation_uuid: Any,

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chat import services
 from chat.models import Event, EventStream, Message
+from tests.conftest import require_or_skip
 from tests.factories.chat import make_group, make_user
 
 pytestmark = pytest.mark.django_db
@@ -83,8 +84,7 @@ def _send_and_retry(monkeypatch: pytest.MonkeyPatch, *, one_statement: bool) -> 
 
 
 def test_one_statement_and_orm_paths_store_the_same_rows(monkeypatch) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-statement path is PostgreSQL's")
+    require_or_skip(connection.vendor == "postgresql", "the one-statement path is PostgreSQL's")
     with_orm = _send_and_retry(monkeypatch, one_statement=False)
     in_one_statement = _send_and_retry(monkeypatch, one_statement=True)
     assert in_one_statement == with_orm
