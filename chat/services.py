@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Max, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.identity.permissions import verified_required
 from accounts.models import User
@@ -72,7 +73,7 @@ ATTACHMENT_KINDS: dict[str, str] = {
 
 
 def _blocked() -> ApplicationError:
-    return ApplicationError("blocked", "You cannot contact this user.", status_code=403)
+    return ApplicationError("blocked", _("You cannot contact this user."), status_code=403)
 
 
 def _active_members(conversation_id: int) -> list[Membership]:
@@ -96,7 +97,7 @@ def conversation_get_or_create_direct(*, user: User, other_uuid: Any) -> tuple[C
     if either blocked the other (P11)."""
     other = user_by_uuid(user_uuid=other_uuid, param="user")
     if other.pk == user.pk:
-        raise ApplicationError("invalid_user", "You cannot talk to yourself.", param="user")
+        raise ApplicationError("invalid_user", _("You cannot talk to yourself."), param="user")
     if block_exists_between(user_a_id=user.pk, user_b_id=other.pk):
         raise _blocked()
     low, high = sorted((user.pk, other.pk))
@@ -133,7 +134,8 @@ def _group_capacity_check(count: int) -> None:
     if count > settings.MEETNOW_GROUP_MAX:
         raise ApplicationError(
             "group_full",
-            f"A group has at most {settings.MEETNOW_GROUP_MAX} members.",
+            _("A group has at most %(meetnow_group_max)s members.")
+            % {"meetnow_group_max": settings.MEETNOW_GROUP_MAX},
             param="users",
         )
 
@@ -147,9 +149,9 @@ def _blocks_check(*, actor: User, users: Sequence[User]) -> None:
 def _title_clean(title: Any) -> str:
     text = str(title or "").strip()
     if not text:
-        raise ApplicationError("title_required", "A group needs a title.", param="title")
+        raise ApplicationError("title_required", _("A group needs a title."), param="title")
     if len(text) > 80:
-        raise ApplicationError("title_too_long", "At most 80 characters.", param="title")
+        raise ApplicationError("title_too_long", _("At most 80 characters."), param="title")
     return text
 
 
@@ -181,7 +183,7 @@ def group_create(*, owner: User, title: Any, member_uuids: Sequence[Any]) -> Con
     clean_title = _title_clean(title)
     users = [u for u in users_by_uuids(user_uuids=member_uuids, param="users") if u.pk != owner.pk]
     if not users:
-        raise ApplicationError("users_required", "Add at least one other person.", param="users")
+        raise ApplicationError("users_required", _("Add at least one other person."), param="users")
     _group_capacity_check(len(users) + 1)
     _blocks_check(actor=owner, users=users)
     now = timezone.now()
@@ -208,13 +210,15 @@ def group_create(*, owner: User, title: Any, member_uuids: Sequence[Any]) -> Con
 def _group_membership_for_change(*, actor: User, conversation_uuid: Any) -> Membership:
     membership = membership_access(user=actor, conversation_uuid=conversation_uuid)
     if membership.conversation.kind != ConversationKind.GROUP:
-        raise ApplicationError("not_a_group", "Only groups have members to change.")
+        raise ApplicationError("not_a_group", _("Only groups have members to change."))
     return membership
 
 
 def _owner_required(membership: Membership) -> None:
     if membership.role != MemberRole.OWNER:
-        raise ApplicationError("not_owner", "Only the group's owner can do this.", status_code=403)
+        raise ApplicationError(
+            "not_owner", _("Only the group's owner can do this."), status_code=403
+        )
 
 
 def group_members_add(*, actor: User, conversation_uuid: Any, member_uuids: Sequence[Any]) -> None:
@@ -310,7 +314,7 @@ def group_member_remove(*, actor: User, conversation_uuid: Any, user_uuid: Any) 
         .first()
     )
     if target is None:
-        raise NotFoundError("Member not found.")
+        raise NotFoundError(_("Member not found."))
     _member_leave(
         conversation=membership.conversation, leaving=target, by=actor, action="member_removed"
     )
@@ -351,11 +355,12 @@ def conversation_mute_set(*, user: User, conversation_uuid: Any, muted: bool) ->
 def _text_clean(text: Any, *, required: bool) -> str:
     value = "" if text is None else str(text)
     if required and not value.strip():
-        raise ApplicationError("text_required", "A text message needs some text.", param="text")
+        raise ApplicationError("text_required", _("A text message needs some text."), param="text")
     if len(value) > settings.CHAT_TEXT_MAX:
         raise ApplicationError(
             "text_too_long",
-            f"A message has at most {settings.CHAT_TEXT_MAX} characters.",
+            _("A message has at most %(chat_text_max)s characters.")
+            % {"chat_text_max": settings.CHAT_TEXT_MAX},
             param="text",
         )
     return value
@@ -364,7 +369,7 @@ def _text_clean(text: Any, *, required: bool) -> str:
 def _client_id_clean(client_id: Any) -> uuid_lib.UUID:
     if client_id in (None, ""):
         raise ApplicationError(
-            "client_id_required", "Send a client-generated UUID as client_id.", param="client_id"
+            "client_id_required", _("Send a client-generated UUID as client_id."), param="client_id"
         )
     return parse_uuid(client_id, param="client_id")
 
@@ -393,13 +398,13 @@ def message_send(
     """
     verified_required(user=sender, function="messages")
     if kind not in USER_KINDS:
-        raise ApplicationError("invalid_kind", "Unknown message kind.", param="kind")
+        raise ApplicationError("invalid_kind", _("Unknown message kind."), param="kind")
     if kind == MessageKind.TEXT and media is not None:
         raise ApplicationError(
-            "media_not_allowed", "A text message has no attachment.", param="media"
+            "media_not_allowed", _("A text message has no attachment."), param="media"
         )
     if kind != MessageKind.TEXT and media is None:
-        raise ApplicationError("media_required", "Attach the uploaded file.", param="media")
+        raise ApplicationError("media_required", _("Attach the uploaded file."), param="media")
     cid = _client_id_clean(client_id)
     body = _text_clean(text, required=kind == MessageKind.TEXT)
     one_statement = _send_in_one_statement()
@@ -413,11 +418,13 @@ def message_send(
             )
             own = next((m for m in members if m.user_id == sender.pk), None)
             if conversation is None or own is None:
-                raise NotFoundError("Conversation not found.")
+                raise NotFoundError(_("Conversation not found."))
             if not own.active:
                 # Banned or deactivated while a request or a socket was still open:
                 # checked in the members read, so no send slips past a ban.
-                raise ApplicationError("invalid_token", "This session has ended.", status_code=401)
+                raise ApplicationError(
+                    "invalid_token", _("This session has ended."), status_code=401
+                )
             if conversation.kind == ConversationKind.DIRECT and any(
                 m.blocked for m in members if m.user_id != sender.pk
             ):
@@ -467,7 +474,7 @@ def message_send(
         if str(existing.conversation.uuid) != str(_conversation_uuid(conversation_uuid)):
             raise ApplicationError(
                 "client_id_conflict",
-                "This client_id was already used for another conversation.",
+                _("This client_id was already used for another conversation."),
                 param="client_id",
                 status_code=409,
             ) from None
@@ -554,13 +561,14 @@ def _attachment_claim(*, sender: User, media: Any, kind: str) -> MediaFile:
     if media_file.kind != ATTACHMENT_KINDS[kind]:
         raise ApplicationError(
             "media_kind_mismatch",
-            f"A {kind} message needs a {ATTACHMENT_KINDS[kind]} file.",
+            _("A %(kind)s message needs a %(file_kind)s file.")
+            % {"kind": kind, "file_kind": ATTACHMENT_KINDS[kind]},
             param="media",
         )
     if media_file.status != MediaStatus.READY:
         raise ApplicationError(
             "media_not_ready",
-            "The file is still being processed; send it when ready.",
+            _("The file is still being processed; send it when ready."),
             param="media",
             status_code=409,
         )
@@ -587,7 +595,7 @@ def _conversation_uuid(value: Any) -> uuid_lib.UUID:
     try:
         return uuid_lib.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise NotFoundError("Conversation not found.") from None
+        raise NotFoundError(_("Conversation not found.")) from None
 
 
 def _push_if_offline(*, message_id: int, user_ids: list[int]) -> None:
@@ -605,20 +613,20 @@ def _own_message_for_change(*, user: User, conversation_uuid: Any, message_id: A
     try:
         mid = int(message_id)
     except (TypeError, ValueError):
-        raise NotFoundError("Message not found.") from None
+        raise NotFoundError(_("Message not found.")) from None
     message = (
         Message.objects.select_for_update()
         .filter(conversation_id=membership.conversation_id, id=mid)
         .first()
     )
     if message is None:
-        raise NotFoundError("Message not found.")
+        raise NotFoundError(_("Message not found."))
     message.conversation = membership.conversation
     message.sender = user if message.sender_id == user.pk else message.sender
     if message.sender_id != user.pk:
-        raise ApplicationError("not_sender", "Only the sender can do this.", status_code=403)
+        raise ApplicationError("not_sender", _("Only the sender can do this."), status_code=403)
     if message.is_removed:
-        raise ApplicationError("message_removed", "This message was removed.", status_code=409)
+        raise ApplicationError("message_removed", _("This message was removed."), status_code=409)
     return message
 
 
@@ -651,10 +659,10 @@ def message_edit(*, user: User, conversation_uuid: Any, message_id: Any, text: A
             user=user, conversation_uuid=conversation_uuid, message_id=message_id
         )
         if message.kind != MessageKind.TEXT:
-            raise ApplicationError("not_editable", "Only text messages can be edited.")
+            raise ApplicationError("not_editable", _("Only text messages can be edited."))
         if timezone.now() - message.created_at > settings.CHAT_EDIT_WINDOW:
             raise ApplicationError(
-                "edit_window_expired", "This message can no longer be edited.", status_code=403
+                "edit_window_expired", _("This message can no longer be edited."), status_code=403
             )
         if body == message.text:
             return message
@@ -678,7 +686,9 @@ def message_recall(*, user: User, conversation_uuid: Any, message_id: Any) -> Me
         )
         if timezone.now() - message.created_at > settings.CHAT_RECALL_WINDOW:
             raise ApplicationError(
-                "recall_window_expired", "This message can no longer be recalled.", status_code=403
+                "recall_window_expired",
+                _("This message can no longer be recalled."),
+                status_code=403,
             )
         _message_content_remove(message, recalled=True)
         events_append([_updated_event(message, EventType.MESSAGE_DELETED, {"mode": "recalled"})])
@@ -707,9 +717,9 @@ def message_delete_for_me(*, user: User, conversation_uuid: Any, message_id: Any
     try:
         mid = int(message_id)
     except (TypeError, ValueError):
-        raise NotFoundError("Message not found.") from None
+        raise NotFoundError(_("Message not found.")) from None
     if not Message.objects.filter(conversation_id=membership.conversation_id, id=mid).exists():
-        raise NotFoundError("Message not found.")
+        raise NotFoundError(_("Message not found."))
     with transaction.atomic():
         created = MessageHidden.objects.bulk_create(
             [MessageHidden(user=user, message_id=mid)], ignore_conflicts=True
@@ -742,12 +752,14 @@ def conversation_mark_read(*, user: User, conversation_uuid: Any, message_id: An
     try:
         mid = int(message_id)
     except (TypeError, ValueError):
-        raise ApplicationError("invalid", "A message id is required.", param="message_id") from None
+        raise ApplicationError(
+            "invalid", _("A message id is required."), param="message_id"
+        ) from None
     conversation = membership.conversation
     last = Message.objects.filter(conversation_id=conversation.pk).aggregate(m=Max("id"))["m"]
     if last is None or mid <= 0 or mid > last:
         raise ApplicationError(
-            "invalid_message", "No such message in this conversation.", param="message_id"
+            "invalid_message", _("No such message in this conversation."), param="message_id"
         )
     with transaction.atomic():
         moved = Membership.objects.filter(pk=membership.pk, last_read_id__lt=mid).update(
@@ -819,20 +831,20 @@ def report_create(
     or recalls it, until the report is resolved.
     """
     if reason not in ReportReason.values:
-        raise ApplicationError("invalid_reason", "Unknown reason.", param="reason")
+        raise ApplicationError("invalid_reason", _("Unknown reason."), param="reason")
     text = "" if details is None else str(details)
     if len(text) > 2000:
-        raise ApplicationError("details_too_long", "At most 2000 characters.", param="details")
+        raise ApplicationError("details_too_long", _("At most 2000 characters."), param="details")
     if (user_uuid is None) == (message_id is None):
         raise ApplicationError(
-            "target_required", "Report either a user or a message.", param="message_id"
+            "target_required", _("Report either a user or a message."), param="message_id"
         )
     report = Report(reporter=reporter, reason=reason, details=text)
     if message_id is not None:
         try:
             mid = int(message_id)
         except (TypeError, ValueError):
-            raise NotFoundError("Message not found.") from None
+            raise NotFoundError(_("Message not found.")) from None
         message = (
             Message.objects.select_related("sender", "conversation")
             .filter(
@@ -843,11 +855,11 @@ def report_create(
             .first()
         )
         if message is None:
-            raise NotFoundError("Message not found.")
+            raise NotFoundError(_("Message not found."))
         if message.kind == MessageKind.SYSTEM or message.sender_id is None:
-            raise ApplicationError("not_reportable", "This message cannot be reported.")
+            raise ApplicationError("not_reportable", _("This message cannot be reported."))
         if message.sender_id == reporter.pk:
-            raise ApplicationError("cannot_report_self", "You cannot report yourself.")
+            raise ApplicationError("cannot_report_self", _("You cannot report yourself."))
         report.message = message
         report.conversation = message.conversation
         report.reported_user = message.sender
@@ -858,7 +870,7 @@ def report_create(
     else:
         target = user_by_uuid(user_uuid=user_uuid, param="user")
         if target.pk == reporter.pk:
-            raise ApplicationError("cannot_report_self", "You cannot report yourself.")
+            raise ApplicationError("cannot_report_self", _("You cannot report yourself."))
         report.reported_user = target
     report.save()
     logger.info("chat: report %s created (reason %s)", report.uuid, report.reason)
@@ -886,7 +898,7 @@ def report_resolve(*, report: Report, moderator: User, outcome: str, note: str =
     from accounts.services import user_ban
 
     if outcome not in ReportOutcome.values:
-        raise ApplicationError("invalid_outcome", "Unknown outcome.", param="outcome")
+        raise ApplicationError("invalid_outcome", _("Unknown outcome."), param="outcome")
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status == ReportStatus.RESOLVED:

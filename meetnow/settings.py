@@ -640,6 +640,7 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "closed_requests": 3 * 365,
         "consent_proof": 3 * 365,
         "identity_failed_attempts": 30,
+        "abandoned_signups": 1,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).

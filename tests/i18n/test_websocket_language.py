@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.routing import URLRouter
 from django.utils.translation import gettext
 
+from chat.routing import websocket_urlpatterns
 from meetnow.lib.i18n import WebSocketLanguageMiddleware
 from tests.chat.communicator import WebsocketCommunicator
+from tests.factories.chat import make_user
+from tests.helpers import session_token_for
 
 
 class _Echo(AsyncJsonWebsocketConsumer):
@@ -47,3 +54,31 @@ def test_the_servers_websocket_router_is_wrapped():
     from meetnow.asgi import router
 
     assert isinstance(router.application_mapping["websocket"], WebSocketLanguageMiddleware)
+
+
+async def _call_error(user: Any, language: bytes | None) -> dict[str, Any]:
+    token = await database_sync_to_async(session_token_for)(user)
+    headers = [(b"x-session-token", token.encode())]
+    if language is not None:
+        headers.append((b"accept-language", language))
+    app = WebSocketLanguageMiddleware(URLRouter(websocket_urlpatterns))
+    ws = WebsocketCommunicator(app, "/ws/v1/", headers=headers)
+    connected, _ = await ws.connect()
+    assert connected
+    assert (await ws.receive_json_from())["type"] == "ready"
+    await ws.send_json_to({"type": "call.hangup", "call": str(uuid.uuid4())})
+    while True:
+        frame = await ws.receive_json_from(timeout=5)
+        if frame["type"] == "error":
+            await ws.disconnect()
+            return frame
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_chat_socket_answers_call_errors_in_the_handshakes_language():
+    user = make_user("alice")
+    chinese = async_to_sync(_call_error)(user, b"zh-CN,zh;q=0.9")
+    english = async_to_sync(_call_error)(user, None)
+    assert chinese["code"] == english["code"] == "not_found"
+    assert english["message"] == "Call not found."
+    assert chinese["message"] == "通话不存在。"
