@@ -18,6 +18,10 @@ from tests.chat.communicator import WebsocketCommunicator
 from tests.factories.chat import make_user
 from tests.helpers import session_token_for
 
+# Sockets of other tests in this process may still be closing (their last database
+# calls); allow the database for every test here.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 class _Echo(AsyncJsonWebsocketConsumer):
     """Answers each frame with a catalogued message, as the consumers' errors do."""
@@ -36,7 +40,7 @@ async def _answer(language: bytes | None) -> dict[str, Any]:
     connected, _ = await ws.connect()
     assert connected
     await ws.send_json_to({"type": "ping"})
-    frame = await ws.receive_json_from(timeout=2)
+    frame = await ws.receive_json_from(timeout=5)
     await ws.disconnect()
     return frame
 
@@ -74,7 +78,6 @@ async def _call_error(user: Any, language: bytes | None) -> dict[str, Any]:
             return frame
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_chat_socket_answers_call_errors_in_the_handshakes_language():
     user = make_user("alice")
     chinese = async_to_sync(_call_error)(user, b"zh-CN,zh;q=0.9")
