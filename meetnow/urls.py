@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from meetnow.views import HealthApi
+from meetnow.webclient import web_client
 
 # Resolved in order: chat's routes (the busiest: messages, sync) are tried first.
 # The apps' routes do not overlap, so the order changes nothing else.
@@ -22,6 +23,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", web_client, name="web-client"),
     path("healthz", HealthApi.as_view(), name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
