@@ -188,6 +188,7 @@ DEVICE_FIELDS = (
     "model",
     "os_version",
     "app_version",
+    "network_type",
     "push_token",
     "push_enabled",
 )

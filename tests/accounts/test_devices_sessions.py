@@ -18,6 +18,7 @@ DEVICE: dict[str, Any] = {
     "model": "iPhone15,2",
     "os_version": "17.5",
     "app_version": "2.3.0",
+    "network_type": "wifi",
     "push_token": "apns-token-1",
     "push_enabled": True,
 }
@@ -60,10 +61,16 @@ def test_register_then_update_the_same_device(app, outbox, member):
     assert status == 201, body
     assert body["current"] is True
     assert "push_token" not in body  # never echoed back
-    status, body = app.call("POST", "/api/v1/devices", {**DEVICE, "app_version": "2.4.0"})
+    assert body["network_type"] == "wifi"
+    status, body = app.call(
+        "POST", "/api/v1/devices", {**DEVICE, "app_version": "2.4.0", "network_type": "5g"}
+    )
     assert status == 200
     device = Device.objects.get()
-    assert device.app_version == "2.4.0"
+    assert (device.app_version, device.network_type) == ("2.4.0", "5g")
+    status, body = app.call("POST", "/api/v1/devices", {**DEVICE, "network_type": "carrier-x"})
+    assert status == 400
+    assert body["errors"][0]["param"] == "network_type"
     assert device.ip_address == "127.0.0.1"
     assert device.session_key == app.token
     # One device, nothing new: no new-device notice.
