@@ -128,11 +128,11 @@ class _SecretsInLogs(logging.Handler):
         self.texts.append(text)
 
     def leaks(self) -> list[str]:
-        found = []
-        for text in self.texts:
-            if self.PHONE.search(text) or any(s in text for s in self.secrets if len(s) >= 4):
-                found.append(text[:200])
-        return found
+        return [
+            text[:200]
+            for text in self.texts
+            if self.PHONE.search(text) or any(s in text for s in self.secrets if len(s) >= 4)
+        ]
 
 
 @pytest.fixture(scope="session", autouse=True)
