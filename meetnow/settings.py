@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "meetnow.lib.middleware.JsonErrorShapeMiddleware",
+    "meetnow.lib.middleware.JsonDepthLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,7 +237,10 @@ ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ALLAUTH_USER_CODE_FORMAT
 HEADLESS_ONLY = False  # allauth.mfa's pages and forms serve the staff second factor (docs/admin.md)
 HEADLESS_CLIENTS = ("app",)
-HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SERVE_SPECIFICATION = True  # served only while MEETNOW_API_DOCS is on (meetnow/urls.py)
+# The app sends no e-mail: allauth's e-mail and password flows answer 404 (meetnow/urls.py)
+# and nothing mails "your password/e-mail changed" notices.
+ACCOUNT_EMAIL_NOTIFICATIONS = False
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"  # noqa: S105
 # Client IP behind a proxy: set one of these in production, or every phone shares
 # the load balancer's address for rate limits (research/allauth.md, section 3).
@@ -284,6 +288,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+# The OpenAPI schema and Swagger UI (/api/schema/, /api/docs/, /_allauth/openapi.*):
+# on in development, off in production unless turned on on purpose.
+MEETNOW_API_DOCS = env.bool("MEETNOW_API_DOCS", default=not PRODUCTION)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -411,6 +418,15 @@ if PRODUCTION and SMS_BACKEND not in {"twilio", "http"}:
     # "console" prints one-time codes to the worker's output (P18).
     raise ImproperlyConfigured("DJANGO_ENV=production needs SMS_BACKEND 'twilio' or 'http'.")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="log")
+# The app sends no e-mail. Production drops mail unless a backend is chosen on purpose
+# (e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST...);
+# development prints it.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.dummy.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
 SESSION_RETENTION = timedelta(days=30)
 
 # --- Chat (chat/, docs/chat.md) ------------------------------------------------
