@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Where `make run` serves: `make run PORT=8100 HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint bench install migrate clean format
 
@@ -22,9 +25,8 @@ migrate: install
 	$(BIN)/python manage.py setup_roles
 
 run: migrate
-	@command -v ffmpeg >/dev/null 2>&1 || echo "note: ffmpeg is missing, so voice and video uploads will be rejected; install it with: sudo apt-get install ffmpeg"
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py run_dev
+	$(BIN)/python manage.py run_dev --host $(HOST) --port $(PORT)
 
 # Two runs: the suite on two xdist workers, then tests/e2e in one process (they share
 # one broker and channel layer, and their transactional flushes must come last).

@@ -12,7 +12,11 @@ machine in throwaway folders; nothing touches ``var/``.
      MEETNOW_MEDIA_IMAGE_MAX_SIDE), i.e. everything ``media.process`` does to a photo;
    - ``naive``: ``Image.open`` + full ``load`` + ``exif_transpose`` + ``thumbnail``
      1024 and 256 + JPEG q82, the usual recipe.
-2. Upload request: ``POST /api/v1/media`` with a 3 MB photo through Django's test
+2. Probing voice and video (container, codecs, claimed duration): PyAV in-process
+   (what the worker does) against one ``ffprobe`` subprocess per file (what it did
+   before; that row only where an ``ffprobe`` program is installed), per file, plus
+   the worker's whole audio/video step (probe, full decode, remux, poster).
+3. Upload request: ``POST /api/v1/media`` with a 3 MB photo through Django's test
    client (multipart parsing, sniffing, quota, storage write, row, enqueue on the
    embedded broker), processing off the request path as in production.
 """
@@ -176,6 +180,66 @@ def bench_thumbnails(rounds: int) -> list[dict[str, Any]]:
     return results
 
 
+def _ffprobe(path: str, demuxer: str) -> None:
+    import json
+    import subprocess
+
+    args = ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json"]
+    args += ["-protocol_whitelist", "file", "-f", demuxer, "-i", path]
+    result = subprocess.run(args, capture_output=True, check=True, timeout=30)
+    json.loads(result.stdout)
+
+
+def bench_probe(rounds: int) -> list[dict[str, Any]]:
+    """Median wall time per file of each way to probe, and of the worker's whole step."""
+    _setup_django()
+    from pathlib import Path
+
+    from media.processing import av
+    from tests.factories.media import audio_clip, video_clip
+
+    scratch = Path(tempfile.mkdtemp(prefix="meetnow-bench-av-"))
+    try:
+        clips = {
+            "voice M4A 7.3 s": (audio_clip("m4a", 7.3, scratch), "mov", "audio"),
+            "voice Ogg Opus 7.3 s": (audio_clip("ogg", 7.3, scratch), "ogg", "audio"),
+            "voice MP3 7.3 s": (audio_clip("mp3", 7.3, scratch), "mp3", "audio"),
+            "video MP4 320x240 5 s": (video_clip(scratch, fmt="mp4", seconds=5), "mov", "video"),
+        }
+        rows: list[dict[str, Any]] = []
+        for label, (data, demuxer, kind) in clips.items():
+            path = scratch / f"clip-{len(rows)}"
+            path.write_bytes(data)
+
+            def step(path: Path = path, demuxer: str = demuxer, kind: str = kind) -> None:
+                if kind == "audio":
+                    av.process_audio(path, demuxer=demuxer, max_seconds=120, timeout=60)
+                else:
+                    av.process_video(path, demuxer=demuxer, max_seconds=60, timeout=60)
+
+            def pyav_probe(path: Path = path, demuxer: str = demuxer) -> None:
+                av.probe(path, demuxer)
+
+            def ffprobe(path: Path = path, demuxer: str = demuxer) -> None:
+                _ffprobe(str(path), demuxer)
+
+            ways: dict[str, Callable[[], None]] = {"PyAV probe": pyav_probe}
+            if shutil.which("ffprobe"):
+                ways["ffprobe subprocess"] = ffprobe
+            ways["worker step (PyAV)"] = step
+            for way, func in ways.items():
+                func()  # warm-up
+                timings = []
+                for _ in range(rounds):
+                    start = time.perf_counter()
+                    func()
+                    timings.append((time.perf_counter() - start) * 1000)
+                rows.append({"file": label, "way": way, "median_ms": statistics.median(timings)})
+        return rows
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def bench_upload(requests: int) -> dict[str, float]:
     """p50/p99 of the upload request for a ~3 MB photo (processing happens elsewhere)."""
     _setup_django()
@@ -243,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.media", description=__doc__)
     parser.add_argument("--rounds", type=int, default=30, help="photos per pipeline")
     parser.add_argument("--requests", type=int, default=100, help="upload requests")
+    parser.add_argument("--probes", type=int, default=20, help="runs per file and way to probe")
     args = parser.parse_args(argv)
 
     scratch = tempfile.mkdtemp(prefix="meetnow-bench-")
@@ -267,6 +332,12 @@ def main(argv: list[str] | None = None) -> int:
             f"(median {result['median_ms']:5.1f} ms CPU; wall {result['wall_photos_per_s']:4.1f}/s)"
             f"  x{speedup:.2f} vs naive  peak memory +{result['extra_rss_mb']:.0f} MB"
         )
+    probes = bench_probe(args.probes)
+    print(f"voice and video, median wall time per file over {args.probes} runs:")
+    if not shutil.which("ffprobe"):
+        print("  (no ffprobe program here: PyAV rows only)")
+    for row in probes:
+        print(f"  {row['file']:<24} {row['way']:<20} {row['median_ms']:8.2f} ms")
     upload = bench_upload(args.requests)
     print(
         f"  upload {upload['photo_mb']:.1f} MB photo x{upload['requests']} "

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import CharField, F, Max, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.models import User
@@ -56,6 +57,7 @@ from media.models import MediaFile
 from media.models import Status as MediaStatus
 from media.services import media_file_attach, media_file_delete
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.personal_data import chunk_update
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ def conversation_get_or_create_direct(*, user: User, other_uuid: Any) -> tuple[C
     if block_exists_between(user_a_id=user.pk, user_b_id=other.pk):
         raise _blocked()
     low, high = sorted((user.pk, other.pk))
-    key = f"{low}:{high}"
+    key = direct_key_for(low, high)
     existing = Conversation.objects.filter(direct_key=key).first()
     if existing is not None:
         return existing, False
@@ -912,3 +914,48 @@ def report_resolve(*, report: Report, moderator: User, outcome: str, note: str =
         locked.save(update_fields=fields)
     logger.info("chat: report %s resolved (%s)", locked.uuid, outcome)
     return locked
+
+
+# --- Erasure of a user (called by chat/personal_data.py, in chunks of ``limit``) ----------
+
+
+def direct_key_for(user_a_id: int, user_b_id: int) -> str:
+    """The key that makes a direct conversation unique per pair: ``"<low id>:<high id>"``."""
+    low, high = sorted((user_a_id, user_b_id))
+    return f"{low}:{high}"
+
+
+def direct_key_of_user(user_id: int) -> Q:
+    """Conversations whose direct key holds ``user_id`` (see :func:`direct_key_for`)."""
+    return Q(direct_key__startswith=f"{user_id}:") | Q(direct_key__endswith=f":{user_id}")
+
+
+def conversations_direct_key_erase(*, user_id: int, limit: int) -> int:
+    """Replace the direct key of up to ``limit`` conversations holding the user's id by
+    ``erased-<conversation id>`` (still unique); the other member keeps the history."""
+    return chunk_update(
+        Conversation.objects.filter(direct_key_of_user(user_id)),
+        limit,
+        direct_key=Concat(Value("erased-"), Cast(F("id"), output_field=CharField())),
+    )
+
+
+def messages_tombstone_for_sender(*, user_id: int, limit: int) -> int:
+    """Tombstone up to ``limit`` messages the user sent: the row stays so the others'
+    history keeps its shape (sender shown as "Deleted user"); text, system payload,
+    client id, edit time and every link to a stored file are removed."""
+    file_links = {
+        f.name: None
+        for f in Message._meta.concrete_fields
+        if f.is_relation and f.related_model is MediaFile and f.null
+    }
+    return chunk_update(
+        Message.objects.filter(sender_id=user_id),
+        limit,
+        sender=None,
+        text="",
+        system=None,
+        client_id=None,
+        edited_at=None,
+        **file_links,
+    )

@@ -16,8 +16,9 @@ import logging
 import os
 import re
 import tempfile
+import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -384,6 +385,7 @@ def media_file_signed_url(
         )
     ttl = min(max(1, ttl or settings.MEETNOW_MEDIA_URL_TTL), MAX_URL_TTL)
     if _is_s3():
+        now = int(time.time())
         filename = f"{media_file.uuid}.{entry['key'].rsplit('.', 1)[-1]}"
         return str(
             default_storage.url(  # type: ignore[call-arg]
@@ -391,7 +393,10 @@ def media_file_signed_url(
                 parameters={
                     "ResponseContentDisposition": f'inline; filename="{filename}"',
                     "ResponseContentType": entry["content_type"],
-                    "ResponseCacheControl": f"private, max-age={ttl}",
+                    # The URL dies ``ttl`` seconds after its X-Amz-Date (whole seconds,
+                    # read after ``now``): a cache may keep the file until then, not later.
+                    "ResponseCacheControl": "private",
+                    "ResponseExpires": datetime.fromtimestamp(now + ttl, tz=UTC),
                 },
                 expire=ttl,
             )
@@ -668,3 +673,26 @@ def read_bytes(key: str) -> bytes:
     """The stored bytes of one object (tests, admin checks)."""
     with default_storage.open(key, "rb") as handle:
         return bytes(handle.read())
+
+
+def media_files_storage_purge_for_owner(*, owner_id: int, limit: int) -> list[int]:
+    """For erasure, outside a transaction: purge the storage of up to ``limit`` of the
+    owner's files (upload, original, every derivative; verified empty, else
+    ``StorageNotEmptyError``) and return their ids for :func:`media_files_rows_delete`."""
+    files = list(
+        MediaFile.objects.filter(owner_id=owner_id)
+        .only("pk", "storage_prefix", "upload_key", "variants")
+        .order_by("pk")[:limit]
+    )
+    for media_file in files:
+        media_file_storage_purge(media_file=media_file)
+    return [media_file.pk for media_file in files]
+
+
+def media_files_rows_delete(*, owner_id: int, ids: list[int]) -> int:
+    """Delete the rows of files whose storage was purged and verified empty (erasure):
+    unlike :func:`media_file_delete`, nothing is left to remove after commit."""
+    if not ids:
+        return 0
+    deleted, _ = MediaFile.objects.filter(pk__in=ids, owner_id=owner_id).delete()
+    return min(deleted, len(ids))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from typing import Any
@@ -135,7 +136,8 @@ def media_download(request: HttpRequest, token: str) -> HttpResponseBase:
     if media_file is None or entry is None:
         return json_error(404, "not_found", "Not found.")
     extension = entry["key"].rsplit(".", 1)[-1]
-    remaining = max(0, grant.expires_at - int(time.time()))
+    # Whole seconds left, rounded down: a cache never keeps the file past the link's expiry.
+    remaining = max(0, math.floor(grant.expires_at - time.time()))
     headers = {
         "Content-Disposition": f'inline; filename="{media_file.uuid}.{extension}"',
         "Cache-Control": f"private, max-age={remaining}",

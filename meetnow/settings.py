@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "meetnow.lib.middleware.RequestLogMiddleware",
     "meetnow.lib.middleware.JsonErrorShapeMiddleware",
     "meetnow.lib.middleware.JsonDepthLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -695,6 +696,10 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # One line per request comes from meetnow.request (RequestLogMiddleware), 5xx
+        # with its traceback; Django's own 4xx warnings ("Unauthorized: /path") and 5xx
+        # records would repeat it, with the raw path.
+        "django.request": {"level": "CRITICAL"},
         "celery": {"level": LOG_LEVEL},
         # Request lines of outside APIs can carry secrets in query strings (WeChat's
         # app secret and login code): only their warnings are logged.

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import sessions_end_all
+from meetnow.lib.personal_data import ErasureContext
 from privacy.jobs import job_claim, job_heartbeat, job_reenqueue, job_release
 from privacy.models import (
     OPEN_REQUEST_STATUSES,
@@ -186,7 +187,6 @@ def erasure_run(*, request_id: int, budget: float | None = None) -> str:
     crash loses at most an uncommitted chunk, and the next run continues from the
     cursor with nothing erased twice.
     """
-    from privacy.handlers import ErasureContext
     from privacy.lifecycle import request_complete, request_fail
 
     token = job_claim(request_id=request_id, kind=RequestKind.ERASURE)

@@ -148,11 +148,11 @@ def _assemble(*, privacy_request: PrivacyRequest) -> tuple[str, int]:
         tmp.seek(0)
         key = f"{PREFIX}/{request_uuid}/meetnow-export-{secrets.token_hex(8)}.zip"
         stored = default_storage.save(key, File(tmp, name="export.zip"))
-    _delete_staging(request_uuid)
+    export_staging_delete(request_uuid)
     return stored, size
 
 
-def _delete_staging(request_uuid: str) -> None:
+def export_staging_delete(request_uuid: str) -> None:
     try:
         _dirs, names = default_storage.listdir(_staging(request_uuid))
     except FileNotFoundError:
@@ -299,7 +299,7 @@ def exports_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
     )
     for privacy_request in expired:
         default_storage.delete(privacy_request.archive_key)
-        _delete_staging(str(privacy_request.uuid))
+        export_staging_delete(str(privacy_request.uuid))
         PrivacyRequest.objects.filter(pk=privacy_request.pk).update(
             archive_deleted_at=now, archive_key=""
         )
@@ -313,6 +313,6 @@ def exports_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
         ).order_by("pk")[:batch]
     )
     for privacy_request in abandoned:
-        _delete_staging(str(privacy_request.uuid))
+        export_staging_delete(str(privacy_request.uuid))
         PrivacyRequest.objects.filter(pk=privacy_request.pk).update(cursor={})
     return len(expired) + len(abandoned)

@@ -1,85 +1,55 @@
 """The personal-data registry (DESIGN.md): for every model that holds data about a user,
 how it is exported, erased and kept.
 
-Declarations live in :mod:`privacy.handlers` and call the owning apps' services or
-models; no app imports ``privacy``. ``tests/privacy/test_registry.py`` walks every
-installed model that references the user model, directly or through a chain, and
-fails for an undeclared one, so a new model can't escape export or erasure.
+Each app declares its own models in ``<app>/personal_data.py`` (module-level lists
+``declarations``, ``erase_steps`` and ``export_sections`` of the types in
+:mod:`meetnow.lib.personal_data`), calling its own services; no app imports
+``privacy``. The registry finds those modules through the app registry (the way
+the admin finds ``admin.py``). Erase steps run app by app from the top layer down
+(``INSTALLED_APPS`` lists MeetNow's apps bottom layer first), so rows of a higher
+app that point at a lower app's rows go first; deleting the account row itself is
+always the last step. Export sections start with the account's app, then follow
+the layers bottom up. ``tests/privacy/test_registry.py`` walks every installed model that
+references the user model, directly or through a chain, and fails for an
+undeclared one, so a new model can't escape export or erasure.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.module_loading import module_has_submodule
 
+from meetnow.lib.personal_data import (
+    Declaration,
+    EraseStep,
+    ErasureContext,
+    ExportSection,
+    Strategy,
+)
 
-class Strategy(enum.StrEnum):
-    DELETE = "delete"  # rows removed
-    TOMBSTONE = "tombstone"  # row kept for others' history, content and link removed
-    PSEUDONYMISE = "pseudonymise"  # row kept, every field identifying the user cleared
-    KEEP = "keep"  # holds no personal value of the user (reason in ``note``)
+__all__ = [
+    "FINAL_STEP",
+    "Declaration",
+    "EraseStep",
+    "ErasureContext",
+    "ExportSection",
+    "Registry",
+    "Strategy",
+    "get_registry",
+    "models_referencing_user",
+    "personal_data_modules",
+]
 
-
-@dataclass(frozen=True)
-class Declaration:
-    """What happens to one model's data about a user.
-
-    ``export``: the file(s) of the export ZIP holding it, or ``""`` with the reason
-    in ``note``. ``retention``: a key of :data:`privacy.retention.RETENTION` or a
-    plain rule. ``remaining(user_id)`` counts rows still tied to the user (after
-    erasure it must be 0); None where rows can only be reached through a chain.
-    """
-
-    model: str
-    erase: Strategy
-    export: str
-    retention: str
-    note: str = ""
-    remaining: Callable[[int], int] | None = None
-
-
-@dataclass(frozen=True)
-class EraseStep:
-    """One chunked, idempotent step of an erasure.
-
-    ``prepare(ctx, limit)`` runs outside the transaction (storage deletion) and
-    returns what ``apply`` needs; ``apply(ctx, limit, prepared)`` runs inside the
-    chunk's transaction and returns how many rows it changed (0 means done).
-    Applying twice changes nothing the second time.
-    """
-
-    model: str
-    action: str
-    apply: Callable[[Any, int, Any], int]
-    prepare: Callable[[Any, int], Any] | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.model}:{self.action}"
-
-
-@dataclass(frozen=True)
-class ExportSection:
-    """One JSON file of the export: rows fetched by keyset (``after`` an id, ``limit``).
-
-    ``rows(user_id, after, limit)`` returns ``(id, dict)`` pairs in increasing id
-    order; ``files(row)`` names stored objects to copy into the ZIP next to it.
-    """
-
-    name: str
-    filename: str
-    description: str
-    rows: Callable[[int, int, int], list[tuple[int, dict[str, Any]]]]
-    count: Callable[[int], int]
-    files: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
-
-
+MODULE = "personal_data"
 FINAL_STEP = "accounts.User:delete"
 
 
@@ -107,14 +77,43 @@ class Registry:
         self.export_sections.extend(sections)
 
 
-registry = Registry()
+def personal_data_modules() -> list[tuple[str, ModuleType]]:
+    """``(app label, module)`` of every installed app with a ``personal_data`` module,
+    in ``INSTALLED_APPS`` order (MeetNow's apps: bottom layer first)."""
+    found = []
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, MODULE):
+            found.append((config.label, import_module(f"{config.name}.{MODULE}")))
+    return found
 
 
+def registry_build(modules: Iterable[tuple[str, ModuleType]]) -> Registry:
+    """A registry of ``modules`` (bottom layer first): declarations in that order,
+    export sections too but the account's app first, erase steps from the top down."""
+    modules = list(modules)
+    built = Registry()
+    for _label, module in modules:
+        built.declare(*_list(module, "declarations"))
+    # The export opens with the account (the user model's app), then bottom up.
+    account_app = settings.AUTH_USER_MODEL.split(".")[0]
+    for _label, module in sorted(modules, key=lambda item: item[0] != account_app):
+        built.section(*_list(module, "export_sections"))
+    for _label, module in reversed(modules):
+        built.step(*_list(module, "erase_steps"))
+    return built
+
+
+def _list(module: ModuleType, name: str) -> list[Any]:
+    value = getattr(module, name, [])
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{module.__name__}.{name} must be a list")
+    return list(value)
+
+
+@functools.cache
 def get_registry() -> Registry:
-    """The registry with every declaration loaded."""
-    import privacy.handlers  # noqa: F401  (declares on import)
-
-    return registry
+    """The registry with every app's declarations loaded (built once per process)."""
+    return registry_build(personal_data_modules())
 
 
 def models_referencing_user() -> dict[str, list[str]]:

@@ -1,19 +1,27 @@
-"""Voice messages and short videos: ffprobe, a real decode, a metadata-free remux.
+"""Voice messages and short videos: probe, a real decode, a metadata-free remux, a poster.
 
-Every ffmpeg call forces the demuxer chosen by the sniffer (so a file can never be
-read as a playlist or an image sequence), allows only the ``file`` protocol, reads
-no stdin and has a timeout. Durations come from decoding (the timestamp of the last
-decoded frame), never from the container's claim.
+All in-process with PyAV (``av``), whose wheels carry FFmpeg's libraries: nothing
+needs a system ffmpeg and no upload costs a subprocess. Every file is opened with
+the demuxer chosen by the sniffer (so it can never be read as a playlist or an image
+sequence), through a Python file object (FFmpeg opens no path or URL itself), and
+under a wall-clock deadline checked between packets. Durations come from decoding
+(the end of the last decoded frame), never from the container's claim.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
+import io
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import av
+import av.container
+import av.stream
 
 from media.processing import Output, Processed, Rejected
 
@@ -22,102 +30,154 @@ VIDEO_CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"}
 MAX_VIDEO_PIXELS = 4096 * 2304
 
 
-def ffmpeg_available() -> bool:
-    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
+class _Deadline:
+    def __init__(self, timeout: float) -> None:
+        self.at = time.monotonic() + timeout
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise Rejected("processing_timeout", "decoding took too long")
 
 
-def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(  # noqa: S603 - fixed program, no shell, our own arguments
-            args, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise Rejected("processing_timeout", args[0]) from exc
-    except FileNotFoundError as exc:
-        raise Rejected("processing_failed", "ffmpeg is not installed") from exc
+@contextmanager
+def _open(path: Path, demuxer: str) -> Iterator[av.container.InputContainer]:
+    """The file opened with exactly ``demuxer``; any FFmpeg error is a refusal."""
+    with path.open("rb") as handle:
+        try:
+            container = av.open(handle, mode="r", format=demuxer)
+        except (av.FFmpegError, ValueError, OSError) as exc:
+            raise Rejected("undecodable", "the demuxer refused the file") from exc
+        try:
+            yield container
+        except (av.FFmpegError, ValueError, OSError) as exc:
+            raise Rejected("undecodable", type(exc).__name__) from exc
+        finally:
+            container.close()
 
 
-def _input(path: Path, demuxer: str) -> list[str]:
-    return ["-protocol_whitelist", "file", "-f", demuxer, "-i", str(path)]
+def codec_name(stream: av.stream.Stream) -> str:
+    """FFmpeg's codec id name (``amr_nb``, not the decoder's ``amrnb``), as ffprobe shows."""
+    context = stream.codec_context
+    return context.codec.canonical_name if context is not None else ""
 
 
-def probe(path: Path, demuxer: str, *, timeout: float) -> dict[str, Any]:
-    args = ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json"]
-    result = _run([*args, *_input(path, demuxer)], timeout=timeout)
-    if result.returncode != 0:
-        raise Rejected("undecodable", "ffprobe refused the file")
-    try:
-        info: dict[str, Any] = json.loads(result.stdout)
-    except ValueError as exc:
-        raise Rejected("undecodable", "ffprobe output") from exc
-    return info
+def _first(container: av.container.InputContainer, kind: str) -> Any:
+    streams = container.streams.audio if kind == "audio" else container.streams.video
+    return streams[0] if streams else None
 
 
-def _first(info: dict[str, Any], codec_type: str) -> dict[str, Any] | None:
-    for stream in info.get("streams", []):
-        if stream.get("codec_type") == codec_type:
-            return dict(stream)
-    return None
+def _attached_picture(stream: Any) -> bool:
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
-def decoded_seconds(path: Path, demuxer: str, maps: list[str], *, timeout: float) -> float:
-    """Decode the mapped streams completely; the end time of what was decoded."""
-    args = ["ffmpeg", "-nostdin", "-v", "error", "-xerror", *_input(path, demuxer)]
-    for stream in maps:
-        args += ["-map", stream]
-    args += ["-f", "null", "-progress", "pipe:1", "-nostats", "-"]
-    result = _run(args, timeout=timeout)
-    if result.returncode != 0:
-        raise Rejected("undecodable", "decoding failed")
-    out_us = None
-    for line in result.stdout.decode("ascii", "replace").splitlines():
-        key, _, value = line.partition("=")
-        if key == "out_time_us" and value.strip().lstrip("-").isdigit():
-            out_us = int(value)
-    if not out_us or out_us <= 0:
-        raise Rejected("no_stream", "nothing decoded")
-    return out_us / 1_000_000
+def claimed_seconds(container: av.container.InputContainer) -> float | None:
+    """What the container says (may lie; only used to give up early)."""
+    return container.duration / av.time_base if container.duration else None
 
 
-def remux(path: Path, demuxer: str, maps: list[str], muxer: str, *, timeout: float) -> bytes:
-    """Copy the mapped streams into a fresh container with no metadata at all.
+def probe(path: Path, demuxer: str) -> dict[str, Any]:
+    """Container, streams and claimed duration (what ``bench/media.py`` times)."""
+    with _open(path, demuxer) as container:
+        return {
+            "format": container.format.name,
+            "duration": claimed_seconds(container),
+            "streams": [
+                {
+                    "type": stream.type,
+                    "codec": codec_name(stream),
+                    "width": getattr(stream.codec_context, "width", None),
+                    "height": getattr(stream.codec_context, "height", None),
+                }
+                for stream in container.streams
+            ],
+        }
 
-    ``-map_metadata -1`` drops global and per-stream tags (QuickTime location
-    ``©xyz``, titles, encoder and device names), ``-map_chapters -1`` the chapters;
-    only the mapped streams survive (no data, subtitle or attachment streams).
+
+def _end(frame: Any) -> Fraction | None:
+    """The time at which a decoded frame ends."""
+    if frame.pts is None or frame.time_base is None:
+        return None
+    start = frame.pts * frame.time_base
+    if isinstance(frame, av.AudioFrame):
+        return start + Fraction(frame.samples, frame.sample_rate)
+    return start + (frame.duration or 0) * frame.time_base
+
+
+def _decode(
+    container: av.container.InputContainer,
+    streams: list[Any],
+    deadline: _Deadline,
+    *,
+    poster_at: float | None = None,
+) -> tuple[float, Any]:
+    """Decode ``streams`` completely: (seconds from first frame to last end, poster frame).
+
+    The poster is the first video frame at or after ``poster_at`` (else the last one).
     """
+    first: Fraction | None = None
+    last: Fraction | None = None
+    poster = None
+    for packet in container.demux(streams):
+        deadline.check()
+        frames: Any = packet.decode()
+        for frame in frames:
+            if frame.pts is None:
+                continue
+            start = frame.pts * frame.time_base
+            end = _end(frame)
+            first = start if first is None else min(first, start)
+            last = end if last is None or (end is not None and end > last) else last
+            wanted = poster_at is not None and isinstance(frame, av.VideoFrame)
+            if wanted and (poster is None or poster.time < poster_at):
+                poster = frame
+    if first is None or last is None or last <= first:
+        raise Rejected("no_stream", "nothing decoded")
+    return float(last - first), poster
+
+
+def remux(path: Path, demuxer: str, kinds: list[str], muxer: str, deadline: _Deadline) -> bytes:
+    """Copy the first audio/video streams into a fresh container with no metadata at all.
+
+    Only the copied streams survive (no data, subtitle or attachment streams), none of
+    the global or per-stream tags (QuickTime location ``©xyz``, titles, encoder and
+    device names) and no chapters: the output container starts empty and only codec
+    parameters are copied over.
+    """
+    options = {"fflags": "+bitexact"}
+    if muxer in {"mp4", "ipod", "3gp", "mov"}:
+        options["movflags"] = "+faststart"
+    if muxer == "mp3":
+        options.update({"id3v2_version": "0", "write_id3v1": "0"})
     with tempfile.TemporaryDirectory(prefix="meetnow-remux-") as tmp:
-        out = Path(tmp) / "out"
-        args = ["ffmpeg", "-nostdin", "-v", "error", *_input(path, demuxer)]
-        for stream in maps:
-            args += ["-map", stream]
-        args += ["-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1"]
-        args += ["-fflags", "+bitexact"]
-        if muxer in {"mp4", "ipod", "3gp", "mov"}:
-            args += ["-movflags", "+faststart"]
-        if muxer == "mp3":
-            args += ["-id3v2_version", "0", "-write_id3v1", "0"]
-        args += ["-f", muxer, str(out)]
-        result = _run(args, timeout=timeout)
-        if result.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+        out_path = Path(tmp) / "out"
+        with _open(path, demuxer) as source:
+            inputs = [s for s in (_first(source, kind) for kind in kinds) if s is not None]
+            try:
+                with av.open(str(out_path), mode="w", format=muxer, options=options) as out:
+                    mapping = {s.index: out.add_stream_from_template(s) for s in inputs}
+                    for stream in mapping.values():
+                        stream.metadata.clear()
+                    for packet in source.demux(inputs):
+                        deadline.check()
+                        if packet.dts is None:
+                            continue  # the flush packet demux() ends each stream with
+                        packet.stream = mapping[packet.stream.index]
+                        out.mux(packet)
+            except (av.FFmpegError, ValueError) as exc:
+                raise Rejected("undecodable", "remux failed") from exc
+        if not out_path.exists() or out_path.stat().st_size == 0:
             raise Rejected("undecodable", "remux failed")
-        return out.read_bytes()
+        return out_path.read_bytes()
 
 
-def poster_frame(path: Path, demuxer: str, at: float, *, timeout: float) -> bytes:
-    """One decoded video frame as PNG bytes (the poster)."""
-    for seek in (at, 0.0):
-        args = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{seek:.3f}"]
-        args += [*_input(path, demuxer), "-map", "0:v:0", "-frames:v", "1"]
-        args += ["-f", "image2pipe", "-c:v", "png", "-"]
-        result = _run(args, timeout=timeout)
-        if result.returncode == 0 and result.stdout:
-            return result.stdout
-    raise Rejected("undecodable", "no video frame")
+def _png(frame: Any) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_image().save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 def _audio_output(codec: str, demuxer: str) -> tuple[str, str, str]:
-    """(ffmpeg muxer, content type, extension) for a copied audio stream."""
+    """(FFmpeg muxer, content type, extension) for a copied audio stream."""
     if codec == "aac":
         return ("adts", "audio/aac", "aac") if demuxer == "aac" else ("ipod", "audio/mp4", "m4a")
     if codec in {"amr_nb", "amr_wb"}:
@@ -130,21 +190,22 @@ def _audio_output(codec: str, demuxer: str) -> tuple[str, str, str]:
 
 
 def process_audio(path: Path, *, demuxer: str, max_seconds: int, timeout: float) -> Processed:
-    info = probe(path, demuxer, timeout=timeout)
-    stream = _first(info, "audio")
-    if stream is None:
-        raise Rejected("no_stream", "no audio stream")
-    codec = str(stream.get("codec_name", ""))
-    if codec not in AUDIO_CODECS:
-        raise Rejected("unsupported_codec", codec)
-    claimed = _float(info.get("format", {}).get("duration"))
-    if claimed is not None and claimed > max_seconds + 1:
-        raise Rejected("too_long")  # early out; the decode below is the real measure
-    seconds = decoded_seconds(path, demuxer, ["0:a:0"], timeout=timeout)
+    deadline = _Deadline(timeout)
+    with _open(path, demuxer) as container:
+        stream = _first(container, "audio")
+        if stream is None:
+            raise Rejected("no_stream", "no audio stream")
+        codec = codec_name(stream)
+        if codec not in AUDIO_CODECS:
+            raise Rejected("unsupported_codec", codec)
+        claimed = claimed_seconds(container)
+        if claimed is not None and claimed > max_seconds + 1:
+            raise Rejected("too_long")  # early out; the decode below is the real measure
+        seconds, _ = _decode(container, [stream], deadline)
     if seconds > max_seconds + 0.05:
         raise Rejected("too_long")
     muxer, content_type, extension = _audio_output(codec, demuxer)
-    data = remux(path, demuxer, ["0:a:0"], muxer, timeout=timeout)
+    data = remux(path, demuxer, ["audio"], muxer, deadline)
     result = Processed(kind="audio", duration_ms=round(seconds * 1000))
     result.variants["original"] = Output(data, content_type, extension)
     return result
@@ -158,43 +219,42 @@ def process_video(
     timeout: float,
 ) -> tuple[Processed, bytes] | None:
     """(result, poster PNG) for a video; None when the file holds no video stream."""
-    info = probe(path, demuxer, timeout=timeout)
-    video = _first(info, "video")
-    if video is None or video.get("disposition", {}).get("attached_pic"):
-        return None
-    audio = _first(info, "audio")
-    codec = str(video.get("codec_name", ""))
-    if codec not in VIDEO_CODECS:
-        raise Rejected("unsupported_codec", codec)
-    if audio is not None and audio.get("codec_name") not in AUDIO_CODECS:
-        raise Rejected("unsupported_codec", str(audio.get("codec_name")))
-    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
-    if width < 1 or height < 1:
-        raise Rejected("undecodable", "no frame size")
-    if width * height > MAX_VIDEO_PIXELS:
-        raise Rejected("too_many_pixels")
-    claimed = _float(info.get("format", {}).get("duration"))
-    if claimed is not None and claimed > max_seconds + 1:
-        raise Rejected("too_long")
-    maps = ["0:v:0"] + (["0:a:0"] if audio is not None else [])
-    seconds = decoded_seconds(path, demuxer, maps, timeout=timeout)
+    deadline = _Deadline(timeout)
+    with _open(path, demuxer) as container:
+        video = _first(container, "video")
+        if video is None or _attached_picture(video):
+            return None
+        audio = _first(container, "audio")
+        codec = codec_name(video)
+        audio_codec = codec_name(audio) if audio is not None else None
+        if codec not in VIDEO_CODECS:
+            raise Rejected("unsupported_codec", codec)
+        if audio_codec is not None and audio_codec not in AUDIO_CODECS:
+            raise Rejected("unsupported_codec", audio_codec)
+        width, height = video.codec_context.width or 0, video.codec_context.height or 0
+        if width < 1 or height < 1:
+            raise Rejected("undecodable", "no frame size")
+        if width * height > MAX_VIDEO_PIXELS:
+            raise Rejected("too_many_pixels")
+        claimed = claimed_seconds(container)
+        if claimed is not None and claimed > max_seconds + 1:
+            raise Rejected("too_long")
+        poster_at = min(1.0, (claimed or 0) / 2)
+        streams = [video] + ([audio] if audio is not None else [])
+        seconds, poster = _decode(container, streams, deadline, poster_at=poster_at)
+        if poster is None:
+            raise Rejected("undecodable", "no video frame")
+        poster_png = _png(poster)
     if seconds > max_seconds + 0.05:
         raise Rejected("too_long")
     if demuxer == "matroska":
         muxer, content_type, extension = "webm", "video/webm", "webm"
-    elif audio is not None and audio.get("codec_name") in {"amr_nb", "amr_wb"}:
+    elif audio_codec in {"amr_nb", "amr_wb"}:
         muxer, content_type, extension = "3gp", "video/3gpp", "3gp"
     else:
         muxer, content_type, extension = "mp4", "video/mp4", "mp4"
-    data = remux(path, demuxer, maps, muxer, timeout=timeout)
-    poster = poster_frame(path, demuxer, min(1.0, seconds / 2), timeout=timeout)
+    kinds = ["video"] + (["audio"] if audio_codec is not None else [])
+    data = remux(path, demuxer, kinds, muxer, deadline)
     result = Processed(kind="video", width=width, height=height, duration_ms=round(seconds * 1000))
     result.variants["original"] = Output(data, content_type, extension)
-    return result, poster
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return result, poster_png

@@ -168,6 +168,6 @@ def process_image(
 
 
 def process_poster(data: bytes, *, max_pixels: int, max_side: int) -> dict[str, Output]:
-    """Thumbnails of a video's poster frame (a PNG produced by ffmpeg)."""
+    """Thumbnails of a video's poster frame (a PNG of a frame PyAV decoded)."""
     image = decode(io.BytesIO(data), max_pixels=max_pixels, max_side=max_side, formats=("PNG",))
     return thumbnails(image)

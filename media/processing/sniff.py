@@ -1,7 +1,7 @@
 """Content sniffing at upload time: filetype's magic numbers against an allow-list.
 
 "Not recognised" means reject. The sniffed type only routes the file to the right
-decoder; the decoders (Pillow, ffmpeg) are the real check, in the worker.
+decoder; the decoders (Pillow, PyAV) are the real check, in the worker.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ filetype.add_type(AmrWb())
 class Sniffed:
     mime: str
     kinds: tuple[str, ...]  # what the file may turn out to be, most likely first
-    container: str  # Pillow format or ffmpeg demuxer the worker must use, nothing else
+    container: str  # Pillow format or FFmpeg demuxer the worker must use, nothing else
 
 
 # Everything accepted, by sniffed MIME type. MP4/3GP/WebM may hold a video or only a

@@ -11,8 +11,18 @@ import logging
 import re
 
 # International numbers (+8613800138000, +1 415 555 0100) and bare national mobile
-# numbers of 10 to 15 digits.
-_PHONE = re.compile(r"(?<![\w+])\+\d[\d ().-]{5,18}\d(?!\w)|(?<![\w.])\d{10,15}(?![\w.])")
+# numbers of 10 to 15 digits. UUIDs (Celery task ids, public ids) come first in the
+# alternation and are kept as they are: their last group can be 12 digits
+# ("…-bfb0-123456789012"), which alone looks like a national number.
+_HEX = "[0-9a-fA-F]"
+_UUID = rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+_PHONE = re.compile(
+    rf"(?P<uuid>(?<![\w-]){_UUID}(?![\w-]))"
+    r"|(?<![\w+])\+\d[\d ().-]{5,18}\d(?!\w)"
+    # A bare run of digits, not part of a word, a hyphenated id or a decimal number
+    # (a full stop ending the sentence is fine).
+    r"|(?<![\w-])(?<!\d\.)\d{10,15}(?!\w|-|\.\d)"
+)
 # One-time codes: 4 to 8 digits next to a word that says so ("code 123456",
 # "otp=123456", "code": "123456").
 _CODE = re.compile(
@@ -25,7 +35,7 @@ CODE_MASK = "[code]"
 def redact(text: str) -> str:
     """Replace every phone number and one-time code in ``text`` with a mask."""
     text = _CODE.sub(lambda m: f"{m.group(1)}{m.group(2)}{CODE_MASK}", text)
-    return _PHONE.sub(PHONE_MASK, text)
+    return _PHONE.sub(lambda m: m.group("uuid") or PHONE_MASK, text)
 
 
 class RedactPersonalDataFilter(logging.Filter):

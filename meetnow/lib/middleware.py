@@ -1,14 +1,65 @@
-"""Middleware that keeps the API's promise of one JSON error shape."""
+"""Middleware: one log line per request, and the API's promise of one JSON error shape."""
 
 from __future__ import annotations
 
+import logging
+import sys
+import time
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
+from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from meetnow.lib.errors import json_error
+
+request_log = logging.getLogger("meetnow.request")
+_EXC_INFO = "_meetnow_exc_info"
+
+
+def _remember_exception(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """Django's handler turns an uncaught exception into a 500: keep it for the log line."""
+    if request is not None:
+        setattr(request, _EXC_INFO, sys.exc_info())
+
+
+got_request_exception.connect(_remember_exception, dispatch_uid="meetnow.request_log")
+
+
+class RequestLogMiddleware:
+    """One line per HTTP request: method, URL pattern, status, milliseconds.
+
+    The URL *pattern* (``/api/v1/media/download/<str:token>``), never the path or the
+    query string, which can carry tokens, ids or phone numbers. 4xx answers are part
+    of normal flows (a sign-up's 401 "verify your phone") and log at INFO; 5xx at
+    ERROR with the traceback. It replaces uvicorn's access log (``--no-access-log``)
+    and Django's ``django.request`` warnings (settings.LOGGING), which logged each
+    4xx twice.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        match = getattr(request, "resolver_match", None)
+        route = "/" + match.route if match is not None and match.route else "(no route)"
+        status = response.status_code
+        request_log.log(
+            logging.ERROR if status >= 500 else logging.INFO,
+            "%s %s %s %.0f ms",
+            (request.method or "")[:16],
+            route,
+            status,
+            elapsed_ms,
+            exc_info=getattr(request, _EXC_INFO, None),
+        )
+        return response
+
 
 # Pages for people in a browser (staff); everything else is API and answers JSON.
 HTML_PREFIXES = ("/admin/", "/accounts/", "/api/docs/", "/static/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from accounts.models import SmsDelivery, User
@@ -40,6 +42,25 @@ def test_signup_with_national_number_then_verify_code(app, outbox, signup_data):
     me_status, me = app.call("GET", "/api/v1/me")
     assert me_status == 200
     assert me["phone"] == "+8613800138000"
+
+
+def test_a_normal_signup_logs_one_info_line_per_request_and_nothing_louder(
+    app, outbox, signup_data, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    status, _ = app.call("POST", "/auth/signup", {"phone": "138 0013 8000", **signup_data})
+    assert status == 401  # "verify your phone": part of the flow, not a problem
+    status, _ = app.call("POST", "/auth/phone/verify", {"code": outbox[0].code})
+    assert status == 200
+    assert app.call("GET", "/api/v1/me")[0] == 200
+    loud = [f"{r.levelname} {r.name}: {r.getMessage()}" for r in caplog.records if r.levelno > 20]
+    assert loud == []
+    lines = [r.getMessage() for r in caplog.records if r.name == "meetnow.request"]
+    assert [line.rsplit(" ", 2)[0] for line in lines] == [
+        "POST /_allauth/app/v1/auth/signup 401",
+        "POST /_allauth/app/v1/auth/phone/verify 200",
+        "GET /api/v1/me 200",
+    ]
 
 
 def _pending(body):

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.models import Device, User
 from chat import push as chat_push
 from media.models import MediaFile
+from meetnow.lib.personal_data import ErasureContext
 from privacy import support_services
 from privacy.registry import get_registry
 from privacy.support import SupportReply, SupportTicket, TicketStatus
@@ -210,12 +211,10 @@ def test_tickets_are_exported_and_erased(app_user: User, support_agent: User) ->
     keys = [(s.model, s.action) for s in registry.erase_steps]
     assert keys.index(("privacy.SupportTicket", "delete")) < keys.index(("accounts.User", "delete"))
 
-    class Ctx:
-        user_id = app_user.pk
-
+    ctx = ErasureContext(user_id=app_user.pk)
     for step in registry.erase_steps:
         if step.model.startswith("privacy.Support"):
-            while step.apply(Ctx(), 100, None):
+            while step.apply(ctx, 100, None):
                 pass
     for model in ("privacy.SupportTicket", "privacy.SupportTicketPicture", "privacy.SupportReply"):
         remaining = registry.declarations[model].remaining

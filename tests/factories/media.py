@@ -1,19 +1,22 @@
 """Media factories and generated test files (nothing binary is shipped with the tests).
 
-Images are made with Pillow, audio and video with ffmpeg at test time, raw AMR
-frame by frame (Debian's ffmpeg has AMR decoders but no AMR encoder).
+Images are made with Pillow, audio and video with PyAV (FFmpeg's libraries inside
+its wheel, no system ffmpeg) at test time, raw AMR frame by frame.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import math
 import os
-import shutil
-import subprocess
+import struct
+from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import av
 import factory
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -26,7 +29,6 @@ GPS_LATITUDE = (48, 51, 29)  # degrees, minutes, seconds: present in the EXIF fi
 XMP_MARKER = "meetnow-xmp-secret-location"
 COMMENT_MARKER = b"meetnow-comment-home-address"
 MAKE_MARKER = "MeetNowPhoneMaker"
-HAS_FFMPEG = shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
 
 
 @functools.cache
@@ -127,50 +129,95 @@ def raw_amr(seconds: float, *, wideband: bool = False) -> bytes:
     return header + body
 
 
-def ffmpeg(*args: str, tmp: Path, name: str) -> bytes:
-    out = tmp / name
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-y", *args, str(out)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return out.read_bytes()
+SAMPLE_RATE = 48000
+
+
+def _sine_frames(seconds: float, *, frequency: int = 440, chunk: int = 960) -> Iterator[Any]:
+    """Mono 16-bit PCM frames of a sine tone, exactly ``seconds`` long in total."""
+    total = round(seconds * SAMPLE_RATE)
+    step = 2 * math.pi * frequency / SAMPLE_RATE
+    for start in range(0, total, chunk):
+        count = min(chunk, total - start)
+        samples = [int(12000 * math.sin(step * (start + i))) for i in range(count)]
+        frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+        frame.planes[0].update(
+            struct.pack(f"<{count}h", *samples).ljust(frame.planes[0].buffer_size, b"\0")
+        )
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = start
+        frame.time_base = Fraction(1, SAMPLE_RATE)
+        yield frame
+
+
+def _encode(out: Any, stream: Any, frames: Iterator[Any]) -> None:
+    for frame in frames:
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
 
 
 def audio_clip(fmt: str, seconds: float, tmp: Path) -> bytes:
-    """A voice-like clip of exactly ``seconds`` in one of the accepted formats."""
+    """A voice-like clip of exactly ``seconds`` in one of the accepted formats (PyAV)."""
     if fmt == "amr":
         return raw_amr(seconds)
     if fmt == "awb":
         return raw_amr(seconds, wideband=True)
-    sine = ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}:sample_rate=48000"]
-    if fmt == "3gp":  # 3GP with AMR-NB: mux a raw AMR stream
+    target = tmp / f"a.{fmt}"
+    if fmt == "3gp":  # 3GP with AMR-NB: the frames of a raw AMR stream, remuxed
         source = tmp / "src.amr"
         source.write_bytes(raw_amr(seconds))
-        return ffmpeg(
-            "-f", "amr", "-i", str(source), "-c", "copy", "-f", "3gp", tmp=tmp, name="a.3gp"
-        )
-    codecs = {
-        "m4a": ["-c:a", "aac", "-f", "ipod"],
-        "aac": ["-c:a", "aac", "-f", "adts"],
-        "ogg": ["-c:a", "libopus", "-f", "ogg"],
-        "webm": ["-c:a", "libopus", "-f", "webm"],
-        "mp3": ["-c:a", "libmp3lame", "-f", "mp3"],
-    }
-    return ffmpeg(*sine, *codecs[fmt], tmp=tmp, name=f"a.{fmt}")
+        with av.open(str(source), format="amr") as raw, av.open(str(target), "w", "3gp") as out:
+            copy = out.add_stream_from_template(raw.streams.audio[0])
+            for packet in raw.demux(raw.streams.audio[0]):
+                if packet.dts is not None:
+                    packet.stream = copy
+                    out.mux(packet)
+        return target.read_bytes()
+    codec, muxer = {
+        "m4a": ("aac", "ipod"),
+        "aac": ("aac", "adts"),
+        "ogg": ("libopus", "ogg"),
+        "webm": ("libopus", "webm"),
+        "mp3": ("libmp3lame", "mp3"),
+    }[fmt]
+    with av.open(str(target), "w", format=muxer) as out:
+        stream = out.add_stream(codec, rate=SAMPLE_RATE, layout="mono")
+        _encode(out, stream, _sine_frames(seconds))
+    return target.read_bytes()
 
 
 def video_clip(tmp: Path, *, fmt: str = "mp4", seconds: float = 2, location: bool = False) -> bytes:
-    args = ["-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=320x240:rate=25"]
-    args += ["-f", "lavfi", "-i", f"sine=duration={seconds}"]
-    if fmt == "webm":
-        args += ["-c:v", "libvpx", "-b:v", "200k", "-c:a", "libopus", "-f", "webm"]
-    else:
-        args += ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-f", fmt]
-    if location:
-        args += ["-metadata", "location=+48.8577+002.2950/", "-metadata", "title=Home"]
-    return ffmpeg(*args, "-shortest", tmp=tmp, name=f"v.{fmt}")
+    """A 320x240, 25 fps test video with a sine sound track (PyAV), ``seconds`` long."""
+    target = tmp / f"v.{fmt}"
+    pictures = []
+    for index in range(25):
+        picture = Image.linear_gradient("L").resize((320, 240)).convert("RGB")
+        ImageDraw.Draw(picture).rectangle(
+            (index * 10, 80, index * 10 + 40, 160), fill=(200, 40, 40)
+        )
+        pictures.append(picture)
+    video_codec, audio_codec = ("libvpx", "libopus") if fmt == "webm" else ("libx264", "aac")
+    with av.open(str(target), "w", format=fmt) as out:
+        if location:
+            out.metadata["location"] = "+48.8577+002.2950/"
+            out.metadata["title"] = "Home"
+        video: Any = out.add_stream(video_codec, rate=25)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        if video_codec == "libx264":
+            video.options = {"preset": "ultrafast"}
+        else:
+            video.bit_rate = 200_000
+        audio = out.add_stream(audio_codec, rate=SAMPLE_RATE, layout="mono")
+        frames = []
+        for index in range(round(seconds * 25)):
+            frame = av.VideoFrame.from_image(pictures[index % len(pictures)])
+            frame.pts = index
+            frame.time_base = Fraction(1, 25)
+            frames.append(frame)
+        _encode(out, video, iter(frames))
+        _encode(out, audio, _sine_frames(seconds))
+    return target.read_bytes()
 
 
 class MediaFileFactory(DjangoModelFactory[MediaFile]):

@@ -13,9 +13,6 @@ from django.conf import LazySettings
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.conftest import require_or_skip
-from tests.factories.media import HAS_FFMPEG
-
 S3_BUCKET = "meetnow-test"
 
 
@@ -34,11 +31,6 @@ def api(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-@pytest.fixture
-def needs_ffmpeg() -> None:
-    require_or_skip(HAS_FFMPEG, "ffmpeg/ffprobe not installed (apt-get install ffmpeg)")
 
 
 @pytest.fixture(scope="session")

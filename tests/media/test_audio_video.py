@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from media.models import Status
 from tests.factories.media import audio_clip, jpeg_segments, raw_amr, video_clip
 from tests.media.helpers import post_upload, stored_bytes, stored_keys, upload_and_process
 
@@ -31,7 +31,6 @@ def test_each_voice_format_gets_its_exact_duration(
     api: Any,
     django_capture_on_commit_callbacks: Any,
     tmp_path: Path,
-    needs_ffmpeg: None,
 ) -> None:
     clip = audio_clip(fmt, 7.3, tmp_path)
     media_file, body = upload_and_process(
@@ -51,7 +50,7 @@ def test_each_voice_format_gets_its_exact_duration(
 
 
 def test_over_long_voice_clip_is_rejected(
-    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path, needs_ffmpeg: None
+    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path
 ) -> None:
     clip = audio_clip("ogg", 121, tmp_path)
     _media_file, body = upload_and_process(
@@ -81,7 +80,7 @@ def test_raw_amr_with_garbage_frames_is_rejected(
 
 
 def test_truncated_m4a_is_rejected(
-    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path, needs_ffmpeg: None
+    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path
 ) -> None:
     clip = audio_clip("m4a", 3, tmp_path)
     _media_file, body = upload_and_process(
@@ -91,7 +90,7 @@ def test_truncated_m4a_is_rejected(
 
 
 def test_fake_mp4_is_rejected_and_never_served(
-    api: Any, django_capture_on_commit_callbacks: Any, needs_ffmpeg: None
+    api: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     fake = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00garbage" * 500
     _media_file, body = upload_and_process(
@@ -109,7 +108,6 @@ def test_video_gets_a_poster_and_loses_its_location(
     api: Any,
     django_capture_on_commit_callbacks: Any,
     tmp_path: Path,
-    needs_ffmpeg: None,
 ) -> None:
     clip = video_clip(tmp_path, fmt=fmt, seconds=2, location=True)
     if fmt == "mov":
@@ -131,7 +129,7 @@ def test_video_gets_a_poster_and_loses_its_location(
 
 
 def test_over_long_video_is_rejected(
-    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path, needs_ffmpeg: None
+    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path
 ) -> None:
     clip = video_clip(tmp_path, fmt="mp4", seconds=62)
     _media_file, body = upload_and_process(api, django_capture_on_commit_callbacks, clip)
@@ -139,7 +137,7 @@ def test_over_long_video_is_rejected(
 
 
 def test_voice_recorded_as_mp4_without_video_is_audio(
-    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path, needs_ffmpeg: None
+    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path
 ) -> None:
     clip = audio_clip("3gp", 4, tmp_path)  # brand 3gp4: sniffed as a video container
     _media_file, body = upload_and_process(api, django_capture_on_commit_callbacks, clip)
@@ -147,22 +145,39 @@ def test_voice_recorded_as_mp4_without_video_is_audio(
     assert abs(body["duration_ms"] - 4000) <= 50
 
 
-def test_video_for_an_avatar_is_refused_at_upload(
-    api: Any, tmp_path: Path, needs_ffmpeg: None
-) -> None:
+def test_video_for_an_avatar_is_refused_at_upload(api: Any, tmp_path: Path) -> None:
     response = post_upload(api, video_clip(tmp_path), purpose="avatar", name="a.mp4")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "type_not_allowed"
 
 
-def test_without_ffmpeg_voice_is_rejected_not_crashed(
-    api: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+def test_voice_and_video_need_no_ffmpeg_program(
+    api: Any,
+    django_capture_on_commit_callbacks: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")
-    clip = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + b"\x00" * 2000
+    """FFmpeg's libraries come inside PyAV's wheel: no program on PATH, no subprocess."""
+    voice, video = audio_clip("m4a", 3, tmp_path), video_clip(tmp_path, fmt="mp4", seconds=1)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+
+    def no_subprocess(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a subprocess was started: {args!r}")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", no_subprocess)
+    for clip, kind in ((voice, "audio"), (video, "video")):
+        _media_file, body = upload_and_process(api, django_capture_on_commit_callbacks, clip)
+        assert (body["status"], body["kind"]) == ("ready", kind), body
+
+
+def test_undecodable_stream_behind_a_valid_header_is_rejected(
+    api: Any, django_capture_on_commit_callbacks: Any, tmp_path: Path
+) -> None:
+    """The container opens, but its audio frames are noise: the full decode refuses it."""
+    clip = bytearray(audio_clip("mp3", 3, tmp_path))
+    for offset in range(600, len(clip) - 100, 7):
+        clip[offset] = 0xFF
     _media_file, body = upload_and_process(
-        api, django_capture_on_commit_callbacks, clip, purpose="voice_intro", name="a.mp3"
+        api, django_capture_on_commit_callbacks, bytes(clip), purpose="voice_intro", name="a.mp3"
     )
-    assert body["status"] == "rejected"
-    assert body["reject_reason"] == "processing_failed"
-    assert Status.REJECTED == "rejected"
+    assert (body["status"], body["reject_reason"]) == ("rejected", "undecodable")

@@ -8,7 +8,8 @@ refused by the server.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,10 +52,18 @@ def test_upload_process_sign_fetch_delete_on_s3(
     assert int(query["X-Amz-Expires"][0]) <= 300
     assert query["response-content-disposition"] == [f'inline; filename="{media_file.uuid}.jpg"']
     assert query["response-content-type"] == ["image/jpeg"]
+    # A cache may keep the file until the URL dies, not a second longer (no max-age,
+    # which would count from the response, after the signing).
+    assert query["response-cache-control"] == ["private"]
+    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    url_expiry = signed_at + timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    assert parsedate_to_datetime(query["response-expires"][0]) <= url_expiry
 
     fetched = httpx.get(url)
     assert fetched.status_code == 200
     assert fetched.headers["content-disposition"].startswith("inline")
+    assert fetched.headers["cache-control"] == "private"
+    assert parsedate_to_datetime(fetched.headers["expires"]) <= url_expiry
     assert 0xE1 not in jpeg_segments(fetched.content)
     assert MAKE_MARKER.encode() not in fetched.content
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,20 @@ def test_signed_url_serves_the_reencoded_copy_without_a_session(ready: Any) -> N
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == f'inline; filename="{media_file.uuid}.jpg"'
     assert response["Cache-Control"].startswith("private, max-age=")
+
+
+def test_cache_lifetime_never_outlasts_the_link(ready: Any, monkeypatch: Any) -> None:
+    """300 s link, fetched half a second after it was minted: a cache may keep it 299 s."""
+    _media_file, body = ready
+    path = _path(body["urls"]["256"])
+    grant = signing.verify(path.rsplit("/", 1)[1])
+    import media.views
+
+    clock = SimpleNamespace(time=lambda: grant.expires_at - 299.5)
+    monkeypatch.setattr(media.views, "time", clock)
+    response = Client().get(path)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, max-age=299"
 
 
 def test_x_accel_redirect_hands_the_file_to_nginx(ready: Any, settings: Any) -> None:

@@ -46,7 +46,15 @@ class PrivateApi(APIView):
         return Response({"user": str(getattr(request.user, "uuid", ""))})
 
 
+class BoomApi(APIView):
+    permission_classes = (AllowAny,)
+
+    def get(self, request: Request, secret: str) -> Response:
+        raise RuntimeError("boom")
+
+
 urlpatterns = [
+    path("boom/<str:secret>", BoomApi.as_view()),
     path("echo", EchoApi.as_view()),
     path("once", OnceApi.as_view()),
     path("private", PrivateApi.as_view()),

@@ -12,7 +12,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
 
 def test_every_model_referencing_the_user_is_declared() -> None:
     """Walks every installed model (auto-created many-to-many tables too) that reaches the
-    user model through foreign keys; a new model must be declared in privacy/handlers.py."""
+    user model through foreign keys; a new model must be declared in its app's personal_data.py."""
     registry = get_registry()
     reaching = models_referencing_user()
     assert "chat.Message" in reaching  # the walk sees the apps
@@ -22,7 +22,7 @@ def test_every_model_referencing_the_user_is_declared() -> None:
         missing.pop(label, None)
     assert not missing, (
         "Undeclared models hold data about users; declare export, erase and retention "
-        f"for each in privacy/handlers.py: {missing}"
+        f"for each in its app's personal_data.py: {missing}"
     )
 
 
@@ -72,3 +72,27 @@ def test_docs_show_the_registry_and_the_retention_table() -> None:
         assert f"`{label}`" in text, f"docs/privacy.md does not list {label}"
     for rule in retention_table():
         assert f"`{rule.key}`" in text, f"docs/privacy.md does not show retention {rule.key}"
+
+
+def test_erase_steps_run_from_the_top_layer_down() -> None:
+    """Rows of a higher app that point at a lower app's rows go first: the apps'
+    ``personal_data`` modules run in the order of the import-linter layers."""
+    import tomllib
+
+    from privacy.registry import personal_data_modules
+
+    config = tomllib.loads((DOCS.parents[1] / "pyproject.toml").read_text())
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")
+    layer_of = {
+        name.strip(): index
+        for index, layer in enumerate(contract["layers"])
+        for name in layer.split("|")
+    }
+    apps_top_down = [label for label, _ in reversed(personal_data_modules())]
+    assert {"privacy", "chat", "accounts", "media"} <= set(apps_top_down)
+    positions = [layer_of[label] for label in apps_top_down]
+    assert positions == sorted(positions), apps_top_down
+    registry = get_registry()
+    apps_of_steps = [step.model.split(".")[0] for step in registry.erase_steps]
+    assert apps_of_steps.index("privacy") < apps_of_steps.index("chat")
+    assert apps_of_steps.index("chat") < apps_of_steps.index("media")
