@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "media",
     "accounts",
     "chat",
+    "support",
     "privacy",
 ]
 
@@ -666,7 +667,7 @@ MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift either way (RFC 6238 §5.
 # TOTP secrets and recovery-code seeds encrypted at rest (Fernet keys; first encrypts).
 MFA_ADAPTER = "meetnow.staff.mfa_adapter.MFAAdapter"
 MEETNOW_MFA_ENCRYPTION_KEYS: list[str] = env.list("MEETNOW_MFA_ENCRYPTION_KEYS", default=[])
-# Support tickets (privacy/support*.py): opening tickets and follow-ups per user.
+# Support tickets (support/): opening tickets and follow-ups per user.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_ticket"] = env.str(
     "MEETNOW_THROTTLE_SUPPORT_TICKET", default="10/hour"
 )

@@ -48,6 +48,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("media.urls")),
     path("", include("privacy.urls")),
+    path("", include("support.urls")),
 ]
 
 urlpatterns = [

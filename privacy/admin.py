@@ -65,5 +65,5 @@ class ConsentAdmin(StaffModelAdmin):
 
 
 # Privacy requests, processors, erasure ledger (issue 6); the staff console's request
-# queue and support tickets (issue 7).
-from privacy import admin_console, admin_rights, support_admin  # noqa: E402, F401
+# queue (issue 7).
+from privacy import admin_console, admin_rights  # noqa: E402, F401

@@ -335,7 +335,3 @@ class Processor(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-# Support tickets (issue 7): models in privacy/support.py, loaded with the app's models.
-from privacy.support import SupportReply, SupportTicket, SupportTicketPicture  # noqa: E402, F401

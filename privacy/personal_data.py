@@ -1,5 +1,5 @@
 """Privacy's own personal data (DESIGN.md, docs/privacy.md): consents, withdrawals,
-privacy requests with their history and export archives, and support tickets.
+privacy requests with their history and export archives.
 
 Discovered by :mod:`privacy.registry` like every app's ``personal_data`` module.
 """
@@ -27,7 +27,6 @@ from meetnow.lib.personal_data import (
     section,
     step,
 )
-from privacy import support_handlers
 from privacy.export import PREFIX as EXPORT_PREFIX
 from privacy.export import export_staging_delete
 from privacy.models import (
@@ -89,7 +88,6 @@ erase_steps: list[EraseStep] = [
             PrivacyRequestEvent.objects.filter(actor_id=c.user_id), n, actor=None
         ),
     ),
-    *support_handlers.erase_steps,
 ]
 
 
@@ -134,7 +132,6 @@ declarations: list[Declaration] = [
         "closed_requests",
         "Model, action and row count of an erasure step: no personal value.",
     ),
-    *support_handlers.declarations,
 ]
 
 
@@ -199,5 +196,4 @@ export_sections: list[ExportSection] = [
         _request_rows,
         lambda uid: PrivacyRequest.objects.filter(user_id=uid).count(),
     ),
-    *support_handlers.export_sections,
 ]

@@ -78,4 +78,3 @@ def retention_purge_task() -> dict[str, int]:
 
 
 # Support tickets (issue 7): the push of a staff answer.
-from privacy.support_tasks import support_reply_push_task  # noqa: E402, F401

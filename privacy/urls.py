@@ -41,20 +41,3 @@ urlpatterns += [
     path("privacy/consents", rights_apis.ConsentApi.as_view(), name="privacy-consents"),
     path("privacy/processors", rights_apis.ProcessorListApi.as_view(), name="privacy-processors"),
 ]
-
-# --- Support tickets (issue 7) -------------------------------------------------------------
-from privacy import support_apis  # noqa: E402
-
-urlpatterns += [
-    path("support/tickets", support_apis.SupportTicketListApi.as_view(), name="support-tickets"),
-    path(
-        "support/tickets/<str:ticket_uuid>",
-        support_apis.SupportTicketDetailApi.as_view(),
-        name="support-ticket",
-    ),
-    path(
-        "support/tickets/<str:ticket_uuid>/replies",
-        support_apis.SupportTicketReplyApi.as_view(),
-        name="support-ticket-replies",
-    ),
-]

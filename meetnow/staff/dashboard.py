@@ -109,7 +109,7 @@ def _privacy_cards() -> list[Card]:
 
 
 def _ticket_cards() -> list[Card]:
-    from privacy.support import SupportTicket, TicketStatus
+    from support.models import SupportTicket, TicketStatus
 
     row = SupportTicket.objects.filter(status=TicketStatus.OPEN).aggregate(
         count=Count("id"), oldest=Min("updated_at")

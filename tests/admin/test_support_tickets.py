@@ -13,10 +13,10 @@ from accounts.models import Device, User
 from chat import push as chat_push
 from media.models import MediaFile
 from meetnow.lib.personal_data import ErasureContext
-from privacy import support_services
 from privacy.registry import get_registry
-from privacy.support import SupportReply, SupportTicket, TicketStatus
-from privacy.support_services import support_ticket_create
+from support import services as support_services
+from support.models import SupportReply, SupportTicket, TicketStatus
+from support.services import support_ticket_create
 from tests.admin.conftest import login_mfa_passed
 from tests.helpers import api_client_for
 

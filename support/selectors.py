@@ -11,7 +11,7 @@ from accounts.models import User
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
 from meetnow.lib.errors import NotFoundError
-from privacy.support import SupportReply, SupportTicket, SupportTicketPicture
+from support.models import SupportReply, SupportTicket, SupportTicketPicture
 
 
 def parse_ticket_uuid(value: Any) -> uuid_lib.UUID | None:

@@ -2,12 +2,15 @@
 
 A user opens a ticket with text and pictures (uploaded first through the media API
 with purpose ``support``); support staff answer in the admin; the answer reaches
-the app through ``GET /api/v1/support/tickets/{uuid}`` and a push. Tickets belong
-to privacy because they hold what the user wrote: they are in the export and
-deleted by erasure (``privacy/support_handlers.py``).
+the app through ``GET /api/v1/support/tickets/{uuid}`` and a push. They hold what
+the user wrote: they are in the export and deleted by erasure
+(``support/personal_data.py``).
 
-Models live here and are loaded by ``privacy/models.py``; writes are in
-``privacy/support_services.py``, reads in ``privacy/support_selectors.py``.
+The models keep ``app_label = "privacy"`` (where they were born): their tables,
+migrations (``privacy/migrations``), permissions (``privacy.view_supportticket``),
+admin URLs and erasure-log labels (``privacy.SupportTicket``) stay as they were, with
+no migration. A model change here is a migration in ``privacy/migrations``. Writes are
+in ``support/services.py``, reads in ``support/selectors.py``.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class SupportTicket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        app_label = "privacy"
         indexes = [
             models.Index(fields=["user", "-id"], name="privacy_ticket_user_idx"),
             models.Index(fields=["status", "created_at"], name="privacy_ticket_queue_idx"),
@@ -61,6 +65,7 @@ class SupportTicketPicture(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        app_label = "privacy"
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -91,6 +96,7 @@ class SupportReply(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        app_label = "privacy"
         verbose_name_plural = "support replies"
         ordering = ["id"]
         indexes = [models.Index(fields=["ticket", "id"], name="privacy_reply_ticket_idx")]

@@ -1,7 +1,7 @@
 """Support tickets in the personal-data registry (P13, P17): exported, erased, kept.
 
-Part of ``privacy/personal_data.py`` (discovered by privacy's registry); its erase
-steps run after privacy's own, before chat's. The pictures are media
+Discovered by privacy's registry; support sits between privacy and chat, so its
+erase steps run after privacy's own, before chat's. The pictures are media
 files of the user: the media step deletes them (and every copy in storage), and
 their exported originals are in ``files/``.
 """
@@ -22,7 +22,7 @@ from meetnow.lib.personal_data import (
     section,
     step,
 )
-from privacy.support import SupportReply, SupportTicket, SupportTicketPicture
+from support.models import SupportReply, SupportTicket, SupportTicketPicture
 
 
 def _pseudonymise_authors(ctx: ErasureContext, limit: int, _: Any) -> int:

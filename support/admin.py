@@ -20,8 +20,8 @@ from accounts.models import User
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
 from meetnow.lib.adminkit import StaffModelAdmin
-from privacy.support import TEXT_MAX, SupportTicket, TicketStatus
-from privacy.support_services import support_ticket_answer, support_ticket_close
+from support.models import TEXT_MAX, SupportTicket, TicketStatus
+from support.services import support_ticket_answer, support_ticket_close
 
 
 class SupportTicketForm(forms.ModelForm):

@@ -14,14 +14,14 @@ from accounts.models import User
 from meetnow.lib.errors import NotFoundError
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.throttling import PostScopedRateThrottle
-from privacy.support import PICTURES_MAX, TEXT_MAX
-from privacy.support_selectors import (
+from support.models import PICTURES_MAX, TEXT_MAX
+from support.selectors import (
     support_ticket_access,
     support_tickets_of,
     ticket_detail_payload,
     ticket_summary_payload,
 )
-from privacy.support_services import (
+from support.services import (
     support_replies_mark_read,
     support_ticket_create,
     support_ticket_follow_up,

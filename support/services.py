@@ -18,7 +18,7 @@ from accounts.selectors import push_devices_for_users
 from chat.push import PushNotification, push_send
 from media.services import media_file_attach
 from meetnow.lib.errors import ApplicationError
-from privacy.support import (
+from support.models import (
     PICTURES_MAX,
     TEXT_MAX,
     SupportReply,
@@ -123,7 +123,7 @@ def support_replies_mark_read(*, ticket: SupportTicket) -> int:
 
 
 def _push_enqueue(reply_id: int) -> None:
-    from privacy.support_tasks import support_reply_push_task
+    from support.tasks import support_reply_push_task
 
     support_reply_push_task.delay(reply_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from chat.push import PushTransientError
-from privacy.support_services import support_reply_push_send
+from support.services import support_reply_push_send
 
 
 @shared_task(
