@@ -502,6 +502,7 @@ _media_enums["MediaPurposeEnum"] = "media.models.Purpose"
 # --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+HEADLESS_ADAPTER = "accounts.adapter.HeadlessAdapter"  # users by UUID, never the integer id
 # Date of birth + accepted policy versions on every sign-up, phone or social (P1, P14).
 ACCOUNT_SIGNUP_FORM_CLASS = "privacy.forms.SignupForm"
 # RateLimited -> 429, rollback of half-made sign-ups, one error shape on /_allauth/.
@@ -706,5 +707,10 @@ LOGGING: dict[str, Any] = {
         # app secret and login code): only their warnings are logged.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # uvicorn's own loggers (its access log, if not run with --no-access-log, shows
+        # every path) go through the same redacting handler as the app's.
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

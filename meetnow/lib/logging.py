@@ -30,10 +30,19 @@ _CODE = re.compile(
 )
 PHONE_MASK = "[phone]"
 CODE_MASK = "[code]"
+# Capability URLs: whoever has the link has the file or the whole export (valid up to 7
+# days), so the token in the path, and any token-like query parameter, is masked. The
+# server's access log (uvicorn.access, settings.LOGGING) goes through this too.
+_CAPABILITY = re.compile(
+    r"(/(?:media/download|privacy/exports)/)[^/?#\s\"']+"
+    r"|(?i:([?&](?:token|key|signature|sig|code|x-amz-signature|x-amz-credential)=))[^&#\s\"']+"
+)
+TOKEN_MASK = "[token]"  # noqa: S105
 
 
 def redact(text: str) -> str:
-    """Replace every phone number and one-time code in ``text`` with a mask."""
+    """Replace every phone number, one-time code and capability token in ``text`` with a mask."""
+    text = _CAPABILITY.sub(lambda m: f"{m.group(1) or m.group(2)}{TOKEN_MASK}", text)
     text = _CODE.sub(lambda m: f"{m.group(1)}{m.group(2)}{CODE_MASK}", text)
     return _PHONE.sub(lambda m: m.group("uuid") or PHONE_MASK, text)
 

@@ -86,6 +86,11 @@ def test_login_by_code_gives_a_token_the_rest_api_accepts(app, outbox, member):
 
     status, body = app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
     assert status == 200, body
+    # allauth's user payload carries the public UUID, never the integer id (issue 13).
+    assert body["data"]["user"]["id"] == str(member.uuid)
+    assert "email" not in body["data"]["user"]
+    status, session = app.call("GET", "/auth/session")
+    assert session["data"]["user"]["id"] == str(member.uuid)
     status, me = app.call("GET", "/api/v1/me")
     assert status == 200
     assert me["id"] == str(member.uuid)
