@@ -15,6 +15,7 @@ from django.contrib.sessions.backends.cached_db import SessionStore
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from accounts.models import (
     Block,
@@ -210,11 +211,8 @@ def device_register(
     )
     for name, value in values.items():
         setattr(device, name, value)
-    if device.push_token:
-        # A push token identifies one phone: it belongs to the account last seen on it.
-        Device.objects.filter(push_token=device.push_token).exclude(pk=device.pk).update(
-            push_token=""
-        )
+    if "push_token" in values and device.push_token:
+        _push_token_claim(device=device)
     device.session_key = session_key
     device.ip_address = ip_address
     device.last_seen_at = now
@@ -231,6 +229,29 @@ def device_register(
             )
             _new_device_notice(user_id=user.pk, device_id=device.pk)
     return device, created
+
+
+def _push_token_claim(*, device: Device) -> None:
+    """Move ``device.push_token`` to ``device``, or refuse (P11: pushes reach only their owner).
+
+    A push token identifies one app installation. It moves from another binding only
+    when the claim comes from that same installation (the same ``device_id``: another
+    account signed in on the phone) or from the same account (a reinstall). Anyone
+    else who learnt the token would otherwise receive the other account's pushes:
+    409 ``push_token_taken``, and the old binding stays.
+    """
+    holders = Device.objects.select_for_update().filter(push_token=device.push_token)
+    if device.pk is not None:
+        holders = holders.exclude(pk=device.pk)
+    for holder in holders:
+        if holder.device_id != device.device_id and holder.user_id != device.user_id:
+            raise ApplicationError(
+                "push_token_taken",
+                _("This push token is registered to another app installation."),
+                param="push_token",
+                status_code=409,
+            )
+    holders.update(push_token="")
 
 
 def _new_device_notice(*, user_id: int, device_id: int) -> None:
