@@ -34,6 +34,7 @@ from accounts.sms.backends import OutgoingMessage, SmsPermanentError, get_backen
 from media.models import MediaFile, Purpose
 from media.services import media_file_attach, media_file_detach
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.realtime import sessions_close
 
 # --- Users -------------------------------------------------------------------
 
@@ -280,6 +281,7 @@ def device_remove(*, user: User, device: Device, ip_address: str | None = None) 
 
 def _session_end(*, user: User, session_key: str, ip_address: str | None) -> None:
     SessionStore().delete(session_key)
+    sessions_close([session_key])  # its sockets close at once, not at the next heartbeat
     UserSession.objects.filter(user=user, session_key=session_key).delete()
     Device.objects.filter(user=user, session_key=session_key).update(session_key="")
     security_event_record(user=user, kind=SecurityEventKind.SESSION_ENDED, ip_address=ip_address)
@@ -309,6 +311,7 @@ def sessions_end_all(*, user: User) -> int:
     keys = _session_keys(user=user)
     for key in keys:
         SessionStore().delete(key)
+    sessions_close(keys)  # their sockets close at once, after commit
     UserSession.objects.filter(user=user).delete()
     Device.objects.filter(user=user).update(session_key="")
     return len(keys)
