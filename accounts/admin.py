@@ -176,3 +176,7 @@ class SmsDeliveryAdmin(ReadOnlyAdmin):
         "provider_id",
     )
     list_filter = ("status", "channel", "purpose", "backend")
+
+
+# Identity verification (issue 18): its admin lives with it.
+import accounts.identity.admin  # noqa: E402, F401

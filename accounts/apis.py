@@ -103,6 +103,8 @@ class PublicProfileSerializer(serializers.Serializer):
     nickname = serializers.CharField()
     gender = serializers.CharField()
     age = serializers.SerializerMethodField()
+    # The identity badge (P7): the only thing others learn of a verification.
+    verified = serializers.BooleanField(source="identity_verified")
     avatar = serializers.SerializerMethodField()
     voice_intro = serializers.SerializerMethodField()
 
@@ -147,6 +149,7 @@ class MeApi(APIView):
         bio = serializers.CharField()
         date_of_birth = serializers.DateField(allow_null=True)
         age = serializers.SerializerMethodField()
+        identity_verified = serializers.BooleanField()
         push_enabled = serializers.BooleanField()
         date_joined = serializers.DateTimeField()
         avatar = ProfileMediaSerializer(allow_null=True)

@@ -68,6 +68,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # Account-wide push preference (P10); each device also has its own switch.
     push_enabled = models.BooleanField(default=True)
+    # Identity verification (P7; accounts/identity): the badge on the public card. Set
+    # and cleared only by accounts.identity.services; date_of_birth then is the one the
+    # verified ID number carries.
+    identity_verified = models.BooleanField(default=False)
     # Set by moderators: sessions end at once and logins are refused (account_banned).
     banned_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -232,3 +236,7 @@ class SmsDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.masked_phone} ({self.status})"
+
+
+# Identity verification (issue 18): models in accounts/identity/models.py, loaded here.
+from accounts.identity.models import IdentityCallbackNonce, IdentityVerification  # noqa: E402, F401

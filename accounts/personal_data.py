@@ -18,6 +18,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from accounts.identity.models import IdentityVerification
+from accounts.identity.selectors import identity_export_rows, identity_rows_count
 from accounts.models import Block, Device, SecurityEvent, SmsDelivery, User
 from accounts.services import sessions_end_all
 from meetnow.lib.personal_data import (
@@ -127,12 +129,27 @@ erase_steps: list[EraseStep] = [
             User.user_permissions.through.objects.filter(user_id=c.user_id), n
         ),
     ),
+    # Identity verification (P7, P18): masked record, keyed hash, birth date.
+    step(
+        "accounts.IdentityVerification",
+        "delete",
+        lambda c, n, _: chunk_delete(IdentityVerification.objects.filter(user_id=c.user_id), n),
+    ),
     # Last of all (privacy keeps it last): the account row itself.
     step("accounts.User", "delete", _user_delete),
 ]
 
 
 declarations: list[Declaration] = [
+    Declaration(
+        "accounts.IdentityVerification",
+        Strategy.DELETE,
+        "identity_verification.json",
+        "identity_failed_attempts",
+        "Masked name and ID number, the ID's keyed hash and birth date, status; never the "
+        "number, the full name or face media. Failed attempts are purged after 30 days.",
+        remaining=lambda uid: identity_rows_count(user_id=uid),
+    ),
     Declaration(
         "accounts.User", Strategy.DELETE, "profile.json", "account", remaining=count_of(User, "pk")
     ),
@@ -342,5 +359,11 @@ export_sections: list[ExportSection] = [
             ["email", "verified", "primary"],
         ),
         lambda uid: EmailAddress.objects.filter(user_id=uid).count(),
+    ),
+    section(
+        "identity_verification",
+        "Your identity verification attempts: status, masked name and ID number (P7).",
+        lambda uid, after, limit: identity_export_rows(user_id=uid, after=after, limit=limit),
+        lambda uid: identity_rows_count(user_id=uid),
     ),
 ]

@@ -23,3 +23,7 @@ def sms_deliver_task(self: Any, *, delivery_id: int, sealed: str) -> None:
         raise self.retry(
             exc=exc, countdown=countdown, max_retries=settings.SMS_MAX_RETRIES
         ) from exc
+
+
+# Identity verification's tasks live in their package; importing them registers them.
+from accounts.identity.tasks import identity_check_task, identity_sweep_task  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from accounts import apis
+from accounts.identity import apis as identity_apis
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("me", apis.MeApi.as_view(), name="me"),
@@ -22,4 +23,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="social-account",
     ),
     path("security-events", apis.SecurityEventListApi.as_view(), name="security-events"),
+    path("identity", identity_apis.IdentityApi.as_view(), name="identity"),
+    path(
+        "identity/verifications",
+        identity_apis.IdentityVerificationStartApi.as_view(),
+        name="identity-verifications",
+    ),
+    path(
+        "identity/callbacks/<slug:provider>",
+        identity_apis.IdentityCallbackApi.as_view(),
+        name="identity-callback",
+    ),
 ]

@@ -103,6 +103,7 @@ class MessageOut(_Out):
 class UserBriefOut(_Out):
     uuid = serializers.UUIDField()
     nickname = serializers.CharField()
+    verified = serializers.BooleanField(help_text="Identity verified (the badge; P7)")
 
     class Meta:
         ref_name = "ChatUser"

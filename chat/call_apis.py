@@ -32,6 +32,7 @@ def _user(request: Request) -> User:
 class _PeerOut(serializers.Serializer):
     uuid = serializers.UUIDField()
     nickname = serializers.CharField()
+    verified = serializers.BooleanField(help_text="Identity verified (the badge; P7)")
 
     class Meta:
         ref_name = "CallPeer"

@@ -23,7 +23,12 @@ def dt(value: Any) -> str | None:
 def user_brief(user: Any) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"uuid": str(user.uuid), "nickname": user.nickname}
+    # "verified": the identity badge (P7), the only thing others learn of a verification.
+    return {
+        "uuid": str(user.uuid),
+        "nickname": user.nickname,
+        "verified": bool(user.identity_verified),
+    }
 
 
 def attachment_payload(media_file: MediaFile) -> dict[str, Any]:

@@ -626,6 +626,7 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "tombstones": 30,
         "closed_requests": 3 * 365,
         "consent_proof": 3 * 365,
+        "identity_failed_attempts": 30,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).
@@ -647,13 +648,13 @@ CELERY_BEAT_SCHEDULE["privacy-retention-purge"] = {
     "schedule": crontab(hour=3, minute=7),
 }
 
-# --- Staff / admin (meetnow/staff; docs/admin.md) -----------------------------
-# The admin site is meetnow.staff.site.MeetNowAdminSite: password, then a second
+# --- Staff / admin (staff/; docs/admin.md) -----------------------------
+# The admin site is staff.site.MeetNowAdminSite: password, then a second
 # factor (allauth.mfa TOTP or recovery code) before any page; idle sessions end.
-INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "meetnow.staff.apps.StaffAdminConfig"
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "staff.apps.StaffAdminConfig"
 MIDDLEWARE.insert(
     MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
-    "meetnow.staff.middleware.StaffSessionMiddleware",
+    "staff.middleware.StaffSessionMiddleware",
 )
 MEETNOW_STAFF_IDLE_TIMEOUT = env.int("MEETNOW_STAFF_IDLE_TIMEOUT", default=30 * 60)  # seconds
 # Second factor before any admin page. Can never be off in production; the test
@@ -666,12 +667,54 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MEETNOW_MFA_TOTP_ISSUER", default="MeetNow staff")
 MFA_TOTP_TOLERANCE = 1  # one 30 s step of clock drift either way (RFC 6238 §5.2)
 # TOTP secrets and recovery-code seeds encrypted at rest (Fernet keys; first encrypts).
-MFA_ADAPTER = "meetnow.staff.mfa_adapter.MFAAdapter"
+MFA_ADAPTER = "staff.mfa_adapter.MFAAdapter"
 MEETNOW_MFA_ENCRYPTION_KEYS: list[str] = env.list("MEETNOW_MFA_ENCRYPTION_KEYS", default=[])
 # Support tickets (support/): opening tickets and follow-ups per user.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_ticket"] = env.str(
     "MEETNOW_THROTTLE_SUPPORT_TICKET", default="10/hour"
 )
+
+# --- Identity verification (accounts/identity; docs/identity.md) --------------
+# console | tencent | a dotted path to a provider class; empty: verification is off
+# (the default in production, which refuses console).
+IDENTITY_PROVIDER = env.str("IDENTITY_PROVIDER", default="" if PRODUCTION else "console")
+if PRODUCTION and IDENTITY_PROVIDER == "console":
+    raise ImproperlyConfigured("DJANGO_ENV=production refuses IDENTITY_PROVIDER=console.")
+# Key of the ID numbers' keyed hash: required in production with a provider; never
+# change it (a new key makes every stored hash useless for finding a duplicate ID).
+IDENTITY_HASH_SECRET = env.str("IDENTITY_HASH_SECRET", default="")
+if PRODUCTION and IDENTITY_PROVIDER and not IDENTITY_HASH_SECRET:
+    raise ImproperlyConfigured("DJANGO_ENV=production needs IDENTITY_HASH_SECRET.")
+IDENTITY_HASH_SECRET = IDENTITY_HASH_SECRET or "identity:" + SECRET_KEY
+# Shared secret of the signed result callback; empty: callbacks are refused (polling only).
+IDENTITY_CALLBACK_SECRET = env.str("IDENTITY_CALLBACK_SECRET", default="")
+IDENTITY_CALLBACK_MAX_SKEW = env.int("IDENTITY_CALLBACK_MAX_SKEW", default=300)  # seconds
+IDENTITY_DAILY_ATTEMPTS = env.int("IDENTITY_DAILY_ATTEMPTS", default=3)
+IDENTITY_POLL_INTERVAL = env.float("IDENTITY_POLL_INTERVAL", default=10.0)  # seconds
+IDENTITY_PENDING_TTL = env.int("IDENTITY_PENDING_TTL", default=30 * 60)  # seconds
+IDENTITY_HTTP_TIMEOUT = env.float("IDENTITY_HTTP_TIMEOUT", default=5.0)
+IDENTITY_CONSOLE_DELAY = env.float("IDENTITY_CONSOLE_DELAY", default=2.0)  # seconds
+IDENTITY_TENCENT_ENDPOINT = env.str(
+    "IDENTITY_TENCENT_ENDPOINT", default="https://faceid.tencentcloudapi.com"
+)
+IDENTITY_TENCENT_SECRET_ID = env.str("IDENTITY_TENCENT_SECRET_ID", default="")
+IDENTITY_TENCENT_SECRET_KEY = env.str("IDENTITY_TENCENT_SECRET_KEY", default="")
+IDENTITY_TENCENT_RULE_ID = env.str("IDENTITY_TENCENT_RULE_ID", default="")
+IDENTITY_TENCENT_REGION = env.str("IDENTITY_TENCENT_REGION", default="")
+# Hooks supplied by privacy (accounts/identity/hooks.py).
+IDENTITY_CONSENT_CHECK = env.str(
+    "IDENTITY_CONSENT_CHECK", default="privacy.identity.identity_consent_given"
+)
+IDENTITY_MINOR_HANDLER = env.str(
+    "IDENTITY_MINOR_HANDLER", default="privacy.identity.identity_minor_erase"
+)
+# Functions that need a verified account (403 identity_verification_required), e.g.
+# "posts,voice_match"; default none (P7: verification is optional).
+MEETNOW_VERIFIED_ONLY: list[str] = env.list("MEETNOW_VERIFIED_ONLY", default=[])
+CELERY_BEAT_SCHEDULE["identity-sweep"] = {
+    "task": "default.identity_sweep",
+    "schedule": crontab(minute="*"),
+}
 
 # --- Logging ----------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from django.http import HttpRequest
 
 from accounts.adapter import AccountAdapter as AccountsAdapter
 from accounts.models import User
+from privacy.consents import gate_session_stamp
+from privacy.lifecycle import erasure_cancel_by_login
 
 CANCELING_METHODS = {"code", "socialaccount"}
 
@@ -24,17 +26,13 @@ class AccountAdapter(AccountsAdapter):
     def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
         if isinstance(user, User) and not user.is_active and not user.is_banned:
             records = get_authentication_records(request, user)
-            if records and records[-1].get("method") in CANCELING_METHODS:
-                from privacy.erasure import erasure_cancel_by_login
-
-                if erasure_cancel_by_login(user=user):
-                    user.refresh_from_db(fields=["is_active"])
+            canceling = bool(records) and records[-1].get("method") in CANCELING_METHODS
+            if canceling and erasure_cancel_by_login(user=user):
+                user.refresh_from_db(fields=["is_active"])
         return super().pre_login(request, user, **kwargs)
 
     def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
         response = super().post_login(request, user, **kwargs)
-        from privacy.consents import gate_session_stamp
-
         # The re-consent gate reads this stamp instead of querying on every request.
         gate_session_stamp(session=request.session, user_id=user.pk)
         return response

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
@@ -106,8 +107,6 @@ class ProcessorAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at",)
 
     def save_model(self, request: HttpRequest, obj: Processor, form: Any, change: bool) -> None:
-        from django.utils import timezone
-
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
 

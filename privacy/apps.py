@@ -7,4 +7,5 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         # The consent gate's cache invalidation, in every process (web, worker, shell):
         # a version published anywhere must gate everyone at once.
-        from privacy import signals  # noqa: F401
+        # The job tasks, by name in Celery's registry (privacy.jobs.job_enqueue).
+        from privacy import signals, tasks  # noqa: F401

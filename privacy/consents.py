@@ -22,9 +22,16 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.identity.services import identity_verification_remove
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
-from privacy.models import Consent, ConsentWithdrawal, DocumentKind, PolicyDocument
+from privacy.models import (
+    REQUIRED_DOCUMENT_KINDS,
+    Consent,
+    ConsentWithdrawal,
+    DocumentKind,
+    PolicyDocument,
+)
 from privacy.selectors import documents_current
 from privacy.services import consent_record
 
@@ -125,7 +132,7 @@ def consent_gate_compute(*, user_id: int) -> GateState:
             latest[kind] = moment
     to_accept: list[int] = []
     code = ""
-    for kind in DocumentKind.values:
+    for kind in REQUIRED_DOCUMENT_KINDS:
         doc = current.get(kind)
         if doc is None:
             continue
@@ -227,6 +234,9 @@ def consent_withdraw(
                     user=user, document=document, kind=kind, version=document.version
                 )
             )
+            if kind == DocumentKind.IDENTITY_NOTICE:
+                # Withdrawing the separate consent removes the verification (P7).
+                identity_verification_remove(user=user)
     gate_restamp_user_sessions(user_id=user.pk, current=current_session)
     return made
 

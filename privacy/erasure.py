@@ -30,8 +30,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import sessions_end_all
+from chat.events import user_group
 from meetnow.lib.personal_data import ErasureContext
-from privacy.jobs import job_claim, job_heartbeat, job_reenqueue, job_release
+from meetnow.lib.realtime import group_send_many
+from privacy.jobs import job_claim, job_give_up, job_heartbeat, job_reenqueue, job_release
 from privacy.models import (
     OPEN_REQUEST_STATUSES,
     Consent,
@@ -42,9 +44,14 @@ from privacy.models import (
     RequestStatus,
 )
 from privacy.registry import get_registry
+from privacy.transitions import (
+    request_complete,
+    request_due_at,
+    request_event_record,
+    request_fail,
+)
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
 
 
 # --- Lock and unlock ----------------------------------------------------------------------
@@ -63,9 +70,6 @@ def account_lock(*, user: User) -> None:
 
 def _sockets_close(user_id: int) -> None:
     # chat's consumer closes every socket of the user on "session.ended" without a key.
-    from chat.events import user_group
-    from meetnow.lib.realtime import group_send_many
-
     try:
         group_send_many([(user_group(user_id), {"type": "session.ended", "session_key": None})])
     except Exception:  # the lock stands; sockets also fail their next auth check
@@ -187,8 +191,6 @@ def erasure_run(*, request_id: int, budget: float | None = None) -> str:
     crash loses at most an uncommitted chunk, and the next run continues from the
     cursor with nothing erased twice.
     """
-    from privacy.lifecycle import request_complete, request_fail
-
     token = job_claim(request_id=request_id, kind=RequestKind.ERASURE)
     if token is None:
         return "skipped"
@@ -256,9 +258,7 @@ def erasure_run(*, request_id: int, budget: float | None = None) -> str:
         logger.info("erasure %s complete", request_id)
         return "done"
     except Exception:
-        job_release(request_id=request_id, token=token)
-        attempts = PrivacyRequest.objects.filter(pk=request_id).values_list("attempts", flat=True)
-        if attempts and attempts[0] >= MAX_ATTEMPTS:
+        if job_give_up(request_id=request_id, token=token):
             request_fail(privacy_request=privacy_request, error_code="erasure_failed")
             return "error"
         raise
@@ -267,10 +267,9 @@ def erasure_run(*, request_id: int, budget: float | None = None) -> str:
 # --- After a database restore --------------------------------------------------------------
 
 
-def erasure_force(*, user: User) -> PrivacyRequest:
-    """Start erasing ``user`` now, without grace (ledger re-application after a restore)."""
-    from privacy.lifecycle import request_due_at, request_event_record
-
+def erasure_force(*, user: User, action: str = "reapplied_from_ledger") -> PrivacyRequest:
+    """Start erasing ``user`` now, without grace: ledger re-application after a restore,
+    or a verified minor (P14; ``action`` names why in the request's audit trail)."""
     now = timezone.now()
     with transaction.atomic():
         existing = (
@@ -307,7 +306,7 @@ def erasure_force(*, user: User) -> PrivacyRequest:
             )
         request_event_record(
             privacy_request=existing,
-            action="reapplied_from_ledger",
+            action=action,
             actor=None,
             from_status=before,
             to_status=RequestStatus.IN_PROCESSING,
@@ -352,16 +351,3 @@ def erasures_reapply(*, dry_run: bool = False) -> list[str]:
         )
         done.append(str(privacy_request.uuid))
     return done
-
-
-def erasure_cancel_by_login(*, user: User) -> bool:
-    """Logging in during the cooling-off period cancels the deletion (P13)."""
-    from privacy.lifecycle import _CANCELABLE_BY_USER, request_cancel
-
-    pending = PrivacyRequest.objects.filter(
-        user=user, kind=RequestKind.ERASURE, status__in=list(_CANCELABLE_BY_USER)
-    ).first()
-    if pending is None:
-        return False
-    request_cancel(privacy_request=pending, actor=user, reason="logged_in_during_grace_period")
-    return True

@@ -24,6 +24,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import uuid
 import zipfile
 from typing import IO, Any
 
@@ -34,15 +35,15 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from privacy.jobs import job_claim, job_heartbeat, job_reenqueue, job_release
+from privacy.jobs import job_claim, job_give_up, job_heartbeat, job_reenqueue, job_release
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.registry import ExportSection, get_registry
+from privacy.transitions import request_complete, request_fail
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "privacy-exports"
 COPY_BUFFER = 1024 * 1024
-MAX_ATTEMPTS = 8
 _SIGNING_SALT = "privacy.export.download"
 
 
@@ -166,8 +167,6 @@ def export_build(*, request_id: int, budget: float | None = None) -> str:
 
     Claimed with a conditional update; resumes from the cursor saved with each chunk.
     """
-    from privacy.lifecycle import request_complete, request_fail
-
     token = job_claim(request_id=request_id, kind=RequestKind.ACCESS)
     if token is None:
         return "skipped"
@@ -235,9 +234,7 @@ def export_build(*, request_id: int, budget: float | None = None) -> str:
         logger.info("export %s complete (%s bytes)", request_id, size)
         return "done"
     except Exception:
-        job_release(request_id=request_id, token=token)
-        attempts = PrivacyRequest.objects.filter(pk=request_id).values_list("attempts", flat=True)
-        if attempts and attempts[0] >= MAX_ATTEMPTS:
+        if job_give_up(request_id=request_id, token=token):
             request_fail(privacy_request=privacy_request, error_code="export_failed")
             return "error"
         raise
@@ -273,8 +270,6 @@ def export_for_token(*, token: str) -> PrivacyRequest | None:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:

@@ -12,11 +12,17 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from privacy.models import PrivacyRequest, RequestStatus
+from privacy.models import PrivacyRequest, RequestKind, RequestStatus
+
+MAX_ATTEMPTS = 8
+EXPORT_TASK = "privacy.export_build"
+ERASURE_TASK = "privacy.erasure_run"
 
 
 def _lease_end(now: dt.datetime) -> dt.datetime:
@@ -65,8 +71,24 @@ def job_release(*, request_id: int, token: str) -> None:
     )
 
 
+def job_give_up(*, request_id: int, token: str) -> bool:
+    """After a failed run: release the lease; True when that was the job's last attempt
+    (the caller then marks the request failed), False to let the task retry."""
+    job_release(request_id=request_id, token=token)
+    attempts = PrivacyRequest.objects.filter(pk=request_id).values_list("attempts", flat=True)
+    return bool(attempts) and attempts[0] >= MAX_ATTEMPTS
+
+
+def job_enqueue(*, request_id: int, kind: str) -> None:
+    """Start the job of a request (export for access, else erasure) after commit.
+
+    The task is found by name in Celery's registry (``privacy.tasks`` registers it
+    when the app is ready): the tasks call the runners, so this layer can't import them.
+    """
+    task = current_app.tasks[EXPORT_TASK if kind == RequestKind.ACCESS else ERASURE_TASK]
+    transaction.on_commit(lambda: task.apply_async(kwargs={"request_id": request_id}))
+
+
 def job_reenqueue(*, request_id: int, kind: str) -> None:
     """Continue in a new task (the Sentry ``has_more`` pattern)."""
-    from privacy.lifecycle import _enqueue_job
-
-    _enqueue_job(PrivacyRequest(pk=request_id, kind=kind))
+    job_enqueue(request_id=request_id, kind=kind)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -21,48 +20,35 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.errors import ApplicationError
+from privacy.consents import consent_withdraw
+from privacy.erasure import account_lock, account_unlock
+from privacy.jobs import job_enqueue
 from privacy.models import (
     OPEN_REQUEST_STATUSES,
-    ActorRole,
     DocumentKind,
     PrivacyRequest,
-    PrivacyRequestEvent,
     RequestKind,
     RequestStatus,
+)
+from privacy.transitions import (
+    CANCELABLE_BY_STAFF,
+    CANCELABLE_BY_USER,
+    REASON_MAX,
+    request_complete,
+    request_due_at,
+    request_event_record,
+    request_locked,
+    request_transition,
 )
 
 logger = logging.getLogger(__name__)
 
 S = RequestStatus
-_CANCELABLE_BY_USER = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED}
-_CANCELABLE_BY_STAFF = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED, S.ERROR}
 DETAILS_MAX = 2000
-REASON_MAX = 1000
 
 
 # --- Deadlines -----------------------------------------------------------------------
-
-
-def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    """``start`` plus ``days`` working days (Monday to Friday), same time of day.
-
-    Deadlines count working days (CN 15 working days; research/privacy.md §3), which
-    also keeps the 15-calendar-day erasure grace period inside the deadline.
-    """
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
-
-
-def request_due_at(*, kind: str, received_at: dt.datetime) -> dt.datetime:
-    """The deadline of a request of ``kind`` received at ``received_at`` (P17)."""
-    days = settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND.get(kind, settings.MEETNOW_PRIVACY_SLA_DAYS)
-    return add_working_days(received_at, days)
 
 
 def erasure_scheduled_for(*, privacy_request: PrivacyRequest, now: dt.datetime) -> dt.datetime:
@@ -70,82 +56,6 @@ def erasure_scheduled_for(*, privacy_request: PrivacyRequest, now: dt.datetime) 
     grace_end = now + dt.timedelta(days=settings.MEETNOW_ERASURE_GRACE_DAYS)
     latest = privacy_request.effective_due_at - dt.timedelta(days=1)
     return max(now, min(grace_end, latest))
-
-
-# --- Audit ---------------------------------------------------------------------------
-
-
-def _role(actor: User | None) -> str:
-    if actor is None:
-        return ActorRole.SYSTEM
-    return ActorRole.STAFF if actor.is_staff else ActorRole.USER
-
-
-def request_event_record(
-    *,
-    privacy_request: PrivacyRequest,
-    action: str,
-    actor: User | None,
-    from_status: str = "",
-    to_status: str = "",
-    note: str = "",
-) -> PrivacyRequestEvent:
-    """Append one audit event (P17). ``note`` holds staff reasons, never personal values."""
-    return PrivacyRequestEvent.objects.create(
-        request=privacy_request,
-        actor=actor if actor is not None and actor.pk else None,
-        actor_role=_role(actor),
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
-
-
-def _locked(privacy_request: PrivacyRequest) -> PrivacyRequest:
-    """Re-read the request under a row lock (the caller holds a transaction)."""
-    locked = PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).first()
-    if locked is None:
-        raise NotFoundError("No such privacy request.")
-    return locked
-
-
-def _transition(
-    privacy_request: PrivacyRequest,
-    *,
-    to: str,
-    action: str,
-    actor: User | None,
-    allowed_from: Iterable[str],
-    note: str = "",
-    fields: dict[str, Any] | None = None,
-) -> PrivacyRequest:
-    allowed = set(allowed_from)
-    if privacy_request.status not in allowed:
-        raise ApplicationError(
-            "invalid_request_state",
-            f"This request is {privacy_request.status}; it can't be {action.replace('_', ' ')}.",
-            status_code=409,
-        )
-    before = privacy_request.status
-    now = timezone.now()
-    privacy_request.status = to
-    privacy_request.updated_at = now
-    update = ["status", "updated_at"]
-    for name, value in (fields or {}).items():
-        setattr(privacy_request, name, value)
-        update.append(name)
-    privacy_request.save(update_fields=update)
-    request_event_record(
-        privacy_request=privacy_request,
-        action=action,
-        actor=actor,
-        from_status=before,
-        to_status=to,
-        note=note,
-    )
-    logger.info("privacy request %s: %s (%s -> %s)", privacy_request.uuid, action, before, to)
-    return privacy_request
 
 
 def _reason_clean(reason: Any, *, param: str = "reason") -> str:
@@ -264,8 +174,8 @@ def request_verify_identity(*, privacy_request: PrivacyRequest, actor: User) -> 
     at once (the user asking for their own data needs no review).
     """
     with transaction.atomic():
-        privacy_request = _transition(
-            _locked(privacy_request),
+        privacy_request = request_transition(
+            request_locked(privacy_request),
             to=S.PENDING,
             action="identity_verified",
             actor=actor,
@@ -283,8 +193,8 @@ def request_verify_identity(*, privacy_request: PrivacyRequest, actor: User) -> 
 def request_approve(*, privacy_request: PrivacyRequest, actor: User | None) -> PrivacyRequest:
     """Approve a pending request (staff, or the system for auto-approved kinds); P17."""
     with transaction.atomic():
-        privacy_request = _transition(
-            _locked(privacy_request),
+        privacy_request = request_transition(
+            request_locked(privacy_request),
             to=S.APPROVED,
             action="approved",
             actor=actor,
@@ -298,8 +208,8 @@ def request_deny(*, privacy_request: PrivacyRequest, actor: User, reason: Any) -
     """Deny a request with a reason the user sees (PIPL Art. 50; P13)."""
     reason = _reason_clean(reason)
     with transaction.atomic():
-        return _transition(
-            _locked(privacy_request),
+        return request_transition(
+            request_locked(privacy_request),
             to=S.DENIED,
             action="denied",
             actor=actor,
@@ -320,7 +230,7 @@ def request_extend(
     """Extend the deadline with a reason the user sees (GDPR Art. 12(3)); P17."""
     reason = _reason_clean(reason)
     with transaction.atomic():
-        locked = _locked(privacy_request)
+        locked = request_locked(privacy_request)
         if not locked.is_open:
             raise ApplicationError(
                 "invalid_request_state", "Only an open request can be extended.", status_code=409
@@ -352,8 +262,8 @@ def request_mark_duplicate(
             param="original",
         )
     with transaction.atomic():
-        return _transition(
-            _locked(privacy_request),
+        return request_transition(
+            request_locked(privacy_request),
             to=S.DUPLICATE,
             action="marked_duplicate",
             actor=actor,
@@ -369,7 +279,7 @@ def request_hold_place(
     """Place a legal hold (e.g. an open abuse report): processing pauses visibly (P13)."""
     reason = _reason_clean(reason)
     with transaction.atomic():
-        locked = _locked(privacy_request)
+        locked = request_locked(privacy_request)
         if not locked.is_open:
             raise ApplicationError(
                 "invalid_request_state", "Only an open request can be held.", status_code=409
@@ -402,7 +312,7 @@ def request_hold_lift(
     """Lift a legal hold; a due job resumes on the next beat (or at once if running)."""
     reason = _reason_clean(reason)
     with transaction.atomic():
-        locked = _locked(privacy_request)
+        locked = request_locked(privacy_request)
         if locked.legal_hold_at is None:
             raise ApplicationError("not_on_hold", "The request is not on hold.")
         locked.legal_hold_at = None
@@ -413,7 +323,7 @@ def request_hold_lift(
             privacy_request=locked, action="legal_hold_lifted", actor=actor, note=reason
         )
         if locked.status == S.IN_PROCESSING:
-            _enqueue_job(locked)
+            job_enqueue(request_id=locked.pk, kind=locked.kind)
         return locked
 
 
@@ -424,15 +334,13 @@ def request_cancel(
 
     Canceling a scheduled erasure unlocks the account (unless a moderator banned it).
     """
-    from privacy.erasure import account_unlock
-
     by_staff = actor is not None and actor.is_staff
-    allowed = _CANCELABLE_BY_STAFF if by_staff else _CANCELABLE_BY_USER
+    allowed = CANCELABLE_BY_STAFF if by_staff else CANCELABLE_BY_USER
     with transaction.atomic():
-        locked = _locked(privacy_request)
+        locked = request_locked(privacy_request)
         was_scheduled = locked.status == S.SCHEDULED
         now = timezone.now()
-        locked = _transition(
+        locked = request_transition(
             locked,
             to=S.CANCELED,
             action="canceled",
@@ -449,8 +357,8 @@ def request_cancel(
 def request_retry(*, privacy_request: PrivacyRequest, actor: User | None) -> PrivacyRequest:
     """Retry a request that ended in ``error``: the job resumes where it stopped."""
     with transaction.atomic():
-        locked = _transition(
-            _locked(privacy_request),
+        locked = request_transition(
+            request_locked(privacy_request),
             to=S.IN_PROCESSING,
             action="retried",
             actor=actor,
@@ -458,58 +366,11 @@ def request_retry(*, privacy_request: PrivacyRequest, actor: User | None) -> Pri
             fields={"error_code": "", "lease_token": "", "lease_until": None},
         )
         if locked.legal_hold_at is None:
-            _enqueue_job(locked)
+            job_enqueue(request_id=locked.pk, kind=locked.kind)
         return locked
 
 
-def request_complete(
-    *, privacy_request: PrivacyRequest, actor: User | None, note: str = ""
-) -> PrivacyRequest:
-    """Mark a request done (the job's end, or staff after a rectification)."""
-    with transaction.atomic():
-        return _transition(
-            _locked(privacy_request),
-            to=S.COMPLETE,
-            action="completed",
-            actor=actor,
-            allowed_from={S.APPROVED, S.IN_PROCESSING},
-            note=note[:REASON_MAX],
-            fields={
-                "finished_at": timezone.now(),
-                "progress": 100,
-                "lease_token": "",
-                "lease_until": None,
-            },
-        )
-
-
-def request_fail(*, privacy_request: PrivacyRequest, error_code: str) -> PrivacyRequest:
-    """The job failed: ``error`` is visible to the user and staff, and retryable."""
-    with transaction.atomic():
-        return _transition(
-            _locked(privacy_request),
-            to=S.ERROR,
-            action="failed",
-            actor=None,
-            allowed_from={S.IN_PROCESSING},
-            note=error_code,
-            fields={"error_code": error_code[:64], "lease_token": "", "lease_until": None},
-        )
-
-
 # --- Processing --------------------------------------------------------------------------
-
-
-def _enqueue_job(privacy_request: PrivacyRequest) -> None:
-    from privacy import tasks
-
-    request_id = privacy_request.pk
-    task = (
-        tasks.export_build_task
-        if privacy_request.kind == RequestKind.ACCESS
-        else tasks.erasure_run_task
-    )
-    transaction.on_commit(lambda: task.apply_async(kwargs={"request_id": request_id}))
 
 
 def request_process(*, privacy_request: PrivacyRequest, actor: User | None) -> PrivacyRequest:
@@ -519,13 +380,10 @@ def request_process(*, privacy_request: PrivacyRequest, actor: User | None) -> P
     after the cooling-off period; consent withdrawal: done at once; rectification:
     waits for staff to correct the data and complete it.
     """
-    from privacy.consents import consent_withdraw
-    from privacy.erasure import account_lock
-
     kind = privacy_request.kind
     now = timezone.now()
     if kind == RequestKind.ACCESS:
-        locked = _transition(
+        locked = request_transition(
             privacy_request,
             to=S.IN_PROCESSING,
             action="started",
@@ -533,13 +391,13 @@ def request_process(*, privacy_request: PrivacyRequest, actor: User | None) -> P
             allowed_from={S.APPROVED},
             fields={"started_at": now, "progress": 0, "cursor": {}},
         )
-        _enqueue_job(locked)
+        job_enqueue(request_id=locked.pk, kind=locked.kind)
         return locked
     if kind == RequestKind.ERASURE:
         if privacy_request.user is None:
             raise ApplicationError("no_account", "The account no longer exists.")
         account_lock(user=privacy_request.user)
-        return _transition(
+        return request_transition(
             privacy_request,
             to=S.SCHEDULED,
             action="scheduled",
@@ -581,7 +439,7 @@ def erasures_start_due(*, now: dt.datetime | None = None, limit: int = 100) -> l
             )
             if privacy_request is None:
                 continue
-            _transition(
+            request_transition(
                 privacy_request,
                 to=S.IN_PROCESSING,
                 action="started",
@@ -589,7 +447,7 @@ def erasures_start_due(*, now: dt.datetime | None = None, limit: int = 100) -> l
                 allowed_from={S.SCHEDULED},
                 fields={"started_at": now},
             )
-            _enqueue_job(privacy_request)
+            job_enqueue(request_id=privacy_request.pk, kind=privacy_request.kind)
             started.append(pk)
     return started
 
@@ -607,7 +465,7 @@ def jobs_resume_stalled(*, now: dt.datetime | None = None, limit: int = 100) -> 
         .values_list("pk", "kind")[:limit]
     )
     for pk, kind in stalled:
-        _enqueue_job(PrivacyRequest(pk=pk, kind=kind))
+        job_enqueue(request_id=pk, kind=kind)
     return [pk for pk, _ in stalled]
 
 
@@ -622,3 +480,14 @@ def requests_expire_unverified(*, now: dt.datetime | None = None, batch: int = 5
         request_cancel(privacy_request=privacy_request, actor=None, reason="identity_not_verified")
         count += 1
     return count
+
+
+def erasure_cancel_by_login(*, user: User) -> bool:
+    """Logging in during the cooling-off period cancels the deletion (P13)."""
+    pending = PrivacyRequest.objects.filter(
+        user=user, kind=RequestKind.ERASURE, status__in=list(CANCELABLE_BY_USER)
+    ).first()
+    if pending is None:
+        return False
+    request_cancel(privacy_request=pending, actor=user, reason="logged_in_during_grace_period")
+    return True

@@ -15,6 +15,15 @@ from django.utils import timezone
 class DocumentKind(models.TextChoices):
     PRIVACY_POLICY = "privacy_policy", "Privacy policy"
     USER_AGREEMENT = "user_agreement", "User service agreement"
+    # The separate consent to sensitive personal information for identity
+    # verification (P7; PIPL Art. 29): optional, never a condition of using the app.
+    IDENTITY_NOTICE = "identity_notice", "Identity verification notice"
+
+
+# Documents every user must accept to use the app (sign-up, re-consent gate). The
+# identity notice is not one of them: refusing or withdrawing it only removes the
+# verification.
+REQUIRED_DOCUMENT_KINDS = (DocumentKind.PRIVACY_POLICY, DocumentKind.USER_AGREEMENT)
 
 
 class PolicyDocument(models.Model):

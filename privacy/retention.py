@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from accounts.models import Device, SecurityEvent, SmsDelivery
 from chat.models import Message, MessageKind, MessageVersion, Report, ReportStatus
+from privacy.export import exports_expire
+from privacy.lifecycle import requests_expire_unverified
 from privacy.models import ErasureLedgerEntry, PrivacyRequest, RequestStatus
 
 logger = logging.getLogger(__name__)
@@ -147,6 +149,13 @@ def retention_table() -> list[Rule]:
             "privacy.retention_purge",
         ),
         Rule(
+            "identity_failed_attempts",
+            "Failed identity verification attempts (masked name and ID number, ID hash, reason)",
+            f"{d('identity_failed_attempts')} days",
+            "deleted",
+            "privacy.retention_purge",
+        ),
+        Rule(
             "account",
             "Account, profile, files, conversations' links, consents",
             "until the account is deleted",
@@ -257,14 +266,16 @@ def purge_consent_proof(now: dt.datetime) -> int:
 
 
 def purge_unverified_requests(now: dt.datetime) -> int:
-    from privacy.lifecycle import requests_expire_unverified
-
     return requests_expire_unverified(now=now)
 
 
-def purge_exports(now: dt.datetime) -> int:
-    from privacy.export import exports_expire
+def purge_identity_failed_attempts(now: dt.datetime) -> int:
+    from accounts.identity.services import identity_attempts_purge
 
+    return identity_attempts_purge(before=_ago(now, "identity_failed_attempts"))
+
+
+def purge_exports(now: dt.datetime) -> int:
     return exports_expire(now=now)
 
 
@@ -279,6 +290,7 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "tombstones": purge_tombstones,
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
+    "identity_failed_attempts": purge_identity_failed_attempts,
 }
 
 

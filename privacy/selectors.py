@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from meetnow.lib.errors import NotFoundError
-from privacy.models import Consent, DocumentKind, PolicyDocument, PrivacyRequest, Processor
+from privacy.models import (
+    REQUIRED_DOCUMENT_KINDS,
+    Consent,
+    PolicyDocument,
+    PrivacyRequest,
+    Processor,
+)
 
 
 def documents_current() -> dict[str, PolicyDocument]:
@@ -31,7 +37,9 @@ def documents_missing_consent(*, user_id: int) -> list[PolicyDocument]:
             user_id=user_id, document_id__in=[d.pk for d in current.values()]
         ).values_list("document_id", flat=True)
     )
-    return [d for kind in DocumentKind.values if (d := current.get(kind)) and d.pk not in accepted]
+    return [
+        d for kind in REQUIRED_DOCUMENT_KINDS if (d := current.get(kind)) and d.pk not in accepted
+    ]
 
 
 def consents_for_user(*, user_id: int) -> list[Consent]:

@@ -11,13 +11,19 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
+from privacy.erasure import erasure_run
+from privacy.export import export_build, exports_expire
+from privacy.jobs import ERASURE_TASK, EXPORT_TASK
+from privacy.lifecycle import erasures_start_due, jobs_resume_stalled
+from privacy.retention import retention_purge
+
 # Assembling a large ZIP is one long step; chunked phases stay within the budget.
 SOFT_LIMIT = 1800
 HARD_LIMIT = 1900
 
 
 @shared_task(
-    name="privacy.export_build",
+    name=EXPORT_TASK,
     acks_late=True,
     ignore_result=True,
     autoretry_for=(Exception,),
@@ -28,13 +34,11 @@ HARD_LIMIT = 1900
     time_limit=HARD_LIMIT,
 )
 def export_build_task(*, request_id: int) -> str:
-    from privacy.export import export_build
-
     return export_build(request_id=request_id, budget=settings.MEETNOW_PRIVACY_TASK_BUDGET)
 
 
 @shared_task(
-    name="privacy.erasure_run",
+    name=ERASURE_TASK,
     acks_late=True,
     ignore_result=True,
     autoretry_for=(Exception,),
@@ -45,23 +49,17 @@ def export_build_task(*, request_id: int) -> str:
     time_limit=HARD_LIMIT,
 )
 def erasure_run_task(*, request_id: int) -> str:
-    from privacy.erasure import erasure_run
-
     return erasure_run(request_id=request_id, budget=settings.MEETNOW_PRIVACY_TASK_BUDGET)
 
 
 @shared_task(name="privacy.jobs_due", ignore_result=True)
 def jobs_due_task() -> dict[str, Any]:
     """Beat: start erasures whose cooling-off ended; resume jobs whose worker died."""
-    from privacy.lifecycle import erasures_start_due, jobs_resume_stalled
-
     return {"started": erasures_start_due(), "resumed": jobs_resume_stalled()}
 
 
 @shared_task(name="privacy.exports_expire", ignore_result=True)
 def exports_expire_task() -> int:
-    from privacy.export import exports_expire
-
     return exports_expire()
 
 
@@ -72,9 +70,4 @@ def exports_expire_task() -> int:
     time_limit=HARD_LIMIT,
 )
 def retention_purge_task() -> dict[str, int]:
-    from privacy.retention import retention_purge
-
     return retention_purge()
-
-
-# Support tickets (issue 7): the push of a staff answer.

@@ -1,4 +1,4 @@
-"""Logging that never carries phone numbers or one-time codes (P18).
+"""Logging that never carries phone numbers, one-time codes or ID numbers (P18).
 
 :class:`RedactPersonalDataFilter` sits on every handler (settings.LOGGING). It
 rewrites the formatted message and any exception text of each record, so a
@@ -38,12 +38,17 @@ _CAPABILITY = re.compile(
     r"|(?i:([?&](?:token|key|signature|sig|code|x-amz-signature|x-amz-credential)=))[^&#\s\"']+"
 )
 TOKEN_MASK = "[token]"  # noqa: S105
+# Resident ID numbers (identity verification, P7/P18): 17 digits and a digit or X.
+_ID_NUMBER = re.compile(r"(?<![\w-])\d{17}[\dXx](?![\w-])")
+ID_NUMBER_MASK = "[id-number]"
 
 
 def redact(text: str) -> str:
-    """Replace every phone number, one-time code and capability token in ``text`` with a mask."""
+    """Replace every phone number, one-time code, ID number and capability token in
+    ``text`` with a mask."""
     text = _CAPABILITY.sub(lambda m: f"{m.group(1) or m.group(2)}{TOKEN_MASK}", text)
     text = _CODE.sub(lambda m: f"{m.group(1)}{m.group(2)}{CODE_MASK}", text)
+    text = _ID_NUMBER.sub(ID_NUMBER_MASK, text)
     return _PHONE.sub(lambda m: m.group("uuid") or PHONE_MASK, text)
 
 

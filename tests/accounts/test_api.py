@@ -100,6 +100,7 @@ def test_public_profile_shows_only_public_fields():
         "nickname": "Mei",
         "gender": "female",
         "age": 27,
+        "verified": False,
         "avatar": None,
         "voice_intro": None,
     }
@@ -234,7 +235,8 @@ def test_blocks_list_has_a_fixed_query_count():
 
 def test_policies_are_public():
     body = APIClient().get("/api/v1/policies").json()
-    assert sorted(d["kind"] for d in body) == ["privacy_policy", "user_agreement"]
+    kinds = sorted(d["kind"] for d in body)
+    assert kinds == ["identity_notice", "privacy_policy", "user_agreement"]
 
 
 def test_user_model_never_leaves_phone_in_public_lists():

@@ -19,8 +19,8 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import staff_create
-from meetnow.staff import mfa
-from meetnow.staff.roles import MODERATORS, SUPPORT, roles_sync
+from staff import mfa
+from staff.roles import MODERATORS, SUPPORT, roles_sync
 
 PASSWORD = "correct horse battery staple 7"
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
-from meetnow.staff.roles import MODERATORS, ROLES, SUPPORT, roles_sync
+from staff.roles import MODERATORS, ROLES, SUPPORT, roles_sync
 from tests.admin.conftest import login_mfa_passed
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,7 @@ EXPECTED = {
         "privacy.view_consentwithdrawal",
         "privacy.view_supportticket",
         "privacy.change_supportticket",
+        "accounts.view_identityverification",
     },
 }
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import SecurityEvent, SecurityEventKind, User
-from meetnow.staff import mfa
+from staff import mfa
 from tests.admin.conftest import PASSWORD, enrol_totp, login_mfa_passed, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +224,7 @@ def test_authenticator_secrets_are_encrypted_at_rest(client: Client, moderator: 
 def test_encryption_keys_can_be_rotated(moderator: User, settings) -> None:
     from cryptography.fernet import Fernet
 
-    from meetnow.staff.mfa_adapter import MFAAdapter
+    from staff.mfa_adapter import MFAAdapter
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.MEETNOW_MFA_ENCRYPTION_KEYS = [old]

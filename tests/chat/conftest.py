@@ -48,7 +48,7 @@ def admin_client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     try:
-        from meetnow.staff import mfa  # type: ignore[import-not-found,unused-ignore]
+        from staff import mfa  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return client
     session = client.session

@@ -25,9 +25,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import staff_create
 from chat.services import report_create
-from meetnow.staff.roles import MODERATORS, SUPPORT, roles_sync
 from privacy.lifecycle import request_create
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
+from staff.roles import MODERATORS, SUPPORT, roles_sync
 from tests.conftest import require_or_skip
 from tests.factories.chat import make_direct, send
 

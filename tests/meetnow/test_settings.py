@@ -17,6 +17,8 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECRET_KEY"))}
     for name in ("ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SMS_BACKEND"):
         base.pop(name, None)
+    for name in [k for k in base if k.startswith("IDENTITY_")]:
+        base.pop(name)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -86,3 +88,25 @@ def test_postgresql_connections_prepare_statements_and_skip_jit() -> None:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
     assert connection.connection.prepare_threshold == 5
+
+
+def test_production_refuses_the_console_identity_provider_and_a_missing_hash_secret() -> None:
+    """The console provider verifies anyone; the ID hash needs its own key (P7, P18)."""
+    base = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "api.meetnow.example",
+        "DATABASE_URL": "postgres://meetnow@127.0.0.1:5432/meetnow",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SMS_BACKEND": "http",
+    }
+    console = run_manage("check", **base, IDENTITY_PROVIDER="console")
+    assert console.returncode != 0
+    assert "IDENTITY_PROVIDER=console" in console.stderr
+    no_secret = run_manage("check", **base, IDENTITY_PROVIDER="tencent")
+    assert no_secret.returncode != 0
+    assert "IDENTITY_HASH_SECRET" in no_secret.stderr
+    configured = run_manage(
+        "check", **base, IDENTITY_PROVIDER="tencent", IDENTITY_HASH_SECRET="k" * 40
+    )
+    assert configured.returncode == 0, configured.stderr

@@ -155,7 +155,7 @@ def test_another_users_token_never_unlocks_my_archive() -> None:
 
 
 def test_parts_of_a_failed_export_are_deleted_later(settings) -> None:
-    from privacy.lifecycle import request_fail
+    from privacy.transitions import request_fail
 
     settings.MEETNOW_PRIVACY_CHUNK_SIZE = 2
     world = user_with_history(messages=3, files=0)

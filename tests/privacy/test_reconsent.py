@@ -150,6 +150,7 @@ def test_public_documents_and_processors() -> None:
     documents = anonymous.get("/api/v1/privacy/documents/current")
     assert documents.status_code == 200
     assert {d["kind"] for d in documents.json()["documents"]} == {
+        "identity_notice",  # the separate consent of identity verification (optional)
         "privacy_policy",
         "user_agreement",
     }

@@ -10,14 +10,12 @@ from django.utils import timezone
 from accounts.services import staff_create
 from meetnow.lib.errors import ApplicationError
 from privacy.lifecycle import (
-    add_working_days,
     request_approve,
     request_cancel,
     request_complete,
     request_create,
     request_deny,
     request_extend,
-    request_fail,
     request_hold_lift,
     request_hold_place,
     request_mark_duplicate,
@@ -32,6 +30,7 @@ from privacy.models import (
     RequestStatus,
 )
 from privacy.stats import stats_requests_open, suppress
+from privacy.transitions import add_working_days, request_fail
 from tests.factories.chat import make_user
 from tests.factories.privacy import confirm_identity
 from tests.helpers import session_token_for

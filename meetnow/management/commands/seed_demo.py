@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services import staff_create, user_create
-from meetnow.staff.roles import MODERATORS, SUPPORT, roles_sync
+from staff.roles import MODERATORS, SUPPORT, roles_sync
 
 DEMO_USERS = [
     # phone, nickname, gender, date of birth (fictional numbers in a reserved range)

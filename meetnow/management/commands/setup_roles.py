@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from meetnow.staff.roles import ROLES, roles_sync
+from staff.roles import ROLES, roles_sync
 
 
 class Command(BaseCommand):

@@ -23,7 +23,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from meetnow.staff import mfa
+from staff import mfa
 
 # Write the "last seen" time at most this often, not on every request.
 TOUCH_EVERY_SECONDS = 60

@@ -49,6 +49,7 @@ ROLES: dict[str, frozenset[str]] = {
             "privacy.view_consentwithdrawal",
             "privacy.view_supportticket",
             "privacy.change_supportticket",
+            "accounts.view_identityverification",  # masked; reveal logged (issue 18)
         }
     ),
 }

@@ -15,7 +15,7 @@ class StaffAdminConfig(AdminConfig):
     Apps keep registering on ``django.contrib.admin.site`` as usual.
     """
 
-    default_site = "meetnow.staff.site.MeetNowAdminSite"
+    default_site = "staff.site.MeetNowAdminSite"
 
     def ready(self) -> None:
         super().ready()
@@ -25,6 +25,6 @@ class StaffAdminConfig(AdminConfig):
 def _staff_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     # The idle clock of a staff session starts at login.
     if request is not None and getattr(user, "is_staff", False) and hasattr(request, "session"):
-        from meetnow.staff.mfa import staff_session_touch
+        from staff.mfa import staff_session_touch
 
         staff_session_touch(request)

@@ -2,7 +2,7 @@
 
 Every app registers on ``django.contrib.admin.site`` as usual; ``StaffAdminConfig``
 makes that site an instance of this class. The second factor itself is enforced by
-:class:`meetnow.staff.middleware.StaffSessionMiddleware` for every page.
+:class:`staff.middleware.StaffSessionMiddleware` for every page.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ class MeetNowAdminSite(admin.AdminSite):
         super().__init__(name)
         from django.contrib.admin.models import LogEntry
 
-        from meetnow.staff.audit import LogEntryAdmin
+        from staff.audit import LogEntryAdmin
 
         self.register(LogEntry, LogEntryAdmin)
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
-        from meetnow.staff import views
+        from staff import views
 
         extra = [
             path(
@@ -82,7 +82,7 @@ class MeetNowAdminSite(admin.AdminSite):
         )
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        from meetnow.staff.dashboard import dashboard_for
+        from staff.dashboard import dashboard_for
 
         context = {"dashboard": dashboard_for(user=request.user), **(extra_context or {})}
         return super().index(request, context)

@@ -1,7 +1,7 @@
 """Admin pages of the second login step: verify a code, or enrol an authenticator app.
 
 Thin views around allauth.mfa's forms (which check codes, rate-limit attempts and
-emit allauth's signals) and :mod:`meetnow.staff.mfa`.
+emit allauth's signals) and :mod:`staff.mfa`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import SecurityEventKind, User
 from accounts.services import security_event_record
-from meetnow.staff import mfa
+from staff import mfa
 
 
 def _next_url(request: HttpRequest) -> str:

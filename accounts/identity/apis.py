@@ -1,0 +1,93 @@
+"""Identity verification API (under /api/v1/identity): thin views over services (P7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.apis import StrictInputSerializer, _me
+from accounts.identity import selectors, services
+from accounts.identity.models import FailureReason, VerificationStatus
+
+
+class IdentityStatusSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "IdentityStatus"
+
+    status = serializers.ChoiceField(choices=["none", *VerificationStatus.values])
+    reason_code = serializers.ChoiceField(choices=["", *FailureReason.values])
+    verified_at = serializers.DateTimeField(allow_null=True)
+    attempts_left = serializers.IntegerField()
+    consent_given = serializers.BooleanField(
+        help_text="The separate consent to the identity notice is given (else show it first)"
+    )
+
+
+class IdentityApi(APIView):
+    @extend_schema(responses=IdentityStatusSerializer, operation_id="identity_status")
+    def get(self, request: Request) -> Response:
+        state = selectors.identity_state(user=_me(request))
+        return Response(IdentityStatusSerializer(state).data)
+
+
+class IdentityVerificationStartApi(APIView):
+    """Start a verification: real name and resident ID number, then the provider's
+    liveness step in the app with what ``client`` holds."""
+
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "IdentityVerificationStart"
+
+        name = serializers.CharField(max_length=64, trim_whitespace=True)
+        id_number = serializers.CharField(max_length=32, trim_whitespace=True)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "IdentityVerificationStarted"
+
+        id = serializers.UUIDField(source="verification.uuid")
+        status = serializers.CharField(source="verification.status")
+        provider = serializers.CharField(source="verification.provider")
+        client = serializers.DictField(child=serializers.CharField(allow_blank=True))
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer}, operation_id="identity_start"
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        started = services.identity_verification_start(
+            user=_me(request),
+            name=serializer.validated_data["name"],
+            id_number=serializer.validated_data["id_number"],
+        )
+        return Response(self.OutputSerializer(started).data, status=status.HTTP_201_CREATED)
+
+
+class IdentityCallbackApi(APIView):
+    """The provider's signed result notice (no session: the signature is the credential)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}},
+        operation_id="identity_callback",
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        verification = services.identity_callback_receive(
+            provider=provider,
+            timestamp=request.headers.get("X-Identity-Timestamp", ""),
+            nonce=request.headers.get("X-Identity-Nonce", ""),
+            signature=request.headers.get("X-Identity-Signature", ""),
+            body=request.body,
+        )
+        return Response({"status": verification.status})

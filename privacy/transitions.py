@@ -1,0 +1,166 @@
+"""The small steps every privacy request change is made of (P13, P17): deadlines, the
+status transition with its audit event, and the job's end (complete or failed).
+
+Below :mod:`privacy.lifecycle` (the request's whole life) and the job runners
+(:mod:`privacy.erasure`, :mod:`privacy.export`), which both finish a request here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from meetnow.lib.errors import ApplicationError, NotFoundError
+from privacy.models import ActorRole, PrivacyRequest, PrivacyRequestEvent, RequestStatus
+
+logger = logging.getLogger("privacy.lifecycle")
+
+S = RequestStatus
+CANCELABLE_BY_USER = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED}
+CANCELABLE_BY_STAFF = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED, S.ERROR}
+REASON_MAX = 1000
+
+
+# --- Deadlines -----------------------------------------------------------------------
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
+    """``start`` plus ``days`` working days (Monday to Friday), same time of day.
+
+    Deadlines count working days (CN 15 working days; research/privacy.md §3), which
+    also keeps the 15-calendar-day erasure grace period inside the deadline.
+    """
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def request_due_at(*, kind: str, received_at: dt.datetime) -> dt.datetime:
+    """The deadline of a request of ``kind`` received at ``received_at`` (P17)."""
+    days = settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND.get(kind, settings.MEETNOW_PRIVACY_SLA_DAYS)
+    return add_working_days(received_at, days)
+
+
+# --- Audit ---------------------------------------------------------------------------
+
+
+def _role(actor: User | None) -> str:
+    if actor is None:
+        return ActorRole.SYSTEM
+    return ActorRole.STAFF if actor.is_staff else ActorRole.USER
+
+
+def request_event_record(
+    *,
+    privacy_request: PrivacyRequest,
+    action: str,
+    actor: User | None,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+) -> PrivacyRequestEvent:
+    """Append one audit event (P17). ``note`` holds staff reasons, never personal values."""
+    return PrivacyRequestEvent.objects.create(
+        request=privacy_request,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_role=_role(actor),
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+
+
+def request_locked(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """Re-read the request under a row lock (the caller holds a transaction)."""
+    locked = PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).first()
+    if locked is None:
+        raise NotFoundError("No such privacy request.")
+    return locked
+
+
+def request_transition(
+    privacy_request: PrivacyRequest,
+    *,
+    to: str,
+    action: str,
+    actor: User | None,
+    allowed_from: Iterable[str],
+    note: str = "",
+    fields: dict[str, Any] | None = None,
+) -> PrivacyRequest:
+    allowed = set(allowed_from)
+    if privacy_request.status not in allowed:
+        raise ApplicationError(
+            "invalid_request_state",
+            f"This request is {privacy_request.status}; it can't be {action.replace('_', ' ')}.",
+            status_code=409,
+        )
+    before = privacy_request.status
+    now = timezone.now()
+    privacy_request.status = to
+    privacy_request.updated_at = now
+    update = ["status", "updated_at"]
+    for name, value in (fields or {}).items():
+        setattr(privacy_request, name, value)
+        update.append(name)
+    privacy_request.save(update_fields=update)
+    request_event_record(
+        privacy_request=privacy_request,
+        action=action,
+        actor=actor,
+        from_status=before,
+        to_status=to,
+        note=note,
+    )
+    logger.info("privacy request %s: %s (%s -> %s)", privacy_request.uuid, action, before, to)
+    return privacy_request
+
+
+# --- The job's end -------------------------------------------------------------------
+
+
+def request_complete(
+    *, privacy_request: PrivacyRequest, actor: User | None, note: str = ""
+) -> PrivacyRequest:
+    """Mark a request done (the job's end, or staff after a rectification)."""
+    with transaction.atomic():
+        return request_transition(
+            request_locked(privacy_request),
+            to=S.COMPLETE,
+            action="completed",
+            actor=actor,
+            allowed_from={S.APPROVED, S.IN_PROCESSING},
+            note=note[:REASON_MAX],
+            fields={
+                "finished_at": timezone.now(),
+                "progress": 100,
+                "lease_token": "",
+                "lease_until": None,
+            },
+        )
+
+
+def request_fail(*, privacy_request: PrivacyRequest, error_code: str) -> PrivacyRequest:
+    """The job failed: ``error`` is visible to the user and staff, and retryable."""
+    with transaction.atomic():
+        return request_transition(
+            request_locked(privacy_request),
+            to=S.ERROR,
+            action="failed",
+            actor=None,
+            allowed_from={S.IN_PROCESSING},
+            note=error_code,
+            fields={"error_code": error_code[:64], "lease_token": "", "lease_until": None},
+        )
