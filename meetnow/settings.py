@@ -289,6 +289,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "meetnow.lib.schema.document_errors",  # the one error shape, per operation
+    ],
 }
 # The OpenAPI schema and Swagger UI (/api/schema/, /api/docs/, /_allauth/openapi.*):
 # on in development, off in production unless turned on on purpose.
