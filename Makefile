@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install migrate clean format
+.PHONY: run test lint bench install migrate clean format messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Refresh locale/*/LC_MESSAGES/django.po from the code (needs xgettext: apt-get install
+# gettext) and compile the .mo files in Python (polib). The .mo files are committed, so
+# `make run` needs no gettext. Translate the new entries, then run it again.
+messages: install
+	$(BIN)/python -m meetnow.lib.catalogues
 
 bench: install
 	$(BIN)/python -m bench

@@ -23,6 +23,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from accounts.forms import PhoneInputField
 from accounts.models import Gender, SecurityEventKind, SmsChannel, SmsPurpose, User
@@ -32,6 +33,7 @@ from accounts.services import (
     user_phone_set,
     user_phone_verify,
 )
+from meetnow.lib.i18n import language_current
 
 # The app asks for a voice call instead of an SMS with this header on the request that
 # sends a code (sign-up, login code request, resend): ``X-OTP-Channel: voice``.
@@ -83,6 +85,7 @@ class AccountAdapter(DefaultAccountAdapter):
         born = form.cleaned_data.get("date_of_birth")
         if born:
             user.date_of_birth = born
+        user.language = language_current()  # the sign-up request's (Accept-Language)
         return super().save_user(request, user, form, commit=commit)
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
@@ -196,7 +199,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         others = [a for a in accounts if a.pk != account.pk]
         if not others and not (getattr(user, "phone", None) and user.phone_verified):
             raise ValidationError(
-                "This is your only way to log in: add a phone number first.",
+                _("This is your only way to log in: add a phone number first."),
                 code="last_login_method",
             )
 
@@ -207,6 +210,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         assert isinstance(user, User)  # noqa: S101
         nickname = data.get("nickname") or data.get("first_name") or data.get("name") or ""
         user.nickname = str(nickname)[:40]
+        user.language = language_current()
         gender = data.get("gender")
         if gender in Gender.values:
             user.gender = gender

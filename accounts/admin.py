@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Device, SecurityEvent, SmsDelivery, User
@@ -103,23 +104,27 @@ class UserAdmin(StaffModelAdmin):
                 return queryset.filter(phone=phone), False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.action(description="Ban the selected accounts (sessions end at once)")
+    @admin.action(description=_("Ban the selected accounts (sessions end at once)"))
     def ban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         banned = []
         for user in queryset.filter(banned_at__isnull=True, is_superuser=False):
             services.user_ban(user=user)
             banned.append(user)
         self.log_staff_action(request, banned, "Banned (sessions ended).")
-        self.message_user(request, f"{len(banned)} account(s) banned.", messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d account(s) banned.") % {"count": len(banned)}, messages.SUCCESS
+        )
 
-    @admin.action(description="Lift the ban of the selected accounts")
+    @admin.action(description=_("Lift the ban of the selected accounts"))
     def unban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         lifted = []
         for user in queryset.filter(banned_at__isnull=False):
             services.user_unban(user=user)
             lifted.append(user)
         self.log_staff_action(request, lifted, "Ban lifted.")
-        self.message_user(request, f"{len(lifted)} account(s) unbanned.", messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d account(s) unbanned.") % {"count": len(lifted)}, messages.SUCCESS
+        )
 
 
 @admin.register(Device)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from allauth.account.adapter import get_adapter
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from accounts import selectors, services
 from accounts.models import Block, Device, Gender, Platform, SecurityEvent, User
 from media.models import MediaFile
 from media.services import media_file_signed_urls
+from meetnow.lib.i18n import phone_display, user_time_zone
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
 
@@ -27,13 +29,13 @@ class StrictInputSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
+                {"non_field_errors": [_("Expected a JSON object.")]}, code="invalid"
             )
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError(
                 {
-                    name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+                    name: [serializers.ErrorDetail(_("Unknown field."), code="unknown_field")]
                     for name in unknown
                 }
             )
@@ -137,6 +139,8 @@ class MeApi(APIView):
         push_enabled = serializers.BooleanField(required=False)
         avatar = serializers.UUIDField(allow_null=True, required=False)
         voice_intro = serializers.UUIDField(allow_null=True, required=False)
+        language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+        time_zone = serializers.CharField(max_length=64, allow_blank=True, required=False)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -144,7 +148,10 @@ class MeApi(APIView):
 
         id = serializers.UUIDField(source="uuid")
         phone = serializers.CharField(allow_null=True)
+        phone_display = serializers.SerializerMethodField()
         phone_verified = serializers.BooleanField()
+        language = serializers.CharField()
+        time_zone = serializers.SerializerMethodField()
         nickname = serializers.CharField()
         gender = serializers.CharField()
         bio = serializers.CharField()
@@ -158,6 +165,14 @@ class MeApi(APIView):
 
         def get_age(self, user: User) -> int | None:
             return _age(user)
+
+        def get_phone_display(self, user: User) -> str:
+            """The number as its owner reads it (national format in their own region)."""
+            return phone_display(user.phone)
+
+        def get_time_zone(self, user: User) -> str:
+            """The zone texts use: the one the app sent, else the language's default."""
+            return str(user_time_zone(user))
 
     @extend_schema(responses=OutputSerializer, operation_id="me_get")
     def get(self, request: Request) -> Response:
@@ -191,7 +206,7 @@ class DiscoverApi(APIView):
             low, high = attrs.get("age_min"), attrs.get("age_max")
             if low is not None and high is not None and low > high:
                 raise serializers.ValidationError(
-                    {"age_min": ["age_min is above age_max."]}, code="invalid"
+                    {"age_min": [_("age_min is above age_max.")]}, code="invalid"
                 )
             return attrs
 

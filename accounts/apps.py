@@ -3,6 +3,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 def _close_sockets_on_logout(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
@@ -18,6 +19,7 @@ def _close_sockets_on_logout(sender: Any, request: HttpRequest | None, **kwargs:
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+    verbose_name = _("Accounts")
 
     def ready(self) -> None:
         user_logged_out.connect(_close_sockets_on_logout, dispatch_uid="accounts.sockets_close")

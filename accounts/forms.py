@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from accounts.phones import InvalidPhoneError, phone_normalise
 
@@ -15,7 +16,7 @@ class PhoneInputField(forms.CharField):
     """A mobile number typed in national or international form, cleaned to E.164 (P2)."""
 
     default_error_messages = {
-        "invalid_phone": "Enter a valid mobile number, e.g. +8613800138000 or 13800138000.",
+        "invalid_phone": _("Enter a valid mobile number, e.g. +8613800138000 or 13800138000."),
     }
 
     def __init__(self, **kwargs: Any) -> None:

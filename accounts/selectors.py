@@ -9,8 +9,9 @@ from uuid import UUID
 
 from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Block, Device, SecurityEvent, User
 from meetnow.lib.errors import NotFoundError
@@ -33,7 +34,10 @@ def blocked_user_ids(*, user_id: int) -> set[int]:
 
 
 def push_devices_for_users(*, user_ids: Iterable[int]) -> list[Device]:
-    """Devices that can receive a push: push enabled, with a token, user active (P10)."""
+    """Devices that can receive a push: push enabled, with a token, user active (P10).
+
+    Each carries its user's ``user_language`` (the push's texts are in it).
+    """
     return list(
         Device.objects.filter(
             user_id__in=list(user_ids),
@@ -41,7 +45,9 @@ def push_devices_for_users(*, user_ids: Iterable[int]) -> list[Device]:
             user__banned_at__isnull=True,
             user__push_enabled=True,
             push_enabled=True,
-        ).exclude(push_token="")
+        )
+        .exclude(push_token="")
+        .annotate(user_language=F("user__language"))
     )
 
 
@@ -81,14 +87,14 @@ def user_public_get(*, viewer: User, user_uuid: UUID) -> User:
     if user is None or (
         user.pk != viewer.pk and block_exists_between(user_a_id=viewer.pk, user_b_id=user.pk)
     ):
-        raise NotFoundError("No such user.")
+        raise NotFoundError(_("No such user."))
     return user
 
 
 def user_get_by_uuid(*, user_uuid: UUID) -> User:
     user = users_visible().filter(uuid=user_uuid).first()
     if user is None:
-        raise NotFoundError("No such user.")
+        raise NotFoundError(_("No such user."))
     return user
 
 
@@ -132,7 +138,7 @@ def devices_of(*, user: User) -> QuerySet[Device]:
 def device_get(*, user: User, device_pk: int) -> Device:
     device = Device.objects.filter(user=user, pk=device_pk).first()
     if device is None:
-        raise NotFoundError("No such device.")
+        raise NotFoundError(_("No such device."))
     return device
 
 

@@ -13,7 +13,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from accounts.sms.backends import OutgoingMessage, SmsPermanentError, get_backen
 from media.models import MediaFile, Purpose
 from media.services import media_file_attach, media_file_detach
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.i18n import language_current, time_zone_valid, user_language
 from meetnow.lib.realtime import sessions_close
 
 # --- Users -------------------------------------------------------------------
@@ -94,11 +95,11 @@ def user_phone_verify(*, user: User, phone: str) -> None:
             user.save(update_fields=["phone", "phone_verified"])
     except IntegrityError:
         raise ApplicationError(
-            "phone_taken", "This number belongs to another account.", param="phone"
+            "phone_taken", _("This number belongs to another account."), param="phone"
         ) from None
 
 
-_PROFILE_FIELDS = ("nickname", "gender", "bio", "push_enabled")
+_PROFILE_FIELDS = ("nickname", "gender", "bio", "push_enabled", "language", "time_zone")
 # Profile media field -> the upload purpose it takes.
 _PROFILE_MEDIA = {"avatar": Purpose.AVATAR, "voice_intro": Purpose.VOICE_INTRO}
 
@@ -110,7 +111,12 @@ def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     ``avatar`` and ``voice_intro`` take the id of the user's own upload with that
     purpose (pending or ready; it shows once processed), or ``None`` to remove it.
     A replaced or removed file is detached, so media's sweep deletes it (P15).
+    ``language`` and ``time_zone`` say how later texts (SMS, pushes, notices) read.
     """
+    if "language" in data and data["language"] not in dict(settings.LANGUAGES):
+        raise ApplicationError("invalid_language", _("Unknown language."), param="language")
+    if "time_zone" in data and not time_zone_valid(data["time_zone"]):
+        raise ApplicationError("invalid_time_zone", _("Unknown time zone."), param="time_zone")
     changed = [name for name in _PROFILE_FIELDS if name in data]
     for name in changed:
         setattr(user, name, data[name])
@@ -164,8 +170,8 @@ def user_unban(*, user: User) -> User:
 def block_create(*, blocker: User, blocked: User) -> Block:
     """``blocker`` no longer sees or hears from ``blocked`` (discover, chat, calls; P11)."""
     if blocker.pk == blocked.pk:
-        raise ApplicationError("cannot_block_self", "You cannot block yourself.")
-    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+        raise ApplicationError("cannot_block_self", _("You cannot block yourself."))
+    block, _created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     return block
 
 
@@ -292,7 +298,7 @@ def session_end(*, user: User, session_id: int, ip_address: str | None = None) -
     """End one of the user's sessions: its token stops working at once (P6)."""
     session = UserSession.objects.filter(user=user, pk=session_id).first()
     if session is None:
-        raise NotFoundError("No such session.")
+        raise NotFoundError(_("No such session."))
     _session_end(user=user, session_key=session.session_key, ip_address=ip_address)
 
 
@@ -343,11 +349,11 @@ def social_account_unlink(*, user: User, account_id: int, ip_address: str | None
     accounts = list(SocialAccount.objects.select_for_update().filter(user=user))
     account = next((a for a in accounts if a.pk == account_id), None)
     if account is None:
-        raise NotFoundError("No such linked account.")
+        raise NotFoundError(_("No such linked account."))
     if len(accounts) == 1 and not (user.phone and user.phone_verified):
         raise ApplicationError(
             "last_login_method",
-            "This is your only way to log in: add a phone number first.",
+            _("This is your only way to log in: add a phone number first."),
         )
     account.delete()
     security_event_record(
@@ -385,10 +391,12 @@ def security_event_record(
 def _code_text(purpose: str, code: str) -> str:
     minutes = max(1, settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60)
     if purpose == SmsPurpose.UNKNOWN_ACCOUNT:
-        return "MeetNow: someone asked to log in with this number, but it has no account."
+        return _("MeetNow: someone asked to log in with this number, but it has no account.")
     if purpose == SmsPurpose.ACCOUNT_EXISTS:
-        return "MeetNow: this number already has an account. Log in with a code instead."
-    return f"Your MeetNow code is {code}. It expires in {minutes} minutes. Never share it."
+        return _("MeetNow: this number already has an account. Log in with a code instead.")
+    return _(
+        "Your MeetNow code is %(code)s. It expires in %(minutes)d minutes. Never share it."
+    ) % {"code": code, "minutes": minutes}
 
 
 def sms_send(
@@ -402,13 +410,16 @@ def sms_send(
     """Record a delivery and hand it to the ``sms`` worker after commit (P2).
 
     The request never talks to a provider. The delivery record keeps the masked
-    number only; the number and code travel to the worker sealed (P18).
+    number only; the number and code travel to the worker sealed (P18). The text is
+    in the user's language, or the request's for a number without an account yet.
     """
+    known = user is not None and user.pk
     delivery = SmsDelivery.objects.create(
-        user=user if user is not None and user.pk else None,
+        user=user if known else None,
         masked_phone=phone_mask(phone),
         purpose=purpose,
         channel=channel,
+        language=user_language(user) if known else language_current(),
         backend=settings.SMS_BACKEND,
     )
     sealed = sealing.seal(to=phone, code=code)
@@ -446,9 +457,14 @@ def sms_delivery_attempt(*, delivery_id: int, sealed: str) -> SmsDelivery | None
         to, code = sealing.unseal(sealed, max_age=settings.SMS_DELIVERY_MAX_AGE)
     except sealing.SealBrokenError:
         return _delivery_finish(delivery, SmsStatus.FAILED, error="expired before delivery")
-    message = OutgoingMessage(
-        to=to, channel=delivery.channel, text=_code_text(delivery.purpose, code), code=code
-    )
+    with translation.override(delivery.language):
+        message = OutgoingMessage(
+            to=to,
+            channel=delivery.channel,
+            text=_code_text(delivery.purpose, code),
+            code=code,
+            language=delivery.language,
+        )
     try:
         provider_id = get_backend(delivery.backend).send(message)
     except SmsPermanentError as exc:

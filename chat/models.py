@@ -14,11 +14,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ConversationKind(models.TextChoices):
-    DIRECT = "direct", "Direct"
-    GROUP = "group", "Group"
+    DIRECT = "direct", _("Direct")
+    GROUP = "group", _("Group")
 
 
 class Conversation(models.Model):
@@ -65,8 +66,8 @@ class Conversation(models.Model):
 
 
 class MemberRole(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MEMBER = "member", "Member"
+    OWNER = "owner", _("Owner")
+    MEMBER = "member", _("Member")
 
 
 class Membership(models.Model):
@@ -101,11 +102,11 @@ class Membership(models.Model):
 
 
 class MessageKind(models.TextChoices):
-    TEXT = "text", "Text"
-    IMAGE = "image", "Image"
-    VOICE = "voice", "Voice"
-    VIDEO = "video", "Video"
-    SYSTEM = "system", "System"
+    TEXT = "text", _("Text")
+    IMAGE = "image", _("Image")
+    VOICE = "voice", _("Voice")
+    VIDEO = "video", _("Video")
+    SYSTEM = "system", _("System")
 
 
 class Message(models.Model):
@@ -252,25 +253,25 @@ class ChatSettings(models.Model):
 
 
 class ReportReason(models.TextChoices):
-    SPAM = "spam", "Spam or scam"
-    HARASSMENT = "harassment", "Harassment or hate"
-    SEXUAL = "sexual", "Unwanted sexual content"
-    FAKE = "fake", "Fake profile"
-    UNDERAGE = "underage", "Appears to be under age"
-    VIOLENCE = "violence", "Violence or threats"
-    OTHER = "other", "Other"
+    SPAM = "spam", _("Spam or scam")
+    HARASSMENT = "harassment", _("Harassment or hate")
+    SEXUAL = "sexual", _("Unwanted sexual content")
+    FAKE = "fake", _("Fake profile")
+    UNDERAGE = "underage", _("Appears to be under age")
+    VIOLENCE = "violence", _("Violence or threats")
+    OTHER = "other", _("Other")
 
 
 class ReportStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class ReportOutcome(models.TextChoices):
-    NO_ACTION = "no_action", "No action needed"
-    MESSAGE_HIDDEN = "message_hidden", "Message removed"
-    USER_WARNED = "user_warned", "User warned"
-    USER_BANNED = "user_banned", "User banned"
+    NO_ACTION = "no_action", _("No action needed")
+    MESSAGE_HIDDEN = "message_hidden", _("Message removed")
+    USER_WARNED = "user_warned", _("User warned")
+    USER_BANNED = "user_banned", _("User banned")
 
 
 class Report(models.Model):
@@ -343,23 +344,23 @@ class Report(models.Model):
 
 
 class CallMedia(models.TextChoices):
-    AUDIO = "audio", "Audio"
-    VIDEO = "video", "Video"
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
 
 
 class CallState(models.TextChoices):
-    RINGING = "ringing", "Ringing"
-    ACCEPTED = "accepted", "Accepted"
-    ENDED = "ended", "Ended"
+    RINGING = "ringing", _("Ringing")
+    ACCEPTED = "accepted", _("Accepted")
+    ENDED = "ended", _("Ended")
 
 
 class CallOutcome(models.TextChoices):
-    COMPLETED = "completed", "Completed"
-    MISSED = "missed", "Missed"
-    DECLINED = "declined", "Declined"
-    CANCELLED = "cancelled", "Cancelled"
-    BUSY = "busy", "Busy"
-    FAILED = "failed", "Failed"
+    COMPLETED = "completed", _("Completed")
+    MISSED = "missed", _("Missed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    BUSY = "busy", _("Busy")
+    FAILED = "failed", _("Failed")
 
 
 class Call(models.Model):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.models import Device
 from accounts.selectors import push_devices_for_users
 from chat.models import ChatSettings, Conversation, Message, MessageKind
@@ -18,9 +20,9 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 80
 _KIND_PREVIEW = {
-    MessageKind.IMAGE: "[Photo]",
-    MessageKind.VOICE: "[Voice message]",
-    MessageKind.VIDEO: "[Video]",
+    MessageKind.IMAGE: _("[Photo]"),
+    MessageKind.VOICE: _("[Voice message]"),
+    MessageKind.VIDEO: _("[Video]"),
 }
 
 
@@ -76,8 +78,8 @@ def conversation_clear_push_send(*, user_id: int, conversation_id: int) -> int:
     return push_send(devices, lambda device: note)
 
 
-NEW_DEVICE_TITLE = "New sign-in"
-NEW_DEVICE_BODY = (
+NEW_DEVICE_TITLE = _("New sign-in")
+NEW_DEVICE_BODY = _(
     "Your account was just signed in on a new phone. Not you? End that session in Settings."
 )
 

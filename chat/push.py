@@ -17,6 +17,7 @@ reports as no longer valid are pruned. Transient failures raise
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
@@ -24,15 +25,20 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import jwt
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 
 from accounts.models import Device
+from meetnow.lib.i18n import language_supported
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +53,8 @@ class PushNotification:
     conversation: str
     badge: int
     data: dict[str, str] = field(default_factory=dict)
-    title: str | None = None  # only with an opted-in preview
-    body: str | None = None
+    title: str | StrPromise | None = None  # only with an opted-in preview
+    body: str | StrPromise | None = None
 
 
 class PushBackend(Protocol):
@@ -369,6 +375,23 @@ def push_backend() -> PushBackend:
 SENT_KEY_TTL = 24 * 3600  # seconds a "this device was told" mark is kept
 
 
+def _in_language(device: Device, note: Callable[[Device], PushNotification]) -> PushNotification:
+    """The notification with its texts in the device owner's language (issue 17).
+
+    Titles and bodies may be lazy translations; they become text here, in the
+    language of the user (``user_language``, annotated by
+    ``push_devices_for_users``; else read from the user).
+    """
+    language = getattr(device, "user_language", None) or device.user.language
+    with translation.override(language_supported(language)):
+        out = note(device)
+        return dataclasses.replace(
+            out,
+            title=None if out.title is None else str(out.title),
+            body=None if out.body is None else str(out.body),
+        )
+
+
 def push_send(
     devices: Iterable[Device],
     note: Callable[[Device], PushNotification],
@@ -390,7 +413,7 @@ def push_send(
         if key is not None and not cache.add(key, 1, timeout=SENT_KEY_TTL):
             continue
         try:
-            ok = backend.send(device, note(device))
+            ok = backend.send(device, _in_language(device, note))
         except Exception:
             if key is not None:
                 cache.delete(key)

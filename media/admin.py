@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from media.models import MediaFile, Status, Variant
 from media.services import media_file_signed_url, media_file_take_down
@@ -60,11 +61,11 @@ class MediaFileAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="preview")
+    @admin.display(description=_("preview"))
     def preview(self, obj: MediaFile) -> str:
         return self._img(obj, Variant.SMALL, 96)
 
-    @admin.display(description="preview")
+    @admin.display(description=_("preview"))
     def preview_large(self, obj: MediaFile) -> str:
         if obj.status == Status.READY and obj.kind in {"audio", "video"}:
             url = media_file_signed_url(media_file=obj, ttl=PREVIEW_TTL)
@@ -80,7 +81,7 @@ class MediaFileAdmin(admin.ModelAdmin):
             '<img src="{}" style="max-width:{}px;max-height:{}px" alt="">', url, size, size
         )
 
-    @admin.display(description="owner")
+    @admin.display(description=_("owner"))
     def owner_masked(self, obj: MediaFile) -> str:
         return mask_owner(obj.owner)
 
@@ -96,11 +97,13 @@ class MediaFileAdmin(admin.ModelAdmin):
     def has_take_down_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("media.take_down_mediafile")
 
-    @admin.action(description="Take down (remove from storage)", permissions=["take_down"])
+    @admin.action(description=_("Take down (remove from storage)"), permissions=["take_down"])
     def take_down(self, request: HttpRequest, queryset: QuerySet[MediaFile]) -> None:
         done = []
         for media_file in queryset.exclude(status=Status.REMOVED_BY_MODERATOR):
             media_file_take_down(media_file=media_file, moderator=request.user)
             done.append(media_file)
         admin_log(user=request.user, objects=done, message="Taken down.")  # audit (issue 7)
-        self.message_user(request, f"{len(done)} file(s) taken down.", messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d file(s) taken down.") % {"count": len(done)}, messages.SUCCESS
+        )

@@ -16,48 +16,49 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Purpose(models.TextChoices):
-    AVATAR = "avatar", "Avatar"
-    VOICE_INTRO = "voice_intro", "Voice intro"
-    CHAT = "chat", "Chat attachment"
-    SUPPORT = "support", "Support ticket"
+    AVATAR = "avatar", _("Avatar")
+    VOICE_INTRO = "voice_intro", _("Voice intro")
+    CHAT = "chat", _("Chat attachment")
+    SUPPORT = "support", _("Support ticket")
 
 
 class Kind(models.TextChoices):
-    IMAGE = "image", "Image"
-    AUDIO = "audio", "Audio"
-    VIDEO = "video", "Video"
+    IMAGE = "image", _("Image")
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
 
 
 class Status(models.TextChoices):
-    PENDING = "pending", "Pending"
-    READY = "ready", "Ready"
-    REJECTED = "rejected", "Rejected"
-    REMOVED_BY_MODERATOR = "removed_by_moderator", "Removed by moderator"
+    PENDING = "pending", _("Pending")
+    READY = "ready", _("Ready")
+    REJECTED = "rejected", _("Rejected")
+    REMOVED_BY_MODERATOR = "removed_by_moderator", _("Removed by moderator")
 
 
 class RejectReason(models.TextChoices):
     """Why the worker refused a file; the app shows a message per code."""
 
-    UNDECODABLE = "undecodable", "The file could not be decoded"
-    TOO_MANY_PIXELS = "too_many_pixels", "The image has too many pixels"
-    TOO_LONG = "too_long", "The recording is too long"
-    TOO_LARGE = "too_large", "The file is too large for its kind"
-    UNSUPPORTED_CODEC = "unsupported_codec", "The codec is not supported"
-    EMBEDDED_SCRIPT = "embedded_script", "The file carries a script or markup"
-    NO_STREAM = "no_stream", "The file has no usable audio or video stream"
-    PROCESSING_TIMEOUT = "processing_timeout", "Processing took too long"
-    PROCESSING_FAILED = "processing_failed", "Processing failed repeatedly"
+    UNDECODABLE = "undecodable", _("The file could not be decoded")
+    TOO_MANY_PIXELS = "too_many_pixels", _("The image has too many pixels")
+    TOO_LONG = "too_long", _("The recording is too long")
+    TOO_LARGE = "too_large", _("The file is too large for its kind")
+    UNSUPPORTED_CODEC = "unsupported_codec", _("The codec is not supported")
+    EMBEDDED_SCRIPT = "embedded_script", _("The file carries a script or markup")
+    NO_STREAM = "no_stream", _("The file has no usable audio or video stream")
+    PROCESSING_TIMEOUT = "processing_timeout", _("Processing took too long")
+    PROCESSING_FAILED = "processing_failed", _("Processing failed repeatedly")
 
 
 class Variant(models.TextChoices):
     """The servable copies of a file; every one is produced by re-encoding or remuxing."""
 
-    ORIGINAL = "original", "Original (re-encoded)"
-    LARGE = "1024", "1024 px"
-    SMALL = "256", "256 px"
+    ORIGINAL = "original", _("Original (re-encoded)")
+    LARGE = "1024", _("1024 px")
+    SMALL = "256", _("256 px")
 
 
 def new_storage_prefix() -> str:
@@ -66,40 +67,61 @@ def new_storage_prefix() -> str:
 
 class MediaFile(models.Model):
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_files"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="media_files",
+        verbose_name=_("owner"),
     )
-    purpose = models.CharField(max_length=16, choices=Purpose.choices)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, verbose_name=_("purpose"))
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
     status = models.CharField(
-        max_length=24, choices=Status.choices, default=Status.PENDING, db_index=True
+        max_length=24,
+        choices=Status.choices,
+        default=Status.PENDING,
+        db_index=True,
+        verbose_name=_("status"),
     )
-    reject_reason = models.CharField(max_length=24, choices=RejectReason.choices, blank=True)
+    reject_reason = models.CharField(
+        max_length=24, choices=RejectReason.choices, blank=True, verbose_name=_("reject reason")
+    )
     # What the sniffer saw in the upload (not what the client claimed).
-    sniffed_type = models.CharField(max_length=64)
+    sniffed_type = models.CharField(max_length=64, verbose_name=_("sniffed type"))
     # Bytes counted against the owner's quota: the upload while pending, the stored
     # copies once ready, 0 when rejected or removed.
-    size = models.PositiveBigIntegerField()
+    size = models.PositiveBigIntegerField(verbose_name=_("size"))
     storage_prefix = models.CharField(
-        max_length=32, unique=True, default=new_storage_prefix, editable=False
+        max_length=32,
+        unique=True,
+        default=new_storage_prefix,
+        editable=False,
+        verbose_name=_("storage prefix"),
     )
-    upload_key = models.CharField(max_length=255, blank=True)  # raw upload, never served
+    upload_key = models.CharField(
+        max_length=255, blank=True, verbose_name=_("upload key")
+    )  # raw upload, never served
     # Variant -> {"key": ..., "content_type": ..., "size": ...} once ready.
-    variants = models.JSONField(default=dict, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    processing_started_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    variants = models.JSONField(default=dict, blank=True, verbose_name=_("variants"))
+    width = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("width"))
+    height = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("height"))
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("duration ms"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    processing_started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("processing started at")
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
     # Set by the layer that uses the file (chat message, profile) through
     # media_file_attach; files never attached are swept after 24 h.
-    attached_at = models.DateTimeField(null=True, blank=True)
-    removed_at = models.DateTimeField(null=True, blank=True)
+    attached_at = models.DateTimeField(null=True, blank=True, verbose_name=_("attached at"))
+    removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed at"))
 
     class Meta:
+        verbose_name = _("media file")
+        verbose_name_plural = _("media files")
         permissions = [("take_down_mediafile", "Can take down uploaded files")]
         indexes = [
             models.Index(fields=["owner", "status"], name="media_owner_status"),

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from media.models import MediaFile, Status
 from meetnow.lib.errors import NotFoundError
@@ -15,7 +16,7 @@ def media_file_access(*, user: Any, media_uuid: uuid.UUID) -> MediaFile:
     """The user's own file; anyone else's (or an unknown one) is "not found" (P11)."""
     media_file = MediaFile.objects.filter(uuid=media_uuid, owner_id=user.pk).first()
     if media_file is None:
-        raise NotFoundError("No such file.")
+        raise NotFoundError(_("No such file."))
     return media_file
 
 

@@ -31,6 +31,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from storages.backends.s3 import S3Storage
 
 from media import signing
@@ -86,24 +87,24 @@ def media_file_upload(*, owner: Any, purpose: str, upload: File[Any]) -> MediaFi
     decoders run in the worker (``media_file_process``).
     """
     if purpose not in Purpose.values:
-        raise ApplicationError("invalid_purpose", "Unknown purpose.", param="purpose")
+        raise ApplicationError("invalid_purpose", _("Unknown purpose."), param="purpose")
     size = upload.size or 0
     if size == 0:
-        raise ApplicationError("empty_file", "The file is empty.", param="file")
+        raise ApplicationError("empty_file", _("The file is empty."), param="file")
     sniffed = sniff(upload.file if hasattr(upload, "file") and upload.file else upload)
     if sniffed is None:
         raise ApplicationError(
-            "unsupported_type", "This type of file is not accepted.", param="file"
+            "unsupported_type", _("This type of file is not accepted."), param="file"
         )
     allowed = settings.MEETNOW_MEDIA_PURPOSE_KINDS[purpose]
     kind = next((k for k in sniffed.kinds if k in allowed), None)
     if kind is None:
         raise ApplicationError(
-            "type_not_allowed", "This type of file is not accepted here.", param="file"
+            "type_not_allowed", _("This type of file is not accepted here."), param="file"
         )
     if size > max_bytes(kind):
         raise ApplicationError(
-            "file_too_large", "The file is too large.", param="file", status_code=413
+            "file_too_large", _("The file is too large."), param="file", status_code=413
         )
     _check_quota(owner=owner, size=size)
 
@@ -133,7 +134,7 @@ def _check_quota(*, owner: Any, size: int) -> None:
     if media_quota_used(user=owner) + size > settings.MEETNOW_MEDIA_QUOTA_BYTES:
         raise ApplicationError(
             "quota_exceeded",
-            "Your storage space is full; delete some files first.",
+            _("Your storage space is full; delete some files first."),
             param="file",
             status_code=403,
         )
@@ -376,12 +377,12 @@ def media_file_signed_url(
     """
     if media_file.status != Status.READY:
         raise ApplicationError(
-            "media_not_ready", "This file can't be shown.", param="media", status_code=409
+            "media_not_ready", _("This file can't be shown."), param="media", status_code=409
         )
     entry = media_file.variants.get(str(variant))
     if entry is None:
         raise ApplicationError(
-            "variant_not_found", "This file has no such copy.", param="variant", status_code=404
+            "variant_not_found", _("This file has no such copy."), param="variant", status_code=404
         )
     ttl = min(max(1, ttl or settings.MEETNOW_MEDIA_URL_TTL), MAX_URL_TTL)
     if _is_s3():
@@ -446,7 +447,7 @@ def media_file_attach(
         else None
     )
     if media_file is None:
-        raise ApplicationError("media_not_found", "No such file.", param="media")
+        raise ApplicationError("media_not_found", _("No such file."), param="media")
     if media_file.attached_at is None:
         media_file.attached_at = timezone.now()
         media_file.save(update_fields=["attached_at"])
@@ -484,7 +485,7 @@ def media_file_delete_unattached(*, media_file: MediaFile) -> None:
     """
     if media_file.attached_at is not None:
         raise ApplicationError(
-            "media_in_use", "This file is in use; delete the message instead.", status_code=409
+            "media_in_use", _("This file is in use; delete the message instead."), status_code=409
         )
     media_file_delete(media_file=media_file)
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -84,7 +85,7 @@ class MediaUploadApi(APIView):
             length = 0
         if length > max_upload_bytes() + 64 * 1024:
             raise ApplicationError(
-                "file_too_large", "The file is too large.", param="file", status_code=413
+                "file_too_large", _("The file is too large."), param="file", status_code=413
             )
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -124,9 +125,9 @@ def media_download(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         grant = signing.verify(token)
     except signing.ExpiredToken:
-        return json_error(403, "url_expired", "This link has expired.")
+        return json_error(403, "url_expired", _("This link has expired."))
     except signing.InvalidToken:
-        return json_error(403, "invalid_signature", "This link is not valid.")
+        return json_error(403, "invalid_signature", _("This link is not valid."))
     media_file = media_file_get(media_uuid=grant.media_uuid)
     entry = (
         media_file.variants.get(grant.variant)
@@ -134,7 +135,7 @@ def media_download(request: HttpRequest, token: str) -> HttpResponseBase:
         else None
     )
     if media_file is None or entry is None:
-        return json_error(404, "not_found", "Not found.")
+        return json_error(404, "not_found", _("Not found."))
     extension = entry["key"].rsplit(".", 1)[-1]
     # Whole seconds left, rounded down: a cache never keeps the file past the link's expiry.
     remaining = max(0, math.floor(grant.expires_at - time.time()))
@@ -153,7 +154,7 @@ def media_download(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         handle = default_storage.open(entry["key"], "rb")
     except FileNotFoundError:
-        return json_error(404, "not_found", "Not found.")
+        return json_error(404, "not_found", _("Not found."))
     filename = f"{media_file.uuid}.{extension}"
     del headers["Content-Disposition"]  # FileResponse writes it from ``filename``
     return FileResponse(

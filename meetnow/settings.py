@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here, no CDN
     "phonenumber_field",
     "channels",
     "allauth",
@@ -85,12 +86,15 @@ MIDDLEWARE = [
     "meetnow.lib.middleware.RequestLogMiddleware",
     "meetnow.lib.middleware.JsonErrorShapeMiddleware",
     "meetnow.lib.middleware.JsonDepthLimitMiddleware",
+    "meetnow.lib.middleware.OutOfRangeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "meetnow.lib.i18n.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -243,6 +247,8 @@ HEADLESS_SERVE_SPECIFICATION = True  # served only while MEETNOW_API_DOCS is on 
 # The app sends no e-mail: allauth's e-mail and password flows answer 404 (meetnow/urls.py)
 # and nothing mails "your password/e-mail changed" notices.
 ACCOUNT_EMAIL_NOTIFICATIONS = False
+# allauth's own spec page, with Redoc from drf-spectacular-sidecar instead of a CDN.
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"  # noqa: S105
 # Client IP behind a proxy: set one of these in production, or every phone shares
 # the load balancer's address for rate limits (research/allauth.md, section 3).
@@ -282,15 +288,23 @@ REST_FRAMEWORK: dict[str, Any] = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "MeetNow API",
     "DESCRIPTION": (
-        "REST API of the MeetNow mobile app. Authentication flows (phone code, social login) "
-        "are allauth's headless API under /_allauth/app/v1/ (spec at /_allauth/openapi.html); "
-        "every endpoint here takes the same X-Session-Token header."
+        "The MeetNow mobile app's API in one document: the REST API under /api/v1/, "
+        "allauth's headless authentication API under /_allauth/app/v1/ (sign-up and login "
+        "by phone code, social login, sessions; its components are prefixed `Allauth`), "
+        "signed file downloads, and the WebSocket /ws/v1/ frames (schemas `WsServerFrame` "
+        "and `WsClientFrame`). Every authenticated call takes the X-Session-Token header "
+        "that the authentication flows return."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from drf-spectacular-sidecar (pinned), served as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "meetnow.schema.postprocess",  # allauth's API, signed downloads, WebSocket frames
         "meetnow.lib.schema.document_errors",  # the one error shape, per operation
     ],
 }
@@ -391,8 +405,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Internationalisation -----------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# English is the source language; Simplified Chinese beside it (docs/i18n.md). The API
+# follows Accept-Language (zh-Hans, zh-CN and zh all mean Simplified Chinese); staff
+# pages and everything sent without a request follow the user's ``language``.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# A zh-Hans user's texts use this zone unless the app sent the user's own.
+MEETNOW_ZH_HANS_TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
@@ -502,6 +523,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["media_upload"] = env.str(
 CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "media.sweep", "schedule": crontab(minute=41)}
 _media_enums: dict[str, str] = SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})  # type: ignore[assignment]
 _media_enums["MediaPurposeEnum"] = "media.models.Purpose"
+# One enum for every `language` field of the API (docs/i18n.md).
+_media_enums["LanguageEnum"] = "meetnow.lib.i18n.LANGUAGE_CODES"
 
 # --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"

@@ -5,7 +5,11 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from meetnow.lib.routing import gate, switch_off
 from meetnow.views import HealthApi
@@ -62,6 +66,11 @@ urlpatterns = [
         "api/docs/",
         gate(SpectacularSwaggerView.as_view(url_name="schema"), _docs_enabled),
         name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        gate(SpectacularRedocView.as_view(url_name="schema"), _docs_enabled),
+        name="api-redoc",
     ),
 ]
 

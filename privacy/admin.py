@@ -25,7 +25,16 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # A published version is what people agreed to: it never changes afterwards.
         if obj is not None and obj.published_at is not None:
-            return ("kind", "version", "title", "body", "material_change", "published_at")
+            return (
+                "kind",
+                "version",
+                "title",
+                "body",
+                "title_zh_hans",
+                "body_zh_hans",
+                "material_change",
+                "published_at",
+            )
         return ("published_at",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -47,12 +56,20 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(StaffModelAdmin):
-    list_display = ("user", "kind", "version", "accepted_at", "ip_address")
+    list_display = ("user", "kind", "version", "language", "accepted_at", "ip_address")
     masked_fields = {"ip_address": mask_ip}  # in clear for superusers only (P18)
     list_filter = ("kind", "version")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    readonly_fields = ("user", "document", "kind", "version", "accepted_at", "ip_address")
+    readonly_fields = (
+        "user",
+        "document",
+        "kind",
+        "version",
+        "language",
+        "accepted_at",
+        "ip_address",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

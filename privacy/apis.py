@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from meetnow.lib.i18n import language_current
 from privacy.selectors import documents_current
 
 
@@ -24,11 +25,27 @@ class PolicyCurrentApi(APIView):
 
         kind = serializers.CharField()
         version = serializers.CharField()
+        language = serializers.ChoiceField(choices=["en", "zh-hans"])
         title = serializers.CharField()
         body = serializers.CharField()
         published_at = serializers.DateTimeField()
 
     @extend_schema(responses=OutputSerializer(many=True), operation_id="policies_current")
     def get(self, request: Request) -> Response:
+        """Each text in the request's language where the version has it (issue 17)."""
+        reader = language_current()
         documents = sorted(documents_current().values(), key=lambda d: d.kind)
-        return Response(self.OutputSerializer(documents, many=True).data)
+        rows = []
+        for document in documents:
+            language, title, body = document.text_in(reader)
+            rows.append(
+                {
+                    "kind": document.kind,
+                    "version": document.version,
+                    "language": language,
+                    "title": title,
+                    "body": body,
+                    "published_at": document.published_at,
+                }
+            )
+        return Response(self.OutputSerializer(rows, many=True).data)

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyConfig(AppConfig):
     name = "privacy"
+    verbose_name = _("Privacy")
 
     def ready(self) -> None:
         # The consent gate's cache invalidation, in every process (web, worker, shell):

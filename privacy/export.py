@@ -34,7 +34,10 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
+from meetnow.lib.i18n import datetime_display, user_locale
 from privacy.jobs import job_claim, job_give_up, job_heartbeat, job_reenqueue, job_release
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.registry import ExportSection, get_registry
@@ -82,23 +85,64 @@ def _stage_chunk(
         _write(_part_name(request_uuid, index, part, "files"), body.encode())
 
 
+# The name of each section's file inside the ZIP, in the user's language (issue 17).
+# A section not listed keeps its English name.
+_FILE_TITLES = {
+    "profile": pgettext_lazy("export file", "profile"),
+    "devices": pgettext_lazy("export file", "devices"),
+    "sessions": pgettext_lazy("export file", "sessions"),
+    "security_events": pgettext_lazy("export file", "security_events"),
+    "sms_deliveries": pgettext_lazy("export file", "sms_deliveries"),
+    "blocks": pgettext_lazy("export file", "blocks"),
+    "social_accounts": pgettext_lazy("export file", "social_accounts"),
+    "email_addresses": pgettext_lazy("export file", "email_addresses"),
+    "files": pgettext_lazy("export file", "files"),
+    "chat_settings": pgettext_lazy("export file", "chat_settings"),
+    "conversations": pgettext_lazy("export file", "conversations"),
+    "messages": pgettext_lazy("export file", "messages"),
+    "message_versions": pgettext_lazy("export file", "message_versions"),
+    "messages_hidden": pgettext_lazy("export file", "messages_hidden"),
+    "reports": pgettext_lazy("export file", "reports"),
+    "calls": pgettext_lazy("export file", "calls"),
+    "support_tickets": pgettext_lazy("export file", "support_tickets"),
+    "consents": pgettext_lazy("export file", "consents"),
+    "consent_withdrawals": pgettext_lazy("export file", "consent_withdrawals"),
+    "privacy_requests": pgettext_lazy("export file", "privacy_requests"),
+}
+
+
+def export_file_name(section: ExportSection) -> str:
+    """``section``'s file name in the ZIP in the active language (``消息.json``)."""
+    title = _FILE_TITLES.get(section.name)
+    return f"{title}.json" if title is not None else section.filename
+
+
 def _readme(sections: list[ExportSection], generated_at: dt.datetime) -> str:
+    """The archive's guide, in the active language and time zone (the user's)."""
     lines = [
-        "MeetNow: a copy of your data",
-        f"Generated {generated_at.isoformat()} (UTC).",
+        _("MeetNow: a copy of your data"),
+        _("Generated %(when)s (%(zone)s).")
+        % {"when": datetime_display(generated_at), "zone": timezone.get_current_timezone_name()},
         "",
-        "Each .json file holds one kind of data as a list of records (times in UTC):",
+        _("Each .json file holds one kind of data as a list of records (times in UTC):"),
         "",
     ]
-    lines += [f"- {s.filename}: {s.description}" for s in sections]
+    lines += [f"- {export_file_name(s)}: {s.description}" for s in sections]
+    files = next((export_file_name(s) for s in sections if s.name == "files"), "files.json")
     lines += [
-        "- files/: the original of every photo, recording and video you uploaded",
-        "  (named after the file's id in files.json).",
+        "- "
+        + _(
+            "files/: the original of every photo, recording and video you uploaded "
+            "(named after the file's id in %(files)s)."
+        )
+        % {"files": files},
         "",
-        "Messages of other people are included only where you could see them in the",
-        "app; other people appear only as ids. Questions: use Settings > Privacy.",
+        _(
+            "Messages of other people are included only where you could see them in the app; "
+            "other people appear only as ids. Questions: use Settings > Privacy."
+        ),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(str(line) for line in lines) + "\n"
 
 
 def _copy(src: IO[bytes], dst: IO[bytes]) -> None:
@@ -114,13 +158,17 @@ def _assemble(*, privacy_request: PrivacyRequest) -> tuple[str, int]:
     except FileNotFoundError:
         names = []
     names = sorted(names)
-    with tempfile.TemporaryFile() as tmp:
+    # The guide and the names inside the archive read in the user's language (issue 17).
+    with (
+        user_locale(privacy_request.user),
+        tempfile.TemporaryFile() as tmp,
+    ):
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-            zf.writestr("README.txt", _readme(sections, timezone.now()))
+            zf.writestr(_("README.txt"), _readme(sections, timezone.now()))
             for index, section in enumerate(sections):
                 prefix = f"{index:02d}-"
                 parts = [n for n in names if n.startswith(prefix) and n.endswith(".jsonl")]
-                with zf.open(section.filename, "w", force_zip64=True) as out:
+                with zf.open(export_file_name(section), "w", force_zip64=True) as out:
                     out.write(b"[\n")
                     first = True
                     for name in parts:

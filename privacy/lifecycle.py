@@ -452,6 +452,43 @@ def erasures_start_due(*, now: dt.datetime | None = None, limit: int = 100) -> l
     return started
 
 
+def erasure_start_now(*, user: User) -> PrivacyRequest:
+    """Development only (``manage.py erase_account --now``): erase ``user`` without grace.
+
+    Opens the user's erasure request the way the app does (identity confirmed), or
+    takes the open one, approves it if it waits for review, and ends its cooling-off
+    now: the request is ``in_processing`` and the caller runs ``erasure_run``. Every
+    step is in the request's audit trail like any other erasure.
+    """
+    if settings.PRODUCTION:
+        raise ApplicationError("development_only", "Only in development.", status_code=403)
+    existing = PrivacyRequest.objects.filter(
+        user=user, kind=RequestKind.ERASURE, status__in=OPEN_REQUEST_STATUSES
+    ).first()
+    privacy_request = existing or request_create(
+        user=user, kind=RequestKind.ERASURE, identity_confirmed=True
+    )
+    if privacy_request.status == S.IDENTITY_UNVERIFIED:
+        privacy_request = request_verify_identity(privacy_request=privacy_request, actor=user)
+    if privacy_request.status == S.PENDING:
+        privacy_request = request_approve(privacy_request=privacy_request, actor=None)
+    if privacy_request.status == S.IN_PROCESSING:
+        return privacy_request
+    if privacy_request.legal_hold_at is not None:
+        raise ApplicationError("legal_hold", "This erasure is on legal hold.", status_code=409)
+    now = timezone.now()
+    with transaction.atomic():
+        return request_transition(
+            request_locked(privacy_request),
+            to=S.IN_PROCESSING,
+            action="started",
+            actor=None,
+            allowed_from={S.SCHEDULED},
+            note="cooling-off ended early (development command)",
+            fields={"scheduled_for": now, "started_at": now},
+        )
+
+
 def jobs_resume_stalled(*, now: dt.datetime | None = None, limit: int = 100) -> list[int]:
     """Re-enqueue jobs in processing whose worker died (lease expired or never taken)."""
     now = now or timezone.now()

@@ -37,6 +37,9 @@ class PolicyDocument(models.Model):
     version = models.CharField(max_length=20)
     title = models.CharField(max_length=200)
     body = models.TextField()
+    # The same version in Simplified Chinese (issue 17); publishing needs both texts.
+    title_zh_hans = models.CharField(max_length=200, blank=True)
+    body_zh_hans = models.TextField(blank=True)
     # A material change requires users to accept the new version again (P16).
     material_change = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -61,6 +64,16 @@ class PolicyDocument(models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    def text_in(self, language: str) -> tuple[str, str, str]:
+        """``(language, title, body)`` shown to a reader of ``language``.
+
+        The Chinese text where the reader asks for Chinese and the version has one,
+        else the English text; the first item says which was shown.
+        """
+        if language == "zh-hans" and self.body_zh_hans:
+            return "zh-hans", self.title_zh_hans or self.title, self.body_zh_hans
+        return "en", self.title, self.body
+
 
 class Consent(models.Model):
     """A user accepted a version of a document: when and from which IP (P1)."""
@@ -71,6 +84,8 @@ class Consent(models.Model):
     document = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=DocumentKind.choices)
     version = models.CharField(max_length=20)
+    # The language of the text the user was shown and accepted ("en" or "zh-hans").
+    language = models.CharField(max_length=10, default="en")
     accepted_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 

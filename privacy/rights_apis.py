@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.i18n import language_current
 from meetnow.lib.pagination import CursorPagination
 from privacy.consents import (
     consent_accept,
@@ -100,6 +101,7 @@ class PrivacyRequestPageOut(serializers.Serializer[Any]):
 class _DocumentOut(serializers.Serializer[Any]):
     kind = serializers.CharField()
     version = serializers.CharField()
+    language = serializers.ChoiceField(choices=["en", "zh-hans"])
     title = serializers.CharField()
     body = serializers.CharField()
     material_change = serializers.BooleanField()
@@ -349,11 +351,14 @@ class ExportDownloadApi(APIView):
 
 
 def _document_payload(document: Any) -> dict[str, Any]:
+    """The text in the request's language where the version has it; ``language`` says which."""
+    language, title, body = document.text_in(language_current())
     return {
         "kind": document.kind,
         "version": document.version,
-        "title": document.title,
-        "body": document.body,
+        "language": language,
+        "title": title,
+        "body": body,
         "material_change": document.material_change,
         "published_at": _dt(document.published_at),
     }

@@ -11,9 +11,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import StrictInputSerializer, _me
+from accounts.apis import StrictInputSerializer
 from accounts.identity import selectors, services
 from accounts.identity.models import FailureReason, VerificationStatus
+from accounts.models import User
+
+
+def _me(request: Request) -> User:
+    """The authenticated user (every view here but the callback requires one)."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran first
+    return user
 
 
 class IdentityStatusSerializer(serializers.Serializer):

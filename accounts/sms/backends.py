@@ -9,10 +9,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from typing import Protocol
+from xml.sax.saxutils import escape
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.phones import phone_mask
 
@@ -31,6 +35,7 @@ class OutgoingMessage:
     channel: str  # "sms" or "voice"
     text: str
     code: str = ""  # the one-time code, when the message carries one
+    language: str = "en"  # of ``text``; a voice call speaks it in this language
 
 
 class SmsBackend(Protocol):
@@ -124,13 +129,21 @@ class TwilioBackend:
         return str(_json(response).get("sid", ""))
 
 
+# Twilio <Say> voices per MeetNow language.
+_VOICE_LANGUAGES = {"zh-hans": "zh-CN", "en": "en-US"}
+
+
 def _voice_twiml(message: OutgoingMessage) -> str:
-    if message.code:
-        spoken = ", ".join(message.code)
-        say = f"Your MeetNow code is {spoken}. Again: {spoken}."
-    else:
-        say = message.text
-    return f'<Response><Say language="en-US">{say}</Say></Response>'
+    """The spoken code, digit by digit and twice, in the message's language."""
+    with translation.override(message.language):
+        if message.code:
+            # Translators: between the digits of a code read aloud: "1, 2, 3".
+            spoken = pgettext("spoken digits", ", ").join(message.code)
+            say = _("Your MeetNow code is %(code)s. Again: %(code)s.") % {"code": spoken}
+        else:
+            say = message.text
+    voice = _VOICE_LANGUAGES.get(message.language, "en-US")
+    return f'<Response><Say language="{voice}">{escape(say)}</Say></Response>'
 
 
 def _json(response: httpx.Response) -> dict[str, object]:

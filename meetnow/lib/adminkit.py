@@ -23,6 +23,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
 
 from meetnow.lib.masking import can_see_personal_data
 
@@ -47,9 +48,9 @@ def admin_log(
 
 
 class RevealForm(forms.Form):
-    field = forms.ChoiceField(label="Value to reveal")
+    field = forms.ChoiceField(label=_("Value to reveal"))
     reason = forms.CharField(
-        label="Reason (kept in the audit trail)",
+        label=_("Reason (kept in the audit trail)"),
         min_length=REVEAL_REASON_MIN_LENGTH,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -4,17 +4,26 @@
 
 Domain code raises :class:`ApplicationError` with a code the app can act on; one
 DRF exception handler turns it, and every DRF/Django exception, into the shape.
+The ``message`` is for people, in the request's language (gettext); the ``code``
+never changes with the language.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
+else:
+    StrPromise = str
 
 
 class ApplicationError(Exception):
@@ -25,23 +34,27 @@ class ApplicationError(Exception):
     def __init__(
         self,
         code: str,
-        message: str,
+        message: str | StrPromise,
         *,
         param: str | None = None,
         status_code: int | None = None,
     ) -> None:
-        super().__init__(message)
+        # A lazy message becomes text here, in the language active where it is raised.
+        self.message = str(message)
+        super().__init__(self.message)
         self.code = code
-        self.message = message
         self.param = param
         if status_code is not None:
             self.status_code = status_code
 
 
+NOT_FOUND = gettext_lazy("Not found.")
+
+
 class NotFoundError(ApplicationError):
     status_code: int = status.HTTP_404_NOT_FOUND
 
-    def __init__(self, message: str = "Not found.") -> None:
+    def __init__(self, message: str | StrPromise = NOT_FOUND) -> None:
         super().__init__("not_found", message)
 
 
@@ -49,8 +62,8 @@ def error_body(status_code: int, errors: list[dict[str, Any]]) -> dict[str, Any]
     return {"status": status_code, "errors": errors}
 
 
-def error(code: str, message: str, param: str | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"code": code, "message": message}
+def error(code: str, message: str | StrPromise, param: str | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"code": code, "message": str(message)}
     if param is not None:
         item["param"] = param
     return item
@@ -113,7 +126,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def json_error(status_code: int, code: str, message: str) -> JsonResponse:
+def json_error(status_code: int, code: str, message: str | StrPromise) -> JsonResponse:
     return JsonResponse(error_body(status_code, [error(code, message)]), status=status_code)
 
 
@@ -121,20 +134,20 @@ def json_error(status_code: int, code: str, message: str) -> JsonResponse:
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return json_error(400, "bad_request", "The request could not be understood.")
+    return json_error(400, "bad_request", _("The request could not be understood."))
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return json_error(403, "permission_denied", "You do not have permission to do this.")
+    return json_error(403, "permission_denied", _("You do not have permission to do this."))
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return json_error(404, "not_found", "Not found.")
+    return json_error(404, "not_found", _("Not found."))
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    return json_error(500, "server_error", "Something went wrong on our side.")
+    return json_error(500, "server_error", _("Something went wrong on our side."))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return json_error(403, "csrf_failed", "CSRF verification failed.")
+    return json_error(403, "csrf_failed", _("CSRF verification failed."))

@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.signals import got_request_exception
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -62,7 +63,7 @@ class RequestLogMiddleware:
 
 
 # Pages for people in a browser (staff); everything else is API and answers JSON.
-HTML_PREFIXES = ("/admin/", "/accounts/", "/api/docs/", "/static/")
+HTML_PREFIXES = ("/admin/", "/accounts/", "/api/docs/", "/api/redoc/", "/static/")
 
 
 class JsonErrorShapeMiddleware:
@@ -133,6 +134,26 @@ def json_depth_exceeds(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
         elif byte in (0x5D, 0x7D):  # ] }
             depth -= 1
     return False
+
+
+class OutOfRangeMiddleware:
+    """A number too large for the database (an id of 30 digits) is bad input: 400.
+
+    Views and forms that take ids (allauth's ``DELETE /auth/sessions`` among them)
+    pass them to the database, which refuses them with ``OverflowError`` (SQLite) or
+    ``DataError`` (PostgreSQL); without this they were 500s.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OverflowError | DataError):
+            return json_error(400, "out_of_range", _("A value is out of range."))
+        return None
 
 
 class JsonDepthLimitMiddleware:

@@ -8,6 +8,7 @@ phone-only app offers a few. Removing the patterns would break allauth's own
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -36,7 +37,22 @@ def gate(view: Callable[..., HttpResponse], enabled: Callable[[], bool]) -> Call
         return view(request, *args, **kwargs)
 
     gated.meetnow_gated = True  # type: ignore[attr-defined]
+    gated.meetnow_enabled = enabled  # type: ignore[attr-defined]
     return gated
+
+
+def switched_off(path: str) -> bool:
+    """Whether ``path`` (an OpenAPI path; ``{name}`` placeholders allowed) answers 404
+    because :func:`gate` turned it off."""
+    from django.urls import Resolver404, resolve
+
+    concrete = re.sub(r"\{[^}]+\}", "1", path)
+    try:
+        match = resolve(concrete)
+    except Resolver404:
+        return False
+    enabled = getattr(match.func, "meetnow_enabled", None)
+    return enabled is not None and not enabled()
 
 
 def switch_off(

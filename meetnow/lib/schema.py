@@ -3,7 +3,9 @@
 :func:`page_of` documents what :class:`meetnow.lib.pagination.CursorPagination`
 answers. :func:`document_errors` (a ``POSTPROCESSING_HOOKS`` entry) adds the one error
 shape to every operation, for the statuses it can answer: so a client generator,
-and the schema fuzzing in tests/security, know every 4xx body.
+and the schema fuzzing in tests/security, know every 4xx body; and it drops the
+operations that answer 404 because meetnow/urls.py turned them off (allauth's e-mail
+and password flows).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+
+from meetnow.lib.routing import switched_off
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -69,10 +73,13 @@ def _authenticated(operation: dict[str, Any], default: list[dict[str, Any]]) -> 
 def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: the error answers of every operation."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault("Error", ERROR_SCHEMA)
-    reference = {"$ref": "#/components/schemas/Error"}
+    schemas.setdefault("ErrorResponse", ERROR_SCHEMA)
+    reference = {"$ref": "#/components/schemas/ErrorResponse"}
     default_security = result.get("security", [])
-    for path, methods in result.get("paths", {}).items():
+    paths = result.get("paths", {})
+    for path in [p for p in paths if switched_off(p)]:
+        del paths[path]  # allauth's flows this app turned off (meetnow/urls.py): 404
+    for path, methods in paths.items():
         for method, operation in methods.items():
             if method not in _WRITES | {"get", "head"}:
                 continue

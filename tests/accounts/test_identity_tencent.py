@@ -69,8 +69,8 @@ class FakeFaceId:
         if date != match["date"]:
             return False
         canonical = "POST\n/\n\ncontent-type:{}\nhost:{}\n\ncontent-type;host\n{}".format(
-            headers.get("Content-Type", ""),
-            headers.get("Host", ""),
+            headers.get("Content-Type", "").strip().lower(),
+            headers.get("Host", "").strip().lower(),
             hashlib.sha256(body).hexdigest(),
         )
         digest = hashlib.sha256(canonical.encode()).hexdigest()

@@ -10,6 +10,8 @@ from typing import Any
 
 from asgiref.testing import ApplicationCommunicator
 
+from tests.ws_schema import assert_documented
+
 
 class WebsocketCommunicator(ApplicationCommunicator):
     def __init__(self, application: Any, path: str, headers: list[tuple[bytes, bytes]]) -> None:
@@ -39,7 +41,9 @@ class WebsocketCommunicator(ApplicationCommunicator):
         response = await self.receive_output(timeout)
         if response["type"] != "websocket.send":
             raise AssertionError(f"expected a frame, got {response}")
-        return json.loads(response["text"])
+        frame = json.loads(response["text"])
+        assert_documented(frame)  # every frame the consumer sends, as /api/schema/ says
+        return frame
 
     async def disconnect(self, code: int = 1000, timeout: float = 1) -> None:
         await self.send_input({"type": "websocket.disconnect", "code": code})

@@ -140,7 +140,12 @@ def admin_client(db: None, settings: Any) -> Client:
 
 def test_staff_publish_a_version_in_the_admin(admin_client):
     draft = PolicyDocument.objects.create(
-        kind="user_agreement", version="1.1", title="Agreement", body="Text"
+        kind="user_agreement",
+        version="1.1",
+        title="Agreement",
+        body="Text",
+        title_zh_hans="协议",
+        body_zh_hans="正文",
     )
     response = admin_client.post(
         "/admin/privacy/policydocument/",

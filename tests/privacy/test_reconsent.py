@@ -41,6 +41,7 @@ def _publish(kind: str, version: str, *, material: bool = True) -> PolicyDocumen
         version=version,
         title=f"{kind} {version}",
         body="New text.",
+        body_zh_hans="新文本。",
         material_change=material,
     )
     return document_publish(document=document)

@@ -26,7 +26,12 @@ application = URLRouter(websocket_urlpatterns)
 
 def _publish(kind: str, version: str) -> PolicyDocument:
     document = PolicyDocument.objects.create(
-        kind=kind, version=version, title=f"{kind} {version}", body="Text.", material_change=True
+        kind=kind,
+        version=version,
+        title=f"{kind} {version}",
+        body="Text.",
+        body_zh_hans="正文。",
+        material_change=True,
     )
     return document_publish(document=document)
 

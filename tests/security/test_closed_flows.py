@@ -95,7 +95,14 @@ def test_the_flows_the_app_uses_stay_open(db: None) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/schema/", "/api/docs/", "/_allauth/openapi.html", "/_allauth/openapi.json"]
+    "path",
+    [
+        "/api/schema/",
+        "/api/docs/",
+        "/api/redoc/",
+        "/_allauth/openapi.html",
+        "/_allauth/openapi.json",
+    ],
 )
 def test_docs_and_schema_follow_the_setting(db: None, settings: LazySettings, path: str) -> None:
     settings.MEETNOW_API_DOCS = True

@@ -1,7 +1,8 @@
 """Schema fuzzing of the whole REST API (issue 13): as a user and anonymous.
 
-Every operation of ``/api/schema/`` gets generated requests, valid ones (that fit the
-schema) and invalid ones (that don't), through Django's WSGI handler. The bar: no
+Every operation of ``/api/schema/`` (the REST API and allauth's headless API) gets
+generated requests, valid ones (that fit the schema) and invalid ones (that don't),
+through Django's WSGI handler. The bar: no
 5xx, and every answer, errors included, matches what the schema documents for its
 status (schemathesis' ``not_a_server_error`` and ``response_schema_conformance``).
 
@@ -39,8 +40,19 @@ EXAMPLES = int(os.environ.get("MEETNOW_FUZZ_EXAMPLES", "6"))
 # Only operations whose label ("GET /api/v1/blocks") contains this (local debugging).
 ONLY = os.environ.get("MEETNOW_FUZZ_ONLY", "")
 # Operations that end the caller's own session(s) when they succeed.
-SESSION_ENDING = {"session_end", "sessions_end_others", "device_remove", "privacy_requests_create"}
+SESSION_ENDING = {
+    "DELETE /api/v1/sessions/{session_pk}",
+    "POST /api/v1/sessions/end-others",
+    "DELETE /api/v1/devices/{device_pk}",
+    "POST /api/v1/privacy/requests",  # an erasure request locks the account
+    "DELETE /_allauth/app/v1/auth/session",  # logout
+    "DELETE /_allauth/app/v1/auth/sessions",
+}
 CHECKS = [not_a_server_error, response_schema_conformance]
+# allauth's headless API is checked for server errors only: its own spec disagrees with
+# some of its answers (401 bodies of the flows, ``/config``, the 2FA stages; listed in
+# docs/security.md), which is allauth's document, not ours to rewrite here.
+ALLAUTH_CHECKS = [not_a_server_error]
 
 
 def _operations(schema: Any) -> Iterator[Any]:
@@ -82,7 +94,8 @@ def _fuzz(
             return
         statuses.append(response.status_code)
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            checks = ALLAUTH_CHECKS if operation.path.startswith("/_allauth/") else CHECKS
+            case.validate_response(response, checks=checks, headers=headers)
         except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup
             text = str(exc).strip().splitlines()
             failures.append(
@@ -117,7 +130,7 @@ def test_fuzz_as_a_signed_in_user(schema: Any) -> None:
     _, headers = _world()
     failures: list[str] = []
     for operation in _operations(schema):
-        if operation.definition.raw.get("operationId") in SESSION_ENDING:
+        if operation.label in SESSION_ENDING:
             continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, lambda: headers, failures)
@@ -127,7 +140,7 @@ def test_fuzz_as_a_signed_in_user(schema: Any) -> None:
 def test_fuzz_session_ending_operations_as_fresh_users(schema: Any) -> None:
     failures: list[str] = []
     for operation in _operations(schema):
-        if operation.definition.raw.get("operationId") not in SESSION_ENDING:
+        if operation.label not in SESSION_ENDING:
             continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, lambda: _world()[1], failures)

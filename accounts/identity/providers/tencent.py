@@ -73,7 +73,8 @@ def tc3_authorization(
             "POST",
             "/",
             "",
-            f"content-type:{content_type}\nhost:{host}\n",
+            # Header names and values lower-cased and trimmed, as Tencent specifies.
+            f"content-type:{content_type.strip().lower()}\nhost:{host.strip().lower()}\n",
             SIGNED_HEADERS,
             _sha256_hex(payload),
         ]

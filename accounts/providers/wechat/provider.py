@@ -21,6 +21,7 @@ from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import Provider, ProviderAccount
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 _SEX_TO_GENDER = {1: "male", 2: "female"}
 
@@ -53,11 +54,11 @@ class WeChatProvider(Provider):
                 response = client.get(f"{base}{path}", params=params)
         except httpx.HTTPError as exc:
             raise ValidationError(
-                "WeChat could not be reached. Try again.", code="provider_unavailable"
+                _("WeChat could not be reached. Try again."), code="provider_unavailable"
             ) from exc
         if response.status_code >= 500:
             raise ValidationError(
-                "WeChat could not be reached. Try again.", code="provider_unavailable"
+                _("WeChat could not be reached. Try again."), code="provider_unavailable"
             )
         try:
             data = response.json()
