@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from chat import payloads, selectors, services
+from chat.history import history_page_payloads
 from chat.models import Membership, MessageKind, ReportReason
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
@@ -381,19 +382,14 @@ class MessageListApi(APIView):
         limit = _int_param(request, "limit", default=50) or 50
         if limit > 100:
             raise ApplicationError("invalid", "limit is at most 100.", param="limit")
-        membership = selectors.membership_access(user=user, conversation_uuid=conversation_uuid)
-        page = selectors.message_history(
-            user=user, membership=membership, before=before, after=after, limit=limit
+        page = history_page_payloads(
+            user_id=user.pk,
+            conversation_uuid=conversation_uuid,
+            before=before,
+            after=after,
+            limit=limit,
         )
-        conv_uuid = str(membership.conversation.uuid)
-        return Response(
-            {
-                "results": [
-                    payloads.message_payload(m, conversation_uuid=conv_uuid) for m in page.messages
-                ],
-                "has_more": page.has_more,
-            }
-        )
+        return Response({"results": page.results, "has_more": page.has_more})
 
     @extend_schema(
         request=InputSerializer,
@@ -401,7 +397,8 @@ class MessageListApi(APIView):
         operation_id="messages_send",
     )
     def post(self, request: Request, conversation_uuid: str) -> Response:
-        """Send. A retry with the same ``client_id`` returns the stored message (200)."""
+        """Send. A retry with the same ``client_id`` returns the stored message (200).
+        Apps with the WebSocket open send the same body as a ``message.send`` frame."""
         user = _user(request)
         data = _valid(self.InputSerializer, request.data)
         message, created = services.message_send(

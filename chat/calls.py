@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.identity.permissions import verified_required
 from accounts.models import User
 from accounts.selectors import block_exists_between
 from chat import payloads
@@ -311,8 +312,11 @@ def call_invite(
     a callee already in one makes a call record ended ``busy`` (with its system message).
     Otherwise the call rings: after commit the callee's sockets get ``call.incoming``
     with the offer (relayed, never stored), phones without a live socket get a push
-    (P10), and the ring timeout is counted down by a task (``missed``).
+    (P10), and the ring timeout is counted down by a task (``missed``). With ``calls``
+    in ``MEETNOW_VERIFIED_ONLY`` an unverified caller gets 403
+    ``identity_verification_required`` (P7: off by default).
     """
+    verified_required(user=caller, function="calls")
     if media not in CallMedia.values:
         raise ApplicationError("invalid_media", "media is audio or video.", param="media")
     membership = membership_access(user=caller, conversation_uuid=conversation_uuid)

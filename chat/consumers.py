@@ -15,7 +15,9 @@ Close codes (the app acts on them):
 
 Frames from the client: ``auth``, ``ping`` (answered by ``pong``), ``presence``
 (``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``),
-and the ``call.*`` frames of chat.call_signalling (calls, issue 8).
+``message.send`` (answered by ``message.ack``, chat.ws_send; several may be in
+flight, each conversation's in frame order) and the ``call.*`` frames of
+chat.call_signalling (calls, issue 8).
 Frames from the server: ``heartbeat`` every ``CHAT_WS_HEARTBEAT`` seconds, and the
 events of chat.events (``message.created``... each with its ``seq``).
 """
@@ -34,9 +36,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
-from chat import call_signalling
-from chat.events import EventType, user_group
+from accounts.models import User
+from chat import call_signalling, ws_send
+from chat.events import GATE_GROUP, EventType, user_group
 from chat.models import Membership
 from chat.presence import BACKGROUND, FOREGROUND, presence_clear, presence_set
 from meetnow.lib.realtime import session_group
@@ -48,6 +52,9 @@ CLOSE_AUTH_TIMEOUT = 4002
 CLOSE_AUTH_REQUIRED = 4003
 CLOSE_ACCESS_REFUSED = 4004
 TYPING_MIN_INTERVAL = 2.0
+# message.send frames of one socket awaiting their ack; beyond this a frame is refused
+# at once (the app waits for acks), so one socket cannot queue unbounded work.
+SEND_MAX_IN_FLIGHT = 64
 
 
 def _session_user(token: str) -> tuple[int, str, str] | str | None:
@@ -90,7 +97,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.user_id = None
+        self.sender: User | None = None
+        self.refusal = ""
         self.tasks: list[asyncio.Task[None]] = []
+        self.send_tasks: set[asyncio.Task[None]] = set()
+        self.send_tails: dict[str, asyncio.Future[None]] = {}
         self.typing_sent: dict[str, float] = {}
         self.typing_members: dict[str, tuple[float, list[int] | None]] = {}
         await self.accept()
@@ -116,9 +127,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user_id, self.user_uuid, self.session_key = found
         self.token = token
+        # The sender as the send path needs it (id and uuid): no user row per send.
+        self.sender = User(pk=self.user_id, uuid=uuid_lib.UUID(self.user_uuid))
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         # Ending this session (logout, "end this session", ban, erasure) closes it at once.
         await self.channel_layer.group_add(session_group(self.session_key), self.channel_name)
+        await self.channel_layer.group_add(GATE_GROUP, self.channel_name)
         await database_sync_to_async(presence_set)(
             user_id=self.user_id, state=FOREGROUND, connection=self.channel_name
         )
@@ -130,19 +144,31 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(settings.CHAT_WS_HEARTBEAT)
             if self.user_id is None:
                 return
-            still = await database_sync_to_async(_session_user)(self.token)
-            if isinstance(still, str):
-                await self.close(code=CLOSE_ACCESS_REFUSED, reason=still)
-                return
-            if still is None or still[0] != self.user_id:
-                await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
+            if not await self._session_recheck():
                 return
             await database_sync_to_async(presence_set)(
                 user_id=self.user_id, state=self.state, connection=self.channel_name
             )
             await self.send_json({"type": "heartbeat"})
 
+    async def _session_recheck(self) -> bool:
+        """Is the session still valid and let through by the consent gate? Closes the
+        socket (4001 or 4004) if not; sends already queued are then refused."""
+        still = await database_sync_to_async(_session_user)(self.token)
+        if isinstance(still, str):
+            self.refusal = still
+            await self.close(code=CLOSE_ACCESS_REFUSED, reason=still)
+            return False
+        if still is None or still[0] != self.user_id:
+            self.refusal = "invalid_token"
+            await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
+            return False
+        return True
+
     async def disconnect(self, code: int) -> None:
+        # Sends in flight are not cancelled: their work runs to the end in the send
+        # threads, so a message is stored or not, never half; the app resends with the
+        # same client_id after reconnecting and gets the stored one back.
         for task in self.tasks:
             task.cancel()
         if self.user_id is not None:
@@ -150,6 +176,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(
                 session_group(self.session_key), self.channel_name
             )
+            await self.channel_layer.group_discard(GATE_GROUP, self.channel_name)
             await database_sync_to_async(presence_clear)(
                 user_id=self.user_id, connection=self.channel_name
             )
@@ -180,6 +207,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(presence_set)(
                 user_id=self.user_id, state=self.state, connection=self.channel_name
             )
+        elif kind == ws_send.FRAME:
+            self._message_send(content)
         elif kind == "typing":
             await self._typing(content.get("conversation"))
         elif kind == "auth":
@@ -194,6 +223,76 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await super().receive(text_data=text_data, bytes_data=bytes_data)
         except ValueError:
             await self._error("invalid_json", "Frames are JSON objects.")
+
+    def _message_send(self, content: dict[str, Any]) -> None:
+        """Start one send; sends into the same conversation run one after the other, in
+        frame order (so their ids follow the order the app sent them in), others in
+        parallel. Acks may therefore come back out of order; each names its client_id."""
+        if len(self.send_tasks) >= SEND_MAX_IN_FLIGHT:
+            text = ws_send.ack_error(
+                content.get("client_id"),
+                429,
+                "too_many_in_flight",
+                gettext("Too many sends waiting for their ack; wait for some first."),
+            )
+            refused = asyncio.create_task(self._send_text(text))
+            self.send_tasks.add(refused)
+            refused.add_done_callback(self.send_tasks.discard)
+            return
+        key = str(content.get("conversation"))
+        before = self.send_tails.get(key)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.send_tails[key] = done
+        task = asyncio.create_task(self._message_send_one(content, before, done, key))
+        self.send_tasks.add(task)
+        task.add_done_callback(self.send_tasks.discard)
+
+    async def _message_send_one(
+        self,
+        content: dict[str, Any],
+        before: asyncio.Future[None] | None,
+        done: asyncio.Future[None],
+        key: str,
+    ) -> None:
+        try:
+            if before is not None:
+                await before
+            if self.refusal or self.sender is None:
+                code = self.refusal or "invalid_token"
+                status = 401 if code == "invalid_token" else 403
+                text = ws_send.ack_error(
+                    content.get("client_id"), status, code, ws_send.refusal_message(code)
+                )
+            else:
+                try:
+                    status, text = await ws_send.message_send_frame_async(
+                        sender=self.sender, content=content
+                    )
+                    if status == 401 and not self.refusal:
+                        # Banned or deactivated meanwhile: this ack, then the socket
+                        # closes as it would at the next heartbeat.
+                        self.refusal = "invalid_token"
+                        await self._send_text(text)
+                        await self.close(code=CLOSE_INVALID_SESSION, reason="invalid_session")
+                        return
+                except Exception:
+                    logger.exception("chat: message.send failed")
+                    text = ws_send.ack_error(
+                        content.get("client_id"),
+                        500,
+                        "server_error",
+                        gettext("Something went wrong on our side."),
+                    )
+            await self._send_text(text)
+        finally:
+            done.set_result(None)
+            if self.send_tails.get(key) is done:
+                del self.send_tails[key]
+
+    async def _send_text(self, text: str) -> None:
+        # The socket may have closed meanwhile: the app learns the outcome by resending.
+        with contextlib.suppress(Exception):
+            await self.send(text_data=text)
 
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
@@ -230,7 +329,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- Messages from the channel layer ---------------------------------------------
 
     async def chat_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        text = message.get("text")
+        if text is not None:  # encoded once by the writer (chat.events.events_deliver)
+            await self.send(text_data=text)
+        else:
+            await self.send_json(message["event"])
+
+    async def session_gate(self, message: dict[str, Any]) -> None:
+        """privacy changed the consent state (of this user, or a new material version
+        for everyone): check the session again now, not at the next heartbeat."""
+        if self.user_id is not None:
+            await self._session_recheck()
 
     async def session_ended(self, message: dict[str, Any]) -> None:
         """A session ended (logout, session end, ban, erasure): close the socket that used it.

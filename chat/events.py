@@ -9,6 +9,7 @@ events and is the source of truth; the socket only makes delivery faster.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,11 @@ class EventType:
     MEMBER_ADDED = "member.added"
     MEMBER_REMOVED = "member.removed"
     TYPING = "typing"
+
+
+# Every socket listens here too: privacy announces a newly published material policy
+# version ("session.gate"), and each socket re-checks its session against the gate.
+GATE_GROUP = "sessions.gate"
 
 
 def user_group(user_id: int) -> str:
@@ -110,15 +116,48 @@ def events_append(events: Sequence[PendingEvent]) -> None:
     events_deliver(events, seqs)
 
 
+def event_json(body: Mapping[str, Any]) -> str:
+    """An event body as compact JSON (encoded once per event, not per recipient)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_frame(event_type: str, seq: int, body_json: str) -> str:
+    """The socket frame ``{"type", "seq", **body}`` from an already encoded body: the
+    members of a conversation share the body and differ only in ``seq``."""
+    head = f'{{"type":{json.dumps(event_type)},"seq":{int(seq)}'
+    return head + "}" if body_json == "{}" else f"{head},{body_json[1:]}"
+
+
 def events_deliver(events: Sequence[PendingEvent], seqs: Mapping[int, int]) -> None:
     """Send stored ``events`` live, numbered by ``seqs``, once the transaction commits
-    (for writers that stored them in their own statement, like chat's message send)."""
-    live: list[tuple[int, dict[str, Any]]] = []
+    (for writers that stored them in their own statement, like chat's message send).
+
+    Each event's body is JSON-encoded once; every recipient's frame is that text with
+    its own ``seq``, and the sockets send it as it is (no re-encoding per device)."""
+    live: list[tuple[int, str]] = []
     for ev in events:
+        shared: str | None = None
         for uid in ev.user_ids:
-            body = ev.per_user_live.get(uid, ev.live if ev.live is not None else ev.stored)
-            live.append((uid, {"type": ev.type, "seq": seqs[uid], **body}))
-    transaction.on_commit(lambda: realtime_send(live))
+            own = ev.per_user_live.get(uid)
+            if own is not None:
+                body_json = event_json(own)
+            else:
+                if shared is None:
+                    shared = event_json(ev.live if ev.live is not None else ev.stored)
+                body_json = shared
+            live.append((uid, event_frame(ev.type, seqs[uid], body_json)))
+    transaction.on_commit(lambda: realtime_send_text(live))
+
+
+def realtime_send_text(items: Sequence[tuple[int, str]]) -> None:
+    """Send ready-encoded frames to users' socket groups (one Redis round trip).
+    Failures are logged, never raised: a missed live event comes back through sync."""
+    try:
+        group_send_many(
+            [(user_group(user_id), {"type": "chat.event", "text": text}) for user_id, text in items]
+        )
+    except Exception:
+        logger.exception("chat: live delivery failed for %d events", len(items))
 
 
 def realtime_send(items: Sequence[tuple[int, Mapping[str, Any]]]) -> None:

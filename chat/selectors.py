@@ -77,6 +77,7 @@ class SendMember:
     user_id: int
     muted: bool
     blocked: bool  # a block stands between the sender and this member
+    active: bool = True  # the account is active and not banned
 
 
 # The send path's only read, in SQL: building it with the ORM (a join, an Exists over
@@ -86,8 +87,10 @@ _SEND_MEMBERS_SQL = """
 SELECT m.user_id, m.muted, c.id, c.kind,
        EXISTS (SELECT 1 FROM accounts_block b
                WHERE (b.blocker_id = %(sender)s AND b.blocked_id = m.user_id)
-                  OR (b.blocker_id = m.user_id AND b.blocked_id = %(sender)s))
+                  OR (b.blocker_id = m.user_id AND b.blocked_id = %(sender)s)),
+       u.is_active AND u.banned_at IS NULL
 FROM chat_membership m JOIN chat_conversation c ON c.id = m.conversation_id
+     JOIN accounts_user u ON u.id = m.user_id
 WHERE c.uuid = %(conversation)s AND m.left_at IS NULL
 ORDER BY m.user_id
 """
@@ -113,8 +116,8 @@ def send_members(
     conversation = Conversation(id=rows[0][2], uuid=conversation_uuid, kind=rows[0][3])
     conversation._state.adding = False
     return conversation, [
-        SendMember(user_id=int(uid), muted=bool(muted), blocked=bool(blocked))
-        for uid, muted, _, _, blocked in rows
+        SendMember(user_id=int(uid), muted=bool(muted), blocked=bool(blocked), active=bool(active))
+        for uid, muted, _, _, blocked, active in rows
     ]
 
 

@@ -20,6 +20,7 @@ from django.db.models import CharField, F, Max, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from accounts.identity.permissions import verified_required
 from accounts.models import User
 from accounts.selectors import block_exists_between, blocked_user_ids
 from chat import payloads
@@ -387,7 +388,10 @@ def message_send(
 
     Photo, voice and video messages carry ``media``: the id of a file the sender
     uploaded for chat, processed and of the matching kind (clear 400s otherwise).
+    With ``messages`` in ``MEETNOW_VERIFIED_ONLY`` an unverified sender gets 403
+    ``identity_verification_required`` (P7: off by default).
     """
+    verified_required(user=sender, function="messages")
     if kind not in USER_KINDS:
         raise ApplicationError("invalid_kind", "Unknown message kind.", param="kind")
     if kind == MessageKind.TEXT and media is not None:
@@ -407,8 +411,13 @@ def message_send(
             conversation, members = send_members(
                 sender_id=sender.pk, conversation_uuid=_conversation_uuid(conversation_uuid)
             )
-            if conversation is None or not any(m.user_id == sender.pk for m in members):
+            own = next((m for m in members if m.user_id == sender.pk), None)
+            if conversation is None or own is None:
                 raise NotFoundError("Conversation not found.")
+            if not own.active:
+                # Banned or deactivated while a request or a socket was still open:
+                # checked in the members read, so no send slips past a ban.
+                raise ApplicationError("invalid_token", "This session has ended.", status_code=401)
             if conversation.kind == ConversationKind.DIRECT and any(
                 m.blocked for m in members if m.user_id != sender.pk
             ):

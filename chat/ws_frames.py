@@ -92,6 +92,38 @@ SERVER_FRAMES: dict[str, dict[str, Any]] = {
         },
         ["seq", "conversation", "message_id", "message"],
     ),
+    "WsMessageAck": _frame(
+        ["message.ack"],
+        "The answer to one `message.send` frame (docs/chat.md). `status` 201: stored; 200: "
+        "this `client_id` was already stored (a resend, over either transport), `message` "
+        "is that message; 4xx/5xx: refused, `errors` in the one error shape with the codes "
+        "of `POST /api/v1/conversations/{uuid}/messages`, plus `too_many_in_flight` (429, "
+        "more than 64 sends await their ack). Acks of different conversations may come "
+        "out of order: match them by `client_id`.",
+        {
+            "client_id": {
+                "type": "string",
+                "nullable": True,
+                "description": "Echo of the frame's client_id (null if it was not a string).",
+            },
+            "status": {"type": "integer"},
+            "message": {"$ref": REF + "ChatMessage"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "param": {"type": "string", "nullable": True},
+                    },
+                    "required": ["code", "message"],
+                },
+            },
+            "retry_after": {"type": "integer", "description": "Seconds (status 429)."},
+        },
+        ["client_id", "status"],
+    ),
     "WsMessageChanged": _frame(
         [EventType.MESSAGE_UPDATED, EventType.MESSAGE_DELETED],
         "A message was edited, recalled, moderated, or hidden for this user "
@@ -175,6 +207,20 @@ CLIENT_FRAMES: dict[str, dict[str, Any]] = {
         "The app went to the foreground or background (push only when background).",
         {"state": {"type": "string", "enum": ["foreground", "background"]}},
         ["state"],
+    ),
+    "WsMessageSend": _frame(
+        ["message.send"],
+        "Send a message: the body of `POST /api/v1/conversations/{uuid}/messages` plus "
+        "the conversation. Answered by one `message.ack` with the same `client_id`; "
+        "several may be in flight, those of one conversation are stored in frame order.",
+        {
+            "conversation": UUID,
+            "client_id": UUID,
+            "kind": {"type": "string", "enum": ["text", "image", "voice", "video"]},
+            "text": {"type": "string"},
+            "media": UUID,
+        },
+        ["conversation", "client_id"],
     ),
     "WsTypingSend": _frame(
         ["typing"], "The user is typing.", {"conversation": UUID}, ["conversation"]

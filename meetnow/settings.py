@@ -197,11 +197,16 @@ MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", def
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.
+# Prefix of the channel layer's Redis keys and pub/sub channels: two deployments (or
+# a benchmark) sharing one Redis never see each other's groups.
+REDIS_PREFIX = env.str("REDIS_PREFIX", default="asgi")
+# Threads that run the socket's message sends (database and Redis work), per process.
+MEETNOW_WS_SEND_THREADS = env.int("MEETNOW_WS_SEND_THREADS", default=4)
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": (
         {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}

@@ -11,6 +11,7 @@ always records consent.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ from privacy.models import (
 )
 from privacy.selectors import documents_current
 from privacy.services import consent_record
+
+logger = logging.getLogger(__name__)
 
 GATE_SESSION_KEY = "privacy_gate"
 _GEN_CACHE_KEY = "privacy:gate:generation"
@@ -93,6 +96,22 @@ def gate_restamp_user_sessions(*, user_id: int, current: SessionBase | None = No
         session = SessionStore(session_key=key)
         if session.get(SESSION_KEY) == str(user_id):
             gate_session_stamp(session=session, user_id=user_id)
+    # The user's open sockets check the gate again at once (a withdrawal stops their
+    # message sends now, not at the next heartbeat).
+    transaction.on_commit(lambda: gate_sockets_recheck(user_id=user_id), robust=True)
+
+
+def gate_sockets_recheck(*, user_id: int | None = None) -> None:
+    """Tell live sockets to check their session against the gate again: the user's
+    (after a consent change), or everyone's (``None``: a material version published)."""
+    from chat.events import GATE_GROUP, user_group
+    from meetnow.lib.realtime import group_send_many
+
+    group = GATE_GROUP if user_id is None else user_group(user_id)
+    try:
+        group_send_many([(group, {"type": "session.gate"})])
+    except Exception:  # sockets still re-check at their next heartbeat
+        logger.warning("could not ask sockets to re-check the consent gate", exc_info=True)
 
 
 def gate_check_session(*, session: SessionBase, user_id: int) -> str:

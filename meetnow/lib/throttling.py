@@ -29,13 +29,17 @@ class WindowCounterThrottle(throttling.SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        return self.count_one(self.key)
+
+    def count_one(self, key: str) -> bool:
+        """Count one use under ``key`` in the current window; False once over the limit."""
         this: Any = self  # DRF sets these in __init__ (or allow_request), untyped
         duration = int(this.duration)
         now = clock()
         window = int(now // duration)
         self.window_ends = (window + 1) * duration
         self.now = now
-        count = counter_incr(f"{self.key}:w{window}", timeout=duration + 1)
+        count = counter_incr(f"{key}:w{window}", timeout=duration + 1)
         return count <= int(this.num_requests)
 
     def wait(self) -> float:
@@ -60,3 +64,21 @@ class PostScopedRateThrottle(ScopedRateThrottle):
 
     def allow_request(self, request: Any, view: Any) -> bool:
         return request.method != "POST" or super().allow_request(request, view)
+
+
+def scoped_limit_wait(*, scope: str, user_id: int) -> float | None:
+    """Count one use of the scoped limit ``scope`` for a user outside a DRF view (the
+    socket's ``message.send``): the same rate, key and window as
+    :class:`ScopedRateThrottle`, so both transports share one counter. ``None`` if
+    allowed, else the seconds until the window ends."""
+    throttle = ScopedRateThrottle()
+    throttle.scope = scope
+    throttle.rate = throttle.get_rate()
+    if throttle.rate is None:
+        return None
+    this: Any = throttle  # DRF's untyped attributes
+    this.num_requests, this.duration = throttle.parse_rate(throttle.rate)
+    key = throttle.cache_format % {"scope": scope, "ident": user_id}
+    if throttle.count_one(key):
+        return None
+    return throttle.wait()

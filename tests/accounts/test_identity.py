@@ -476,6 +476,33 @@ def test_export_holds_the_masked_record_and_erasure_removes_it(run_on_commit: An
     assert remaining(user.pk) == 0
 
 
+def test_the_real_export_zip_holds_the_masked_record(run_on_commit: Any) -> None:
+    import io
+    import zipfile
+
+    from django.core.files.storage import default_storage
+
+    from privacy.lifecycle import request_create
+    from tests.factories.privacy import run_export
+
+    user = UserFactory.create()
+    identity_consent(user)
+    assert start(api_client_for(user), run_on_commit)[0] == 201
+    privacy_request = request_create(user=user, kind="access", identity_confirmed=True)
+    run_export(privacy_request)
+    privacy_request.refresh_from_db()
+    with default_storage.open(privacy_request.archive_key, "rb") as handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    records = json.loads(archive.read("identity_verification.json"))
+    assert [(r["status"], r["name"], r["id_number"]) for r in records] == [
+        ("verified", "张**", "**************" + VALID_ID[-4:])
+    ]
+    blob = b"".join(archive.read(name) for name in archive.namelist())
+    assert VALID_ID.encode() not in blob
+    assert NAME.encode() not in blob
+    assert id_number_hash(VALID_ID).encode() not in blob  # the hash is ours, not theirs
+
+
 def test_retention_purges_failed_attempts_after_30_days(run_on_commit: Any) -> None:
     user = UserFactory.create()
     identity_consent(user)
