@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from chat import services
@@ -28,7 +29,7 @@ CONTEXT_AROUND = 3  # messages shown before and after the reported one
 
 
 class ReportActionForm(ActionForm):
-    note = forms.CharField(label="Outcome note", required=False, max_length=500)
+    note = forms.CharField(label=_("Outcome note"), required=False, max_length=500)
 
 
 @admin.register(Report)
@@ -86,11 +87,11 @@ class ReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="Target")
+    @admin.display(description=_("Target"))
     def target(self, obj: Report) -> str:
         return f"message {obj.message_id}" if obj.message_id else "user"
 
-    @admin.display(description="Reported attachment")
+    @admin.display(description=_("Reported attachment"))
     def evidence_file(self, obj: Report) -> str:
         from django.utils.html import format_html
 
@@ -107,18 +108,18 @@ class ReportAdmin(admin.ModelAdmin):
             '<a href="{}" target="_blank">{} (link valid 5 min)</a>', url, media_file.kind
         )
 
-    @admin.display(description="Earlier versions of the message")
+    @admin.display(description=_("Earlier versions of the message"))
     def previous_versions(self, obj: Report) -> str:
         if obj.message_id is None:
             return "-"
         versions = obj.message.versions.order_by("id") if obj.message else []
         return "\n---\n".join(v.text for v in versions) or "-"
 
-    @admin.display(description="Waiting", ordering="created_at")
+    @admin.display(description=_("Waiting"), ordering="created_at")
     def waiting(self, obj: Report) -> str:
         return timesince(obj.created_at) if obj.status == ReportStatus.OPEN else "-"
 
-    @admin.display(description="Context (messages around the reported one)")
+    @admin.display(description=_("Context (messages around the reported one)"))
     def context(self, obj: Report) -> str:
         reported = obj.message
         if reported is None:
@@ -162,21 +163,26 @@ class ReportAdmin(admin.ModelAdmin):
             objects=done,
             message=f"Resolved: {outcome}." + (f" Note: {note}" if note else ""),
         )
-        self.message_user(request, f"{len(done)} report(s) resolved: {outcome}.", messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(count)d report(s) resolved: %(outcome)s.")
+            % {"count": len(done), "outcome": outcome},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Resolve: no action needed", permissions=["change"])
+    @admin.action(description=_("Resolve: no action needed"), permissions=["change"])
     def resolve_no_action(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.NO_ACTION)
 
-    @admin.action(description="Resolve: user warned", permissions=["change"])
+    @admin.action(description=_("Resolve: user warned"), permissions=["change"])
     def resolve_warned(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.USER_WARNED)
 
-    @admin.action(description="Hide the reported message and resolve", permissions=["change"])
+    @admin.action(description=_("Hide the reported message and resolve"), permissions=["change"])
     def resolve_hide_message(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.MESSAGE_HIDDEN)
 
-    @admin.action(description="Ban the reported user and resolve", permissions=["change"])
+    @admin.action(description=_("Ban the reported user and resolve"), permissions=["change"])
     def resolve_ban_user(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._resolve(request, queryset, ReportOutcome.USER_BANNED)
 
@@ -217,11 +223,11 @@ class MessageAdmin(admin.ModelAdmin):
     def has_hide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("chat.change_report")
 
-    @admin.display(boolean=True, description="Removed")
+    @admin.display(boolean=True, description=_("Removed"))
     def removed(self, obj: Message) -> bool:
         return obj.is_removed
 
-    @admin.action(description="Remove the message for everyone", permissions=["hide"])
+    @admin.action(description=_("Remove the message for everyone"), permissions=["hide"])
     def hide(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         moderator = request.user
         if not isinstance(moderator, User):
@@ -229,7 +235,7 @@ class MessageAdmin(admin.ModelAdmin):
         for message in queryset:
             services.message_moderate_hide(message=message, moderator=moderator)
         admin_log(user=moderator, objects=queryset, message="Removed for everyone.")
-        self.message_user(request, "Removed.", messages.SUCCESS)
+        self.message_user(request, _("Removed."), messages.SUCCESS)
 
 
 @admin.register(Call)

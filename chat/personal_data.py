@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from chat.models import (
     Call,
@@ -338,7 +339,7 @@ def _call_rows(uid: int, after: int, limit: int) -> ExportRows:
 export_sections: list[ExportSection] = [
     section(
         "chat_settings",
-        "Your chat preferences: read receipts, push previews.",
+        gettext_lazy("Your chat preferences: read receipts, push previews."),
         plain_rows(
             lambda uid: ChatSettings.objects.filter(user_id=uid),
             ["share_read_receipts", "push_previews"],
@@ -347,7 +348,9 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "conversations",
-        "Conversations you are or were in: kind, title, your role, when you joined and left.",
+        gettext_lazy(
+            "Conversations you are or were in: kind, title, your role, when you joined and left."
+        ),
         plain_rows(
             lambda uid: Membership.objects.filter(user_id=uid),
             [
@@ -366,14 +369,16 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "messages",
-        "Messages you can see: all you sent, and those of others in your conversations "
-        "(minus those you deleted for yourself). Senders are 'me' or a user id.",
+        gettext_lazy(
+            "Messages you can see: all you sent, and those of others in your conversations "
+            "(minus those you deleted for yourself). Senders are 'me' or a user id."
+        ),
         _message_rows,
         lambda uid: _visible_messages(uid).count(),
     ),
     section(
         "message_versions",
-        "Earlier texts of messages you edited.",
+        gettext_lazy("Earlier texts of messages you edited."),
         plain_rows(
             lambda uid: MessageVersion.objects.filter(message__sender_id=uid),
             ["message_id", "text", "created_at"],
@@ -382,7 +387,7 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "messages_hidden",
-        "Messages you deleted for yourself (ids).",
+        gettext_lazy("Messages you deleted for yourself (ids)."),
         plain_rows(
             lambda uid: MessageHidden.objects.filter(user_id=uid), ["message_id", "created_at"]
         ),
@@ -390,7 +395,7 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "reports",
-        "Reports you made about users or messages, and their status.",
+        gettext_lazy("Reports you made about users or messages, and their status."),
         plain_rows(
             lambda uid: Report.objects.filter(reporter_id=uid),
             [
@@ -409,7 +414,9 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "calls",
-        "Your voice and video calls: when, with whom (conversation), outcome, duration.",
+        gettext_lazy(
+            "Your voice and video calls: when, with whom (conversation), outcome, duration."
+        ),
         _call_rows,
         lambda uid: _calls_of(uid).count(),
     ),

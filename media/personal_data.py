@@ -10,6 +10,8 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from media.models import MediaFile
 from media.services import media_files_rows_delete, media_files_storage_purge_for_owner
 from meetnow.lib.personal_data import (
@@ -81,7 +83,7 @@ def _file_members(row: dict[str, Any]) -> list[tuple[str, str]]:
 export_sections: list[ExportSection] = [
     section(
         "files",
-        "Files you uploaded (photos, voice, video); the originals are in files/.",
+        gettext_lazy("Files you uploaded (photos, voice, video); the originals are in files/."),
         _file_rows,
         lambda uid: MediaFile.objects.filter(owner_id=uid).count(),
         files=_file_members,

@@ -26,6 +26,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from meetnow.lib.i18n import WebSocketLanguageMiddleware  # noqa: E402
 from meetnow.lib.realtime import server_loop_set  # noqa: E402
 from meetnow.lib.wsgi_bridge import WSGIBridge  # noqa: E402
 
@@ -34,7 +35,7 @@ sys.setswitchinterval(settings.MEETNOW_GIL_SWITCH_INTERVAL_MS / 1000)
 router = ProtocolTypeRouter(
     {
         "http": WSGIBridge(django_wsgi_app, threads=settings.MEETNOW_HTTP_THREADS),
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": WebSocketLanguageMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
 

@@ -406,6 +406,9 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_PERMISSIONS = 0o600
+# The web client (issue 16, docs/web.md): extra origins its CSP allows for images, audio
+# and video besides this one (a CDN in front of the signed file URLs); comma-separated.
+MEETNOW_WEB_MEDIA_ORIGINS = env.list("MEETNOW_WEB_MEDIA_ORIGINS", default=[])
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Internationalisation -----------------------------------------------------
@@ -659,6 +662,7 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "closed_requests": 3 * 365,
         "consent_proof": 3 * 365,
         "identity_failed_attempts": 30,
+        "abandoned_signups": 1,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).

@@ -13,6 +13,7 @@ from drf_spectacular.views import (
 
 from meetnow.lib.routing import gate, switch_off
 from meetnow.views import HealthApi
+from meetnow.webclient import web_client
 
 
 def _docs_enabled() -> bool:
@@ -56,6 +57,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", web_client, name="web-client"),
     path("healthz", HealthApi.as_view(), name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from meetnow.lib.adminkit import StaffModelAdmin
 from meetnow.lib.errors import ApplicationError
@@ -43,15 +44,21 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
             return False
         return obj is None or obj.published_at is None
 
-    @admin.action(description="Publish the selected versions (they become current)")
+    @admin.action(description=_("Publish the selected versions (they become current)"))
     def publish(self, request: HttpRequest, queryset: QuerySet[PolicyDocument]) -> None:
         for document in queryset:
             try:
                 document_publish(document=document)
             except ApplicationError as exc:
-                self.message_user(request, f"{document}: {exc.message}", messages.WARNING)
+                self.message_user(
+                    request,
+                    _("%(document)s: %(message)s") % {"document": document, "message": exc.message},
+                    messages.WARNING,
+                )
             else:
-                self.message_user(request, f"{document} published.", messages.SUCCESS)
+                self.message_user(
+                    request, _("%(document)s published.") % {"document": document}, messages.SUCCESS
+                )
 
 
 @admin.register(Consent)

@@ -38,6 +38,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from meetnow.lib.adminkit import StaffModelAdmin
@@ -52,7 +53,7 @@ DUE_SOON = dt.timedelta(days=3)
 
 class ActionForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (the user sees it; no personal data)",
+        label=_("Reason (the user sees it; no personal data)"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
     )
@@ -60,7 +61,7 @@ class ActionForm(forms.Form):
 
 class ExtendForm(ActionForm):
     days = forms.IntegerField(
-        label="Extend by (days from the current deadline)", min_value=1, max_value=60
+        label=_("Extend by (days from the current deadline)"), min_value=1, max_value=60
     )
 
 
@@ -188,14 +189,21 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
             try:
                 fn(privacy_request=privacy_request, actor=actor)
             except ApplicationError as exc:
-                self.message_user(request, f"{privacy_request}: {exc.message}", messages.WARNING)
+                self.message_user(
+                    request,
+                    _("%(privacy_request)s: %(message)s")
+                    % {"privacy_request": privacy_request, "message": exc.message},
+                    messages.WARNING,
+                )
             else:
                 done.append(privacy_request)
         label = {"request_approve": "Approve.", "request_retry": "Retry the job."}
         self.log_staff_action(request, done, label.get(fn.__name__, fn.__name__))
-        self.message_user(request, f"{len(done)} request(s) done.", messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d request(s) done.") % {"count": len(done)}, messages.SUCCESS
+        )
 
-    @admin.display(description="deadline", ordering="effective_due")
+    @admin.display(description=_("deadline"), ordering="effective_due")
     def deadline(self, r: Any) -> str:
         due = r.effective_due
         text = f"{timezone.localtime(due):%Y-%m-%d %H:%M}" + (
@@ -207,7 +215,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
             )
         return text
 
-    @admin.display(description="hold", boolean=True)
+    @admin.display(description=_("hold"), boolean=True)
     def on_hold(self, r: PrivacyRequest) -> bool:
         return r.legal_hold_at is not None
 
@@ -286,7 +294,9 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
         change_url = reverse("admin:privacy_privacyrequest_change", args=[obj.pk])
         if not spec.allowed(obj):
             self.message_user(
-                request, f"{spec.label}: not possible in this state.", messages.WARNING
+                request,
+                _("%(label)s: not possible in this state.") % {"label": spec.label},
+                messages.WARNING,
             )
             return HttpResponseRedirect(change_url)
         form = spec.form(request.POST or None) if spec.form else None
@@ -295,11 +305,17 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
             try:
                 _run(action, obj, staff, data)
             except ApplicationError as exc:
-                self.message_user(request, f"{spec.label}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("%(label)s: %(message)s") % {"label": spec.label, "message": exc.message},
+                    messages.ERROR,
+                )
             else:
                 note = f" Reason: {' '.join(data['reason'].split())}" if data.get("reason") else ""
                 self.log_staff_action(request, obj, f"{spec.label}.{note}")
-                self.message_user(request, f"{spec.label}: done.", messages.SUCCESS)
+                self.message_user(
+                    request, _("%(label)s: done.") % {"label": spec.label}, messages.SUCCESS
+                )
             return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),

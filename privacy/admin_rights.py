@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
@@ -87,15 +88,24 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             try:
                 fn(privacy_request=privacy_request, actor=actor)
             except ApplicationError as exc:
-                self.message_user(request, f"{privacy_request}: {exc.message}", messages.WARNING)
+                self.message_user(
+                    request,
+                    _("%(privacy_request)s: %(message)s")
+                    % {"privacy_request": privacy_request, "message": exc.message},
+                    messages.WARNING,
+                )
             else:
-                self.message_user(request, f"{privacy_request}: done.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("%(privacy_request)s: done.") % {"privacy_request": privacy_request},
+                    messages.SUCCESS,
+                )
 
-    @admin.action(description="Approve the selected pending requests")
+    @admin.action(description=_("Approve the selected pending requests"))
     def approve(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> None:
         self._run(request, queryset, request_approve)
 
-    @admin.action(description="Retry the selected requests in error")
+    @admin.action(description=_("Retry the selected requests in error"))
     def retry(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> None:
         self._run(request, queryset, request_retry)
 

@@ -108,6 +108,7 @@ _FILE_TITLES = {
     "consents": pgettext_lazy("export file", "consents"),
     "consent_withdrawals": pgettext_lazy("export file", "consent_withdrawals"),
     "privacy_requests": pgettext_lazy("export file", "privacy_requests"),
+    "identity_verification": pgettext_lazy("export file", "identity_verification"),
 }
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.forms import SocialSignupPhoneOptional, StrictDateField
 from accounts.models import User
@@ -43,10 +44,11 @@ class SignupForm(SocialSignupPhoneOptional):
         born: dt.date = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
         if born > today or born.year < 1900:
-            raise ValidationError("Enter your real date of birth.", code="invalid")
+            raise ValidationError(_("Enter your real date of birth."), code="invalid")
         if age_in_years(date_of_birth=born, today=today) < settings.MEETNOW_MIN_AGE:
             raise ValidationError(
-                f"You must be at least {settings.MEETNOW_MIN_AGE} to use MeetNow.",
+                _("You must be at least %(meetnow_min_age)s to use MeetNow.")
+                % {"meetnow_min_age": settings.MEETNOW_MIN_AGE},
                 code="underage",
             )
         return born
@@ -61,7 +63,7 @@ class SignupForm(SocialSignupPhoneOptional):
                 self.add_error(
                     field,
                     ValidationError(
-                        "Sign-up is closed until the policy documents are published.",
+                        _("Sign-up is closed until the policy documents are published."),
                         code="policy_unavailable",
                     ),
                 )
@@ -69,8 +71,11 @@ class SignupForm(SocialSignupPhoneOptional):
                 self.add_error(
                     field,
                     ValidationError(
-                        f"Accept the current {document.get_kind_display().lower()} "
-                        f"(version {document.version}) to sign up.",
+                        _("Accept the current %(document)s (version %(version)s) to sign up.")
+                        % {
+                            "document": document.get_kind_display().lower(),
+                            "version": document.version,
+                        },
                         code="consent_required",
                     ),
                 )

@@ -18,9 +18,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.i18n import datetime_display
 from privacy.consents import consent_withdraw
 from privacy.erasure import account_lock, account_unlock
 from privacy.jobs import job_enqueue
@@ -61,9 +63,13 @@ def erasure_scheduled_for(*, privacy_request: PrivacyRequest, now: dt.datetime) 
 def _reason_clean(reason: Any, *, param: str = "reason") -> str:
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:
-        raise ApplicationError("reason_required", "Give a reason.", param=param)
+        raise ApplicationError("reason_required", _("Give a reason."), param=param)
     if len(text) > REASON_MAX:
-        raise ApplicationError("reason_too_long", f"At most {REASON_MAX} characters.", param=param)
+        raise ApplicationError(
+            "reason_too_long",
+            _("At most %(reason_max)s characters.") % {"reason_max": REASON_MAX},
+            param=param,
+        )
     return text
 
 
@@ -101,14 +107,20 @@ def request_create(
     """
     if kind not in RequestKind.values:
         raise ApplicationError(
-            "invalid_kind", f"kind must be one of {', '.join(RequestKind.values)}.", param="kind"
+            "invalid_kind",
+            _("kind must be one of %(kinds)s.") % {"kinds": ", ".join(RequestKind.values)},
+            param="kind",
         )
     details = details.strip() if isinstance(details, str) else ""
     if kind == RequestKind.RECTIFICATION and not details:
-        raise ApplicationError("details_required", "Say what should be corrected.", param="details")
+        raise ApplicationError(
+            "details_required", _("Say what should be corrected."), param="details"
+        )
     if len(details) > DETAILS_MAX:
         raise ApplicationError(
-            "details_too_long", f"At most {DETAILS_MAX} characters.", param="details"
+            "details_too_long",
+            _("At most %(details_max)s characters.") % {"details_max": DETAILS_MAX},
+            param="details",
         )
     kinds: list[str] = []
     if kind == RequestKind.CONSENT_WITHDRAWAL:
@@ -116,7 +128,8 @@ def request_create(
         if not kinds or any(k not in DocumentKind.values for k in kinds):
             raise ApplicationError(
                 "invalid_document_kinds",
-                f"document_kinds must be among {', '.join(DocumentKind.values)}.",
+                _("document_kinds must be among %(kinds)s.")
+                % {"kinds": ", ".join(DocumentKind.values)},
                 param="document_kinds",
             )
     now = timezone.now()
@@ -125,8 +138,11 @@ def request_create(
         if next_allowed is not None:
             raise ApplicationError(
                 "export_too_soon",
-                f"One export per {settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS} days; "
-                f"the next one is possible after {next_allowed.isoformat()}.",
+                _("One export per %(days)s days; the next one is possible after %(when)s.")
+                % {
+                    "days": settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS,
+                    "when": datetime_display(next_allowed),
+                },
                 status_code=429,
             )
     if kind != RequestKind.ERASURE:
@@ -159,7 +175,7 @@ def request_create(
     except IntegrityError:
         raise ApplicationError(
             "erasure_already_requested",
-            "Deletion of this account is already requested.",
+            _("Deletion of this account is already requested."),
             status_code=409,
         ) from None
     if identity_confirmed or kind == RequestKind.CONSENT_WITHDRAWAL:
@@ -233,11 +249,11 @@ def request_extend(
         locked = request_locked(privacy_request)
         if not locked.is_open:
             raise ApplicationError(
-                "invalid_request_state", "Only an open request can be extended.", status_code=409
+                "invalid_request_state", _("Only an open request can be extended."), status_code=409
             )
         if until <= locked.effective_due_at:
             raise ApplicationError(
-                "invalid_extension", "The new deadline must be later.", param="until"
+                "invalid_extension", _("The new deadline must be later."), param="until"
             )
         locked.extended_due_at = until
         locked.extension_reason = reason
@@ -258,7 +274,7 @@ def request_mark_duplicate(
     ):
         raise ApplicationError(
             "invalid_duplicate",
-            "A duplicate must point to another request of the same user and kind.",
+            _("A duplicate must point to another request of the same user and kind."),
             param="original",
         )
     with transaction.atomic():
@@ -282,10 +298,10 @@ def request_hold_place(
         locked = request_locked(privacy_request)
         if not locked.is_open:
             raise ApplicationError(
-                "invalid_request_state", "Only an open request can be held.", status_code=409
+                "invalid_request_state", _("Only an open request can be held."), status_code=409
             )
         if locked.legal_hold_at is not None:
-            raise ApplicationError("already_on_hold", "The request is already on hold.")
+            raise ApplicationError("already_on_hold", _("The request is already on hold."))
         locked.legal_hold_at = timezone.now()
         locked.legal_hold_reason = reason
         locked.lease_token = ""
@@ -314,7 +330,7 @@ def request_hold_lift(
     with transaction.atomic():
         locked = request_locked(privacy_request)
         if locked.legal_hold_at is None:
-            raise ApplicationError("not_on_hold", "The request is not on hold.")
+            raise ApplicationError("not_on_hold", _("The request is not on hold."))
         locked.legal_hold_at = None
         locked.legal_hold_reason = ""
         locked.updated_at = timezone.now()
@@ -395,7 +411,7 @@ def request_process(*, privacy_request: PrivacyRequest, actor: User | None) -> P
         return locked
     if kind == RequestKind.ERASURE:
         if privacy_request.user is None:
-            raise ApplicationError("no_account", "The account no longer exists.")
+            raise ApplicationError("no_account", _("The account no longer exists."))
         account_lock(user=privacy_request.user)
         return request_transition(
             privacy_request,
@@ -461,7 +477,7 @@ def erasure_start_now(*, user: User) -> PrivacyRequest:
     step is in the request's audit trail like any other erasure.
     """
     if settings.PRODUCTION:
-        raise ApplicationError("development_only", "Only in development.", status_code=403)
+        raise ApplicationError("development_only", _("Only in development."), status_code=403)
     existing = PrivacyRequest.objects.filter(
         user=user, kind=RequestKind.ERASURE, status__in=OPEN_REQUEST_STATUSES
     ).first()
@@ -475,7 +491,7 @@ def erasure_start_now(*, user: User) -> PrivacyRequest:
     if privacy_request.status == S.IN_PROCESSING:
         return privacy_request
     if privacy_request.legal_hold_at is not None:
-        raise ApplicationError("legal_hold", "This erasure is on legal hold.", status_code=409)
+        raise ApplicationError("legal_hold", _("This erasure is on legal hold."), status_code=409)
     now = timezone.now()
     with transaction.atomic():
         return request_transition(

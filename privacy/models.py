@@ -10,14 +10,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class DocumentKind(models.TextChoices):
-    PRIVACY_POLICY = "privacy_policy", "Privacy policy"
-    USER_AGREEMENT = "user_agreement", "User service agreement"
+    PRIVACY_POLICY = "privacy_policy", _("Privacy policy")
+    USER_AGREEMENT = "user_agreement", _("User service agreement")
     # The separate consent to sensitive personal information for identity
     # verification (P7; PIPL Art. 29): optional, never a condition of using the app.
-    IDENTITY_NOTICE = "identity_notice", "Identity verification notice"
+    IDENTITY_NOTICE = "identity_notice", _("Identity verification notice")
 
 
 # Documents every user must accept to use the app (sign-up, re-consent gate). The
@@ -103,23 +104,23 @@ class Consent(models.Model):
 
 
 class RequestKind(models.TextChoices):
-    ACCESS = "access", "Access (export my data)"
-    RECTIFICATION = "rectification", "Rectification (correct my data)"
-    ERASURE = "erasure", "Erasure (delete my account)"
-    CONSENT_WITHDRAWAL = "consent_withdrawal", "Consent withdrawal"
+    ACCESS = "access", _("Access (export my data)")
+    RECTIFICATION = "rectification", _("Rectification (correct my data)")
+    ERASURE = "erasure", _("Erasure (delete my account)")
+    CONSENT_WITHDRAWAL = "consent_withdrawal", _("Consent withdrawal")
 
 
 class RequestStatus(models.TextChoices):
-    IDENTITY_UNVERIFIED = "identity_unverified", "Identity not verified"
-    PENDING = "pending", "Pending review"
-    APPROVED = "approved", "Approved"
-    DENIED = "denied", "Denied"
-    SCHEDULED = "scheduled", "Scheduled"
-    IN_PROCESSING = "in_processing", "In processing"
-    COMPLETE = "complete", "Complete"
-    ERROR = "error", "Error (retryable)"
-    CANCELED = "canceled", "Canceled"
-    DUPLICATE = "duplicate", "Duplicate"
+    IDENTITY_UNVERIFIED = "identity_unverified", _("Identity not verified")
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROCESSING = "in_processing", _("In processing")
+    COMPLETE = "complete", _("Complete")
+    ERROR = "error", _("Error (retryable)")
+    CANCELED = "canceled", _("Canceled")
+    DUPLICATE = "duplicate", _("Duplicate")
 
 
 OPEN_REQUEST_STATUSES = (
@@ -242,9 +243,9 @@ class PrivacyRequest(models.Model):
 
 
 class ActorRole(models.TextChoices):
-    USER = "user", "User"
-    STAFF = "staff", "Staff"
-    SYSTEM = "system", "System"
+    USER = "user", _("User")
+    STAFF = "staff", _("Staff")
+    SYSTEM = "system", _("System")
 
 
 class PrivacyRequestEvent(models.Model):
@@ -312,7 +313,7 @@ class ErasureLedgerEntry(models.Model):
     consent_proof_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "erasure ledger entries"
+        verbose_name_plural = _("erasure ledger entries")
 
     def __str__(self) -> str:
         return f"erasure {self.user_hash[:12]}"
@@ -347,7 +348,7 @@ class Processor(models.Model):
 
     name = models.CharField(max_length=100)
     purpose = models.CharField(max_length=200)
-    data_categories = models.TextField(help_text="What data it receives, in plain words.")
+    data_categories = models.TextField(help_text=_("What data it receives, in plain words."))
     country = models.CharField(max_length=64, blank=True)
     website = models.URLField(blank=True)
     is_active = models.BooleanField(default=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from media.services import StorageNotEmptyError
 from meetnow.lib.personal_data import (
@@ -177,13 +178,15 @@ def _consent_rows(uid: int, after: int, limit: int) -> ExportRows:
 export_sections: list[ExportSection] = [
     section(
         "consents",
-        "Every version of the privacy policy and agreement you accepted, with time and IP.",
+        gettext_lazy(
+            "Every version of the privacy policy and agreement you accepted, with time and IP."
+        ),
         _consent_rows,
         lambda uid: Consent.objects.filter(user_id=uid).count(),
     ),
     section(
         "consent_withdrawals",
-        "Consents you withdrew, and when you accepted again.",
+        gettext_lazy("Consents you withdrew, and when you accepted again."),
         plain_rows(
             lambda uid: ConsentWithdrawal.objects.filter(user_id=uid),
             ["kind", "version", "withdrawn_at", "restored_at"],
@@ -192,7 +195,9 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "privacy_requests",
-        "Your privacy requests (export, correction, deletion, consent) and their history.",
+        gettext_lazy(
+            "Your privacy requests (export, correction, deletion, consent) and their history."
+        ),
         _request_rows,
         lambda uid: PrivacyRequest.objects.filter(user_id=uid).count(),
     ),

@@ -21,7 +21,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Device, SecurityEvent, SmsDelivery
+from accounts.models import Device, SecurityEvent, SmsDelivery, User
 from chat.models import Message, MessageKind, MessageVersion, Report, ReportStatus
 from privacy.export import exports_expire
 from privacy.lifecycle import requests_expire_unverified
@@ -156,6 +156,13 @@ def retention_table() -> list[Rule]:
             "privacy.retention_purge",
         ),
         Rule(
+            "abandoned_signups",
+            "Sign-ups whose code was never entered (number, date of birth, consents)",
+            f"{d('abandoned_signups') * 24} hours",
+            "deleted with everything attached",
+            "privacy.retention_purge",
+        ),
+        Rule(
             "account",
             "Account, profile, files, conversations' links, consents",
             "until the account is deleted",
@@ -265,6 +272,30 @@ def purge_consent_proof(now: dt.datetime) -> int:
     )
 
 
+def abandoned_signups(now: dt.datetime) -> QuerySet[User]:
+    """Users a sign-up created whose code was never entered (P1, P15).
+
+    The sign-up form records the consents with the user row, so the shape is: consents,
+    number never verified, never logged in, no social account, not staff. Accounts made
+    in the admin or a shell have no consent and are left alone.
+    """
+    return (
+        User.objects.filter(
+            date_joined__lt=_ago(now, "abandoned_signups"),
+            phone_verified=False,
+            last_login__isnull=True,
+            is_staff=False,
+            consents__isnull=False,
+        )
+        .exclude(socialaccount__isnull=False)
+        .distinct()
+    )
+
+
+def purge_abandoned_signups(now: dt.datetime) -> int:
+    return _batched(abandoned_signups(now), lambda qs: qs.delete())
+
+
 def purge_unverified_requests(now: dt.datetime) -> int:
     return requests_expire_unverified(now=now)
 
@@ -291,6 +322,7 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
     "identity_failed_attempts": purge_identity_failed_attempts,
+    "abandoned_signups": purge_abandoned_signups,
 }
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -294,12 +295,12 @@ class PrivacyRequestVerifyApi(APIView):
         privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
         if privacy_request.status != RequestStatus.IDENTITY_UNVERIFIED:
             raise ApplicationError(
-                "invalid_request_state", "Identity is already confirmed.", status_code=409
+                "invalid_request_state", _("Identity is already confirmed."), status_code=409
             )
         if not identity_confirmation_take(request):
             raise ApplicationError(
                 "identity_required",
-                "Confirm it is you with a one-time code first (reauthenticate by code).",
+                _("Confirm it is you with a one-time code first (reauthenticate by code)."),
                 status_code=403,
             )
         privacy_request = request_verify_identity(
@@ -333,7 +334,7 @@ class ExportDownloadApi(APIView):
     def get(self, request: Request, token: str) -> HttpResponseBase:
         privacy_request = export_for_token(token=token)
         if privacy_request is None:
-            raise NotFoundError("This download link is invalid or has expired.")
+            raise NotFoundError(_("This download link is invalid or has expired."))
         if settings.STORAGE_BACKEND == "s3":
             return HttpResponseRedirect(default_storage.url(privacy_request.archive_key))
         handle = default_storage.open(privacy_request.archive_key, "rb")

@@ -6,6 +6,7 @@ import uuid as uuid_lib
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from meetnow.lib.errors import NotFoundError
@@ -59,10 +60,10 @@ def privacy_request_access(*, user: User, request_uuid: Any) -> PrivacyRequest:
     try:
         parsed = uuid_lib.UUID(str(request_uuid))
     except ValueError:
-        raise NotFoundError("No such privacy request.") from None
+        raise NotFoundError(_("No such privacy request.")) from None
     found = PrivacyRequest.objects.filter(user=user, uuid=parsed).first()
     if found is None:
-        raise NotFoundError("No such privacy request.")
+        raise NotFoundError(_("No such privacy request."))
     return found
 
 

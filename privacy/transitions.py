@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError, NotFoundError
@@ -86,7 +87,7 @@ def request_locked(privacy_request: PrivacyRequest) -> PrivacyRequest:
     """Re-read the request under a row lock (the caller holds a transaction)."""
     locked = PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).first()
     if locked is None:
-        raise NotFoundError("No such privacy request.")
+        raise NotFoundError(_("No such privacy request."))
     return locked
 
 
@@ -104,7 +105,8 @@ def request_transition(
     if privacy_request.status not in allowed:
         raise ApplicationError(
             "invalid_request_state",
-            f"This request is {privacy_request.status}; it can't be {action.replace('_', ' ')}.",
+            _("This request is %(status)s; it can't be %(action)s.")
+            % {"status": privacy_request.status, "action": action.replace("_", " ")},
             status_code=409,
         )
     before = privacy_request.status

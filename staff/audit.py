@@ -14,10 +14,11 @@ from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from meetnow.lib.adminkit import StaffModelAdmin
 
-_FLAGS = {ADDITION: "Added", CHANGE: "Changed", DELETION: "Deleted"}
+_FLAGS = {ADDITION: _("Added"), CHANGE: _("Changed"), DELETION: _("Deleted")}
 
 
 class LogEntryAdmin(StaffModelAdmin):
@@ -47,17 +48,17 @@ class LogEntryAdmin(StaffModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="action", ordering="action_flag")
+    @admin.display(description=_("action"), ordering="action_flag")
     def action(self, entry: LogEntry) -> str:
-        return _FLAGS.get(entry.action_flag, str(entry.action_flag))
+        return str(_FLAGS.get(entry.action_flag, entry.action_flag))
 
-    @admin.display(description="object")
+    @admin.display(description=_("object"))
     def target(self, entry: LogEntry) -> str:
         url = entry.get_admin_url() if entry.action_flag != DELETION else ""
         if url:
             return format_html('<a href="{}">{}</a>', url, entry.object_repr)
         return entry.object_repr
 
-    @admin.display(description="what was done")
+    @admin.display(description=_("what was done"))
     def message(self, entry: LogEntry) -> str:
         return entry.get_change_message()

@@ -22,6 +22,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from staff import mfa
 
@@ -51,7 +52,7 @@ class StaffSessionMiddleware:
         idle = mfa.staff_idle_seconds(request, now=now)
         if idle is not None and idle > settings.MEETNOW_STAFF_IDLE_TIMEOUT:
             logout(request)
-            messages.info(request, "Your session ended after a period of inactivity.")
+            messages.info(request, _("Your session ended after a period of inactivity."))
             if request.path.startswith(reverse("admin:index")):
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             return self.get_response(request)

@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
+from django.utils.translation import gettext_lazy as _
 
 # Staff accounts are keyed by username for the login rate limit; failures count
 # per IP and per username (allauth's "login_failed" rate: 10/m/ip, 5/5m/key).
@@ -23,9 +24,9 @@ RATE_ACTION = "login_failed"
 
 
 class MeetNowAdminSite(admin.AdminSite):
-    site_header = "MeetNow staff"
-    site_title = "MeetNow staff"
-    index_title = "Dashboard"
+    site_header = _("MeetNow staff")
+    site_title = _("MeetNow staff")
+    index_title = _("Dashboard")
     index_template = "admin/meetnow/index.html"
     site_url = None  # no public site to link to: the app is the mobile client
 
@@ -77,7 +78,11 @@ class MeetNowAdminSite(admin.AdminSite):
         return TemplateResponse(
             request,
             "admin/meetnow/rate_limited.html",
-            {**self.each_context(request), "title": "Too many attempts", "has_permission": False},
+            {
+                **self.each_context(request),
+                "title": _("Too many attempts"),
+                "has_permission": False,
+            },
             status=429,
         )
 

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from accounts.models import SecurityEventKind, User
 from accounts.services import security_event_record
@@ -81,7 +82,7 @@ def mfa_verify(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     return TemplateResponse(
         request,
         "admin/meetnow/mfa_verify.html",
-        _context(site, request, title="Two-factor authentication", form=form),
+        _context(site, request, title=_("Two-factor authentication"), form=form),
     )
 
 
@@ -108,7 +109,7 @@ def mfa_enrol(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
             request,
             "admin/meetnow/mfa_recovery_codes.html",
             {
-                **_context(site, request, title="Save your recovery codes"),
+                **_context(site, request, title=_("Save your recovery codes")),
                 "recovery_codes": codes,
             },
         )
@@ -123,7 +124,7 @@ def mfa_enrol(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         _context(
             site,
             request,
-            title="Set up two-factor authentication",
+            title=_("Set up two-factor authentication"),
             form=form,
             totp_secret=form.secret,
             totp_url=totp_url,

@@ -15,6 +15,7 @@ from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from media.models import Status as MediaStatus
@@ -26,13 +27,13 @@ from support.services import support_ticket_answer, support_ticket_close
 
 class SupportTicketForm(forms.ModelForm):
     answer = forms.CharField(
-        label="Answer to the user",
+        label=_("Answer to the user"),
         required=False,
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
-        help_text="Sent to the user's app (with a push) when you save.",
+        help_text=_("Sent to the user's app (with a push) when you save."),
     )
-    close_ticket = forms.BooleanField(label="Close the ticket with this answer", required=False)
+    close_ticket = forms.BooleanField(label=_("Close the ticket with this answer"), required=False)
 
     class Meta:
         model = SupportTicket
@@ -93,21 +94,21 @@ class SupportTicketAdmin(StaffModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="waiting", ordering="created_at")
+    @admin.display(description=_("waiting"), ordering="created_at")
     def waiting(self, ticket: SupportTicket) -> str:
         if ticket.status != TicketStatus.OPEN:
             return "-"
         return timesince(ticket.updated_at)
 
-    @admin.display(description="pictures", ordering="picture_count_n")
+    @admin.display(description=_("pictures"), ordering="picture_count_n")
     def picture_count(self, ticket: Any) -> int:
         return int(ticket.picture_count_n)
 
-    @admin.display(description="messages", ordering="reply_count_n")
+    @admin.display(description=_("messages"), ordering="reply_count_n")
     def reply_count(self, ticket: Any) -> int:
         return int(ticket.reply_count_n)
 
-    @admin.display(description="pictures")
+    @admin.display(description=_("pictures"))
     def picture_links(self, ticket: SupportTicket) -> str:
         items = []
         for picture in ticket.pictures.select_related("media_file"):
@@ -128,7 +129,7 @@ class SupportTicketAdmin(StaffModelAdmin):
             items,
         )
 
-    @admin.display(description="conversation")
+    @admin.display(description=_("conversation"))
     def conversation(self, ticket: SupportTicket) -> str:
         replies = list(ticket.replies.select_related("author").order_by("id"))
         if not replies:
@@ -158,7 +159,7 @@ class SupportTicketAdmin(StaffModelAdmin):
             support_ticket_answer(
                 ticket=obj, staff=staff, text=answer, close=form.cleaned_data.get("close_ticket")
             )
-            self.message_user(request, "Answer sent to the user.", messages.SUCCESS)
+            self.message_user(request, _("Answer sent to the user."), messages.SUCCESS)
         elif form.cleaned_data.get("close_ticket"):
             support_ticket_close(ticket=obj)
 
@@ -171,10 +172,12 @@ class SupportTicketAdmin(StaffModelAdmin):
         parts = [p for p, on in (("Answered", answered), ("closed", closed)) if on]
         return (" and ".join(parts) or "Saved without changes") + " the ticket."
 
-    @admin.action(description="Close the selected tickets", permissions=["change"])
+    @admin.action(description=_("Close the selected tickets"), permissions=["change"])
     def close_tickets(self, request: HttpRequest, queryset: QuerySet[SupportTicket]) -> None:
         tickets = list(queryset.exclude(status=TicketStatus.CLOSED))
         for ticket in tickets:
             support_ticket_close(ticket=ticket)
         self.log_staff_action(request, tickets, "Closed the ticket.")
-        self.message_user(request, f"{len(tickets)} ticket(s) closed.", messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d ticket(s) closed.") % {"count": len(tickets)}, messages.SUCCESS
+        )

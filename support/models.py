@@ -20,15 +20,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 PICTURES_MAX = 5
 TEXT_MAX = 4000
 
 
 class TicketStatus(models.TextChoices):
-    OPEN = "open", "Waiting for support"
-    ANSWERED = "answered", "Answered"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Waiting for support")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
 
 
 class SupportTicket(models.Model):
@@ -97,7 +98,7 @@ class SupportReply(models.Model):
 
     class Meta:
         app_label = "privacy"
-        verbose_name_plural = "support replies"
+        verbose_name_plural = _("support replies")
         ordering = ["id"]
         indexes = [models.Index(fields=["ticket", "id"], name="privacy_reply_ticket_idx")]
 

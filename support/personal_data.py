@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from meetnow.lib.personal_data import (
     Declaration,
     EraseStep,
@@ -115,7 +117,7 @@ declarations: list[Declaration] = [
 export_sections: list[ExportSection] = [
     section(
         "support_tickets",
-        "What you wrote to customer service, its pictures (ids), the answers.",
+        gettext_lazy("What you wrote to customer service, its pictures (ids), the answers."),
         _ticket_rows,
         lambda uid: SupportTicket.objects.filter(user_id=uid).count(),
     ),

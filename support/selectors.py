@@ -6,6 +6,7 @@ import uuid as uuid_lib
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from media.models import Status as MediaStatus
@@ -45,7 +46,7 @@ def support_ticket_access(*, user: User, ticket_uuid: Any) -> SupportTicket:
         else None
     )
     if ticket is None:
-        raise NotFoundError("No such ticket.")
+        raise NotFoundError(_("No such ticket."))
     return ticket
 
 

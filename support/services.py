@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import push_devices_for_users
@@ -29,16 +31,20 @@ from support.models import (
 
 logger = logging.getLogger(__name__)
 
-PUSH_TITLE = "MeetNow support"
-PUSH_BODY = "Support answered your request."
+PUSH_TITLE = gettext_lazy("MeetNow support")
+PUSH_BODY = gettext_lazy("Support answered your request.")
 
 
 def _text_clean(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise ApplicationError("text_required", "Describe your question.", param="text")
+        raise ApplicationError("text_required", _("Describe your question."), param="text")
     cleaned = text.strip()
     if len(cleaned) > TEXT_MAX:
-        raise ApplicationError("text_too_long", f"At most {TEXT_MAX} characters.", param="text")
+        raise ApplicationError(
+            "text_too_long",
+            _("At most %(text_max)s characters.") % {"text_max": TEXT_MAX},
+            param="text",
+        )
     return cleaned
 
 
@@ -55,7 +61,9 @@ def support_ticket_create(
     uuids = list(dict.fromkeys(str(u) for u in picture_uuids))
     if len(uuids) > PICTURES_MAX:
         raise ApplicationError(
-            "too_many_pictures", f"At most {PICTURES_MAX} pictures.", param="pictures"
+            "too_many_pictures",
+            _("At most %(pictures_max)s pictures.") % {"pictures_max": PICTURES_MAX},
+            param="pictures",
         )
     ticket = SupportTicket.objects.create(user=user, text=cleaned)
     SupportTicketPicture.objects.bulk_create(
@@ -74,7 +82,7 @@ def support_ticket_follow_up(*, ticket: SupportTicket, text: Any) -> SupportRepl
     """The user adds to their ticket; it goes back to the support queue."""
     if ticket.status == TicketStatus.CLOSED:
         raise ApplicationError(
-            "ticket_closed", "This ticket is closed; open a new one.", status_code=409
+            "ticket_closed", _("This ticket is closed; open a new one."), status_code=409
         )
     reply = SupportReply.objects.create(ticket=ticket, from_staff=False, text=_text_clean(text))
     ticket.status = TicketStatus.OPEN

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.identity import hooks
 from accounts.identity.models import FailureReason, IdentityVerification, VerificationStatus
@@ -58,7 +59,7 @@ def identity_verification_access(*, user: User, verification_uuid: Any) -> Ident
 
     found = IdentityVerification.objects.filter(user=user, uuid=verification_uuid).first()
     if found is None:
-        raise NotFoundError("No such verification.")
+        raise NotFoundError(_("No such verification."))
     return found
 
 

@@ -344,24 +344,26 @@ def identity_callback_receive(
     expected = callback_signature(secret=secret, timestamp=timestamp, nonce=nonce, body=body)
     if not hmac.compare_digest(expected, signature.strip().lower()):
         raise ApplicationError(
-            "invalid_signature", "The callback signature does not match.", status_code=401
+            "invalid_signature", _("The callback signature does not match."), status_code=401
         )
     try:
         sent_at = int(timestamp)
     except ValueError:
         raise ApplicationError(
-            "invalid_timestamp", "The callback timestamp is not a number.", status_code=401
+            "invalid_timestamp", _("The callback timestamp is not a number."), status_code=401
         ) from None
     if abs(timezone.now().timestamp() - sent_at) > settings.IDENTITY_CALLBACK_MAX_SKEW:
         raise ApplicationError(
-            "stale_callback", "The callback timestamp is too far off.", status_code=401
+            "stale_callback", _("The callback timestamp is too far off."), status_code=401
         )
     if not nonce or len(nonce) > 64:
-        raise ApplicationError("invalid_nonce", "The callback nonce is missing.", status_code=401)
+        raise ApplicationError(
+            "invalid_nonce", _("The callback nonce is missing."), status_code=401
+        )
     try:
         payload = json.loads(body)
     except ValueError:
-        raise ApplicationError("invalid_json", "The callback body is not JSON.") from None
+        raise ApplicationError("invalid_json", _("The callback body is not JSON.")) from None
     reference = (
         get_provider(provider).callback_reference(payload=payload)
         if isinstance(payload, dict)
@@ -373,7 +375,7 @@ def identity_callback_receive(
                 IdentityCallbackNonce.objects.create(nonce=nonce)
         except IntegrityError:
             raise ApplicationError(
-                "replayed_callback", "This callback was already received.", status_code=409
+                "replayed_callback", _("This callback was already received."), status_code=409
             ) from None
         verification = (
             IdentityVerification.objects.filter(provider=provider, provider_ref=reference).first()
@@ -381,7 +383,7 @@ def identity_callback_receive(
             else None
         )
         if verification is None:
-            raise NotFoundError("No such verification.")
+            raise NotFoundError(_("No such verification."))
         if verification.status == VerificationStatus.PENDING:
             _check_enqueue(verification_id=verification.pk)
     return verification

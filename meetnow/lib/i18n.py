@@ -39,6 +39,20 @@ def language_supported(code: str | None) -> str:
         return settings.LANGUAGE_CODE
 
 
+def language_from_header(header: str) -> str:
+    """The language an ``Accept-Language`` header asks for, as Django's middleware reads it."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    for code, _quality in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
 def language_current() -> str:
     """The language active now (the request's, or the one :func:`user_locale` set)."""
     return language_supported(translation.get_language())
@@ -132,3 +146,20 @@ class StaffLanguageMiddleware:
             timezone.deactivate()
         response.headers["Content-Language"] = language
         return response
+
+
+class WebSocketLanguageMiddleware:
+    """A WebSocket speaks the language of its handshake's ``Accept-Language``, as the API does.
+
+    ASGI middleware around the WebSocket router: the whole connection (its error
+    frames, the call signalling's messages) runs with that language active.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        headers = dict(scope.get("headers") or [])
+        header = headers.get(b"accept-language", b"").decode("latin-1")
+        with translation.override(language_from_header(header)):
+            return await self.inner(scope, receive, send)

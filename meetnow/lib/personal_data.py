@@ -18,9 +18,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model, QuerySet
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 
 class Strategy(enum.StrEnum):
@@ -91,7 +94,7 @@ class ExportSection:
 
     name: str
     filename: str
-    description: str
+    description: str | StrPromise  # a lazy translation: the export's guide reads it
     rows: Callable[[int, int, int], ExportRows]
     count: Callable[[int], int]
     files: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
@@ -111,7 +114,7 @@ def step(
 
 def section(
     name: str,
-    description: str,
+    description: str | StrPromise,
     rows: Callable[[int, int, int], ExportRows],
     count: Callable[[int], int],
     files: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None,

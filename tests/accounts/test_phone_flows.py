@@ -202,6 +202,16 @@ def test_rate_limit_is_a_429_and_leaves_no_half_made_user(app_factory, outbox, s
         "+8613800138001",
     ]
     assert len(outbox) == 2
+    # The two sign-ups whose code never came back go after 24 hours (P15).
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from privacy.retention import retention_purge
+
+    assert retention_purge()["abandoned_signups"] == 0
+    assert retention_purge(now=timezone.now() + dt.timedelta(hours=25))["abandoned_signups"] == 2
+    assert not User.objects.exists()
 
 
 def test_too_many_code_requests_for_one_number_is_a_429(app_factory, outbox, member):
@@ -375,3 +385,40 @@ def test_cannot_take_a_number_another_account_has(app, outbox, member):
     member.refresh_from_db()
     assert str(member.phone) == "+8613900139000"
     assert User.objects.filter(phone="+8613700137000", phone_verified=True).count() == 1
+
+
+def test_abandoned_signups_are_purged_after_24_hours(app_factory, outbox, signup_data, member):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from privacy.retention import retention_purge
+    from tests.factories.accounts import UserFactory
+
+    for n in range(2):  # two sign-ups whose code never came back
+        status, _ = app_factory().call(
+            "POST", "/auth/signup", {"phone": f"+861380013800{n}", **signup_data}
+        )
+        assert status == 401
+    done = app_factory()
+    done.call("POST", "/auth/signup", {"phone": "+8613800138009", **signup_data})
+    assert done.call("POST", "/auth/phone/verify", {"code": outbox[-1].code})[0] == 200
+    by_shell = UserFactory.create(phone="+8613700137000", phone_verified=False)
+    day_ago = timezone.now() - dt.timedelta(hours=25)
+    User.objects.update(date_joined=day_ago)
+    young = app_factory()
+    assert young.call("POST", "/auth/signup", {"phone": "+8613800138005", **signup_data})[0] == 401
+    assert Consent.objects.filter(user__phone_verified=False).count() == 6
+
+    counts = retention_purge()
+
+    assert counts["abandoned_signups"] == 2
+    assert sorted(str(p) for p in User.objects.values_list("phone", flat=True)) == [
+        "+8613700137000",
+        "+8613800138005",
+        "+8613800138009",
+        "+8613900139000",
+    ]
+    assert Consent.objects.filter(user__phone_verified=False).count() == 2  # the young one
+    assert User.objects.filter(pk=by_shell.pk).exists()
+    assert retention_purge()["abandoned_signups"] == 0
