@@ -2,7 +2,8 @@
 
 ``python -m bench.chat`` (or ``make bench``) prints one table:
 
-- message sends per second and p50/p99 latency, 1 sender and 32 concurrent senders;
+- message sends per second and p50/p99 latency, 1 sender and N concurrent senders,
+  over HTTP and over the WebSocket (``message.send``, waiting for each ack);
 - history page (50 messages) latency in a conversation of 1,000,000 messages
   (latest page and pages at random depths);
 - conversation list latency for a user with 1,000 conversations;
@@ -24,7 +25,14 @@ make the figures worse, never better.
 Options: ``--quick`` (100k messages, 200 conversations, fewer requests), ``--workers``
 (default 3 on this 2-core machine: one process per core plus one, so that a core is
 not idle while a process waits on PostgreSQL; each runs ``MEETNOW_HTTP_THREADS``
-threads).
+threads), ``--senders N`` (concurrent senders, default 32), ``--transport http|ws``
+(``ws``: each sender sends ``message.send`` frames on its WebSocket and waits for the
+ack, as the app does; ``http``: ``POST /messages`` on a keep-alive connection),
+``--room`` (all senders in one group conversation, as the Synapse peer benchmark's
+room; default: one 1:1 conversation per sender), ``--database NAME`` (default
+``bench_chat``), ``--redis URL`` (default Redis database 2). The server's channel
+layer uses the key prefix ``bench_<database>`` (``REDIS_PREFIX``), so the run never
+sees another deployment's groups on a shared Redis.
 """
 
 from __future__ import annotations
@@ -45,13 +53,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "bench_chat"
-REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/2")
+DB_NAME = "bench_chat"  # --database
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/2")  # --redis
 CHILD = "MEETNOW_BENCH_CHAT_CHILD"
 
 SERVER_ENV = {
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "REDIS_URL": REDIS,
+    "REDIS_PREFIX": f"bench_{DB_NAME}",
     "CELERY_BROKER_URL": REDIS.rsplit("/", 1)[0] + "/3",
     "DJANGO_DEBUG": "false",
     "LOG_LEVEL": "WARNING",
@@ -100,6 +109,28 @@ class Http:
                 length = int(line[15:])
         payload = await self.reader.readexactly(length) if length else b""
         return status, payload
+
+
+def configure(*, database: str, redis_url: str) -> None:
+    """Point the run at ``database`` and ``redis_url`` (--database, --redis)."""
+    global DB_NAME, REDIS
+    if not database.replace("_", "").isalnum():
+        raise SystemExit("--database: letters, digits and _ only")
+    DB_NAME, REDIS = database, redis_url
+    SERVER_ENV.update(
+        {
+            "DATABASE_URL": f"{PG}/{DB_NAME}",
+            "REDIS_URL": REDIS,
+            "REDIS_PREFIX": f"bench_{DB_NAME}",
+            "CELERY_BROKER_URL": _next_db(REDIS),
+        }
+    )
+
+
+def _next_db(url: str) -> str:
+    """The broker: the Redis database after ``url``'s (2 -> 3)."""
+    base, _, db = url.rpartition("/")
+    return f"{base}/{int(db) + 1}" if db.isdigit() else url
 
 
 def pct(values: list[float], q: float) -> float:
@@ -219,6 +250,10 @@ def seed(*, history_size: int, conversations: int, senders: int) -> dict[str, An
     pairs = Conversation.objects.bulk_create(
         [direct(s, r, now) for s, r in zip(sender_users, receiver_users, strict=True)]
     )
+    # --room: every sender in one group conversation (the Synapse peer's room).
+    room = Conversation.objects.create(
+        kind="group", title="bench room", owner=sender_users[0], last_activity_at=now
+    )
     # The 1,000 conversations of the heavy user, each with a few messages.
     many = Conversation.objects.bulk_create(
         [direct(heavy, f, now - timedelta(minutes=i)) for i, f in enumerate(friends)],
@@ -227,6 +262,7 @@ def seed(*, history_size: int, conversations: int, senders: int) -> dict[str, An
     members = [Membership(conversation=big, user=heavy), Membership(conversation=big, user=lurker)]
     for conv, s, r in zip(pairs, sender_users, receiver_users, strict=True):
         members += [Membership(conversation=conv, user=s), Membership(conversation=conv, user=r)]
+    members += [Membership(conversation=room, user=s) for s in sender_users]
     for conv, f in zip(many, friends, strict=True):
         members += [
             Membership(conversation=conv, user=heavy),
@@ -266,6 +302,7 @@ def seed(*, history_size: int, conversations: int, senders: int) -> dict[str, An
         "senders": [token(s) for s in sender_users],
         "receivers": [token(r) for r in receiver_users],
         "pairs": [str(c.uuid) for c in pairs],
+        "room": str(room.uuid),
         "users": {"heavy": heavy.pk, "sender0": sender_users[0].pk},
     }
 
@@ -286,8 +323,24 @@ def queries_per_request(data: dict[str, Any]) -> dict[str, int]:
         assert response.status_code < 300, (path, response.status_code, response.content[:300])
         return len(ctx.captured_queries)
 
+    from accounts.models import User
+    from chat.ws_send import message_send_frame
+
+    with CaptureQueriesContext(connection) as ctx:
+        status, _ = message_send_frame(
+            sender=User.objects.get(pk=data["users"]["sender0"]),
+            content={
+                "type": "message.send",
+                "conversation": data["pairs"][0],
+                "client_id": str(uuid.uuid4()),
+                "text": "q",
+            },
+        )
+    assert status == 201, status
+    ws_send = len(ctx.captured_queries) - 1  # minus loading the sender (done once per socket)
     send = f"/api/v1/conversations/{data['pairs'][0]}/messages"
     return {
+        "ws_send": ws_send,
         "send": count(
             data["senders"][0], "POST", send, {"client_id": str(uuid.uuid4()), "text": "q"}
         ),
@@ -380,6 +433,72 @@ async def sends(port: int, tokens: list[str], convs: list[str], per_sender: int)
     }
 
 
+class Socket:
+    """One app socket that sends ``message.send`` frames and waits for each ack (the
+    events it also receives are skipped unparsed, as cheaply as possible)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.token = token
+        self.ws: Any = None
+
+    async def open(self) -> None:
+        from websockets.asyncio.client import connect
+
+        self.ws = await connect(
+            f"ws://127.0.0.1:{self.port}/ws/v1/",
+            additional_headers={"X-Session-Token": self.token},
+            compression=None,
+        )
+        assert json.loads(await self.ws.recv())["type"] == "ready"
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def send(self, conv: str, client_id: str, text: str) -> int:
+        frame = {"type": "message.send", "conversation": conv, "client_id": client_id}
+        await self.ws.send(json.dumps({**frame, "text": text}))
+        async with asyncio.timeout(30):  # bounded: a lost ack is an error, not a hang
+            while True:
+                raw = await self.ws.recv()
+                # Events are skipped unparsed; only a candidate ack is decoded.
+                if client_id in raw and "message.ack" in raw:
+                    frame = json.loads(raw)
+                    if frame.get("type") == "message.ack" and frame.get("client_id") == client_id:
+                        return int(frame["status"])
+
+
+async def sends_ws(
+    port: int, tokens: list[str], convs: list[str], per_sender: int
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(token: str, conv: str) -> None:
+        nonlocal errors
+        sock = Socket(port, token)
+        await sock.open()
+        for _ in range(per_sender):
+            started = time.perf_counter()
+            status = await sock.send(conv, str(uuid.uuid4()), "benchmark message")
+            latencies.append(time.perf_counter() - started)
+            if status != 201:
+                errors += 1
+        await sock.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(t, c) for t, c in zip(tokens, convs, strict=True)))
+    wall = time.perf_counter() - started
+    return {
+        "rate": len(latencies) / wall,
+        "p50": pct(latencies, 50) * 1000,
+        "p99": pct(latencies, 99) * 1000,
+        "n": len(latencies),
+        "errors": errors,
+    }
+
+
 async def reads(port: int, token: str, paths: list[str]) -> dict[str, Any]:
     client = Http(port, token)
     await client.open()
@@ -400,11 +519,16 @@ async def reads(port: int, token: str, paths: list[str]) -> dict[str, Any]:
     }
 
 
-async def delivery(port: int, sender: str, receiver: str, conv: str, n: int) -> dict[str, Any]:
+async def delivery(
+    port: int, sender: str, receiver: str, conv: str, n: int, transport: str = "http"
+) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
     client = Http(port, sender)
     await client.open()
+    sock = Socket(port, sender)
+    if transport == "ws":
+        await sock.open()
     latencies = []
     errors = 0
     async with connect(
@@ -415,7 +539,9 @@ async def delivery(port: int, sender: str, receiver: str, conv: str, n: int) -> 
             client_id = str(uuid.uuid4())
             started = time.perf_counter()
             send = asyncio.create_task(
-                client.request(
+                sock.send(conv, client_id, "ping")
+                if transport == "ws"
+                else client.request(
                     "POST",
                     f"/api/v1/conversations/{conv}/messages",
                     {"client_id": client_id, "text": "ping"},
@@ -435,6 +561,7 @@ async def delivery(port: int, sender: str, receiver: str, conv: str, n: int) -> 
                 errors += 1
             await send
     await client.close()
+    await sock.close()
     return {
         "rate": len(latencies) / max(sum(latencies), 1e-9),
         "p50": pct(latencies, 50) * 1000,
@@ -455,7 +582,7 @@ def child(args: argparse.Namespace) -> int:
 
     print(
         f"== chat benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
-        f"uvicorn x{args.workers}, PostgreSQL, Redis; send limit LIFTED) ==",
+        f"uvicorn x{args.workers}, PostgreSQL {DB_NAME}, Redis {REDIS}; send limit LIFTED) ==",
         flush=True,
     )
     t0 = time.monotonic()
@@ -466,7 +593,7 @@ def child(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    data = seed(history_size=history_size, conversations=conversations, senders=32)
+    data = seed(history_size=history_size, conversations=conversations, senders=args.senders)
     print(
         f"  setup: migrate + {history_size:,} messages + {conversations:,} conversations "
         f"in {time.monotonic() - t0:.0f} s",
@@ -487,45 +614,57 @@ def child(args: argparse.Namespace) -> int:
         asyncio.run(warm(port, data["heavy"], "/api/v1/conversations"))
         # A running server is warm: pooled connections open, statements prepared (after
         # 5 runs per connection). These sends are not measured.
-        asyncio.run(sends(port, data["senders"], data["pairs"], 10))
+        transports = ["http", "ws"] if args.transport == "both" else [args.transport]
+        senders = data["senders"]
+        convs = [data["room"]] * len(senders) if args.room else data["pairs"]
+        where = "one room" if args.room else "1:1 each"
+        send_fns = {"http": sends, "ws": sends_ws}
+        for transport in transports:
+            asyncio.run(send_fns[transport](port, senders, convs, 10))
 
-        before = load()
-        marks.append(cpu_marks(proc.pid))
-        result = asyncio.run(sends(port, data["senders"][:1], data["pairs"][:1], single_n))
-        rows.append(("send, 1 sender", result, str(queries["send"]), before))
+        def measure(name: str, run: Any, queries_shown: str) -> None:
+            before = load()
+            marks.append(cpu_marks(proc.pid))
+            rows.append((name, asyncio.run(run), queries_shown, before))
 
-        before = load()
-        marks.append(cpu_marks(proc.pid))
-        result = asyncio.run(sends(port, data["senders"], data["pairs"], per_sender))
-        rows.append(("send, 32 concurrent senders", result, str(queries["send"]), before))
-
-        before = load()
-        marks.append(cpu_marks(proc.pid))
-        result = asyncio.run(reads(port, data["heavy"], [f"{big}?limit=50"] * reads_n))
-        rows.append(
-            (f"history latest 50 ({history_size:,} msgs)", result, str(queries["history"]), before)
+        for transport in transports:
+            q = str(queries["ws_send" if transport == "ws" else "send"])
+            fn = send_fns[transport]
+            measure(f"send {transport}, 1 sender", fn(port, senders[:1], convs[:1], single_n), q)
+            measure(
+                f"send {transport}, {len(senders)} senders ({where})",
+                fn(port, senders, convs, per_sender),
+                q,
+            )
+        measure(
+            f"history latest 50 ({history_size:,} msgs)",
+            reads(port, data["heavy"], [f"{big}?limit=50"] * reads_n),
+            str(queries["history"]),
         )
-
-        before = load()
-        marks.append(cpu_marks(proc.pid))
         rng = random.Random(7)
         paths = [f"{big}?limit=50&before={rng.randint(low + 50, high)}" for _ in range(reads_n)]
-        result = asyncio.run(reads(port, data["heavy"], paths))
-        rows.append(("history 50 at random depth", result, str(queries["history"]), before))
-
-        before = load()
-        marks.append(cpu_marks(proc.pid))
-        result = asyncio.run(reads(port, data["heavy"], ["/api/v1/conversations"] * reads_n))
-        rows.append(
-            (f"conversation list ({conversations:,} convs)", result, str(queries["list"]), before)
+        measure(
+            "history 50 at random depth", reads(port, data["heavy"], paths), str(queries["history"])
         )
-
-        before = load()
-        marks.append(cpu_marks(proc.pid))
-        result = asyncio.run(
-            delivery(port, data["senders"][0], data["receivers"][0], data["pairs"][0], delivery_n)
+        measure(
+            f"conversation list ({conversations:,} convs)",
+            reads(port, data["heavy"], ["/api/v1/conversations"] * reads_n),
+            str(queries["list"]),
         )
-        rows.append(("WebSocket delivery (send -> socket)", result, str(queries["send"]), before))
+        for transport in transports:
+            q = str(queries["ws_send" if transport == "ws" else "send"])
+            measure(
+                f"delivery {transport} send -> socket",
+                delivery(
+                    port,
+                    data["senders"][0],
+                    data["receivers"][0],
+                    data["pairs"][0],
+                    delivery_n,
+                    transport,
+                ),
+                q,
+            )
         marks.append(cpu_marks(proc.pid))
     finally:
         proc.terminate()
@@ -535,7 +674,7 @@ def child(args: argparse.Namespace) -> int:
             proc.kill()
 
     print(
-        f"  {'what':<36} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} "
+        f"  {'what':<40} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} "
         f"{'CPU ms: srv':>11} {'db':>5} {'client':>6} {'errors':>6} {'load':>5}"
     )
     for i, (name, r, q, before) in enumerate(rows):
@@ -549,7 +688,7 @@ def child(args: argparse.Namespace) -> int:
             else (0.0, 0.0, 0.0)
         )
         print(
-            f"  {name:<36} {r['n']:>5} {r['rate']:>6.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+            f"  {name:<40} {r['n']:>5} {r['rate']:>6.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
             f"{q:>7} {srv:>11.2f} {db:>5.2f} {client:>6.2f} {r['errors']:>6} {before:>5}"
         )
     print(
@@ -572,7 +711,24 @@ def main(argv: list[str] | None = None) -> int:
         default=30.0,
         help="seconds to wait before each phase for the load average to drop below 1",
     )
+    parser.add_argument("--senders", type=int, default=32, help="concurrent senders (32)")
+    parser.add_argument(
+        "--transport",
+        choices=["http", "ws", "both"],
+        default="both",
+        help="send with POST /messages (http), message.send frames (ws), or both (default)",
+    )
+    parser.add_argument(
+        "--room",
+        action="store_true",
+        help="all senders in one group conversation (default: one 1:1 conversation each)",
+    )
+    parser.add_argument("--database", default=DB_NAME, help="PostgreSQL database (recreated)")
+    parser.add_argument("--redis", default=REDIS, help="Redis URL (its database is flushed)")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    if not 1 <= args.senders <= 200:
+        parser.error("--senders: 1 to 200")
+    configure(database=args.database, redis_url=args.redis)
     global QUIET_WAIT
     QUIET_WAIT = args.quiet_wait
     if os.environ.get(CHILD):
@@ -588,12 +744,24 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **SERVER_ENV, CHILD: "1"}
     if os.environ.get("DJANGO_SETTINGS_MODULE", "meetnow.settings") != "meetnow.settings":
         env["MEETNOW_BENCH_BASE_SETTINGS"] = os.environ["DJANGO_SETTINGS_MODULE"]
-    argv_out = (["--quick"] if args.quick else []) + [
-        "--workers",
-        str(args.workers),
-        "--quiet-wait",
-        str(args.quiet_wait),
-    ]
+    argv_out = (
+        (["--quick"] if args.quick else [])
+        + [
+            "--workers",
+            str(args.workers),
+            "--quiet-wait",
+            str(args.quiet_wait),
+            "--senders",
+            str(args.senders),
+            "--transport",
+            args.transport,
+            "--database",
+            args.database,
+            "--redis",
+            args.redis,
+        ]
+        + (["--room"] if args.room else [])
+    )
     return subprocess.run(
         [sys.executable, "-m", "bench.chat", *argv_out], cwd=ROOT, env=env, check=False
     ).returncode

@@ -17,7 +17,7 @@ Frames from the client: ``auth``, ``ping`` (answered by ``pong``), ``presence``
 (``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``),
 ``message.send`` (answered by ``message.ack``, chat.ws_send; several may be in
 flight, each conversation's in frame order) and the ``call.*`` frames of
-chat.call_signalling (calls, issue 8).
+chat.calls.signalling (calls, issue 8).
 Frames from the server: ``heartbeat`` every ``CHAT_WS_HEARTBEAT`` seconds, and the
 events of chat.events (``message.created``... each with its ``seq``).
 """
@@ -39,7 +39,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from accounts.models import User
-from chat import call_signalling, ws_send
+from chat import ws_send
+from chat.calls import signalling as call_signalling
 from chat.events import GATE_GROUP, EventType, user_group
 from chat.models import Membership
 from chat.presence import BACKGROUND, FOREGROUND, presence_clear, presence_set

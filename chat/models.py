@@ -340,7 +340,7 @@ class Report(models.Model):
         return f"report {self.uuid}"
 
 
-# --- Calls (issue 8; chat/calls.py, docs/calls.md) ------------------------------------
+# --- Calls (issue 8; chat/calls/services.py, docs/calls.md) ------------------------------------
 
 
 class CallMedia(models.TextChoices):

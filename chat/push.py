@@ -269,7 +269,7 @@ class ApnsBackend:
         return True
 
 
-# --- Calls (issue 8, chat/call_push.py): "call" wakes a phone, "call_end" stops it ringing.
+# --- Calls (issue 8, chat/calls/push.py): "call" wakes a phone, "call_end" stops it ringing.
 CALL_KINDS = ("call", "call_end")
 
 

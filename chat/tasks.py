@@ -52,4 +52,4 @@ def events_compact_task() -> int:
     return events_compact()
 
 
-import chat.call_tasks  # noqa: E402, F401  (calls, issue 8: registers its tasks)
+import chat.calls.tasks  # noqa: E402, F401  (calls, issue 8: registers its tasks)

@@ -2,7 +2,8 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from chat import apis, call_apis
+from chat import apis
+from chat.calls import apis as call_apis
 
 C = "conversations/<str:conversation_uuid>"
 
@@ -28,7 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sync", apis.SyncApi.as_view(), name="sync"),
     path("chat/settings", apis.ChatSettingsApi.as_view(), name="chat-settings"),
     path("reports", apis.ReportListApi.as_view(), name="reports"),
-    # Calls (issue 8, chat/call_apis.py)
+    # Calls (issue 8, chat/calls/apis.py)
     path("calls", call_apis.CallListApi.as_view(), name="calls"),
     path("calls/ice-servers", call_apis.IceServersApi.as_view(), name="calls-ice-servers"),
     path("calls/<str:call_uuid>", call_apis.CallDetailApi.as_view(), name="call"),

@@ -92,7 +92,9 @@ def _input_clean(content: dict[str, Any]) -> dict[str, Any]:
 
 def _ack(client_id: Any, body: dict[str, Any]) -> str:
     echo = client_id if isinstance(client_id, str) else None
-    return json.dumps({"type": ACK, "client_id": echo, **body}, ensure_ascii=False)
+    return json.dumps(
+        {"type": ACK, "client_id": echo, **body}, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def ack_error(client_id: Any, status: int, code: str, message: str) -> str:

@@ -610,7 +610,7 @@ SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_SIGN = env.str("SMS_HTTP_SIGN", default="MeetNow")
 SMS_HTTP_TEMPLATE = env.str("SMS_HTTP_TEMPLATE", default="otp")
 
-# --- Calls (chat/calls.py, docs/calls.md) -----------------------------------------
+# --- Calls (chat/calls/services.py, docs/calls.md) -----------------------------------------
 # STUN/TURN servers handed to the app (comma-separated URLs) and the secret shared with
 # coturn (use-auth-secret / static-auth-secret): TURN passwords are HMAC-SHA1 of a
 # username that carries its own expiry, valid MEETNOW_TURN_TTL seconds. Never static.

@@ -183,7 +183,7 @@ def erasure_leftovers(*, user_id: int) -> dict[str, int]:
     return leftovers
 
 
-def erasure_run(*, request_id: int, budget: float | None = None) -> str:
+def erasure_run(*, request_id: int, budget: float | None = None) -> str:  # noqa: C901
     """Run an erasure for up to ``budget`` seconds; returns done | more | skipped | error.
 
     Claimed with a conditional update, so two workers never run one erasure.

@@ -211,7 +211,7 @@ def export_staging_delete(request_uuid: str) -> None:
         default_storage.delete(f"{_staging(request_uuid)}/{name}")
 
 
-def export_build(*, request_id: int, budget: float | None = None) -> str:
+def export_build(*, request_id: int, budget: float | None = None) -> str:  # noqa: C901
     """Build (part of) an export; returns done | more | skipped | error (P13).
 
     Claimed with a conditional update; resumes from the cursor saved with each chunk.

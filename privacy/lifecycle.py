@@ -90,7 +90,7 @@ def _access_too_soon(*, user: User, now: dt.datetime) -> dt.datetime | None:
     return recent.received_at + window if recent is not None else None
 
 
-def request_create(
+def request_create(  # noqa: C901
     *,
     user: User,
     kind: str,

@@ -80,11 +80,11 @@ class Registry:
 def personal_data_modules() -> list[tuple[str, ModuleType]]:
     """``(app label, module)`` of every installed app with a ``personal_data`` module,
     in ``INSTALLED_APPS`` order (MeetNow's apps: bottom layer first)."""
-    found = []
-    for config in apps.get_app_configs():
-        if module_has_submodule(config.module, MODULE):
-            found.append((config.label, import_module(f"{config.name}.{MODULE}")))
-    return found
+    return [
+        (config.label, import_module(f"{config.name}.{MODULE}"))
+        for config in apps.get_app_configs()
+        if module_has_submodule(config.module, MODULE)
+    ]
 
 
 def registry_build(modules: Iterable[tuple[str, ModuleType]]) -> Registry:

@@ -128,17 +128,18 @@ class _SecretsInLogs(logging.Handler):
         self.texts.append(text)
 
     def leaks(self) -> list[str]:
-        found = []
-        for text in self.texts:
-            # A code counts as a whole number, not as digits inside another one (a
-            # task's run time "0.0146657119..." once contained a code a test sent).
-            if self.PHONE.search(text) or any(
+        # A code counts as a whole number, not as digits inside another one (a task's
+        # run time "0.0146657119..." once contained a code a test sent).
+        return [
+            text[:200]
+            for text in self.texts
+            if self.PHONE.search(text)
+            or any(
                 re.search(rf"(?<!\d){re.escape(s)}(?!\d)", text)
                 for s in self.secrets
                 if len(s) >= 4
-            ):
-                found.append(text[:200])
-        return found
+            )
+        ]
 
 
 @pytest.fixture(scope="session", autouse=True)

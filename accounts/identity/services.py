@@ -228,7 +228,7 @@ def identity_verification_check(*, verification_id: int) -> IdentityVerification
     )
 
 
-def _result_apply(
+def _result_apply(  # noqa: C901
     *, verification_id: int, state: str, reason_code: str, provider_code: str, id_number: str
 ) -> IdentityVerification | None:
     now = timezone.now()

@@ -57,7 +57,7 @@ def main() -> None:
     django.setup()
     call_command("makemessages", **makemessages_options())
     for path in compile_all():
-        print(f"compiled {path.relative_to(settings.BASE_DIR)}")
+        print(f"compiled {path.relative_to(settings.BASE_DIR)}")  # noqa: T201 (a script)
 
 
 if __name__ == "__main__":

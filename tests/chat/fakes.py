@@ -117,7 +117,7 @@ def fake_fcm(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:
 
 
 @contextmanager
-def fake_apns(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:
+def fake_apns(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:  # noqa: C901
     """An APNs fake speaking HTTP/2 (prior knowledge, cleartext) with the h2 library.
 
     Checks the provider token (ES256, kid) and answers 410 Unregistered for

@@ -13,8 +13,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat import calls
-from chat.call_push import call_push_send
+from chat.calls import services as calls
+from chat.calls.push import call_push_send
 from chat.models import Call, CallOutcome, CallState, Message, MessageKind
 from tests.factories.chat import make_block, make_device, make_direct, make_group, make_user
 from tests.helpers import api_client_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat import calls
+from chat.calls import services as calls
 from chat.presence import presence_set
 from chat.services import conversation_mute_set
 from tests.chat.fakes import fake_apns, fake_fcm

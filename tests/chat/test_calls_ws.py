@@ -247,7 +247,7 @@ def test_both_sockets_gone_ends_the_call_after_the_grace_period(settings):
 
 
 def test_floods_are_rate_limited(monkeypatch):
-    from chat import call_signalling
+    from chat.calls import signalling as call_signalling
 
     monkeypatch.setattr(call_signalling, "INVITES_PER_MINUTE", 2)
     monkeypatch.setattr(call_signalling, "RELAYS_PER_WINDOW", 3)

@@ -15,6 +15,7 @@ from django.db import connection, connections
 
 from chat import services
 from chat.models import Conversation, Event, Message
+from tests.conftest import require_or_skip
 from tests.factories.chat import make_direct, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,9 +47,9 @@ def _race(work: Callable[[], Any]) -> list[Any]:
 @pytest.fixture(params=["one statement", "orm"])
 def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways a send is stored (PostgreSQL uses one statement, others the ORM)."""
-    if request.param == "one statement" and connection.vendor != "postgresql":
-        pytest.skip("the one-statement path is PostgreSQL's")
-    monkeypatch.setattr(services, "_send_in_one_statement", lambda: request.param != "orm")
+    if request.param == "one statement":
+        require_or_skip(connection.vendor == "postgresql", "the one-statement path is PostgreSQL's")
+    monkeypatch.setattr(services.messages, "_send_in_one_statement", lambda: request.param != "orm")
     return str(request.param)
 
 
@@ -71,7 +72,6 @@ def test_concurrent_retries_of_one_send_store_one_message(send_path):
     # One message.created event per member, not one per attempt.
     created_events = Event.objects.filter(type="message.created", payload__message_id=ids.pop())
     assert created_events.count() == 2
-    print(f"concurrent retries on {connection.vendor}: one message from {THREADS} attempts")
 
 
 def test_concurrent_direct_creates_make_one_conversation():

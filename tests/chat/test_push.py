@@ -165,11 +165,14 @@ def test_no_task_when_every_recipient_is_online(alice, bob, django_capture_on_co
 
 
 def test_a_broker_failure_after_commit_does_not_fail_the_send(
-    alice, bob, alice_api, django_capture_on_commit_callbacks
+    alice, bob, alice_api, bob_api, django_capture_on_commit_callbacks
 ):
     from unittest import mock
 
+    from chat.models import Message
+
     direct = make_direct(alice, bob)
+    cursor = bob_api.get("/api/v1/sync").json()["cursor"]
     with (
         mock.patch("chat.tasks.message_push_task.delay", side_effect=OSError("broker down")),
         django_capture_on_commit_callbacks(execute=True),
@@ -179,3 +182,7 @@ def test_a_broker_failure_after_commit_does_not_fail_the_send(
             {"client_id": str(uuid.uuid4()), "text": "still delivered"},
         )
     assert response.status_code == 201
+    # Stored once, and the other member's sync has it: only the push was lost.
+    stored = Message.objects.get(conversation=direct, text="still delivered")
+    events = bob_api.get("/api/v1/sync", {"since": cursor}).json()["events"]
+    assert [(e["type"], e.get("message_id")) for e in events] == [("message.created", stored.id)]

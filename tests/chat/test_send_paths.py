@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chat import services
 from chat.models import Event, EventStream, Message
+from tests.conftest import require_or_skip
 from tests.factories.chat import make_group, make_user
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _send_and_retry(monkeypatch: pytest.MonkeyPatch, *, one_statement: bool) -> dict[str, Any]:
     """Send into a group where one member has no event counter yet, then retry; returns
     what was stored, with database ids replaced by names."""
-    monkeypatch.setattr(services, "_send_in_one_statement", lambda: one_statement)
+    monkeypatch.setattr(services.messages, "_send_in_one_statement", lambda: one_statement)
     owner, friend, newcomer = make_user("o"), make_user("f"), make_user("n")
     group = make_group(owner, friend, newcomer)
     EventStream.objects.filter(user=newcomer).delete()
@@ -83,8 +84,7 @@ def _send_and_retry(monkeypatch: pytest.MonkeyPatch, *, one_statement: bool) -> 
 
 
 def test_one_statement_and_orm_paths_store_the_same_rows(monkeypatch) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-statement path is PostgreSQL's")
+    require_or_skip(connection.vendor == "postgresql", "the one-statement path is PostgreSQL's")
     with_orm = _send_and_retry(monkeypatch, one_statement=False)
     in_one_statement = _send_and_retry(monkeypatch, one_statement=True)
     assert in_one_statement == with_orm

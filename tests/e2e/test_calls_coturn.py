@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from chat import calls
+from chat.calls import services as calls
 from tests.conftest import require_or_skip
 from tests.e2e.conftest import free_port
 from tests.factories.chat import make_user

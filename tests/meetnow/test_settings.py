@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_or_skip
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -82,8 +84,7 @@ def test_postgresql_connections_prepare_statements_and_skip_jit() -> None:
     and prepared statements save PostgreSQL parsing and planning them every time."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL settings")
+    require_or_skip(connection.vendor == "postgresql", "PostgreSQL settings")
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"

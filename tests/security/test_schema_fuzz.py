@@ -106,7 +106,7 @@ def _fuzz(
     with contextlib.suppress(Unsatisfiable):
         run()
     if os.environ.get("MEETNOW_FUZZ_VERBOSE"):
-        print(operation.label, mode, sorted(statuses))
+        print(operation.label, mode, sorted(statuses))  # noqa: T201
 
 
 def _world() -> tuple[User, dict[str, str]]:

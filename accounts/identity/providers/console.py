@@ -26,7 +26,7 @@ class ConsoleProvider:
         verdict = "fail" if name.lower().endswith(("失败", "fail")) else "ok"
         reference = f"console-{secrets.token_hex(8)}-{verdict}"
         # The terminal, not the logs (like the console SMS backend): no name, no number.
-        print(f"[identity console] session {reference} opened", file=sys.stderr)
+        print(f"[identity console] session {reference} opened", file=sys.stderr)  # noqa: T201
         return StartResult(reference=reference, client={"biz_token": reference, "url": ""})
 
     def check(self, *, reference: str, started_at: dt.datetime) -> CheckResult:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from chat.call_push import call_push_send
-from chat.calls import call_expire
+from chat.calls.push import call_push_send
+from chat.calls.services import call_expire
 from chat.push import PushTransientError
 
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from chat import calls
+from chat.calls import services as calls
 from chat.models import CallMedia, CallOutcome, CallState
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination

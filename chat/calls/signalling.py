@@ -34,8 +34,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
-from chat import calls
-from chat.calls import CallEvent
+from chat.calls import services as calls
+from chat.calls.services import CallEvent
 from chat.events import user_group
 from chat.models import CallOutcome, CallState
 from meetnow.lib.errors import ApplicationError
@@ -110,9 +110,9 @@ async def _error(
     call: str | None = None,
 ) -> None:
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    for key, value in (("param", param), ("ref", ref), ("call", call)):
-        if value is not None:
-            frame[key] = value
+    frame.update(
+        {k: v for k, v in (("param", param), ("ref", ref), ("call", call)) if v is not None}
+    )
     await socket.send_json(frame)
 
 

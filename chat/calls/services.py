@@ -1,7 +1,7 @@
 """Voice and video calls between the two people of a direct conversation (issue 8).
 
 Services (writes) and selectors (reads) of calls; the WebSocket side is
-chat.call_signalling, the REST side chat.call_apis.
+chat.calls.signalling, the REST side chat.calls.apis.
 
 - State machine ``ringing -> accepted -> ended`` (or ``ringing -> ended``), every
   transition one conditional UPDATE (``WHERE state = <the state we read>``): of two
@@ -282,7 +282,7 @@ def _push_later(call: Call, *, kind: str) -> None:
         return
     # "call_end" always goes to the task: only the devices that got the "call" push
     # (the task's own record, in the worker's cache) are told to stop ringing.
-    from chat.call_tasks import call_push_task
+    from chat.calls.tasks import call_push_task
 
     call_id = call.pk
     transaction.on_commit(lambda: call_push_task.delay(call_id, kind))
@@ -376,7 +376,7 @@ def call_invite(
         items: list[tuple[int | None, dict[str, Any]]] = [(callee.pk, frame)]
         transaction.on_commit(lambda: call_frames_send(items))
         _push_later(call, kind="call")
-        from chat.call_tasks import call_ring_timeout_task
+        from chat.calls.tasks import call_ring_timeout_task
 
         call_id = call.pk
         transaction.on_commit(

@@ -1,0 +1,97 @@
+"""Helpers the chat services share (not part of the package's API)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils import timezone
+
+from chat import payloads
+from chat.events import (
+    EventType,
+    PendingEvent,
+)
+from chat.models import (
+    Membership,
+    Message,
+    MessageVersion,
+    Report,
+    ReportStatus,
+)
+from media.models import MediaFile
+from media.services import media_file_delete
+from meetnow.lib.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+
+def blocked_error() -> ApplicationError:
+    return ApplicationError("blocked", "You cannot contact this user.", status_code=403)
+
+
+def message_created_event(message: Message, user_ids: Sequence[int]) -> PendingEvent:
+    conv_uuid = str(message.conversation.uuid)
+    return PendingEvent(
+        user_ids=user_ids,
+        type=EventType.MESSAGE_CREATED,
+        stored={"conversation": conv_uuid, "message_id": message.id},
+        live={
+            "conversation": conv_uuid,
+            "message_id": message.id,
+            "message": payloads.message_payload(message, conversation_uuid=conv_uuid),
+        },
+    )
+
+
+def attachment_release(media_file_id: int | None, *, message_id: int | None = None) -> None:
+    """Delete a file no longer shown anywhere: no other message uses it and no open
+    report holds it as evidence (P8)."""
+    if media_file_id is None:
+        return
+    if Message.objects.filter(attachment_id=media_file_id).exclude(pk=message_id or 0).exists():
+        return
+    if Report.objects.filter(
+        evidence_attachment_id=media_file_id, status=ReportStatus.OPEN
+    ).exists():
+        return
+    media_file = MediaFile.objects.filter(pk=media_file_id).first()
+    if media_file is not None:
+        media_file_delete(media_file=media_file)
+
+
+def message_updated_event(message: Message, event_type: str, extra: dict[str, Any]) -> PendingEvent:
+    conv_uuid = str(message.conversation.uuid)
+    member_ids = list(
+        Membership.objects.filter(
+            conversation_id=message.conversation_id, left_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+    return PendingEvent(
+        user_ids=member_ids,
+        type=event_type,
+        stored={"conversation": conv_uuid, "message_id": message.id, **extra},
+        live={
+            "conversation": conv_uuid,
+            "message_id": message.id,
+            **extra,
+            "message": payloads.message_payload(message, conversation_uuid=conv_uuid),
+        },
+    )
+
+
+def message_content_remove(message: Message, *, recalled: bool) -> None:
+    now = timezone.now()
+    attachment_id = message.attachment_id
+    message.text = ""
+    message.system = None
+    message.attachment = None
+    if recalled:
+        message.recalled_at = now
+    else:
+        message.moderated_at = now
+    message.save(update_fields=["text", "system", "attachment", "recalled_at", "moderated_at"])
+    attachment_release(attachment_id, message_id=message.pk)
+    if not Report.objects.filter(message=message, status=ReportStatus.OPEN).exists():
+        MessageVersion.objects.filter(message=message).delete()

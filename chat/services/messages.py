@@ -1,0 +1,392 @@
+"""Writes on messages: send (one statement on PostgreSQL), edit, recall, delete for me.
+
+Zulip/HackSoft style: only these functions write; each owns its transaction,
+appends the per-user events in it (chat.events) and sends them live, enqueues
+push, only after commit. Policy ids: P8 (reports), P10 (push and mute respected),
+P11 (members only; blocks honoured), P18 (message text never logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuid_lib
+from contextlib import nullcontext
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.identity.permissions import verified_required
+from accounts.models import User
+from chat.events import (
+    EventType,
+    PendingEvent,
+    events_append,
+    events_deliver,
+)
+from chat.models import (
+    Conversation,
+    ConversationKind,
+    Message,
+    MessageHidden,
+    MessageKind,
+    MessageVersion,
+)
+from chat.presence import online_user_ids
+from chat.selectors import (
+    membership_access,
+    parse_uuid,
+    send_members,
+)
+from chat.services.common import (
+    blocked_error,
+    message_content_remove,
+    message_created_event,
+    message_updated_event,
+)
+from media.models import MediaFile
+from media.models import Status as MediaStatus
+from media.services import media_file_attach
+from meetnow.lib.errors import ApplicationError, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+USER_KINDS = {MessageKind.TEXT, MessageKind.IMAGE, MessageKind.VOICE, MessageKind.VIDEO}
+# Which kind of uploaded file each message kind carries.
+ATTACHMENT_KINDS: dict[str, str] = {
+    MessageKind.IMAGE: "image",
+    MessageKind.VOICE: "audio",
+    MessageKind.VIDEO: "video",
+}
+
+
+def _text_clean(text: Any, *, required: bool) -> str:
+    value = "" if text is None else str(text)
+    if required and not value.strip():
+        raise ApplicationError("text_required", "A text message needs some text.", param="text")
+    if len(value) > settings.CHAT_TEXT_MAX:
+        raise ApplicationError(
+            "text_too_long",
+            f"A message has at most {settings.CHAT_TEXT_MAX} characters.",
+            param="text",
+        )
+    return value
+
+
+def _client_id_clean(client_id: Any) -> uuid_lib.UUID:
+    if client_id in (None, ""):
+        raise ApplicationError(
+            "client_id_required", "Send a client-generated UUID as client_id.", param="client_id"
+        )
+    return parse_uuid(client_id, param="client_id")
+
+
+def message_send(  # noqa: C901
+    *,
+    sender: User,
+    conversation_uuid: Any,
+    client_id: Any,
+    kind: str = MessageKind.TEXT,
+    text: Any = "",
+    media: Any = None,
+) -> tuple[Message, bool]:
+    """Send a message; returns ``(message, created)``.
+
+    Idempotent (research/chat.md, pitfall 6): ``client_id`` is unique per sender by a
+    database constraint, so a retry, even concurrent with the first attempt, gets the
+    stored message back with ``created=False`` and nothing is sent twice. Members
+    only (404 otherwise); a direct conversation with a block is refused (P11).
+    Events for every member and the push task (P10) go out after commit.
+
+    Photo, voice and video messages carry ``media``: the id of a file the sender
+    uploaded for chat, processed and of the matching kind (clear 400s otherwise).
+    With ``messages`` in ``MEETNOW_VERIFIED_ONLY`` an unverified sender gets 403
+    ``identity_verification_required`` (P7: off by default).
+    """
+    verified_required(user=sender, function="messages")
+    if kind not in USER_KINDS:
+        raise ApplicationError("invalid_kind", "Unknown message kind.", param="kind")
+    if kind == MessageKind.TEXT and media is not None:
+        raise ApplicationError(
+            "media_not_allowed", "A text message has no attachment.", param="media"
+        )
+    if kind != MessageKind.TEXT and media is None:
+        raise ApplicationError("media_required", "Attach the uploaded file.", param="media")
+    cid = _client_id_clean(client_id)
+    body = _text_clean(text, required=kind == MessageKind.TEXT)
+    one_statement = _send_in_one_statement()
+    try:
+        # PostgreSQL stores a text message in one statement, atomic by itself: no
+        # transaction around it (two round trips fewer). Attachments are claimed in
+        # the same transaction as the message.
+        with transaction.atomic() if media is not None or not one_statement else nullcontext():
+            conversation, members = send_members(
+                sender_id=sender.pk, conversation_uuid=_conversation_uuid(conversation_uuid)
+            )
+            own = next((m for m in members if m.user_id == sender.pk), None)
+            if conversation is None or own is None:
+                raise NotFoundError("Conversation not found.")
+            if not own.active:
+                # Banned or deactivated while a request or a socket was still open:
+                # checked in the members read, so no send slips past a ban.
+                raise ApplicationError("invalid_token", "This session has ended.", status_code=401)
+            if conversation.kind == ConversationKind.DIRECT and any(
+                m.blocked for m in members if m.user_id != sender.pk
+            ):
+                raise blocked_error()
+            attachment = None
+            if media is not None:
+                attachment = _attachment_claim(sender=sender, media=media, kind=kind)
+            message = Message(
+                conversation=conversation,
+                sender=sender,
+                client_id=cid,
+                kind=kind,
+                text=body,
+                attachment=attachment,
+                created_at=timezone.now(),
+            )
+            member_ids = [m.user_id for m in members]
+            if one_statement:
+                seqs = _message_insert_one_statement(message, member_ids)
+                if seqs is None:
+                    raise _ClientIdTaken
+                events_deliver([message_created_event(message, member_ids)], seqs)
+            else:
+                # Takes the conversation's row lock first: sends into one conversation
+                # get their ids in commit order.
+                Conversation.objects.filter(pk=conversation.pk).update(
+                    last_activity_at=message.created_at
+                )
+                message.save(force_insert=True)
+                events_append([message_created_event(message, member_ids)])
+            recipients = [m.user_id for m in members if m.user_id != sender.pk and not m.muted]
+            if recipients:
+                # robust: the message is stored; a broker hiccup must not turn the
+                # answer into a 500 (the client would retry and get it anyway).
+                transaction.on_commit(
+                    lambda: _push_if_offline(message_id=message.id, user_ids=recipients),
+                    robust=True,
+                )
+    except (IntegrityError, _ClientIdTaken):
+        existing = (
+            Message.objects.select_related("conversation", "sender")
+            .filter(sender=sender, client_id=cid)
+            .first()
+        )
+        if existing is None:
+            raise
+        if str(existing.conversation.uuid) != str(_conversation_uuid(conversation_uuid)):
+            raise ApplicationError(
+                "client_id_conflict",
+                "This client_id was already used for another conversation.",
+                param="client_id",
+                status_code=409,
+            ) from None
+        return existing, False
+    return message, True
+
+
+def _send_in_one_statement() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class _ClientIdTaken(Exception):
+    """The sender already sent a message with this client_id (a retry)."""
+
+
+# One statement, so one round trip and atomic without a transaction block. In order:
+# lock the conversation row (so that sends into one conversation get their ids in
+# commit order), insert the message unless (sender, client_id) exists, then only if
+# it was inserted: bump the conversation's activity, number one event per member
+# (creating missing counters; locks in user id order, as chat.events does) and store
+# those events. Returns one row per member: (message id, user id, event number); none
+# for a retry. Same effect as the ORM path of message_send, which other databases use.
+_SEND_SQL = """
+WITH locked AS (
+    SELECT id FROM chat_conversation WHERE id = %(conversation)s FOR UPDATE
+), message AS (
+    INSERT INTO chat_message (conversation_id, sender_id, client_id, kind, text,
+                              attachment_id, system, created_at)
+    SELECT id, %(sender)s, %(client_id)s, %(kind)s, %(text)s, %(attachment)s, NULL, %(now)s
+    FROM locked
+    ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+    RETURNING id
+), touched AS (
+    UPDATE chat_conversation SET last_activity_at = %(now)s
+    WHERE id = %(conversation)s AND EXISTS (SELECT 1 FROM message)
+), numbers AS (
+    INSERT INTO chat_eventstream AS s (user_id, seq, compacted_through)
+    SELECT member, 1, 0 FROM unnest(%(members)s::bigint[]) AS member
+    WHERE EXISTS (SELECT 1 FROM message)
+    ORDER BY member
+    ON CONFLICT (user_id) DO UPDATE SET seq = s.seq + 1
+    RETURNING s.user_id, s.seq
+), stored AS (
+    INSERT INTO chat_event (user_id, seq, type, payload, created_at)
+    SELECT numbers.user_id, numbers.seq, %(event_type)s,
+           jsonb_build_object('conversation', %(conversation_uuid)s::text,
+                              'message_id', message.id),
+           %(now)s
+    FROM numbers, message
+)
+SELECT message.id, numbers.user_id, numbers.seq FROM message, numbers
+"""
+
+
+def _message_insert_one_statement(message: Message, member_ids: list[int]) -> dict[int, int] | None:
+    """Store ``message`` and its ``message.created`` events (PostgreSQL); sets its id
+    and returns the members' event numbers, or ``None`` if the client_id was taken."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SEND_SQL,
+            {
+                "conversation": message.conversation.pk,
+                "conversation_uuid": str(message.conversation.uuid),
+                "sender": message.sender_id,
+                "client_id": message.client_id,
+                "kind": message.kind,
+                "text": message.text,
+                "attachment": message.attachment_id,
+                "now": message.created_at,
+                "members": sorted(member_ids),
+                "event_type": EventType.MESSAGE_CREATED,
+            },
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    message.id = int(rows[0][0])
+    message._state.adding = False
+    return {int(uid): int(seq) for _, uid, seq in rows}
+
+
+def _attachment_claim(*, sender: User, media: Any, kind: str) -> MediaFile:
+    media_file = media_file_attach(owner=sender, media_uuid=media, purposes=("chat",))
+    if media_file.kind != ATTACHMENT_KINDS[kind]:
+        raise ApplicationError(
+            "media_kind_mismatch",
+            f"A {kind} message needs a {ATTACHMENT_KINDS[kind]} file.",
+            param="media",
+        )
+    if media_file.status != MediaStatus.READY:
+        raise ApplicationError(
+            "media_not_ready",
+            "The file is still being processed; send it when ready.",
+            param="media",
+            status_code=409,
+        )
+    return media_file
+
+
+def _conversation_uuid(value: Any) -> uuid_lib.UUID:
+    try:
+        return uuid_lib.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise NotFoundError("Conversation not found.") from None
+
+
+def _push_if_offline(*, message_id: int, user_ids: list[int]) -> None:
+    """Enqueue the push task only if some recipient has no live foreground socket (the
+    task decides again, exactly; this saves a task per message in busy chats)."""
+    if len(online_user_ids(user_ids=user_ids)) == len(user_ids):
+        return
+    from chat.tasks import message_push_task
+
+    message_push_task.delay(message_id)
+
+
+def _own_message_for_change(*, user: User, conversation_uuid: Any, message_id: Any) -> Message:
+    membership = membership_access(user=user, conversation_uuid=conversation_uuid)
+    try:
+        mid = int(message_id)
+    except (TypeError, ValueError):
+        raise NotFoundError("Message not found.") from None
+    message = (
+        Message.objects.select_for_update()
+        .filter(conversation_id=membership.conversation_id, id=mid)
+        .first()
+    )
+    if message is None:
+        raise NotFoundError("Message not found.")
+    message.conversation = membership.conversation
+    message.sender = user if message.sender_id == user.pk else message.sender
+    if message.sender_id != user.pk:
+        raise ApplicationError("not_sender", "Only the sender can do this.", status_code=403)
+    if message.is_removed:
+        raise ApplicationError("message_removed", "This message was removed.", status_code=409)
+    return message
+
+
+def message_edit(*, user: User, conversation_uuid: Any, message_id: Any, text: Any) -> Message:
+    """Edit one's text message within ``CHAT_EDIT_WINDOW``; the previous text is kept as
+    a version for moderators (P8), never shown to members."""
+    body = _text_clean(text, required=True)
+    with transaction.atomic():
+        message = _own_message_for_change(
+            user=user, conversation_uuid=conversation_uuid, message_id=message_id
+        )
+        if message.kind != MessageKind.TEXT:
+            raise ApplicationError("not_editable", "Only text messages can be edited.")
+        if timezone.now() - message.created_at > settings.CHAT_EDIT_WINDOW:
+            raise ApplicationError(
+                "edit_window_expired", "This message can no longer be edited.", status_code=403
+            )
+        if body == message.text:
+            return message
+        MessageVersion.objects.create(
+            message=message, text=message.text, created_at=message.edited_at or message.created_at
+        )
+        message.text = body
+        message.edited_at = timezone.now()
+        message.save(update_fields=["text", "edited_at"])
+        events_append([message_updated_event(message, EventType.MESSAGE_UPDATED, {})])
+    return message
+
+
+def message_recall(*, user: User, conversation_uuid: Any, message_id: Any) -> Message:
+    """Recall one's message within ``CHAT_RECALL_WINDOW``: the content is removed for
+    everyone and a tombstone stays in history and sync. A snapshot held by an open
+    report is kept for the moderator until the report is resolved (P8)."""
+    with transaction.atomic():
+        message = _own_message_for_change(
+            user=user, conversation_uuid=conversation_uuid, message_id=message_id
+        )
+        if timezone.now() - message.created_at > settings.CHAT_RECALL_WINDOW:
+            raise ApplicationError(
+                "recall_window_expired", "This message can no longer be recalled.", status_code=403
+            )
+        message_content_remove(message, recalled=True)
+        events_append(
+            [message_updated_event(message, EventType.MESSAGE_DELETED, {"mode": "recalled"})]
+        )
+    return message
+
+
+def message_delete_for_me(*, user: User, conversation_uuid: Any, message_id: Any) -> None:
+    """Hide a message for oneself only; the other members still see it."""
+    membership = membership_access(user=user, conversation_uuid=conversation_uuid)
+    try:
+        mid = int(message_id)
+    except (TypeError, ValueError):
+        raise NotFoundError("Message not found.") from None
+    if not Message.objects.filter(conversation_id=membership.conversation_id, id=mid).exists():
+        raise NotFoundError("Message not found.")
+    with transaction.atomic():
+        created = MessageHidden.objects.bulk_create(
+            [MessageHidden(user=user, message_id=mid)], ignore_conflicts=True
+        )
+        if not created:
+            return
+        conv_uuid = str(membership.conversation.uuid)
+        events_append(
+            [
+                PendingEvent(
+                    user_ids=[user.pk],
+                    type=EventType.MESSAGE_DELETED,
+                    stored={"conversation": conv_uuid, "message_id": mid, "mode": "hidden"},
+                    live={"conversation": conv_uuid, "message_id": mid, "mode": "hidden"},
+                )
+            ]
+        )
