@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.forms import PhoneInputField
 from accounts.models import Gender, SecurityEventKind, SmsChannel, SmsPurpose, User
 from accounts.services import (
+    device_login_record,
     security_event_record,
     sms_send,
     user_phone_set,
@@ -38,6 +39,8 @@ from meetnow.lib.i18n import language_current
 # The app asks for a voice call instead of an SMS with this header on the request that
 # sends a code (sign-up, login code request, resend): ``X-OTP-Channel: voice``.
 CHANNEL_HEADER = "X-OTP-Channel"
+DEVICE_ID_HEADER = "X-Device-Id"  # sent by the app at login (P6: new-device notice)
+DEVICE_PLATFORM_HEADER = "X-Device-Platform"
 
 
 class BannedResponse(APIResponse):
@@ -161,6 +164,17 @@ class AccountAdapter(DefaultAccountAdapter):
             ip_address=self.get_client_ip(request),
             detail={"method": method, "signup": bool(kwargs.get("signup"))},
         )
+        # The app names its install at login: a device never seen on the account is
+        # announced to the others now, not only when it registers (P6).
+        device_id = request.headers.get(DEVICE_ID_HEADER, "")
+        if device_id:
+            device_login_record(
+                user=user,
+                device_id=device_id,
+                platform=request.headers.get(DEVICE_PLATFORM_HEADER, "").lower(),
+                session_key=str(request.session.session_key or ""),
+                ip_address=self.get_client_ip(request),
+            )
         return super().post_login(request, user, **kwargs)
 
     def respond_user_inactive(self, request: HttpRequest, user: AbstractBaseUser) -> HttpResponse:

@@ -273,6 +273,10 @@ class BlockApi(APIView):
 # --- Devices ----------------------------------------------------------------------------
 
 
+# The connection the app was on when it registered (P5 lists "network type").
+NETWORK_TYPES = ("wifi", "cellular", "2g", "3g", "4g", "5g", "ethernet", "none", "unknown")
+
+
 class DeviceOutputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "Device"
@@ -283,6 +287,7 @@ class DeviceOutputSerializer(serializers.Serializer):
     model = serializers.CharField()
     os_version = serializers.CharField()
     app_version = serializers.CharField()
+    network_type = serializers.CharField()
     push_enabled = serializers.BooleanField()
     has_push_token = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -306,6 +311,9 @@ class DeviceListApi(APIView):
         model = serializers.CharField(max_length=64, allow_blank=True, required=False)
         os_version = serializers.CharField(max_length=32, allow_blank=True, required=False)
         app_version = serializers.CharField(max_length=32, allow_blank=True, required=False)
+        network_type = serializers.ChoiceField(
+            choices=NETWORK_TYPES, allow_blank=True, required=False
+        )
         push_token = serializers.CharField(max_length=512, allow_blank=True, required=False)
         push_enabled = serializers.BooleanField(required=False)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import (
     Block,
     Device,
+    Platform,
     SecurityEvent,
     SecurityEventKind,
     SmsChannel,
@@ -188,6 +189,7 @@ DEVICE_FIELDS = (
     "model",
     "os_version",
     "app_version",
+    "network_type",
     "push_token",
     "push_enabled",
 )
@@ -259,6 +261,34 @@ def _push_token_claim(*, device: Device) -> None:
                 status_code=409,
             )
     holders.update(push_token="")
+
+
+def device_login_record(
+    *,
+    user: User,
+    device_id: str,
+    platform: str,
+    session_key: str,
+    ip_address: str | None,
+) -> Device | None:
+    """Bind the device the app names at login (``X-Device-Id``) to the new session (P6).
+
+    A device never seen on the account, while it has others, raises the same
+    ``new_device`` security event and notice as a registration would, at login, even
+    if the app never calls ``POST /api/v1/devices``. A malformed id or platform is
+    ignored (the login itself must not fail on it).
+    """
+    device_id = device_id.strip()
+    if not device_id or len(device_id) > 128 or platform not in Platform.values:
+        return None
+    device, _ = device_register(
+        user=user,
+        device_id=device_id,
+        session_key=session_key,
+        ip_address=ip_address,
+        data={"platform": platform},
+    )
+    return device
 
 
 def _new_device_notice(*, user_id: int, device_id: int) -> None:

@@ -18,6 +18,7 @@ DEVICE: dict[str, Any] = {
     "model": "iPhone15,2",
     "os_version": "17.5",
     "app_version": "2.3.0",
+    "network_type": "wifi",
     "push_token": "apns-token-1",
     "push_enabled": True,
 }
@@ -60,10 +61,16 @@ def test_register_then_update_the_same_device(app, outbox, member):
     assert status == 201, body
     assert body["current"] is True
     assert "push_token" not in body  # never echoed back
-    status, body = app.call("POST", "/api/v1/devices", {**DEVICE, "app_version": "2.4.0"})
+    assert body["network_type"] == "wifi"
+    status, body = app.call(
+        "POST", "/api/v1/devices", {**DEVICE, "app_version": "2.4.0", "network_type": "5g"}
+    )
     assert status == 200
     device = Device.objects.get()
-    assert device.app_version == "2.4.0"
+    assert (device.app_version, device.network_type) == ("2.4.0", "5g")
+    status, body = app.call("POST", "/api/v1/devices", {**DEVICE, "network_type": "carrier-x"})
+    assert status == 400
+    assert body["errors"][0]["param"] == "network_type"
     assert device.ip_address == "127.0.0.1"
     assert device.session_key == app.token
     # One device, nothing new: no new-device notice.
@@ -100,6 +107,54 @@ def test_login_from_a_new_device_is_recorded_for_the_other_devices(
     kinds = [e["kind"] for e in body["results"]]
     assert "new_device" in kinds
     assert "login_succeeded" in kinds
+
+
+def test_login_from_a_never_seen_device_is_announced_at_login(
+    app_factory, outbox, member, settings
+):
+    settings.MEETNOW_NEW_DEVICE_NOTIFIER = f"{__name__}.record_notice"
+    settings.ACCOUNT_RATE_LIMITS = False  # five logins of one number in a minute
+    notices.clear()
+    first = login(app_factory(), outbox)
+    first.call("POST", "/api/v1/devices", DEVICE)
+    # The second phone names itself at login and never calls POST /devices.
+    second = app_factory()
+    second.headers = {"X-Device-Id": "android-2", "X-Device-Platform": "Android"}
+    login(second, outbox)
+    event = SecurityEvent.objects.get(kind="new_device")
+    assert event.user == member
+    assert event.device is not None
+    assert (event.device.device_id, event.device.platform) == ("android-2", "android")
+    assert event.device.session_key == second.token
+    assert notices == [{"user_id": member.pk, "device_id": event.device.pk}]
+    status, body = first.call("GET", "/api/v1/security-events")
+    assert status == 200
+    assert "new_device" in [e["kind"] for e in body["results"]]
+    # Logging in again from either known phone announces nothing more.
+    again = app_factory()
+    again.headers = {"X-Device-Id": "android-2", "X-Device-Platform": "android"}
+    login(again, outbox)
+    known = app_factory()
+    known.headers = {"X-Device-Id": DEVICE["device_id"], "X-Device-Platform": "ios"}
+    login(known, outbox)
+    assert SecurityEvent.objects.filter(kind="new_device").count() == 1
+    assert len(notices) == 1
+    # A malformed header never breaks the login.
+    odd = app_factory()
+    odd.headers = {"X-Device-Id": "x" * 500, "X-Device-Platform": "fax"}
+    login(odd, outbox)
+    assert SecurityEvent.objects.filter(kind="new_device").count() == 1
+
+
+def test_rate_limited_code_requests_are_logged_as_code_abuse(app_factory, outbox, member):
+    statuses = [
+        app_factory().call("POST", "/auth/code/request", {"phone": PHONE})[0] for _ in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    abuse = SecurityEvent.objects.get(kind="code_abuse")
+    assert abuse.user is None  # the number is never linked or stored
+    assert abuse.ip_address == "127.0.0.1"
+    assert PHONE not in str(abuse.detail)
 
 
 def test_removing_a_device_ends_its_session(app_factory, outbox, member):
