@@ -17,6 +17,7 @@ from allauth.usersessions.models import UserSession
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from accounts.identity.models import IdentityVerification
 from accounts.identity.selectors import identity_export_rows, identity_rows_count
@@ -281,13 +282,15 @@ def _profile_rows(uid: int, after: int, limit: int) -> ExportRows:
 export_sections: list[ExportSection] = [
     section(
         "profile",
-        "Your account and profile: number, nickname, gender, date of birth, bio, settings.",
+        gettext_lazy(
+            "Your account and profile: number, nickname, gender, date of birth, bio, settings."
+        ),
         _profile_rows,
         lambda uid: 1,
     ),
     section(
         "devices",
-        "Phones you signed in on: model, OS and app version, network type, IP (P5).",
+        gettext_lazy("Phones you signed in on: model, OS and app version, network type, IP (P5)."),
         plain_rows(
             lambda uid: Device.objects.filter(user_id=uid),
             [
@@ -307,7 +310,7 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "sessions",
-        "Your signed-in sessions: when, from which IP and app.",
+        gettext_lazy("Your signed-in sessions: when, from which IP and app."),
         plain_rows(
             lambda uid: UserSession.objects.filter(user_id=uid),
             ["created_at", "last_seen_at", "ip", "user_agent"],
@@ -316,7 +319,7 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "security_events",
-        "Security log of your account: logins, new devices, ended sessions (P6).",
+        gettext_lazy("Security log of your account: logins, new devices, ended sessions (P6)."),
         plain_rows(
             lambda uid: SecurityEvent.objects.filter(user_id=uid),
             ["kind", "ip_address", "created_at", "detail"],
@@ -325,7 +328,7 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "sms_deliveries",
-        "Codes we sent you by SMS or voice call (never the code itself).",
+        gettext_lazy("Codes we sent you by SMS or voice call (never the code itself)."),
         plain_rows(
             lambda uid: SmsDelivery.objects.filter(user_id=uid),
             ["masked_phone", "purpose", "channel", "status", "created_at"],
@@ -334,7 +337,7 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "blocks",
-        "People you blocked.",
+        gettext_lazy("People you blocked."),
         plain_rows(
             lambda uid: Block.objects.filter(blocker_id=uid),
             ["blocked__uuid", "created_at"],
@@ -344,7 +347,9 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "social_accounts",
-        "Third-party logins linked to your account and the public data they gave (P3).",
+        gettext_lazy(
+            "Third-party logins linked to your account and the public data they gave (P3)."
+        ),
         plain_rows(
             lambda uid: SocialAccount.objects.filter(user_id=uid),
             ["provider", "uid", "date_joined", "last_login", "extra_data"],
@@ -353,7 +358,7 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "email_addresses",
-        "E-mail addresses on the account (MeetNow normally keeps none).",
+        gettext_lazy("E-mail addresses on the account (MeetNow normally keeps none)."),
         plain_rows(
             lambda uid: EmailAddress.objects.filter(user_id=uid),
             ["email", "verified", "primary"],
@@ -362,7 +367,9 @@ export_sections: list[ExportSection] = [
     ),
     section(
         "identity_verification",
-        "Your identity verification attempts: status, masked name and ID number (P7).",
+        gettext_lazy(
+            "Your identity verification attempts: status, masked name and ID number (P7)."
+        ),
         lambda uid, after, limit: identity_export_rows(user_id=uid, after=after, limit=limit),
         lambda uid: identity_rows_count(user_id=uid),
     ),

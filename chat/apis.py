@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -50,16 +51,20 @@ def _int_param(request: Request, name: str, *, default: int | None = None) -> in
     try:
         value = int(raw)
     except ValueError:
-        raise ApplicationError("invalid", f"{name} must be an integer.", param=name) from None
+        raise ApplicationError(
+            "invalid", _("%(name)s must be an integer.") % {"name": name}, param=name
+        ) from None
     if value < 0:
-        raise ApplicationError("invalid", f"{name} must not be negative.", param=name)
+        raise ApplicationError(
+            "invalid", _("%(name)s must not be negative.") % {"name": name}, param=name
+        )
     return value
 
 
 def _user(request: Request) -> User:
     user = request.user
     if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
-        raise ApplicationError("not_authenticated", "Log in first.", status_code=401)
+        raise ApplicationError("not_authenticated", _("Log in first."), status_code=401)
     return user
 
 
@@ -237,7 +242,9 @@ class ConversationListApi(APIView):
         if "user" in data:
             if "users" in data or data.get("title"):
                 raise ApplicationError(
-                    "invalid", "Give either user (direct) or title and users (group).", param="user"
+                    "invalid",
+                    _("Give either user (direct) or title and users (group)."),
+                    param="user",
                 )
             conversation, created = services.conversation_get_or_create_direct(
                 user=user, other_uuid=data["user"]
@@ -248,7 +255,7 @@ class ConversationListApi(APIView):
             )
             created = True
         else:
-            raise ApplicationError("invalid", "Give user or users.", param="user")
+            raise ApplicationError("invalid", _("Give user or users."), param="user")
         membership = selectors.membership_access(user=user, conversation_uuid=conversation.uuid)
         body = selectors.conversation_detail_payload(user=user, membership=membership)
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -378,10 +385,10 @@ class MessageListApi(APIView):
         before = _int_param(request, "before")
         after = _int_param(request, "after")
         if before is not None and after is not None:
-            raise ApplicationError("invalid", "Use before or after, not both.", param="after")
+            raise ApplicationError("invalid", _("Use before or after, not both."), param="after")
         limit = _int_param(request, "limit", default=50) or 50
         if limit > 100:
-            raise ApplicationError("invalid", "limit is at most 100.", param="limit")
+            raise ApplicationError("invalid", _("limit is at most 100."), param="limit")
         page = history_page_payloads(
             user_id=user.pk,
             conversation_uuid=conversation_uuid,

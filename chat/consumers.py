@@ -37,6 +37,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat import ws_send
@@ -185,7 +186,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
-            await self._error("invalid_frame", "Frames are JSON objects with a type.")
+            await self._error("invalid_frame", _("Frames are JSON objects with a type."))
             return
         kind = content.get("type")
         if self.user_id is None:
@@ -202,7 +203,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "presence":
             state = content.get("state")
             if state not in ("foreground", "background"):
-                await self._error("invalid_state", "state is foreground or background.")
+                await self._error("invalid_state", _("state is foreground or background."))
                 return
             self.state = FOREGROUND if state == "foreground" else BACKGROUND
             await database_sync_to_async(presence_set)(
@@ -217,13 +218,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(kind, str) and kind.startswith("call."):
             await call_signalling.handle(self, kind, content)  # issue 8: calls
         else:
-            await self._error("unknown_type", "Unknown frame type.")
+            await self._error("unknown_type", _("Unknown frame type."))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data)
         except ValueError:
-            await self._error("invalid_json", "Frames are JSON objects.")
+            await self._error("invalid_json", _("Frames are JSON objects."))
 
     def _message_send(self, content: dict[str, Any]) -> None:
         """Start one send; sends into the same conversation run one after the other, in
@@ -303,7 +304,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             conv_uuid = uuid_lib.UUID(str(conversation))
         except ValueError:
-            await self._error("not_found", "Conversation not found.")
+            await self._error("not_found", _("Conversation not found."))
             return
         key = str(conv_uuid)
         now = time.monotonic()
@@ -318,7 +319,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.typing_members[key] = cached
         recipients = cached[1]
         if recipients is None:
-            await self._error("not_found", "Conversation not found.")
+            await self._error("not_found", _("Conversation not found."))
             return
         self.typing_sent[key] = now
         event = {"type": EventType.TYPING, "conversation": key, "user": self.user_uuid}

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from chat.payloads import attachment_payload
 from media.models import MediaFile
@@ -101,7 +102,7 @@ def history_page_payloads(
     try:
         conv_uuid = uuid_lib.UUID(str(conversation_uuid))
     except (TypeError, ValueError, AttributeError):
-        raise NotFoundError("Conversation not found.") from None
+        raise NotFoundError(_("Conversation not found.")) from None
     limit = max(1, min(limit, 100))
     if after is not None:
         low, high, direction = max(min(int(after), MAX_ID), -MAX_ID), MAX_ID, "ASC"
@@ -122,7 +123,7 @@ def history_page_payloads(
         )
         rows = list(cursor.fetchall())
     if not rows:
-        raise NotFoundError("Conversation not found.")
+        raise NotFoundError(_("Conversation not found."))
     rows = [row for row in rows if row[1] is not None]
     has_more = len(rows) > limit
     # Newest first; of one row too many, drop the one beyond the page's far end.
@@ -134,7 +135,7 @@ def history_page_payloads(
     conv = str(conv_uuid)
     results = []
     for (
-        _,
+        _conversation_id,
         mid,
         sender,
         client_id,

@@ -26,6 +26,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat import payloads
@@ -47,7 +48,7 @@ def parse_uuid(value: Any, *, param: str) -> uuid_lib.UUID:
     try:
         return uuid_lib.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise ApplicationError("invalid", "Not a valid UUID.", param=param) from None
+        raise ApplicationError("invalid", _("Not a valid UUID."), param=param) from None
 
 
 def membership_access(*, user: User, conversation_uuid: Any) -> Membership:
@@ -59,14 +60,14 @@ def membership_access(*, user: User, conversation_uuid: Any) -> Membership:
     try:
         cuuid = uuid_lib.UUID(str(conversation_uuid))
     except (TypeError, ValueError, AttributeError):
-        raise NotFoundError("Conversation not found.") from None
+        raise NotFoundError(_("Conversation not found.")) from None
     membership = (
         Membership.objects.select_related("conversation")
         .filter(user=user, conversation__uuid=cuuid, left_at__isnull=True)
         .first()
     )
     if membership is None:
-        raise NotFoundError("Conversation not found.")
+        raise NotFoundError(_("Conversation not found."))
     return membership
 
 
@@ -230,14 +231,14 @@ def message_access(*, user: User, membership: Membership, message_id: Any) -> Me
     try:
         mid = int(message_id)
     except (TypeError, ValueError):
-        raise NotFoundError("Message not found.") from None
+        raise NotFoundError(_("Message not found.")) from None
     message = (
         _visible_messages(user=user, conversation_id=membership.conversation_id)
         .filter(id=mid)
         .first()
     )
     if message is None:
-        raise NotFoundError("Message not found.")
+        raise NotFoundError(_("Message not found."))
     message.conversation = membership.conversation
     return message
 
@@ -382,8 +383,10 @@ def sync_events(*, user: User, since: int | None, limit: int | None = None) -> S
     if since < compacted or since > seq:
         raise ApplicationError(
             "sync_refetch_required",
-            "Too far behind: fetch conversations and history again, then sync from the "
-            "cursor that GET /api/v1/sync returns.",
+            _(
+                "Too far behind: fetch conversations and history again, then sync from the "
+                "cursor that GET /api/v1/sync returns."
+            ),
             param="since",
             status_code=410,
         )
@@ -442,7 +445,7 @@ def user_by_uuid(*, user_uuid: Any, param: str) -> User:
     uid = parse_uuid(user_uuid, param=param)
     found = User.objects.filter(uuid=uid, is_active=True).first()
     if found is None:
-        raise ApplicationError("invalid_user", "No such user.", param=param)
+        raise ApplicationError("invalid_user", _("No such user."), param=param)
     return found
 
 
@@ -451,5 +454,5 @@ def users_by_uuids(*, user_uuids: Sequence[Any], param: str) -> list[User]:
     found = {u.uuid: u for u in User.objects.filter(uuid__in=ids, is_active=True)}
     missing = [u for u in ids if u not in found]
     if missing:
-        raise ApplicationError("invalid_user", "No such user.", param=param)
+        raise ApplicationError("invalid_user", _("No such user."), param=param)
     return [found[u] for u in dict.fromkeys(ids)]

@@ -22,6 +22,7 @@ from django.contrib.sessions.backends.cached_db import SessionStore
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.identity.services import identity_verification_remove
 from accounts.models import User
@@ -190,7 +191,7 @@ def consent_accept(
     """
     if not isinstance(versions, dict) or not versions:
         raise ApplicationError(
-            "versions_required", "Give the versions you accept.", param="versions"
+            "versions_required", _("Give the versions you accept."), param="versions"
         )
     current = documents_current()
     documents: list[PolicyDocument] = []
@@ -198,12 +199,15 @@ def consent_accept(
         document = current.get(str(kind))
         if document is None:
             raise ApplicationError(
-                "invalid_document_kind", f"No current document of kind {kind!r}.", param="versions"
+                "invalid_document_kind",
+                _("No current document of kind %(kind)s.") % {"kind": repr(kind)},
+                param="versions",
             )
         if version != document.version:
             raise ApplicationError(
                 "version_not_current",
-                f"The current {document.get_kind_display().lower()} is version {document.version}.",
+                _("The current %(document)s is version %(version)s.")
+                % {"document": document.get_kind_display().lower(), "version": document.version},
                 param=f"versions.{kind}",
             )
         documents.append(document)
@@ -228,7 +232,8 @@ def consent_withdraw(
     if not kinds:
         raise ApplicationError(
             "invalid_document_kinds",
-            f"document_kinds must be among {', '.join(DocumentKind.values)}.",
+            _("document_kinds must be among %(kinds)s.")
+            % {"kinds": ", ".join(DocumentKind.values)},
             param="document_kinds",
         )
     current = documents_current()

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 # A privacy request due within this many days shows as "due soon".
 DUE_SOON = timedelta(days=3)
@@ -56,16 +57,22 @@ def _url(name: str, query: str = "") -> str:
         return ""
 
 
+def _oldest_note(oldest: Any) -> str:
+    if oldest is None:
+        return _("queue empty")
+    return _("oldest waiting %(time)s") % {"time": timesince(oldest)}
+
+
 def _report_cards() -> list[Card]:
     from chat.models import Report, ReportStatus
 
     row = Report.objects.filter(status=ReportStatus.OPEN).aggregate(
         count=Count("id"), oldest=Min("created_at")
     )
-    note = f"oldest waiting {timesince(row['oldest'])}" if row["oldest"] else "queue empty"
+    note = _oldest_note(row["oldest"])
     return [
         Card(
-            title="Open reports",
+            title=_("Open reports"),
             value=row["count"],
             note=note,
             url=_url("admin:chat_report_changelist", "status__exact=open"),
@@ -93,15 +100,16 @@ def _privacy_cards() -> list[Card]:
     url = _url("admin:privacy_privacyrequest_changelist")
     return [
         Card(
-            title="Open privacy requests",
+            title=_("Open privacy requests"),
             value=row["count"],
-            note=f"{row['due_soon']} due within {DUE_SOON.days} days",
+            note=_("%(count)d due within %(days)d days")
+            % {"count": row["due_soon"], "days": DUE_SOON.days},
             url=url,
         ),
         Card(
-            title="Overdue privacy requests",
+            title=_("Overdue privacy requests"),
             value=row["overdue"],
-            note="past their deadline" if row["overdue"] else "none late",
+            note=_("past their deadline") if row["overdue"] else _("none late"),
             url=url,
             alert=row["overdue"] > 0,
         ),
@@ -114,10 +122,10 @@ def _ticket_cards() -> list[Card]:
     row = SupportTicket.objects.filter(status=TicketStatus.OPEN).aggregate(
         count=Count("id"), oldest=Min("updated_at")
     )
-    note = f"oldest waiting {timesince(row['oldest'])}" if row["oldest"] else "queue empty"
+    note = _oldest_note(row["oldest"])
     return [
         Card(
-            title="Support tickets waiting",
+            title=_("Support tickets waiting"),
             value=row["count"],
             note=note,
             url=_url("admin:privacy_supportticket_changelist", "status__exact=open"),

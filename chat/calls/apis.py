@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -25,7 +26,7 @@ from meetnow.lib.pagination import CursorPagination
 def _user(request: Request) -> User:
     user = request.user
     if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
-        raise ApplicationError("not_authenticated", "Log in first.", status_code=401)
+        raise ApplicationError("not_authenticated", _("Log in first."), status_code=401)
     return user
 
 
@@ -134,13 +135,13 @@ class CallActionApi(APIView):
         data: Any = request.data if isinstance(request.data, dict) else {}
         unknown = sorted(set(data) - {"sdp"})
         if unknown:
-            raise ApplicationError("unknown_field", "Unknown field.", param=unknown[0])
+            raise ApplicationError("unknown_field", _("Unknown field."), param=unknown[0])
         if self.action == "accept":
             answer = calls.sdp_clean(data.get("sdp"), kinds=("answer",), required=False)
             call = calls.call_accept(user=user, call_uuid=call_uuid, answer=answer)
         else:
             if "sdp" in data:
-                raise ApplicationError("unknown_field", "Unknown field.", param="sdp")
+                raise ApplicationError("unknown_field", _("Unknown field."), param="sdp")
             call = calls.call_end(user=user, call_uuid=call_uuid, action=self.action)
         return Response(calls.call_payload(call, viewer_id=user.pk))
 

@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.identity.permissions import verified_required
 from accounts.models import User
@@ -112,7 +113,7 @@ def _call_uuid(value: Any) -> uuid_lib.UUID:
     try:
         return uuid_lib.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise NotFoundError("Call not found.") from None
+        raise NotFoundError(_("Call not found.")) from None
 
 
 def sdp_clean(value: Any, *, kinds: Sequence[str], required: bool) -> dict[str, str] | None:
@@ -127,11 +128,14 @@ def sdp_clean(value: Any, *, kinds: Sequence[str], required: bool) -> dict[str, 
     ):
         raise ApplicationError(
             "invalid_sdp",
-            f"sdp is an object with type ({' or '.join(kinds)}) and an sdp string.",
+            _("sdp is an object with type (%(types)s) and an sdp string.")
+            % {"types": " or ".join(kinds)},
             param="sdp",
         )
     if len(value["sdp"]) > SDP_MAX:
-        raise ApplicationError("sdp_too_long", "The session description is too long.", param="sdp")
+        raise ApplicationError(
+            "sdp_too_long", _("The session description is too long."), param="sdp"
+        )
     return {"type": str(value["type"]), "sdp": value["sdp"]}
 
 
@@ -141,7 +145,7 @@ def candidate_clean(value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("candidate"), str):
         raise ApplicationError(
-            "invalid_candidate", "candidate is an RTCIceCandidateInit object.", param="candidate"
+            "invalid_candidate", _("candidate is an RTCIceCandidateInit object."), param="candidate"
         )
     out: dict[str, Any] = {"candidate": value["candidate"]}
     # Only the fields of RTCIceCandidateInit, with their types; anything else is dropped.
@@ -150,7 +154,7 @@ def candidate_clean(value: Any) -> dict[str, Any] | None:
             out[name] = value[name]
     if sum(len(str(v)) for v in out.values()) > CANDIDATE_MAX:
         raise ApplicationError(
-            "candidate_too_long", "The candidate is too long.", param="candidate"
+            "candidate_too_long", _("The candidate is too long."), param="candidate"
         )
     return out
 
@@ -168,7 +172,7 @@ def call_access(*, user: User, call_uuid: Any) -> Call:
     cid = _call_uuid(call_uuid)
     call = _calls().filter(Q(caller=user) | Q(callee=user), uuid=cid).first()
     if call is None:
-        raise NotFoundError("Call not found.")
+        raise NotFoundError(_("Call not found."))
     return call
 
 
@@ -318,12 +322,12 @@ def call_invite(
     """
     verified_required(user=caller, function="calls")
     if media not in CallMedia.values:
-        raise ApplicationError("invalid_media", "media is audio or video.", param="media")
+        raise ApplicationError("invalid_media", _("media is audio or video."), param="media")
     membership = membership_access(user=caller, conversation_uuid=conversation_uuid)
     conversation = membership.conversation
     if conversation.kind != ConversationKind.DIRECT:
         raise ApplicationError(
-            "not_direct", "Calls are between the two people of a direct conversation."
+            "not_direct", _("Calls are between the two people of a direct conversation.")
         )
     other = (
         Membership.objects.filter(conversation=conversation, left_at__isnull=True)
@@ -332,10 +336,10 @@ def call_invite(
         .first()
     )
     if other is None or not other.user.is_active or other.user.banned_at is not None:
-        raise ApplicationError("unavailable", "This person cannot be called.", status_code=409)
+        raise ApplicationError("unavailable", _("This person cannot be called."), status_code=409)
     callee = other.user
     if block_exists_between(user_a_id=caller.pk, user_b_id=callee.pk):
-        raise ApplicationError("blocked", "You cannot contact this user.", status_code=403)
+        raise ApplicationError("blocked", _("You cannot contact this user."), status_code=403)
     calls_expire_overdue(user_ids=[caller.pk, callee.pk])
     # An answered call whose both sockets vanished while its grace check was lost (the
     # ASGI process died) must not keep the callee busy forever.
@@ -353,7 +357,9 @@ def call_invite(
         ).values_list("caller_id", "callee_id")
         in_call = {uid for pair in busy for uid in pair}
         if caller.pk in in_call:
-            raise ApplicationError("already_in_call", "You are already in a call.", status_code=409)
+            raise ApplicationError(
+                "already_in_call", _("You are already in a call."), status_code=409
+            )
         call = Call(
             conversation=conversation, caller=caller, callee=callee, media=media, created_at=now
         )
@@ -368,7 +374,7 @@ def call_invite(
                 call.save()
         except IntegrityError:
             raise ApplicationError(
-                "already_in_call", "You are already in a call.", status_code=409
+                "already_in_call", _("You are already in a call."), status_code=409
             ) from None
         frame: dict[str, Any] = {"type": CallEvent.INCOMING, "call": call_payload(call)}
         if offer is not None:
@@ -394,7 +400,9 @@ def call_accept(*, user: User, call_uuid: Any, answer: dict[str, str] | None = N
     over ``call.sdp``). 409 ``invalid_state`` if the call no longer rings."""
     call = call_access(user=user, call_uuid=call_uuid)
     if call.callee_id != user.pk:
-        raise ApplicationError("not_callee", "Only the person called can answer.", status_code=403)
+        raise ApplicationError(
+            "not_callee", _("Only the person called can answer."), status_code=403
+        )
     now = timezone.now()
     if call.state == CallState.RINGING and now - call.created_at >= _ring_timeout():
         calls_expire_overdue(user_ids=[user.pk], now=now)
@@ -423,9 +431,13 @@ def call_accept(*, user: User, call_uuid: Any, answer: dict[str, str] | None = N
 def _invalid_state(call: Call) -> ApplicationError:
     if call.state == CallState.ENDED:
         return ApplicationError(
-            "call_ended", f"The call has ended ({call.outcome}).", status_code=409
+            "call_ended",
+            _("The call has ended (%(outcome)s).") % {"outcome": call.outcome},
+            status_code=409,
         )
-    return ApplicationError("invalid_state", f"The call is {call.state}.", status_code=409)
+    return ApplicationError(
+        "invalid_state", _("The call is %(state)s.") % {"state": call.state}, status_code=409
+    )
 
 
 END_ACTIONS = ("decline", "cancel", "hangup")
@@ -437,16 +449,16 @@ def call_end(*, user: User, call_uuid: Any, action: str) -> Call:
     accepted one completed with its duration). Exactly one system message, whatever
     races with it (conditional UPDATE; the loser gets 409)."""
     if action not in END_ACTIONS:
-        raise ApplicationError("invalid_action", "Unknown action.", param="action")
+        raise ApplicationError("invalid_action", _("Unknown action."), param="action")
     call = call_access(user=user, call_uuid=call_uuid)
     is_caller = call.caller_id == user.pk
     for _attempt in range(3):
         now = timezone.now()
         if call.state == CallState.RINGING:
             if action == "decline" and is_caller:
-                raise ApplicationError("not_callee", "The caller cancels.", status_code=403)
+                raise ApplicationError("not_callee", _("The caller cancels."), status_code=403)
             if action == "cancel" and not is_caller:
-                raise ApplicationError("not_caller", "The callee declines.", status_code=403)
+                raise ApplicationError("not_caller", _("The callee declines."), status_code=403)
             outcome = CallOutcome.CANCELLED if is_caller else CallOutcome.DECLINED
             if now - call.created_at >= _ring_timeout():
                 outcome = CallOutcome.MISSED
@@ -508,12 +520,12 @@ def call_relay_target(*, user: User, call_uuid: Any, kind: str) -> RelayTarget:
     if call.state not in ACTIVE:
         raise _invalid_state(call)
     if kind == CallEvent.RINGING and call.callee_id != user.pk:
-        raise ApplicationError("not_callee", "Only the person called rings.", status_code=403)
+        raise ApplicationError("not_callee", _("Only the person called rings."), status_code=403)
     if kind in (CallEvent.SDP, CallEvent.RENEGOTIATE) and call.state != CallState.ACCEPTED:
         raise _invalid_state(call)
     peer = call_peer_id(call, user.pk)
     if peer is None:
-        raise ApplicationError("call_ended", "The other person is gone.", status_code=409)
+        raise ApplicationError("call_ended", _("The other person is gone."), status_code=409)
     return RelayTarget(call=call, peer_id=peer)
 
 

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat.calls import services as calls
@@ -70,7 +71,7 @@ def _engaged(socket: Socket) -> set[str]:
 def _user(user_id: int) -> User:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:  # deleted or deactivated while the socket was open
-        raise ApplicationError("invalid_session", "Log in again.", status_code=401)
+        raise ApplicationError("invalid_session", _("Log in again."), status_code=401)
     return user
 
 
@@ -80,7 +81,7 @@ async def handle(socket: Socket, kind: str, content: dict[str, Any]) -> None:
     ref = ref if isinstance(ref, str) and len(ref) <= REF_MAX else None
     handler = _HANDLERS.get(kind)
     if handler is None or socket.user_id is None:
-        await _error(socket, "unknown_type", "Unknown frame type.", ref=ref)
+        await _error(socket, "unknown_type", _("Unknown frame type."), ref=ref)
         return
     try:
         if kind == "call.invite":
@@ -117,7 +118,7 @@ async def _error(
 
 
 def _rate_limited() -> ApplicationError:
-    return ApplicationError("rate_limited", "Too many call frames; slow down.", status_code=429)
+    return ApplicationError("rate_limited", _("Too many call frames; slow down."), status_code=429)
 
 
 def _invite_rate_check(user_id: int) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat import payloads
 from chat.events import (
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 def blocked_error() -> ApplicationError:
-    return ApplicationError("blocked", "You cannot contact this user.", status_code=403)
+    return ApplicationError("blocked", _("You cannot contact this user."), status_code=403)
 
 
 def message_created_event(message: Message, user_ids: Sequence[int]) -> PendingEvent:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import block_exists_between, blocked_user_ids
@@ -64,7 +65,7 @@ def conversation_get_or_create_direct(*, user: User, other_uuid: Any) -> tuple[C
     if either blocked the other (P11)."""
     other = user_by_uuid(user_uuid=other_uuid, param="user")
     if other.pk == user.pk:
-        raise ApplicationError("invalid_user", "You cannot talk to yourself.", param="user")
+        raise ApplicationError("invalid_user", _("You cannot talk to yourself."), param="user")
     if block_exists_between(user_a_id=user.pk, user_b_id=other.pk):
         raise blocked_error()
     low, high = sorted((user.pk, other.pk))
@@ -101,7 +102,8 @@ def _group_capacity_check(count: int) -> None:
     if count > settings.MEETNOW_GROUP_MAX:
         raise ApplicationError(
             "group_full",
-            f"A group has at most {settings.MEETNOW_GROUP_MAX} members.",
+            _("A group has at most %(meetnow_group_max)s members.")
+            % {"meetnow_group_max": settings.MEETNOW_GROUP_MAX},
             param="users",
         )
 
@@ -115,9 +117,9 @@ def _blocks_check(*, actor: User, users: Sequence[User]) -> None:
 def _title_clean(title: Any) -> str:
     text = str(title or "").strip()
     if not text:
-        raise ApplicationError("title_required", "A group needs a title.", param="title")
+        raise ApplicationError("title_required", _("A group needs a title."), param="title")
     if len(text) > 80:
-        raise ApplicationError("title_too_long", "At most 80 characters.", param="title")
+        raise ApplicationError("title_too_long", _("At most 80 characters."), param="title")
     return text
 
 
@@ -135,7 +137,7 @@ def group_create(*, owner: User, title: Any, member_uuids: Sequence[Any]) -> Con
     clean_title = _title_clean(title)
     users = [u for u in users_by_uuids(user_uuids=member_uuids, param="users") if u.pk != owner.pk]
     if not users:
-        raise ApplicationError("users_required", "Add at least one other person.", param="users")
+        raise ApplicationError("users_required", _("Add at least one other person."), param="users")
     _group_capacity_check(len(users) + 1)
     _blocks_check(actor=owner, users=users)
     now = timezone.now()
@@ -162,13 +164,15 @@ def group_create(*, owner: User, title: Any, member_uuids: Sequence[Any]) -> Con
 def _group_membership_for_change(*, actor: User, conversation_uuid: Any) -> Membership:
     membership = membership_access(user=actor, conversation_uuid=conversation_uuid)
     if membership.conversation.kind != ConversationKind.GROUP:
-        raise ApplicationError("not_a_group", "Only groups have members to change.")
+        raise ApplicationError("not_a_group", _("Only groups have members to change."))
     return membership
 
 
 def _owner_required(membership: Membership) -> None:
     if membership.role != MemberRole.OWNER:
-        raise ApplicationError("not_owner", "Only the group's owner can do this.", status_code=403)
+        raise ApplicationError(
+            "not_owner", _("Only the group's owner can do this."), status_code=403
+        )
 
 
 def group_members_add(*, actor: User, conversation_uuid: Any, member_uuids: Sequence[Any]) -> None:
@@ -264,7 +268,7 @@ def group_member_remove(*, actor: User, conversation_uuid: Any, user_uuid: Any) 
         .first()
     )
     if target is None:
-        raise NotFoundError("Member not found.")
+        raise NotFoundError(_("Member not found."))
     _member_leave(
         conversation=membership.conversation, leaving=target, by=actor, action="member_removed"
     )
@@ -309,12 +313,14 @@ def conversation_mark_read(*, user: User, conversation_uuid: Any, message_id: An
     try:
         mid = int(message_id)
     except (TypeError, ValueError):
-        raise ApplicationError("invalid", "A message id is required.", param="message_id") from None
+        raise ApplicationError(
+            "invalid", _("A message id is required."), param="message_id"
+        ) from None
     conversation = membership.conversation
     last = Message.objects.filter(conversation_id=conversation.pk).aggregate(m=Max("id"))["m"]
     if last is None or mid <= 0 or mid > last:
         raise ApplicationError(
-            "invalid_message", "No such message in this conversation.", param="message_id"
+            "invalid_message", _("No such message in this conversation."), param="message_id"
         )
     with transaction.atomic():
         moved = Membership.objects.filter(pk=membership.pk, last_read_id__lt=mid).update(

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.identity.permissions import verified_required
 from accounts.models import User
@@ -64,11 +65,12 @@ ATTACHMENT_KINDS: dict[str, str] = {
 def _text_clean(text: Any, *, required: bool) -> str:
     value = "" if text is None else str(text)
     if required and not value.strip():
-        raise ApplicationError("text_required", "A text message needs some text.", param="text")
+        raise ApplicationError("text_required", _("A text message needs some text."), param="text")
     if len(value) > settings.CHAT_TEXT_MAX:
         raise ApplicationError(
             "text_too_long",
-            f"A message has at most {settings.CHAT_TEXT_MAX} characters.",
+            _("A message has at most %(chat_text_max)s characters.")
+            % {"chat_text_max": settings.CHAT_TEXT_MAX},
             param="text",
         )
     return value
@@ -77,7 +79,7 @@ def _text_clean(text: Any, *, required: bool) -> str:
 def _client_id_clean(client_id: Any) -> uuid_lib.UUID:
     if client_id in (None, ""):
         raise ApplicationError(
-            "client_id_required", "Send a client-generated UUID as client_id.", param="client_id"
+            "client_id_required", _("Send a client-generated UUID as client_id."), param="client_id"
         )
     return parse_uuid(client_id, param="client_id")
 
@@ -106,13 +108,13 @@ def message_send(  # noqa: C901
     """
     verified_required(user=sender, function="messages")
     if kind not in USER_KINDS:
-        raise ApplicationError("invalid_kind", "Unknown message kind.", param="kind")
+        raise ApplicationError("invalid_kind", _("Unknown message kind."), param="kind")
     if kind == MessageKind.TEXT and media is not None:
         raise ApplicationError(
-            "media_not_allowed", "A text message has no attachment.", param="media"
+            "media_not_allowed", _("A text message has no attachment."), param="media"
         )
     if kind != MessageKind.TEXT and media is None:
-        raise ApplicationError("media_required", "Attach the uploaded file.", param="media")
+        raise ApplicationError("media_required", _("Attach the uploaded file."), param="media")
     cid = _client_id_clean(client_id)
     body = _text_clean(text, required=kind == MessageKind.TEXT)
     one_statement = _send_in_one_statement()
@@ -126,11 +128,13 @@ def message_send(  # noqa: C901
             )
             own = next((m for m in members if m.user_id == sender.pk), None)
             if conversation is None or own is None:
-                raise NotFoundError("Conversation not found.")
+                raise NotFoundError(_("Conversation not found."))
             if not own.active:
                 # Banned or deactivated while a request or a socket was still open:
                 # checked in the members read, so no send slips past a ban.
-                raise ApplicationError("invalid_token", "This session has ended.", status_code=401)
+                raise ApplicationError(
+                    "invalid_token", _("This session has ended."), status_code=401
+                )
             if conversation.kind == ConversationKind.DIRECT and any(
                 m.blocked for m in members if m.user_id != sender.pk
             ):
@@ -180,7 +184,7 @@ def message_send(  # noqa: C901
         if str(existing.conversation.uuid) != str(_conversation_uuid(conversation_uuid)):
             raise ApplicationError(
                 "client_id_conflict",
-                "This client_id was already used for another conversation.",
+                _("This client_id was already used for another conversation."),
                 param="client_id",
                 status_code=409,
             ) from None
@@ -267,13 +271,14 @@ def _attachment_claim(*, sender: User, media: Any, kind: str) -> MediaFile:
     if media_file.kind != ATTACHMENT_KINDS[kind]:
         raise ApplicationError(
             "media_kind_mismatch",
-            f"A {kind} message needs a {ATTACHMENT_KINDS[kind]} file.",
+            _("A %(kind)s message needs a %(file_kind)s file.")
+            % {"kind": kind, "file_kind": ATTACHMENT_KINDS[kind]},
             param="media",
         )
     if media_file.status != MediaStatus.READY:
         raise ApplicationError(
             "media_not_ready",
-            "The file is still being processed; send it when ready.",
+            _("The file is still being processed; send it when ready."),
             param="media",
             status_code=409,
         )
@@ -284,7 +289,7 @@ def _conversation_uuid(value: Any) -> uuid_lib.UUID:
     try:
         return uuid_lib.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise NotFoundError("Conversation not found.") from None
+        raise NotFoundError(_("Conversation not found.")) from None
 
 
 def _push_if_offline(*, message_id: int, user_ids: list[int]) -> None:
@@ -302,20 +307,20 @@ def _own_message_for_change(*, user: User, conversation_uuid: Any, message_id: A
     try:
         mid = int(message_id)
     except (TypeError, ValueError):
-        raise NotFoundError("Message not found.") from None
+        raise NotFoundError(_("Message not found.")) from None
     message = (
         Message.objects.select_for_update()
         .filter(conversation_id=membership.conversation_id, id=mid)
         .first()
     )
     if message is None:
-        raise NotFoundError("Message not found.")
+        raise NotFoundError(_("Message not found."))
     message.conversation = membership.conversation
     message.sender = user if message.sender_id == user.pk else message.sender
     if message.sender_id != user.pk:
-        raise ApplicationError("not_sender", "Only the sender can do this.", status_code=403)
+        raise ApplicationError("not_sender", _("Only the sender can do this."), status_code=403)
     if message.is_removed:
-        raise ApplicationError("message_removed", "This message was removed.", status_code=409)
+        raise ApplicationError("message_removed", _("This message was removed."), status_code=409)
     return message
 
 
@@ -328,10 +333,10 @@ def message_edit(*, user: User, conversation_uuid: Any, message_id: Any, text: A
             user=user, conversation_uuid=conversation_uuid, message_id=message_id
         )
         if message.kind != MessageKind.TEXT:
-            raise ApplicationError("not_editable", "Only text messages can be edited.")
+            raise ApplicationError("not_editable", _("Only text messages can be edited."))
         if timezone.now() - message.created_at > settings.CHAT_EDIT_WINDOW:
             raise ApplicationError(
-                "edit_window_expired", "This message can no longer be edited.", status_code=403
+                "edit_window_expired", _("This message can no longer be edited."), status_code=403
             )
         if body == message.text:
             return message
@@ -355,7 +360,9 @@ def message_recall(*, user: User, conversation_uuid: Any, message_id: Any) -> Me
         )
         if timezone.now() - message.created_at > settings.CHAT_RECALL_WINDOW:
             raise ApplicationError(
-                "recall_window_expired", "This message can no longer be recalled.", status_code=403
+                "recall_window_expired",
+                _("This message can no longer be recalled."),
+                status_code=403,
             )
         message_content_remove(message, recalled=True)
         events_append(
@@ -370,9 +377,9 @@ def message_delete_for_me(*, user: User, conversation_uuid: Any, message_id: Any
     try:
         mid = int(message_id)
     except (TypeError, ValueError):
-        raise NotFoundError("Message not found.") from None
+        raise NotFoundError(_("Message not found.")) from None
     if not Message.objects.filter(conversation_id=membership.conversation_id, id=mid).exists():
-        raise NotFoundError("Message not found.")
+        raise NotFoundError(_("Message not found."))
     with transaction.atomic():
         created = MessageHidden.objects.bulk_create(
             [MessageHidden(user=user, message_id=mid)], ignore_conflicts=True

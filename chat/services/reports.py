@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat.events import (
@@ -50,20 +51,20 @@ def report_create(
     or recalls it, until the report is resolved.
     """
     if reason not in ReportReason.values:
-        raise ApplicationError("invalid_reason", "Unknown reason.", param="reason")
+        raise ApplicationError("invalid_reason", _("Unknown reason."), param="reason")
     text = "" if details is None else str(details)
     if len(text) > 2000:
-        raise ApplicationError("details_too_long", "At most 2000 characters.", param="details")
+        raise ApplicationError("details_too_long", _("At most 2000 characters."), param="details")
     if (user_uuid is None) == (message_id is None):
         raise ApplicationError(
-            "target_required", "Report either a user or a message.", param="message_id"
+            "target_required", _("Report either a user or a message."), param="message_id"
         )
     report = Report(reporter=reporter, reason=reason, details=text)
     if message_id is not None:
         try:
             mid = int(message_id)
         except (TypeError, ValueError):
-            raise NotFoundError("Message not found.") from None
+            raise NotFoundError(_("Message not found.")) from None
         message = (
             Message.objects.select_related("sender", "conversation")
             .filter(
@@ -74,11 +75,11 @@ def report_create(
             .first()
         )
         if message is None:
-            raise NotFoundError("Message not found.")
+            raise NotFoundError(_("Message not found."))
         if message.kind == MessageKind.SYSTEM or message.sender_id is None:
-            raise ApplicationError("not_reportable", "This message cannot be reported.")
+            raise ApplicationError("not_reportable", _("This message cannot be reported."))
         if message.sender_id == reporter.pk:
-            raise ApplicationError("cannot_report_self", "You cannot report yourself.")
+            raise ApplicationError("cannot_report_self", _("You cannot report yourself."))
         report.message = message
         report.conversation = message.conversation
         report.reported_user = message.sender
@@ -89,7 +90,7 @@ def report_create(
     else:
         target = user_by_uuid(user_uuid=user_uuid, param="user")
         if target.pk == reporter.pk:
-            raise ApplicationError("cannot_report_self", "You cannot report yourself.")
+            raise ApplicationError("cannot_report_self", _("You cannot report yourself."))
         report.reported_user = target
     report.save()
     logger.info("chat: report %s created (reason %s)", report.uuid, report.reason)
@@ -119,7 +120,7 @@ def report_resolve(*, report: Report, moderator: User, outcome: str, note: str =
     from accounts.services import user_ban
 
     if outcome not in ReportOutcome.values:
-        raise ApplicationError("invalid_outcome", "Unknown outcome.", param="outcome")
+        raise ApplicationError("invalid_outcome", _("Unknown outcome."), param="outcome")
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status == ReportStatus.RESOLVED:
