@@ -6,12 +6,16 @@ Wired in settings (``ACCOUNT_ADAPTER``, ``SOCIALACCOUNT_ADAPTER``); research not
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import user_display
 from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal.httpkit import is_headless_request
+from allauth.headless.adapter import DefaultHeadlessAdapter
 from allauth.headless.internal.restkit.response import APIResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
@@ -225,3 +229,37 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if gender in Gender.values:
             user.gender = gender
         return user
+
+
+class HeadlessAdapter(DefaultHeadlessAdapter):
+    """allauth's user payload with the public UUID, never the internal integer id.
+
+    The dataclass (not just ``serialize_user``) is replaced so that allauth's OpenAPI
+    spec documents the same shape. The app is phone-only: no e-mail field.
+    """
+
+    def get_user_dataclass(self) -> type:
+        def field(description: str, example: Any) -> Any:
+            return dataclasses.field(metadata={"description": description, "example": example})
+
+        return dataclasses.make_dataclass(
+            "User",
+            [
+                ("id", str | None, field("The user's public id (UUID).", str(uuid.uuid4()))),
+                ("display", str, field("The display name for the user.", "Mei")),
+                (
+                    "has_usable_password",
+                    bool,
+                    field("Whether the account has a password (app users have none).", False),
+                ),
+            ],
+        )
+
+    def user_as_dataclass(self, user: AbstractBaseUser) -> Any:
+        user_dc = self.get_user_dataclass()
+        public_id = getattr(user, "uuid", None)
+        return user_dc(
+            id=str(public_id) if user.pk and public_id else None,
+            display=user_display(user),
+            has_usable_password=user.has_usable_password(),
+        )

@@ -20,6 +20,7 @@ from media.models import MediaFile
 from media.services import media_file_signed_urls
 from meetnow.lib.i18n import phone_display, user_time_zone
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.schema import page_of
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -222,7 +223,7 @@ class DiscoverApi(APIView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("limit", int),
         ],
-        responses=PublicProfileSerializer(many=True),
+        responses=page_of(PublicProfileSerializer, "PublicProfilePage"),
         operation_id="discover",
     )
     def get(self, request: Request) -> Response:
@@ -245,7 +246,11 @@ class BlockListApi(APIView):
         user = PublicProfileSerializer(source="blocked")
         created_at = serializers.DateTimeField()
 
-    @extend_schema(responses=OutputSerializer(many=True), operation_id="blocks_list")
+    @extend_schema(
+        responses=page_of(OutputSerializer, "BlockedUserPage"),
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        operation_id="blocks_list",
+    )
     def get(self, request: Request) -> Response:
         paginator = CursorPagination()
         page = paginator.paginate_queryset(selectors.blocks_made(user=_me(request)), request)
@@ -436,7 +441,11 @@ class SecurityEventListApi(APIView):
         ip_address = serializers.CharField(allow_null=True)
         device_id = serializers.IntegerField(allow_null=True)
 
-    @extend_schema(responses=OutputSerializer(many=True), operation_id="security_events")
+    @extend_schema(
+        responses=page_of(OutputSerializer, "SecurityEventPage"),
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        operation_id="security_events",
+    )
     def get(self, request: Request) -> Response:
         paginator = CursorPagination()
         events = selectors.security_events_of(user=_me(request))

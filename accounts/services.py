@@ -36,6 +36,7 @@ from media.models import MediaFile, Purpose
 from media.services import media_file_attach, media_file_detach
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from meetnow.lib.i18n import language_current, time_zone_valid, user_language
+from meetnow.lib.realtime import sessions_close
 
 # --- Users -------------------------------------------------------------------
 
@@ -227,11 +228,8 @@ def device_register(
     )
     for name, value in values.items():
         setattr(device, name, value)
-    if device.push_token:
-        # A push token identifies one phone: it belongs to the account last seen on it.
-        Device.objects.filter(push_token=device.push_token).exclude(pk=device.pk).update(
-            push_token=""
-        )
+    if "push_token" in values and device.push_token:
+        _push_token_claim(device=device)
     device.session_key = session_key
     device.ip_address = ip_address
     device.last_seen_at = now
@@ -248,6 +246,29 @@ def device_register(
             )
             _new_device_notice(user_id=user.pk, device_id=device.pk)
     return device, created
+
+
+def _push_token_claim(*, device: Device) -> None:
+    """Move ``device.push_token`` to ``device``, or refuse (P11: pushes reach only their owner).
+
+    A push token identifies one app installation. It moves from another binding only
+    when the claim comes from that same installation (the same ``device_id``: another
+    account signed in on the phone) or from the same account (a reinstall). Anyone
+    else who learnt the token would otherwise receive the other account's pushes:
+    409 ``push_token_taken``, and the old binding stays.
+    """
+    holders = Device.objects.select_for_update().filter(push_token=device.push_token)
+    if device.pk is not None:
+        holders = holders.exclude(pk=device.pk)
+    for holder in holders:
+        if holder.device_id != device.device_id and holder.user_id != device.user_id:
+            raise ApplicationError(
+                "push_token_taken",
+                _("This push token is registered to another app installation."),
+                param="push_token",
+                status_code=409,
+            )
+    holders.update(push_token="")
 
 
 def device_login_record(
@@ -304,6 +325,7 @@ def device_remove(*, user: User, device: Device, ip_address: str | None = None) 
 
 def _session_end(*, user: User, session_key: str, ip_address: str | None) -> None:
     SessionStore().delete(session_key)
+    sessions_close([session_key])  # its sockets close at once, not at the next heartbeat
     UserSession.objects.filter(user=user, session_key=session_key).delete()
     Device.objects.filter(user=user, session_key=session_key).update(session_key="")
     security_event_record(user=user, kind=SecurityEventKind.SESSION_ENDED, ip_address=ip_address)
@@ -333,6 +355,7 @@ def sessions_end_all(*, user: User) -> int:
     keys = _session_keys(user=user)
     for key in keys:
         SessionStore().delete(key)
+    sessions_close(keys)  # their sockets close at once, after commit
     UserSession.objects.filter(user=user).delete()
     Device.objects.filter(user=user).update(session_key="")
     return len(keys)

@@ -45,6 +45,7 @@ from chat.calls import signalling as call_signalling
 from chat.events import GATE_GROUP, EventType, user_group
 from chat.models import Membership
 from chat.presence import BACKGROUND, FOREGROUND, presence_clear, presence_set
+from meetnow.lib.realtime import session_group
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # The sender as the send path needs it (id and uuid): no user row per send.
         self.sender = User(pk=self.user_id, uuid=uuid_lib.UUID(self.user_uuid))
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        # Ending this session (logout, "end this session", ban, erasure) closes it at once.
+        await self.channel_layer.group_add(session_group(self.session_key), self.channel_name)
         await self.channel_layer.group_add(GATE_GROUP, self.channel_name)
         await database_sync_to_async(presence_set)(
             user_id=self.user_id, state=FOREGROUND, connection=self.channel_name
@@ -172,6 +175,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             task.cancel()
         if self.user_id is not None:
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                session_group(self.session_key), self.channel_name
+            )
             await self.channel_layer.group_discard(GATE_GROUP, self.channel_name)
             await database_sync_to_async(presence_clear)(
                 user_id=self.user_id, connection=self.channel_name
@@ -338,7 +344,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._session_recheck()
 
     async def session_ended(self, message: dict[str, Any]) -> None:
-        """accounts ended a session (logout, ban): close the socket that used it."""
+        """A session ended (logout, session end, ban, erasure): close the socket that used it.
+
+        Sent to the session's group (meetnow.lib.realtime.sessions_close) or, with the
+        key or None for all, to the user's group (privacy's erasure)."""
         key = message.get("session_key")
         if key is None or key == getattr(self, "session_key", None):
             with contextlib.suppress(Exception):

@@ -128,7 +128,8 @@ def _error_response_schema() -> dict[str, Any]:
                         "message": {"type": "string"},
                         "param": {"type": "string", "nullable": True},
                     },
-                    "required": ["code", "message", "param"],
+                    # "param" only where one input is at fault (meetnow.lib.errors.error).
+                    "required": ["code", "message"],
                 },
             },
         },

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "meetnow.lib.middleware.RequestLogMiddleware",
     "meetnow.lib.middleware.JsonErrorShapeMiddleware",
+    "meetnow.lib.middleware.JsonDepthLimitMiddleware",
+    "meetnow.lib.middleware.OutOfRangeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -247,7 +249,10 @@ ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ALLAUTH_USER_CODE_FORMAT
 HEADLESS_ONLY = False  # allauth.mfa's pages and forms serve the staff second factor (docs/admin.md)
 HEADLESS_CLIENTS = ("app",)
-HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SERVE_SPECIFICATION = True  # served only while MEETNOW_API_DOCS is on (meetnow/urls.py)
+# The app sends no e-mail: allauth's e-mail and password flows answer 404 (meetnow/urls.py)
+# and nothing mails "your password/e-mail changed" notices.
+ACCOUNT_EMAIL_NOTIFICATIONS = False
 # allauth's own spec page, with Redoc from drf-spectacular-sidecar instead of a CDN.
 HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"  # noqa: S105
@@ -306,8 +311,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "meetnow.schema.postprocess",  # allauth's API, signed downloads, WebSocket frames
+        "meetnow.lib.schema.document_errors",  # the one error shape, per operation
     ],
 }
+# The OpenAPI schema and Swagger UI (/api/schema/, /api/docs/, /_allauth/openapi.*):
+# on in development, off in production unless turned on on purpose.
+MEETNOW_API_DOCS = env.bool("MEETNOW_API_DOCS", default=not PRODUCTION)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -445,6 +454,15 @@ if PRODUCTION and SMS_BACKEND not in {"twilio", "http"}:
     # "console" prints one-time codes to the worker's output (P18).
     raise ImproperlyConfigured("DJANGO_ENV=production needs SMS_BACKEND 'twilio' or 'http'.")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="log")
+# The app sends no e-mail. Production drops mail unless a backend is chosen on purpose
+# (e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST...);
+# development prints it.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.dummy.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
 SESSION_RETENTION = timedelta(days=30)
 
 # --- Chat (chat/, docs/chat.md) ------------------------------------------------
@@ -542,6 +560,7 @@ _media_enums["LanguageEnum"] = "meetnow.lib.i18n.LANGUAGE_CODES"
 # --- Accounts (accounts/, privacy sign-up consent; docs/accounts.md) --------------
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+HEADLESS_ADAPTER = "accounts.adapter.HeadlessAdapter"  # users by UUID, never the integer id
 # Date of birth + accepted policy versions on every sign-up, phone or social (P1, P14).
 ACCOUNT_SIGNUP_FORM_CLASS = "privacy.forms.SignupForm"
 # RateLimited -> 429, rollback of half-made sign-ups, one error shape on /_allauth/.
@@ -792,5 +811,10 @@ LOGGING: dict[str, Any] = {
         # app secret and login code): only their warnings are logged.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # uvicorn's own loggers (its access log, if not run with --no-access-log, shows
+        # every path) go through the same redacting handler as the app's.
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -1,5 +1,7 @@
 """Top-level URL configuration: wires every app; imported by no app."""
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -9,8 +11,40 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
+from meetnow.lib.routing import gate, switch_off
 from meetnow.views import HealthApi
 from meetnow.webclient import web_client
+
+
+def _docs_enabled() -> bool:
+    return bool(settings.MEETNOW_API_DOCS)
+
+
+# The phone-only app offers phone codes, social login with the native SDKs' tokens
+# (provider/token) and, for staff, TOTP on the admin's own pages. allauth's other flows
+# (passwords, e-mail, password reset, password login, the browser redirect to a
+# provider) answer 404, as do all of its HTML pages under /accounts/; their names stay
+# registered for allauth's own reverse() calls. Its spec follows MEETNOW_API_DOCS.
+_HEADLESS_OFF = {
+    "request_password_reset",
+    "reset_password",
+    "change_password",
+    "login",
+    "manage_email",
+    "verify_email",
+    "resend_email_verification_code",
+    "redirect_to_provider",
+}
+_HEADLESS_DOCS = {"openapi_yaml", "openapi_json", "openapi_html"}
+_allauth_html = import_module("allauth.urls")
+_allauth_headless = import_module("allauth.headless.urls")
+switch_off(_allauth_html.urlpatterns, keep=lambda route, p: False)
+switch_off(_allauth_headless.urlpatterns, keep=lambda route, p: p.name not in _HEADLESS_OFF)
+switch_off(
+    _allauth_headless.urlpatterns,
+    keep=lambda route, p: p.name not in _HEADLESS_DOCS,
+    enabled=_docs_enabled,
+)
 
 # Resolved in order: chat's routes (the busiest: messages, sync) are tried first.
 # The apps' routes do not overlap, so the order changes nothing else.
@@ -30,9 +64,17 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/schema/", gate(SpectacularAPIView.as_view(), _docs_enabled), name="schema"),
+    path(
+        "api/docs/",
+        gate(SpectacularSwaggerView.as_view(url_name="schema"), _docs_enabled),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        gate(SpectacularRedocView.as_view(url_name="schema"), _docs_enabled),
+        name="api-redoc",
+    ),
 ]
 
 handler400 = "meetnow.lib.errors.handler400"

@@ -30,13 +30,23 @@ _CODE = re.compile(
 )
 PHONE_MASK = "[phone]"
 CODE_MASK = "[code]"
+# Capability URLs: whoever has the link has the file or the whole export (valid up to 7
+# days), so the token in the path, and any token-like query parameter, is masked. The
+# server's access log (uvicorn.access, settings.LOGGING) goes through this too.
+_CAPABILITY = re.compile(
+    r"(/(?:media/download|privacy/exports)/)[^/?#\s\"']+"
+    r"|(?i:([?&](?:token|key|signature|sig|code|x-amz-signature|x-amz-credential)=))[^&#\s\"']+"
+)
+TOKEN_MASK = "[token]"  # noqa: S105
 # Resident ID numbers (identity verification, P7/P18): 17 digits and a digit or X.
 _ID_NUMBER = re.compile(r"(?<![\w-])\d{17}[\dXx](?![\w-])")
 ID_NUMBER_MASK = "[id-number]"
 
 
 def redact(text: str) -> str:
-    """Replace every phone number, one-time code and ID number in ``text`` with a mask."""
+    """Replace every phone number, one-time code, ID number and capability token in
+    ``text`` with a mask."""
+    text = _CAPABILITY.sub(lambda m: f"{m.group(1) or m.group(2)}{TOKEN_MASK}", text)
     text = _CODE.sub(lambda m: f"{m.group(1)}{m.group(2)}{CODE_MASK}", text)
     text = _ID_NUMBER.sub(ID_NUMBER_MASK, text)
     return _PHONE.sub(lambda m: m.group("uuid") or PHONE_MASK, text)

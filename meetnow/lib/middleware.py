@@ -10,7 +10,9 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.signals import got_request_exception
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from meetnow.lib.errors import json_error
 
@@ -97,3 +99,79 @@ class JsonErrorShapeMiddleware:
                 new["Allow"] = response["Allow"]
             return new
         return response
+
+
+# Deeper than any body the app sends (its deepest is three levels), far below the
+# recursion limit of Python's json parser (about 1,000 levels raise RecursionError).
+JSON_MAX_DEPTH = 32
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def json_depth_exceeds(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
+    """Whether ``body`` opens more than ``limit`` nested arrays or objects.
+
+    Brackets inside strings do not count. Bodies with fewer opening brackets than
+    the limit (nearly all) are answered without a scan.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+class OutOfRangeMiddleware:
+    """A number too large for the database (an id of 30 digits) is bad input: 400.
+
+    Views and forms that take ids (allauth's ``DELETE /auth/sessions`` among them)
+    pass them to the database, which refuses them with ``OverflowError`` (SQLite) or
+    ``DataError`` (PostgreSQL); without this they were 500s.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OverflowError | DataError):
+            return json_error(400, "out_of_range", _("A value is out of range."))
+        return None
+
+
+class JsonDepthLimitMiddleware:
+    """Refuse bodies nested deeper than :data:`JSON_MAX_DEPTH` before any parser sees them.
+
+    DRF's and allauth's parsers both recurse per level and a body of ~1,000 ``[``
+    raised ``RecursionError`` (a 500). allauth parses any body as JSON whatever its
+    content type, so every body that is not a form is checked.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and not (request.content_type or "").startswith(_FORM_TYPES)
+            and json_depth_exceeds(request.body)
+        ):
+            return json_error(400, "json_too_deep", _("The JSON body is nested too deeply."))
+        return self.get_response(request)

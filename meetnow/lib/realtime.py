@@ -18,12 +18,17 @@ receive what this module publishes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 _server_loop: asyncio.AbstractEventLoop | None = None
 _clients: dict[str, Any] = {}
@@ -94,3 +99,32 @@ def group_send_many(items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
             asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=LOOP_TIMEOUT)
             return
     async_to_sync(send_all)()
+
+
+def session_group(session_key: str) -> str:
+    """The channel-layer group of every socket signed in with one session.
+
+    A digest, not the key: group names travel through Redis and logs, and the key
+    is the session token itself.
+    """
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def sessions_close(session_keys: Iterable[str]) -> None:
+    """Close, at once, every socket signed in with these sessions (logout, session
+    end, ban, erasure), after the transaction that ended them commits.
+
+    Best effort: if the channel layer is down the sockets still close at their next
+    heartbeat, which checks the session again.
+    """
+    groups = [session_group(key) for key in session_keys if key]
+    if not groups:
+        return
+
+    def send() -> None:
+        try:
+            group_send_many([(g, {"type": "session.ended", "session_key": None}) for g in groups])
+        except Exception:
+            logger.warning("could not close the sockets of %d ended session(s)", len(groups))
+
+    transaction.on_commit(send)

@@ -6,8 +6,13 @@ response chunk (four or more per API request, about a third of a small request's
 server CPU in ``bench/chat.py``). Almost every request here has a small body and a
 response built in memory, so this bridge reads such a body on the event loop, runs
 the whole request in one worker-thread call and sends the finished response back:
-one hop out, one back. Requests with a large or chunked body go to a2wsgi;
-streaming responses (exports, files) are sent chunk by chunk from the worker thread.
+one hop out, one back. Requests with a large body go to a2wsgi; streaming responses
+(exports, files) are sent chunk by chunk from the worker thread.
+
+A chunked body (no ``Content-Length``) is read in full first (spooled to disk past
+``max_body``) and handed to Django with its length: Django reads nothing without a
+``Content-Length``, so such a request used to run with an empty body (a 200 that
+changed nothing). One larger than ``max_chunked`` is refused with 411.
 
 The response is closed in the worker thread that ran the request, so Django's
 ``request_finished`` handlers (which return the database connection to the pool)
@@ -18,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
@@ -33,15 +40,27 @@ _Result = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 class WSGIBridge:
     def __init__(
-        self, app: Callable[..., Iterable[bytes]], *, threads: int, max_body: int = 1 << 20
+        self,
+        app: Callable[..., Iterable[bytes]],
+        *,
+        threads: int,
+        max_body: int = 1 << 20,
+        max_chunked: int = 64 << 20,
     ) -> None:
         self.app = app
         self.max_body = max_body
+        self.max_chunked = max_chunked
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
         self.streaming = WSGIMiddleware(app, workers=threads)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._buffered(scope):
+        if scope["type"] != "http":
+            await self.streaming(scope, receive, send)  # type: ignore[arg-type]
+            return
+        if self._chunked(scope):
+            await self._call_chunked(scope, receive, send)
+            return
+        if not self._buffered(scope):
             await self.streaming(scope, receive, send)  # type: ignore[arg-type]
             return
         chunks = []
@@ -54,6 +73,9 @@ class WSGIBridge:
                 break
         stream = io.BytesIO(b"".join(chunks))
         environ = cast(dict[str, Any], build_environ(scope, stream))  # type: ignore[arg-type]
+        await self._respond(environ, send)
+
+    async def _respond(self, environ: dict[str, Any], send: Send) -> None:
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.executor, self._run, environ, loop, send)
         if result is not None:
@@ -61,11 +83,56 @@ class WSGIBridge:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
 
+    @staticmethod
+    def _chunked(scope: dict[str, Any]) -> bool:
+        names = {name for name, _ in scope.get("headers", ())}
+        return b"transfer-encoding" in names and b"content-length" not in names
+
+    async def _call_chunked(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        body = tempfile.SpooledTemporaryFile(max_size=self.max_body)  # noqa: SIM115
+        size = 0
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_chunked:
+                    await self._refuse_length_required(send)
+                    return
+                body.write(chunk)
+                if not message.get("more_body", False):
+                    break
+            body.seek(0)
+            environ = cast(dict[str, Any], build_environ(scope, body))  # type: ignore[arg-type]
+            environ["CONTENT_LENGTH"] = str(size)
+            await self._respond(environ, send)
+        finally:
+            body.close()
+
+    @staticmethod
+    async def _refuse_length_required(send: Send) -> None:
+        # The one error shape (meetnow.lib.errors), built here: Django is not involved.
+        payload = json.dumps(
+            {
+                "status": 411,
+                "errors": [
+                    {
+                        "code": "length_required",
+                        "message": "This body is too large to send chunked: send it with "
+                        "a Content-Length.",
+                    }
+                ],
+            }
+        ).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": 411, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
     def _buffered(self, scope: dict[str, Any]) -> bool:
         """A body of a known size up to ``max_body`` (or none) is read up front."""
         for name, value in scope.get("headers", ()):
-            if name == b"transfer-encoding":
-                return False
             if name == b"content-length":
                 try:
                     return int(value) <= self.max_body

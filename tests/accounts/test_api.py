@@ -162,7 +162,7 @@ def test_discover_filters_by_gender_and_age():
     for query in ["gender=robot", "age_min=abc", "age_min=40&age_max=30", "age_max=-1"]:
         response = client.get(f"/api/v1/discover?{query}")
         assert response.status_code == 400, query
-    assert client.get("/api/v1/discover?cursor=garbage").status_code == 404
+    assert client.get("/api/v1/discover?cursor=garbage").status_code == 400
 
 
 def test_discover_pages_with_a_cursor_and_a_fixed_query_count(django_assert_num_queries):

@@ -123,7 +123,11 @@ def test_push_texts_in_each_owners_language(settings, tmp_path, django_capture_o
             with django_capture_on_commit_callbacks(execute=True):
                 response = api_client_for(user).post(
                     "/api/v1/devices",
-                    {"device_id": f"new-{user.pk}", "platform": "android", "push_token": "t"},
+                    {
+                        "device_id": f"new-{user.pk}",
+                        "platform": "android",
+                        "push_token": f"t-{user.pk}",
+                    },
                     format="json",
                     HTTP_ACCEPT_LANGUAGE="en",
                 )

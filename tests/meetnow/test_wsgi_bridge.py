@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any
 
@@ -15,9 +16,11 @@ class _Echo:
     def __init__(self, *, streaming: bool = False) -> None:
         self.streaming = streaming
         self.closed_in: list[str] = []
+        self.content_length = ""
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         body = environ["wsgi.input"].read()
+        self.content_length = environ.get("CONTENT_LENGTH", "")
         start_response("201 Created", [("Content-Type", "text/plain"), ("X-Echo", "yes")])
         app = self
 
@@ -99,7 +102,7 @@ def test_streaming_responses_are_sent_chunk_by_chunk() -> None:
     assert echo.closed_in[0].startswith("http")
 
 
-def test_large_and_chunked_bodies_are_streamed_to_the_app() -> None:
+def test_large_and_chunked_bodies_reach_the_app() -> None:
     big = b"x" * 5000
     for length in (True, False):
         echo = _Echo()
@@ -107,3 +110,16 @@ def test_large_and_chunked_bodies_are_streamed_to_the_app() -> None:
         assert sent[0]["status"] == 201
         assert _body(sent) == b"POST /api/v1/x?a=1 tok " + big
         assert len(echo.closed_in) == 1
+        # Django reads a body only up to CONTENT_LENGTH: a chunked one gets its length.
+        assert echo.content_length == "5000"
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_411() -> None:
+    echo = _Echo()
+    bridge = WSGIBridge(echo, threads=2, max_body=100, max_chunked=1000)
+    sent = _call(bridge, b"x" * 5000, chunks=10, length=False)
+    assert sent[0]["status"] == 411
+    body = json.loads(_body(sent))
+    assert body["status"] == 411
+    assert body["errors"][0]["code"] == "length_required"
+    assert echo.closed_in == []  # the app never ran
