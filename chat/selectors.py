@@ -229,23 +229,6 @@ def _keyset(op: str, conversation_id: int, message_id: int) -> Func:
     )
 
 
-def message_access(*, user: User, membership: Membership, message_id: Any) -> Message:
-    """A message of the conversation the user can see; 404 otherwise."""
-    try:
-        mid = int(message_id)
-    except (TypeError, ValueError):
-        raise NotFoundError(_("Message not found.")) from None
-    message = (
-        _visible_messages(user=user, conversation_id=membership.conversation_id)
-        .filter(id=mid)
-        .first()
-    )
-    if message is None:
-        raise NotFoundError(_("Message not found."))
-    message.conversation = membership.conversation
-    return message
-
-
 # --- Conversation list -------------------------------------------------------------
 
 

@@ -670,12 +670,6 @@ def _remove_empty_dir(name: str) -> None:
         os.rmdir(path)
 
 
-def read_bytes(key: str) -> bytes:
-    """The stored bytes of one object (tests, admin checks)."""
-    with default_storage.open(key, "rb") as handle:
-        return bytes(handle.read())
-
-
 def media_files_storage_purge_for_owner(*, owner_id: int, limit: int) -> list[int]:
     """For erasure, outside a transaction: purge the storage of up to ``limit`` of the
     owner's files (upload, original, every derivative; verified empty, else

@@ -43,10 +43,6 @@ def documents_missing_consent(*, user_id: int) -> list[PolicyDocument]:
     ]
 
 
-def consents_for_user(*, user_id: int) -> list[Consent]:
-    return list(Consent.objects.filter(user_id=user_id).order_by("accepted_at", "id"))
-
-
 # --- Privacy requests and processors (issue 6) -------------------------------------------
 
 

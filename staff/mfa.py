@@ -43,15 +43,6 @@ def staff_totp_enrolled(*, user: Any) -> bool:
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
 
 
-def staff_recovery_codes_unused(*, user: Any) -> list[str]:
-    authenticator = Authenticator.objects.filter(
-        user_id=user.pk, type=Authenticator.Type.RECOVERY_CODES
-    ).first()
-    if authenticator is None:
-        return []
-    return RecoveryCodes(authenticator).get_unused_codes()
-
-
 def staff_idle_seconds(request: HttpRequest, *, now: float | None = None) -> float | None:
     """Seconds since the staff member's last request, or None when not tracked yet."""
     seen = request.session.get(SESSION_LAST_SEEN)
