@@ -24,6 +24,7 @@ from dating import matching, payloads, reports, selectors, services
 from dating.models import Audience, PostState, VoicePost
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.schema import page_of
 from meetnow.lib.throttling import PostScopedRateThrottle
 
 
@@ -348,7 +349,9 @@ class ReportListApi(_Scoped):
             ref_name = "VoicePostReportCreate"
 
     @extend_schema(
-        parameters=_PAGE_PARAMS, responses=PostReportOut(many=True), operation_id="dating_reports"
+        parameters=_PAGE_PARAMS,
+        responses=page_of(PostReportOut, "PostReportPage"),
+        operation_id="dating_reports",
     )
     def get(self, request: Request) -> Response:
         """My reports of posts and comments, and their outcomes."""
@@ -440,7 +443,9 @@ class PeoplePagination(CursorPagination):
 
 class LikedMeListApi(APIView):
     @extend_schema(
-        parameters=_PAGE_PARAMS, responses=LikedMeOut(many=True), operation_id="dating_liked_me"
+        parameters=_PAGE_PARAMS,
+        responses=page_of(LikedMeOut, "LikedMePage"),
+        operation_id="dating_liked_me",
     )
     def get(self, request: Request) -> Response:
         """People who liked me and whom I haven't answered, newest first."""
@@ -457,7 +462,9 @@ class LikedMeListApi(APIView):
 
 class MatchListApi(APIView):
     @extend_schema(
-        parameters=_PAGE_PARAMS, responses=MatchOut(many=True), operation_id="dating_matches"
+        parameters=_PAGE_PARAMS,
+        responses=page_of(MatchOut, "MatchPage"),
+        operation_id="dating_matches",
     )
     def get(self, request: Request) -> Response:
         user = _user(request)
@@ -499,7 +506,7 @@ class DiscoverApi(APIView):
             OpenApiParameter("age_max", int),
             *_PAGE_PARAMS,
         ],
-        responses=PublicProfileSerializer(many=True),
+        responses=page_of(PublicProfileSerializer, "DatingDiscoverPage"),
         operation_id="dating_discover",
     )
     def get(self, request: Request) -> Response:
