@@ -36,6 +36,7 @@ from meetnow.lib.personal_data import (
     iso,
     page,
     plain_rows,
+    rows_delete_step,
     section,
     step,
 )
@@ -82,41 +83,13 @@ erase_steps: list[EraseStep] = [
             detail={},
         ),
     ),
-    step(
-        "accounts.Device",
-        "delete",
-        lambda c, n, _: chunk_delete(Device.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "accounts.SmsDelivery",
-        "delete",
-        lambda c, n, _: chunk_delete(SmsDelivery.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "usersessions.UserSession",
-        "delete",
-        lambda c, n, _: chunk_delete(UserSession.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "account.EmailAddress",
-        "delete",
-        lambda c, n, _: chunk_delete(EmailAddress.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "socialaccount.SocialAccount",
-        "delete",
-        lambda c, n, _: chunk_delete(SocialAccount.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "mfa.Authenticator",
-        "delete",
-        lambda c, n, _: chunk_delete(Authenticator.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "admin.LogEntry",
-        "delete",
-        lambda c, n, _: chunk_delete(LogEntry.objects.filter(user_id=c.user_id), n),
-    ),
+    rows_delete_step(Device),
+    rows_delete_step(SmsDelivery),
+    rows_delete_step(UserSession),
+    rows_delete_step(EmailAddress),
+    rows_delete_step(SocialAccount),
+    rows_delete_step(Authenticator),
+    rows_delete_step(LogEntry),
     step("admin.LogEntry", "pseudonymise", _admin_log_about_user),
     step(
         "accounts.User_groups",
@@ -131,11 +104,7 @@ erase_steps: list[EraseStep] = [
         ),
     ),
     # Identity verification (P7, P18): masked record, keyed hash, birth date.
-    step(
-        "accounts.IdentityVerification",
-        "delete",
-        lambda c, n, _: chunk_delete(IdentityVerification.objects.filter(user_id=c.user_id), n),
-    ),
+    rows_delete_step(IdentityVerification),
     # Last of all (privacy keeps it last): the account row itself.
     step("accounts.User", "delete", _user_delete),
 ]

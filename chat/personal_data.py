@@ -40,6 +40,7 @@ from meetnow.lib.personal_data import (
     count_of,
     iso,
     plain_rows,
+    rows_delete_step,
     section,
     step,
 )
@@ -90,11 +91,7 @@ erase_steps: list[EraseStep] = [
         "tombstone",
         lambda c, n, _: messages_tombstone_for_sender(user_id=c.user_id, limit=n),
     ),
-    step(
-        "chat.MessageHidden",
-        "delete",
-        lambda c, n, _: chunk_delete(MessageHidden.objects.filter(user_id=c.user_id), n),
-    ),
+    rows_delete_step(MessageHidden),
     step(
         "chat.Conversation",
         "pseudonymise_owner",
@@ -107,26 +104,10 @@ erase_steps: list[EraseStep] = [
         "pseudonymise_direct_key",
         lambda c, n, _: conversations_direct_key_erase(user_id=c.user_id, limit=n),
     ),
-    step(
-        "chat.Membership",
-        "delete",
-        lambda c, n, _: chunk_delete(Membership.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "chat.Event",
-        "delete",
-        lambda c, n, _: chunk_delete(Event.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "chat.EventStream",
-        "delete",
-        lambda c, n, _: chunk_delete(EventStream.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "chat.ChatSettings",
-        "delete",
-        lambda c, n, _: chunk_delete(ChatSettings.objects.filter(user_id=c.user_id), n),
-    ),
+    rows_delete_step(Membership),
+    rows_delete_step(Event),
+    rows_delete_step(EventStream),
+    rows_delete_step(ChatSettings),
     step(
         "chat.Call",
         "pseudonymise_caller",

@@ -19,12 +19,12 @@ from meetnow.lib.personal_data import (
     ExportRows,
     ExportSection,
     Strategy,
-    chunk_delete,
     chunk_update,
     count_of,
     iso,
     page,
     plain_rows,
+    rows_delete_step,
     section,
     step,
 )
@@ -64,16 +64,8 @@ def _archives_apply(ctx: ErasureContext, limit: int, ids: list[int]) -> int:
 
 
 erase_steps: list[EraseStep] = [
-    step(
-        "privacy.Consent",
-        "delete",
-        lambda c, n, _: chunk_delete(Consent.objects.filter(user_id=c.user_id), n),
-    ),
-    step(
-        "privacy.ConsentWithdrawal",
-        "delete",
-        lambda c, n, _: chunk_delete(ConsentWithdrawal.objects.filter(user_id=c.user_id), n),
-    ),
+    rows_delete_step(Consent),
+    rows_delete_step(ConsentWithdrawal),
     step("privacy.PrivacyRequest", "delete_archives", _archives_apply, prepare=_archives_prepare),
     step(
         "privacy.PrivacyRequest",

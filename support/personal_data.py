@@ -21,6 +21,7 @@ from meetnow.lib.personal_data import (
     Strategy,
     chunk_delete,
     chunk_update,
+    rows_delete_step,
     section,
     step,
 )
@@ -32,11 +33,7 @@ def _pseudonymise_authors(ctx: ErasureContext, limit: int, _: Any) -> int:
 
 
 erase_steps: list[EraseStep] = [
-    step(
-        "privacy.SupportReply",
-        "delete",
-        lambda c, n, _: chunk_delete(SupportReply.objects.filter(ticket__user_id=c.user_id), n),
-    ),
+    rows_delete_step(SupportReply, "ticket__user_id"),
     step(
         "privacy.SupportTicketPicture",
         "delete",
@@ -44,11 +41,7 @@ erase_steps: list[EraseStep] = [
             SupportTicketPicture.objects.filter(ticket__user_id=c.user_id), n
         ),
     ),
-    step(
-        "privacy.SupportTicket",
-        "delete",
-        lambda c, n, _: chunk_delete(SupportTicket.objects.filter(user_id=c.user_id), n),
-    ),
+    rows_delete_step(SupportTicket),
     step("privacy.SupportReply", "pseudonymise_author", _pseudonymise_authors),
 ]
 

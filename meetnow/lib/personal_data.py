@@ -112,6 +112,16 @@ def step(
     return EraseStep(model=model, action=action, apply=apply, prepare=prepare)
 
 
+def rows_delete_step(model: type[Model], lookup: str = "user_id") -> EraseStep:
+    """The common step: delete, a chunk at a time, the rows of ``model`` whose ``lookup``
+    is the erased user (keyed by the model's label, as every step)."""
+    return step(
+        model._meta.label,
+        "delete",
+        lambda c, n, _: chunk_delete(model._default_manager.filter(**{lookup: c.user_id}), n),
+    )
+
+
 def section(
     name: str,
     description: str | StrPromise,
