@@ -10,6 +10,7 @@ import dataclasses
 import uuid
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import user_display
 from allauth.core import ratelimit
@@ -198,6 +199,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # A social sign-up still needs a date of birth and consent (P1, P14): always
         # go through allauth's provider sign-up step.
         return False
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        # The web client's redirect login (accounts/web_login.py) comes back through
+        # allauth's callback page, not the headless API; its sign-up step is still the
+        # headless provider/signup with the age and consent checks. Only a headless
+        # flow's state (never allauth's HTML login pages) gets that far.
+        if sociallogin.is_headless:
+            return bool(account_settings.SIGNUP_ENABLED)
+        return super().is_open_for_signup(request, sociallogin)
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         allowed = _PUBLIC_FIELDS.get(sociallogin.account.provider, set())

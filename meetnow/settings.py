@@ -605,9 +605,17 @@ def _social_apps(variable: str, secret: str = "") -> list[dict[str, Any]]:
 
 SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {
     "google": {
-        "APPS": _social_apps("GOOGLE_CLIENT_IDS"),
+        # The first id is the web client's (its secret: the web client's redirect login).
+        "APPS": _social_apps("GOOGLE_CLIENT_IDS", "GOOGLE_CLIENT_SECRET"),
         "CERTS_URL": env.str(
             "GOOGLE_CERTS_URL", default="https://www.googleapis.com/oauth2/v1/certs"
+        ),
+        # The web client's redirect login (accounts/web_login.py); tests point them at a fake.
+        "AUTHORIZE_URL": env.str(
+            "GOOGLE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+        ),
+        "ACCESS_TOKEN_URL": env.str(
+            "GOOGLE_ACCESS_TOKEN_URL", default="https://oauth2.googleapis.com/token"
         ),
     },
     "apple": {"APPS": _social_apps("APPLE_CLIENT_IDS")},

@@ -11,6 +11,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
+from accounts import web_login
 from meetnow.lib.routing import gate, switch_off
 from meetnow.views import HealthApi
 from meetnow.webclient import web_client
@@ -23,8 +24,10 @@ def _docs_enabled() -> bool:
 # The phone-only app offers phone codes, social login with the native SDKs' tokens
 # (provider/token) and, for staff, TOTP on the admin's own pages. allauth's other flows
 # (passwords, e-mail, password reset, password login, the browser redirect to a
-# provider) answer 404, as do all of its HTML pages under /accounts/; their names stay
-# registered for allauth's own reverse() calls. Its spec follows MEETNOW_API_DOCS.
+# provider) answer 404, as do all of its HTML pages under /accounts/ except Google's
+# and Facebook's OAuth callbacks while the web client offers that provider (its social
+# login returns there, accounts/web_login.py); their names stay registered for
+# allauth's own reverse() calls. Its spec follows MEETNOW_API_DOCS.
 _HEADLESS_OFF = {
     "request_password_reset",
     "reset_password",
@@ -36,9 +39,23 @@ _HEADLESS_OFF = {
     "redirect_to_provider",
 }
 _HEADLESS_DOCS = {"openapi_yaml", "openapi_json", "openapi_html"}
+_WEB_CALLBACKS = {"google_callback": "google", "facebook_callback": "facebook"}
 _allauth_html = import_module("allauth.urls")
 _allauth_headless = import_module("allauth.headless.urls")
-switch_off(_allauth_html.urlpatterns, keep=lambda route, p: False)
+switch_off(_allauth_html.urlpatterns, keep=lambda route, p: p.name in _WEB_CALLBACKS)
+
+
+def _web_callback_gate(name: str, provider: str) -> None:
+    """Open ``name`` only while the web client offers ``provider`` (a web app with a secret)."""
+    switch_off(
+        _allauth_html.urlpatterns,
+        keep=lambda route, p: p.name != name,
+        enabled=lambda: web_login.provider_offered(provider),
+    )
+
+
+for _callback, _provider in _WEB_CALLBACKS.items():
+    _web_callback_gate(_callback, _provider)
 switch_off(_allauth_headless.urlpatterns, keep=lambda route, p: p.name not in _HEADLESS_OFF)
 switch_off(
     _allauth_headless.urlpatterns,
@@ -59,6 +76,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", web_client, name="web-client"),
+    path("web/social/start", web_login.social_start, name="web-social-start"),
+    path("web/social/session", web_login.social_session, name="web-social-session"),
     path("healthz", HealthApi.as_view(), name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

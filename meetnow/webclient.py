@@ -4,12 +4,16 @@ the mobile app. The page carries a Content-Security-Policy that forbids inline s
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
+
+from accounts.web_login import web_providers
 
 
 def _media_origins() -> list[str]:
@@ -46,14 +50,19 @@ def content_security_policy(request: HttpRequest) -> str:
 
 
 @require_GET
+@ensure_csrf_cookie
 def web_client(request: HttpRequest) -> HttpResponse:
-    """The client's shell; screens are hash routes (``/#/chat``) drawn by ``static/web``."""
+    """The client's shell; screens are hash routes (``/#/chat``) drawn by ``static/web``.
+
+    The CSRF token is only for the social login's two same-origin calls
+    (``accounts/web_login.py``); everything else uses the app's session token."""
     response = render(
         request,
         "web/index.html",
         {
             "dev_sms_console": settings.SMS_BACKEND == "console",
             "default_region": settings.PHONENUMBER_DEFAULT_REGION,
+            "social": json.dumps(web_providers(request)),
         },
     )
     response["Content-Security-Policy"] = content_security_policy(request)

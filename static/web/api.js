@@ -92,6 +92,28 @@ export const authApi = {
   providerSignup: (fields) => auth('POST', '/auth/provider/signup', fields),
 };
 
+// Social login in a browser (accounts/web_login.py): the provider's redirect, then this
+// browser's session handed over as the app's session token. Same-origin calls with the
+// page's CSRF token (the only calls that use cookies).
+async function webPost(path, body) {
+  const res = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json', 'Accept-Language': currentLang(), 'Content-Type': 'application/json', 'X-CSRFToken': document.body.dataset.csrf || '' },
+    body: JSON.stringify(body || {}),
+  });
+  const data = await parse(res);
+  if (!res.ok) throw new ApiError(res.status, errorsOf(res.status, data), data);
+  return data;
+}
+
+export const socialWeb = {
+  // Where to send the browser for this provider.
+  start: (provider) => webPost('/web/social/start', { provider }).then((r) => r.location),
+  // After the provider sent the browser back: the session becomes our token.
+  finish: () => webPost('/web/social/session').then((r) => { session.set(r.session_token); return r; }),
+};
+
 // Upload a file (purpose: avatar, voice_intro, chat) and wait until the worker processed it.
 export async function upload(purpose, blob, filename) {
   const form = new FormData();

@@ -14,12 +14,14 @@ const body = document.body;
 export const env = {
   devSmsConsole: body.dataset.devSmsConsole === '1',
   defaultRegion: body.dataset.defaultRegion || 'CN',
+  social: JSON.parse(body.dataset.social || '[]'),
 };
 
 // Screens by route. Public ones work without a session.
 const routes = {
   login: { screen: auth.login, public: true },
   signup: { screen: auth.signup, public: true },
+  social: { screen: auth.social, public: true },
   document: { screen: auth.documentScreen, public: true },
   deleted: { screen: auth.deleted, public: true },
   consent: { screen: auth.consent },

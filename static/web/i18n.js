@@ -91,6 +91,9 @@ const en = {
   chat_settings: 'Chat settings', share_read_receipts: 'Let others see when I have read their messages',
   push_previews: 'Show message text in push notifications', blocked_people: 'People I blocked',
   unblock: 'Unblock', unblocked: 'Unblocked.', nobody_blocked: 'You have not blocked anyone.',
+  social_failed_title: 'Login did not work', social_failed: 'The login with the provider did not complete. Try again, or use your phone number.',
+  social_cancelled: 'You cancelled the login at the provider.',
+  social_signup_text: 'Welcome! One more step to create your account: your date of birth and consent to our documents.',
 };
 
 const zh = {
@@ -180,6 +183,9 @@ const zh = {
   chat_settings: '聊天设置', share_read_receipts: '让对方看到我已读了他们的消息',
   push_previews: '在推送通知中显示消息内容', blocked_people: '我拉黑的人',
   unblock: '取消拉黑', unblocked: '已取消拉黑。', nobody_blocked: '你还没有拉黑任何人。',
+  social_failed_title: '登录未成功', social_failed: '第三方登录未完成。请重试，或使用手机号登录。',
+  social_cancelled: '你在第三方页面取消了登录。',
+  social_signup_text: '欢迎！再完成一步即可创建账号：填写出生日期并同意我们的文件。',
 };
 
 export const TABLES = { en, 'zh-Hans': zh };

@@ -1,5 +1,5 @@
 // Sign up and log in by phone (allauth headless, app client), consent, documents.
-import { ApiError, api, authApi } from '../api.js';
+import { ApiError, api, authApi, socialWeb } from '../api.js';
 import { env, go, startSession, state } from '../app.js';
 import { field, h, mount, notify } from '../dom.js';
 import { t } from '../i18n.js';
@@ -20,15 +20,69 @@ function devHint() {
   return env.devSmsConsole ? h('p', { class: 'hint dev', id: 'dev-sms-hint' }, t('dev_sms_hint')) : null;
 }
 
+// Providers the server can send this browser to (accounts/web_login.py), from the page.
 function socialButtons() {
-  const providers = (state.config && state.config.socialaccount && state.config.socialaccount.providers) || [];
+  const providers = env.social;
   if (!providers.length) return null;
+  const errors = errorBox();
   return h('div', { class: 'social' }, h('p', {}, t('or_continue_with')),
-    providers.map((p) => h('form', { method: 'post', action: '/_allauth/app/v1/auth/provider/redirect' },
-      h('input', { type: 'hidden', name: 'provider', value: p.id }),
-      h('input', { type: 'hidden', name: 'process', value: 'login' }),
-      h('input', { type: 'hidden', name: 'callback_url', value: `${location.origin}/#/login` }),
-      h('button', { type: 'submit', class: 'secondary' }, p.name))));
+    providers.map((p) => h('button', { type: 'button', class: 'secondary', id: `social-${p.id}`, onclick: async (e) => {
+      e.currentTarget.disabled = true;
+      try { location.assign(await socialWeb.start(p.id)); } catch (err) { showError(errors, err); e.target.disabled = false; }
+    } }, p.name)),
+    errors);
+}
+
+// Back from the provider (#/social, with ?error=… when it failed): take over the
+// browser's session as our token, then log in or finish the sign-up (age, consent).
+export async function social() {
+  const params = new URLSearchParams(location.search);
+  const error = params.get('error');
+  if (location.search) history.replaceState(null, '', `${location.pathname}#/social`);
+  const fail = (message) => mount(h('section', { class: 'card', id: 'social-failed' },
+    h('h1', {}, t('social_failed_title')), h('p', { role: 'alert' }, message),
+    h('p', {}, h('a', { href: '#/login' }, t('log_in')))));
+  if (error) { fail(error === 'cancelled' ? t('social_cancelled') : t('social_failed')); return; }
+  try { await socialWeb.finish(); } catch (err) { fail(err.message); return; }
+  const r = await authApi.session();
+  if (r.authenticated) {
+    await startSession();
+    notify(t('welcome'));
+    go(state.consent ? '#/consent' : '#/chat');
+    return;
+  }
+  if (r.pending !== 'provider_signup') { fail(t('social_failed')); return; }
+  await providerSignup();
+}
+
+// A new account from a provider: the same age and consent step as a phone sign-up.
+async function providerSignup() {
+  const docs = await currentPolicies();
+  const errors = errorBox();
+  const today = new Date().toISOString().slice(0, 10);
+  const form = h('form', { class: 'card', id: 'provider-signup-form', onsubmit: async (e) => {
+    e.preventDefault();
+    errors.replaceChildren();
+    if (!form.querySelector('#adult').checked) { showError(errors, new ApiError(400, [{ message: t('age_required') }])); return; }
+    if (!form.querySelector('#accept').checked) { showError(errors, new ApiError(400, [{ message: t('consent_needed') }])); return; }
+    const fields = { date_of_birth: form.querySelector('#dob').value };
+    for (const d of docs) fields[`${d.kind}_version`] = d.version;
+    try {
+      const r = await authApi.providerSignup(fields);
+      if (r.authenticated) { await startSession(); notify(t('welcome')); go('#/chat'); return; }
+      const list = (r.data && r.data.errors) || [];
+      showError(errors, new ApiError(r.status, list.length ? list : [{ message: t('social_failed') }]));
+    } catch (err) { showError(errors, err); }
+  } },
+  h('h1', {}, t('sign_up')),
+  h('p', {}, t('social_signup_text')),
+  field(t('date_of_birth'), { id: 'dob', name: 'date_of_birth', type: 'date', required: true, max: today, autocomplete: 'bday' }),
+  h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'adult', required: true }), h('label', { for: 'adult' }, t('age_confirm'))),
+  h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'accept', required: true }),
+    h('label', { for: 'accept' }, t('accept_docs'), ' ', docs.map((d, i) => [i ? t('and') : '', docLink(d)]))),
+  errors,
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('continue'))));
+  mount(form);
 }
 
 // Step two of both flows: the code. `confirm` sends it; `resend` asks for another.
