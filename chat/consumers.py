@@ -91,7 +91,7 @@ def _typing_recipients(user_id: int, conversation_uuid: uuid_lib.UUID) -> list[i
     return [uid for uid in ids if uid != user_id]
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     user_id: int | None = None
     user_uuid: str = ""
     token: str = ""
