@@ -173,7 +173,9 @@ def queries_per_request(data: dict[str, Any]) -> dict[str, int]:
     }
 
 
-async def feed_pages(port: int, token: str, walks: int, depth: int) -> tuple[dict, dict]:
+async def feed_pages(
+    port: int, token: str, walks: int, depth: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """``walks`` times: the first page, then ``depth`` pages following ``next``."""
     client = Http(port, token)
     await client.open()
@@ -210,7 +212,7 @@ async def feed_pages(port: int, token: str, walks: int, depth: int) -> tuple[dic
     return summary(first), summary(deeper)
 
 
-async def likes(port: int, tokens: list[str], posts: list[str], per_client: int) -> dict:
+async def likes(port: int, tokens: list[str], posts: list[str], per_client: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
     rng = random.Random(11)

@@ -102,7 +102,7 @@ def _closed_hooks_run(user_id: int) -> None:
             logger.exception("chat: socket-closed hook %s failed", path)
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     user_id: int | None = None
     user_uuid: str = ""
     token: str = ""

@@ -30,7 +30,7 @@ def _user(request: Request) -> User:
     return user
 
 
-class _PeerOut(serializers.Serializer):
+class _PeerOut(serializers.Serializer[Any]):
     uuid = serializers.UUIDField()
     nickname = serializers.CharField()
     verified = serializers.BooleanField(help_text="Identity verified (the badge; P7)")
@@ -39,7 +39,7 @@ class _PeerOut(serializers.Serializer):
         ref_name = "CallPeer"
 
 
-class CallOut(serializers.Serializer):
+class CallOut(serializers.Serializer[Any]):
     uuid = serializers.UUIDField()
     conversation = serializers.UUIDField(
         allow_null=True, help_text="null: a call without a conversation (voice match)"
@@ -64,7 +64,7 @@ class CallOut(serializers.Serializer):
         ref_name = "Call"
 
 
-class CallPageOut(serializers.Serializer):
+class CallPageOut(serializers.Serializer[Any]):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = CallOut(many=True)
@@ -73,7 +73,7 @@ class CallPageOut(serializers.Serializer):
         ref_name = "CallPage"
 
 
-class _IceServerOut(serializers.Serializer):
+class _IceServerOut(serializers.Serializer[Any]):
     urls = serializers.ListField(child=serializers.CharField())
     username = serializers.CharField(required=False)
     credential = serializers.CharField(required=False)
@@ -82,7 +82,7 @@ class _IceServerOut(serializers.Serializer):
         ref_name = "IceServer"
 
 
-class IceServersOut(serializers.Serializer):
+class IceServersOut(serializers.Serializer[Any]):
     ice_servers = _IceServerOut(many=True)
     ttl = serializers.IntegerField(help_text="Seconds the TURN credentials stay valid")
     expires_at = serializers.DateTimeField()
@@ -124,7 +124,7 @@ class CallDetailApi(APIView):
         return Response(calls.call_payload(call, viewer_id=user.pk))
 
 
-class _CallActionIn(serializers.Serializer):
+class _CallActionIn(serializers.Serializer[Any]):
     sdp = serializers.JSONField(required=False, help_text="accept only: {type: answer, sdp}")
 
     class Meta:
