@@ -412,3 +412,62 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"match {self.uuid}"
+
+
+class VoiceMatchSession(models.Model):
+    """Two people the voice-match queue paired, and their anonymous call (issue 15).
+
+    Neither learns who the other is from it until both liked (``match`` set): the
+    call is anonymous, and a like is private until it is mutual. ``caller`` is the
+    one who waited longer and sends the WebRTC offer. Deleted with either account,
+    and ``DATING_VOICE_MATCH`` retention days after the pairing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("caller"),
+    )
+    callee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("callee"),
+    )
+    call = models.ForeignKey(
+        "chat.Call",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("call"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
+    # The anonymous call ends then unless both liked before.
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    caller_liked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("caller liked at"))
+    callee_liked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("callee liked at"))
+    match = models.ForeignKey(
+        Match,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("match"),
+    )
+
+    class Meta:
+        verbose_name = _("voice match session")
+        verbose_name_plural = _("voice match sessions")
+        indexes = [
+            models.Index(fields=["caller", "-id"], name="dating_vm_caller_idx"),
+            models.Index(fields=["callee", "-id"], name="dating_vm_callee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"voice match {self.uuid}"
