@@ -216,8 +216,8 @@ def voice_match_enter(
 
     409 ``socket_required`` without a live foreground socket (the call comes over
     it); 409 ``already_in_call`` during a call; 403 ``identity_verification_required``
-    with ``voice_match`` in ``MEETNOW_VERIFIED_ONLY`` (off by default, P7). ``now`` (unix seconds): the time of
-    entering, for tests of the wait.
+    with ``voice_match`` in ``MEETNOW_VERIFIED_ONLY`` (off by default, P7). ``now``
+    (unix seconds): the time of entering, for tests of the wait.
     """
     verified_required(user=user, function="voice_match")
     if not online_user_ids(user_ids=[user.pk]):
