@@ -122,11 +122,15 @@ def _run(action: str, r: PrivacyRequest, staff: User, data: dict[str, Any]) -> P
 
 
 class DeadlineFilter(admin.SimpleListFilter):
-    title = "deadline"
+    title = _("deadline")
     parameter_name = "deadline"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("overdue", "Overdue"), ("soon", "Due within 3 days"), ("hold", "On legal hold")]
+        return [
+            ("overdue", str(_("Overdue"))),
+            ("soon", str(_("Due within 3 days"))),
+            ("hold", str(_("On legal hold"))),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         now = timezone.now()
@@ -166,7 +170,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         now = timezone.now()
         open_ = Q(status__in=OPEN_REQUEST_STATUSES)
-        return (
+        queryset: QuerySet[Any] = (
             super()
             .get_queryset(request)
             .annotate(effective_due=Coalesce("extended_due_at", "due_at"))
@@ -180,6 +184,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
             )
             .order_by("queue_rank", "effective_due")
         )
+        return queryset
 
     def _run(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], fn: Any) -> None:
         """The bulk actions (approve, retry) of the list, with the admin audit trail."""

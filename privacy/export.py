@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from meetnow.lib.i18n import datetime_display, user_locale
+from meetnow.lib.i18n import display, user_locale
 from privacy.jobs import job_claim, job_give_up, job_heartbeat, job_reenqueue, job_release
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.registry import ExportSection, get_registry
@@ -109,6 +109,14 @@ _FILE_TITLES = {
     "consent_withdrawals": pgettext_lazy("export file", "consent_withdrawals"),
     "privacy_requests": pgettext_lazy("export file", "privacy_requests"),
     "identity_verification": pgettext_lazy("export file", "identity_verification"),
+    "dating_profile_likes": pgettext_lazy("export file", "dating_profile_likes"),
+    "dating_passes": pgettext_lazy("export file", "dating_passes"),
+    "dating_matches": pgettext_lazy("export file", "dating_matches"),
+    "dating_posts": pgettext_lazy("export file", "dating_posts"),
+    "dating_comments": pgettext_lazy("export file", "dating_comments"),
+    "dating_likes": pgettext_lazy("export file", "dating_likes"),
+    "dating_listens": pgettext_lazy("export file", "dating_listens"),
+    "dating_reports": pgettext_lazy("export file", "dating_reports"),
 }
 
 
@@ -123,7 +131,7 @@ def _readme(sections: list[ExportSection], generated_at: dt.datetime) -> str:
     lines = [
         _("MeetNow: a copy of your data"),
         _("Generated %(when)s (%(zone)s).")
-        % {"when": datetime_display(generated_at), "zone": timezone.get_current_timezone_name()},
+        % {"when": display(generated_at), "zone": timezone.get_current_timezone_name()},
         "",
         _("Each .json file holds one kind of data as a list of records (times in UTC):"),
         "",
