@@ -209,7 +209,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]  
         # flow's state (never allauth's HTML login pages) gets that far.
         if sociallogin.is_headless:
             return bool(account_settings.SIGNUP_ENABLED)
-        return super().is_open_for_signup(request, sociallogin)
+        return bool(super().is_open_for_signup(request, sociallogin))
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         allowed = _PUBLIC_FIELDS.get(sociallogin.account.provider, set())
