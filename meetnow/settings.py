@@ -425,6 +425,8 @@ TIME_ZONE = "UTC"
 MEETNOW_ZH_HANS_TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# zh_Hans numbers with thousands grouped (meetnow/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["meetnow.formats"]
 
 # --- Security (production) ----------------------------------------------------
 

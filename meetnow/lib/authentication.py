@@ -11,8 +11,11 @@ from allauth.headless.internal.sessionkit import lookup_session
 from allauth.usersessions.internal import usersessionkit
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import AuthenticationFailed
+
+from meetnow.lib.i18n import user_time_zone
 
 _MEMO = "_meetnow_token_session"
 
@@ -52,6 +55,9 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
         if user is None:
             raise AuthenticationFailed()
         usersessionkit.track_activity(http_request, user=user, session=session)
+        # Dates and times for people in this answer are in the user's zone
+        # (meetnow.lib.i18n.display); StaffLanguageMiddleware resets it afterwards.
+        timezone.activate(user_time_zone(user))
         return user, session
 
 
