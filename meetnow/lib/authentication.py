@@ -26,12 +26,12 @@ def token_session(request: HttpRequest, token: str) -> SessionBase | None:
     memo: tuple[str, SessionBase | None] | None = request.__dict__.get(_MEMO)
     if memo is not None and memo[0] == token:
         return memo[1]
-    session = lookup_session(token)
+    session: SessionBase | None = lookup_session(token)
     setattr(request, _MEMO, (token, session))
     return session
 
 
-class SessionTokenAuthentication(XSessionTokenAuthentication):
+class SessionTokenAuthentication(XSessionTokenAuthentication):  # type: ignore[misc]  # allauth ships no types
     """The token from allauth's headless flows, as used by the REST API.
 
     A missing token leaves the request anonymous (the permission then answers 401);

@@ -11,8 +11,10 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+from django.conf import LazySettings
 from django.utils import timezone
 
+from accounts.models import User
 from meetnow.lib.i18n import display
 from privacy.lifecycle import request_create
 from privacy.models import PrivacyRequest
@@ -25,7 +27,7 @@ WHEN = dt.datetime(2026, 12, 4, 10, 5, tzinfo=dt.UTC)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
-def test_a_zh_hans_user_reads_chinese_formats_in_shanghai_time():
+def test_a_zh_hans_user_reads_chinese_formats_in_shanghai_time() -> None:
     user = UserFactory.build(language="zh-hans", time_zone="")
     assert display(WHEN, user=user) == "2026年12月4日 18:05"
     assert display(dt.date(2026, 12, 19), user=user) == "2026年12月19日"
@@ -33,7 +35,7 @@ def test_a_zh_hans_user_reads_chinese_formats_in_shanghai_time():
     assert display(Decimal("1234567.5"), user=user) == "1,234,567.5"
 
 
-def test_an_english_user_reads_english_formats_in_their_own_zone():
+def test_an_english_user_reads_english_formats_in_their_own_zone() -> None:
     utc = UserFactory.build(language="en", time_zone="")
     berlin = UserFactory.build(language="en", time_zone="Europe/Berlin")
     assert display(WHEN, user=utc) == "Dec. 4, 2026, 10:05 a.m."
@@ -42,12 +44,12 @@ def test_an_english_user_reads_english_formats_in_their_own_zone():
     assert display(12345.5, user=utc) == "12,345.5"
 
 
-def test_a_zh_hans_user_with_a_zone_of_their_own_reads_that_zone():
+def test_a_zh_hans_user_with_a_zone_of_their_own_reads_that_zone() -> None:
     user = UserFactory.build(language="zh-hans", time_zone="Europe/Berlin")
     assert display(WHEN, user=user) == "2026年12月4日 11:05"
 
 
-def _too_soon(user, language: str) -> tuple[str, dt.datetime]:
+def _too_soon(user: User, language: str) -> tuple[str, dt.datetime]:
     """The answer to a second export inside the interval, and when the next is allowed."""
     first = request_create(user=user, kind="access", identity_confirmed=True)
     received = (timezone.now() - dt.timedelta(days=1)).replace(
@@ -63,7 +65,7 @@ def _too_soon(user, language: str) -> tuple[str, dt.datetime]:
     return error["message"], received + dt.timedelta(days=30)
 
 
-def test_the_next_export_date_in_chinese_and_shanghai_time(settings):
+def test_the_next_export_date_in_chinese_and_shanghai_time(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS = 30
     user = UserFactory.create(language="zh-hans", time_zone="")
     message, next_allowed = _too_soon(user, "zh-Hans")
@@ -72,7 +74,7 @@ def test_the_next_export_date_in_chinese_and_shanghai_time(settings):
     assert "UTC" not in message
 
 
-def test_the_next_export_date_in_english_and_the_users_zone(settings):
+def test_the_next_export_date_in_english_and_the_users_zone(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS = 30
     user = UserFactory.create(language="en", time_zone="America/New_York")
     message, next_allowed = _too_soon(user, "en")
