@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from allauth.usersessions.models import UserSession
 from django.apps import apps
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -249,6 +251,16 @@ def _match(w: World) -> Target:
     return Target({"match_uuid": match.uuid}, w.owner)
 
 
+def _voice_match(w: World) -> Target:
+    from dating.models import VoiceMatchSession
+
+    now = timezone.now()
+    session = VoiceMatchSession.objects.create(
+        caller=w.owner, callee=w.partner, created_at=now, ends_at=now + timedelta(minutes=3)
+    )
+    return Target({"session_uuid": session.uuid}, w.owner)
+
+
 def _privacy_request(w: World) -> Target:
     privacy_request = request_create(user=w.owner, kind="access")
     confirm_identity(w.token(w.owner), w.owner)
@@ -334,6 +346,12 @@ ROWS: dict[str, Row] = {
     "dating-like": Row(_person, stranger=200, partner=200, own="the caller's own like of a person"),
     "dating-pass": Row(_person, stranger=204, partner=204, own="the caller's own pass on a person"),
     "dating-match": Row(_match, partner=None, note="the partner is the other side of the match"),
+    "dating-voice-match-session": Row(
+        _voice_match, partner=None, note="the partner is the other person of the voice match"
+    ),
+    "dating-voice-match-like": Row(
+        _voice_match, partner=None, note="the partner is the other person of the voice match"
+    ),
     # privacy
     "privacy-request": Row(_privacy_request),
     "privacy-request-verify": Row(_privacy_request),
@@ -502,4 +520,4 @@ def test_a_new_object_route_without_a_row_is_found() -> None:
 
     extra = path("api/v1/widgets/<uuid:widget_uuid>", lambda request: HttpResponse(), name="widget")
     routes = object_routes([*meetnow.urls.urlpatterns, extra])
-    assert set(routes) - set(ROWS) == {"widget"}
+    assert set(routes) - set(object_routes()) == {"widget"}
