@@ -176,7 +176,7 @@ def serve(env: dict[str, str], log_path: Path, *, workers: int = 1) -> Iterator[
         if proc.poll() is not None:
             pytest.fail("ASGI server exited: " + log_path.read_text()[-2000:])
         try:
-            with urllib.request.urlopen(f"{base}/api/schema/", timeout=2):
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5):
                 break
         except OSError:
             time.sleep(0.1)
