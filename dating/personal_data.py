@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
-from dating import matching
+from dating import matching, voicematch
 from dating import services as dating
 from dating.models import (
     Match,
@@ -23,6 +24,7 @@ from dating.models import (
     PostReport,
     ProfileLike,
     ProfilePass,
+    VoiceMatchSession,
     VoicePost,
 )
 from meetnow.lib.personal_data import Declaration, EraseStep, ExportSection, Strategy
@@ -34,6 +36,11 @@ def _pseudonymise(queryset: Any, limit: int, **values: Any) -> int:
 
 
 erase_steps: list[EraseStep] = [
+    EraseStep(
+        model="dating.VoiceMatchSession",
+        action="delete",
+        apply=lambda c, n, _: voicematch.sessions_erase(user_id=c.user_id, limit=n),
+    ),
     EraseStep(
         model="dating.Match",
         action="delete",
@@ -247,7 +254,59 @@ def _match_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, A
     ]
 
 
+def _voice_match_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """The owner's side of each voice match: the other person only if both liked."""
+    rows = (
+        VoiceMatchSession.objects.filter(Q(caller_id=uid) | Q(callee_id=uid), pk__gt=after)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "uuid",
+            "caller_id",
+            "caller__uuid",
+            "callee__uuid",
+            "call__uuid",
+            "created_at",
+            "ends_at",
+            "caller_liked_at",
+            "callee_liked_at",
+            "match__uuid",
+        )[:limit]
+    )
+    out: list[tuple[int, dict[str, Any]]] = []
+    for pk, suuid, caller_id, caller, callee, call, created, ends, c_liked, e_liked, match in rows:
+        mine = caller_id == uid
+        out.append(
+            (
+                pk,
+                {
+                    "uuid": str(suuid),
+                    "role": "offerer" if mine else "answerer",
+                    "call": str(call) if call else None,
+                    "paired_at": _iso(created),
+                    "call_limit_at": _iso(ends),
+                    "liked_at": _iso(c_liked if mine else e_liked),
+                    "match": str(match) if match else None,
+                    "user": (str(callee if mine else caller)) if match else None,
+                },
+            )
+        )
+    return out
+
+
 declarations: list[Declaration] = [
+    Declaration(
+        "dating.VoiceMatchSession",
+        Strategy.DELETE,
+        "dating_voice_matches.json",
+        "dating_voice_match",
+        "Voice matches: when, the anonymous call, the owner's own like; the other person "
+        "only once both liked. Deleted at erasure (with the other side's record, which "
+        "never named the user) and after the retention period.",
+        remaining=lambda uid: VoiceMatchSession.objects.filter(
+            Q(caller_id=uid) | Q(callee_id=uid)
+        ).count(),
+    ),
     Declaration(
         "dating.ProfileLike",
         Strategy.DELETE,
@@ -344,59 +403,71 @@ declarations: list[Declaration] = [
 
 export_sections: list[ExportSection] = [
     ExportSection(
+        name="dating_voice_matches",
+        filename="dating_voice_matches.json",
+        description="Your voice matches: when, the call, your like; who the other person "
+        "was only if you both liked.",
+        rows=_voice_match_rows,
+        count=lambda uid: VoiceMatchSession.objects.filter(
+            Q(caller_id=uid) | Q(callee_id=uid)
+        ).count(),
+    ),
+    ExportSection(
         name="dating_profile_likes",
         filename="dating_profile_likes.json",
-        description="People you liked.",
+        description=gettext_lazy("People you liked."),
         rows=_profile_like_rows,
         count=lambda uid: ProfileLike.objects.filter(from_user_id=uid).count(),
     ),
     ExportSection(
         name="dating_passes",
         filename="dating_passes.json",
-        description="People you passed on, and until when they stay hidden.",
+        description=gettext_lazy("People you passed on, and until when they stay hidden."),
         rows=_pass_rows,
         count=lambda uid: ProfilePass.objects.filter(from_user_id=uid).count(),
     ),
     ExportSection(
         name="dating_matches",
         filename="dating_matches.json",
-        description="Your matches: who, the conversation, when it began and ended.",
+        description=gettext_lazy("Your matches: who, the conversation, when it began and ended."),
         rows=_match_rows,
         count=lambda uid: Match.objects.filter(Q(user_low_id=uid) | Q(user_high_id=uid)).count(),
     ),
     ExportSection(
         name="dating_posts",
         filename="dating_posts.json",
-        description="Your voice posts: caption, audience, counts, the ids of the clip and "
-        "photos (the files are in files/).",
+        description=gettext_lazy(
+            "Your voice posts: caption, audience, counts, the ids of the clip and "
+            "photos (the files are in files/)."
+        ),
         rows=_post_rows,
         count=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
     ),
     ExportSection(
         name="dating_comments",
         filename="dating_comments.json",
-        description="What you wrote under voice posts.",
+        description=gettext_lazy("What you wrote under voice posts."),
         rows=_comment_rows,
         count=lambda uid: PostComment.objects.filter(author_id=uid).count(),
     ),
     ExportSection(
         name="dating_likes",
         filename="dating_likes.json",
-        description="The voice posts you liked.",
+        description=gettext_lazy("The voice posts you liked."),
         rows=_like_rows,
         count=lambda uid: PostLike.objects.filter(user_id=uid).count(),
     ),
     ExportSection(
         name="dating_listens",
         filename="dating_listens.json",
-        description="The voice posts you played to the end (the last 90 days).",
+        description=gettext_lazy("The voice posts you played to the end (the last 90 days)."),
         rows=_listen_rows,
         count=lambda uid: PostListen.objects.filter(user_id=uid).count(),
     ),
     ExportSection(
         name="dating_reports",
         filename="dating_reports.json",
-        description="Your reports of voice posts and comments, and their outcomes.",
+        description=gettext_lazy("Your reports of voice posts and comments, and their outcomes."),
         rows=_report_rows,
         count=lambda uid: PostReport.objects.filter(reporter_id=uid).count(),
     ),

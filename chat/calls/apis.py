@@ -41,9 +41,15 @@ class _PeerOut(serializers.Serializer[Any]):
 
 class CallOut(serializers.Serializer[Any]):
     uuid = serializers.UUIDField()
-    conversation = serializers.UUIDField()
+    conversation = serializers.UUIDField(
+        allow_null=True, help_text="null: a call without a conversation (voice match)"
+    )
     caller = serializers.UUIDField(allow_null=True)
     callee = serializers.UUIDField(allow_null=True)
+    anonymous = serializers.BooleanField(
+        help_text="The two people are hidden from each other (a voice match before a "
+        "mutual like): caller, callee and peer are null"
+    )
     media = serializers.ChoiceField(choices=CallMedia.choices)
     state = serializers.ChoiceField(choices=CallState.choices)
     outcome = serializers.ChoiceField(choices=CallOutcome.choices, allow_null=True)
@@ -52,7 +58,7 @@ class CallOut(serializers.Serializer[Any]):
     ended_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=["outgoing", "incoming"])
-    peer = _PeerOut(allow_null=True, help_text="null: the account was deleted")
+    peer = _PeerOut(allow_null=True, help_text="null: the account was deleted, or anonymous")
 
     class Meta:
         ref_name = "Call"
