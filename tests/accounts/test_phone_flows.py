@@ -403,7 +403,7 @@ def test_abandoned_signups_are_purged_after_24_hours(app_factory, outbox, signup
     done = app_factory()
     done.call("POST", "/auth/signup", {"phone": "+8613800138009", **signup_data})
     assert done.call("POST", "/auth/phone/verify", {"code": outbox[-1].code})[0] == 200
-    by_shell = UserFactory.create(phone="+8613700137000", phone_verified=False)
+    by_shell = UserFactory.create(phone="+8613700137000", phone_verified=False, consented=False)
     day_ago = timezone.now() - dt.timedelta(hours=25)
     User.objects.update(date_joined=day_ago)
     young = app_factory()
