@@ -23,7 +23,7 @@ class UserFactory(DjangoModelFactory[User]):
     date_of_birth = dt.date(1995, 5, 17)
     password = factory.django.Password(None)
 
-    @factory.post_generation  # type: ignore[untyped-decorator]
+    @factory.post_generation  # type: ignore[untyped-decorator,attr-defined]
     def consented(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
         """Consent to the current documents, as sign-up records it (P1); an account made
         outside sign-up (``consented=False``) has none and is gated after login."""
