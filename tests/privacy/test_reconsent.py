@@ -215,9 +215,49 @@ def test_public_documents_and_processors() -> None:
     }
     processors = anonymous.get("/api/v1/privacy/processors")
     assert processors.status_code == 200
-    names = [p["name"] for p in processors.json()["processors"]]
-    assert any("Firebase" in n for n in names)
     assert all(p["data"] for p in processors.json()["processors"])
+
+
+def _processor_names() -> list[str]:
+    response = APIClient().get("/api/v1/privacy/processors")
+    assert response.status_code == 200
+    return [p["name"] for p in response.json()["processors"]]
+
+
+def test_the_processor_list_follows_the_configured_backends(settings: LazySettings) -> None:
+    """P9: the public list names exactly the outside services the configuration sends
+    data to (SMS provider, storage, TURN relay, push services, identity and login
+    providers), whole list checked for two configurations."""
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        name: {**conf, "APPS": []} for name, conf in settings.SOCIALACCOUNT_PROVIDERS.items()
+    }
+    settings.SMS_BACKEND = "twilio"
+    settings.STORAGE_BACKEND = "s3"
+    settings.MEETNOW_TURN_URLS = ["turn:turn.example.com:3478"]
+    settings.PUSH_BACKEND = "native"
+    settings.IDENTITY_PROVIDER = "tencent"
+    assert _processor_names() == [
+        "Twilio",
+        "Firebase Cloud Messaging (Google)",
+        "Apple Push Notification service",
+        "Object storage (S3-compatible)",
+        "TURN relay (the operator's or a third party's TURN server)",
+        "Identity verification provider (Tencent Cloud FaceID)",
+    ]
+    settings.SMS_BACKEND = "http"
+    settings.STORAGE_BACKEND = "local"
+    settings.MEETNOW_TURN_URLS = []
+    settings.PUSH_BACKEND = "apns"
+    settings.IDENTITY_PROVIDER = "console"
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        **settings.SOCIALACCOUNT_PROVIDERS,
+        "wechat": {**settings.SOCIALACCOUNT_PROVIDERS["wechat"], "APPS": [{"client_id": "wx1"}]},
+    }
+    assert _processor_names() == [
+        "SMS gateway (the operator's HTTP SMS provider)",
+        "Apple Push Notification service",
+        "WeChat Login",
+    ]
 
 
 def test_consents_api_rejects_bad_input() -> None:
