@@ -29,11 +29,14 @@ class UserFactory(DjangoModelFactory[User]):
         outside sign-up (``consented=False``) has none and is gated after login."""
         if not create or extracted is False:
             return
+        from privacy.models import REQUIRED_DOCUMENT_KINDS
         from privacy.selectors import documents_current
         from privacy.services import consent_record
 
         user: Any = self  # factory_boy passes the created User
-        consent_record(user=user, documents=documents_current().values(), ip_address=None)
+        current = documents_current()
+        required = [current[k] for k in REQUIRED_DOCUMENT_KINDS if k in current]
+        consent_record(user=user, documents=required, ip_address=None)
 
 
 class BlockFactory(DjangoModelFactory[Block]):
