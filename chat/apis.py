@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.current import current_user
 from chat import payloads, selectors, services
 from chat.history import history_page_payloads
 from chat.models import Membership, MessageKind, ReportReason
@@ -59,13 +59,6 @@ def _int_param(request: Request, name: str, *, default: int | None = None) -> in
             "invalid", _("%(name)s must not be negative.") % {"name": name}, param=name
         )
     return value
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
-        raise ApplicationError("not_authenticated", _("Log in first."), status_code=401)
-    return user
 
 
 # --- Response shapes (documentation; bodies are built by chat.payloads) --------------
@@ -220,7 +213,7 @@ class ConversationListApi(APIView):
     @extend_schema(responses=ConversationPageOut, operation_id="conversations_list")
     def get(self, request: Request) -> Response:
         """My conversations, most recent activity first, with preview and unread count."""
-        user = _user(request)
+        user = current_user(request)
         paginator = ConversationPagination()
         queryset: QuerySet[Membership] = selectors.conversation_memberships(user=user)
         page = paginator.paginate_queryset(queryset, request, view=self) or []
@@ -238,7 +231,7 @@ class ConversationListApi(APIView):
     def post(self, request: Request) -> Response:
         """With ``user``: the direct conversation with that person (created if needed).
         With ``title`` and ``users``: a new group."""
-        user = _user(request)
+        user = current_user(request)
         data = _valid(self.InputSerializer, request.data)
         if "user" in data:
             if "users" in data or data.get("title"):
@@ -265,7 +258,7 @@ class ConversationListApi(APIView):
 class ConversationDetailApi(APIView):
     @extend_schema(responses=ConversationOut)
     def get(self, request: Request, conversation_uuid: str) -> Response:
-        user = _user(request)
+        user = current_user(request)
         membership = selectors.membership_access(user=user, conversation_uuid=conversation_uuid)
         return Response(selectors.conversation_detail_payload(user=user, membership=membership))
 
@@ -282,7 +275,9 @@ class ConversationMembersApi(APIView):
         """The group's owner adds members."""
         data = _valid(self.InputSerializer, request.data)
         services.group_members_add(
-            actor=_user(request), conversation_uuid=conversation_uuid, member_uuids=data["users"]
+            actor=current_user(request),
+            conversation_uuid=conversation_uuid,
+            member_uuids=data["users"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -292,7 +287,7 @@ class ConversationMemberApi(APIView):
     def delete(self, request: Request, conversation_uuid: str, user_uuid: str) -> Response:
         """The owner removes a member (or anyone removes themself: leave)."""
         services.group_member_remove(
-            actor=_user(request), conversation_uuid=conversation_uuid, user_uuid=user_uuid
+            actor=current_user(request), conversation_uuid=conversation_uuid, user_uuid=user_uuid
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -300,7 +295,7 @@ class ConversationMemberApi(APIView):
 class ConversationLeaveApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, conversation_uuid: str) -> Response:
-        services.group_leave(user=_user(request), conversation_uuid=conversation_uuid)
+        services.group_leave(user=current_user(request), conversation_uuid=conversation_uuid)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -319,7 +314,7 @@ class ConversationMuteApi(APIView):
         """Mute or unmute (no push for a muted conversation, P10)."""
         data = _valid(self.InputSerializer, request.data)
         membership = services.conversation_mute_set(
-            user=_user(request), conversation_uuid=conversation_uuid, muted=data["muted"]
+            user=current_user(request), conversation_uuid=conversation_uuid, muted=data["muted"]
         )
         return Response({"muted": membership.muted})
 
@@ -339,7 +334,9 @@ class ConversationReadApi(APIView):
         """I have read up to ``message_id``."""
         data = _valid(self.InputSerializer, request.data)
         membership = services.conversation_mark_read(
-            user=_user(request), conversation_uuid=conversation_uuid, message_id=data["message_id"]
+            user=current_user(request),
+            conversation_uuid=conversation_uuid,
+            message_id=data["message_id"],
         )
         return Response({"last_read_id": membership.last_read_id})
 
@@ -382,7 +379,7 @@ class MessageListApi(APIView):
     )
     def get(self, request: Request, conversation_uuid: str) -> Response:
         """History, newest first: ``?before=ID`` pages back, ``?after=ID`` forward."""
-        user = _user(request)
+        user = current_user(request)
         before = _int_param(request, "before")
         after = _int_param(request, "after")
         if before is not None and after is not None:
@@ -407,7 +404,7 @@ class MessageListApi(APIView):
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Send. A retry with the same ``client_id`` returns the stored message (200).
         Apps with the WebSocket open send the same body as a ``message.send`` frame."""
-        user = _user(request)
+        user = current_user(request)
         data = _valid(self.InputSerializer, request.data)
         message, created = services.message_send(
             sender=user,
@@ -435,7 +432,7 @@ class MessageDetailApi(APIView):
         """Edit my text message (within the edit window)."""
         data = _valid(self.InputSerializer, request.data)
         message = services.message_edit(
-            user=_user(request),
+            user=current_user(request),
             conversation_uuid=conversation_uuid,
             message_id=message_id,
             text=data["text"],
@@ -446,7 +443,7 @@ class MessageDetailApi(APIView):
     def delete(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
         """Recall my message for everyone (within the recall window): a tombstone stays."""
         message = services.message_recall(
-            user=_user(request), conversation_uuid=conversation_uuid, message_id=message_id
+            user=current_user(request), conversation_uuid=conversation_uuid, message_id=message_id
         )
         return Response(payloads.message_payload(message))
 
@@ -456,7 +453,7 @@ class MessageDeleteForMeApi(APIView):
     def post(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
         """Hide a message for me only."""
         services.message_delete_for_me(
-            user=_user(request), conversation_uuid=conversation_uuid, message_id=message_id
+            user=current_user(request), conversation_uuid=conversation_uuid, message_id=message_id
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -473,7 +470,7 @@ class SyncApi(APIView):
     def get(self, request: Request) -> Response:
         """My events after ``since`` (without ``since``: just the current cursor).
         410 ``sync_refetch_required`` when too far behind."""
-        user = _user(request)
+        user = current_user(request)
         result = selectors.sync_events(
             user=user,
             since=_int_param(request, "since"),
@@ -498,14 +495,16 @@ class ChatSettingsApi(APIView):
 
     @extend_schema(responses=SettingsOut, operation_id="chat_settings_get")
     def get(self, request: Request) -> Response:
-        return Response(self._out(selectors.chat_settings_get(user=_user(request))))
+        return Response(self._out(selectors.chat_settings_get(user=current_user(request))))
 
     @extend_schema(
         request=InputSerializer, responses=SettingsOut, operation_id="chat_settings_update"
     )
     def patch(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
-        return Response(self._out(services.chat_settings_update(user=_user(request), **data)))
+        return Response(
+            self._out(services.chat_settings_update(user=current_user(request), **data))
+        )
 
 
 # --- Reports (P8) ------------------------------------------------------------------
@@ -531,7 +530,7 @@ class ReportListApi(APIView):
         """My reports and their outcomes."""
         paginator = CursorPagination()
         page = paginator.paginate_queryset(
-            selectors.reports_of(user=_user(request)), request, view=self
+            selectors.reports_of(user=current_user(request)), request, view=self
         )
         return paginator.get_paginated_response([payloads.report_payload(r) for r in page or []])
 
@@ -541,7 +540,7 @@ class ReportListApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
         report = services.report_create(
-            reporter=_user(request),
+            reporter=current_user(request),
             reason=data["reason"],
             details=data.get("details", ""),
             user_uuid=data.get("user"),
