@@ -26,6 +26,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
         apis.MessageDeleteForMeApi.as_view(),
         name="message-delete-for-me",
     ),
+    path("chat/requests", apis.RequestListApi.as_view(), name="chat-requests"),
+    *(
+        path(
+            f"chat/requests/<str:conversation_uuid>/{action}",
+            view.as_view(),
+            name=f"chat-request-{action}",
+        )
+        for action, view in (
+            ("accept", apis.RequestAcceptApi),
+            ("decline", apis.RequestDeclineApi),
+            ("report", apis.RequestReportApi),
+        )
+    ),
     path("sync", apis.SyncApi.as_view(), name="sync"),
     path("chat/settings", apis.ChatSettingsApi.as_view(), name="chat-settings"),
     path("reports", apis.ReportListApi.as_view(), name="reports"),

@@ -31,6 +31,7 @@ from chat.models import (
     Membership,
     Message,
     MessageKind,
+    RequestState,
 )
 from chat.selectors import (
     membership_access,
@@ -42,6 +43,7 @@ from chat.services.common import (
     blocked_error,
     message_created_event,
 )
+from chat.services.requests import direct_reopen, direct_request_state_for
 from meetnow.lib.errors import ApplicationError, NotFoundError
 
 logger = logging.getLogger(__name__)
@@ -62,7 +64,14 @@ def _conversation_event(conversation: Conversation) -> dict[str, Any]:
 def conversation_get_or_create_direct(*, user: User, other_uuid: Any) -> tuple[Conversation, bool]:
     """The one direct conversation of the pair, created on first use (race-safe: a
     unique constraint on the pair, not a read-then-write). Refused with ``blocked``
-    if either blocked the other (P11)."""
+    if either blocked the other (P11).
+
+    Between people who are not matched (dating, through chat/hooks.py) it starts as a
+    **message request**: the other's membership is ``pending`` (their requests list,
+    not their conversations; chat/services/requests.py), and someone who takes direct
+    messages from matches only refuses it (403 ``dm_matches_only``). Opening an
+    existing one accepts a request one had received, and a match accepts one sent.
+    """
     other = user_by_uuid(user_uuid=other_uuid, param="user")
     if other.pk == user.pk:
         raise ApplicationError("invalid_user", _("You cannot talk to yourself."), param="user")
@@ -72,21 +81,29 @@ def conversation_get_or_create_direct(*, user: User, other_uuid: Any) -> tuple[C
     key = direct_key_for(low, high)
     existing = Conversation.objects.filter(direct_key=key).first()
     if existing is not None:
+        direct_reopen(conversation=existing, user=user, other=other)
         return existing, False
+    other_state = direct_request_state_for(user=user, other=other)
+    told = (low, high) if other_state == RequestState.ACCEPTED else (user.pk,)
     try:
         with transaction.atomic():
             conversation = Conversation.objects.create(kind=ConversationKind.DIRECT, direct_key=key)
             Membership.objects.bulk_create(
                 [
-                    Membership(conversation=conversation, user_id=uid, role=MemberRole.MEMBER)
-                    for uid in (low, high)
+                    Membership(conversation=conversation, user_id=user.pk, role=MemberRole.MEMBER),
+                    Membership(
+                        conversation=conversation,
+                        user_id=other.pk,
+                        role=MemberRole.MEMBER,
+                        request_state=other_state,
+                    ),
                 ]
             )
             event_streams_ensure(user_ids=(low, high))
             events_append(
                 [
                     PendingEvent(
-                        user_ids=(low, high),
+                        user_ids=told,
                         type=EventType.CONVERSATION_CREATED,
                         stored=_conversation_event(conversation),
                     )
@@ -94,7 +111,9 @@ def conversation_get_or_create_direct(*, user: User, other_uuid: Any) -> tuple[C
             )
     except IntegrityError:
         # Someone created it at the same time: theirs is the one.
-        return Conversation.objects.get(direct_key=key), False
+        existing = Conversation.objects.get(direct_key=key)
+        direct_reopen(conversation=existing, user=user, other=other)
+        return existing, False
     return conversation, True
 
 
@@ -334,7 +353,8 @@ def conversation_mark_read(*, user: User, conversation_uuid: Any, message_id: An
     """Move the user's read marker forward to ``message_id`` (never backwards).
 
     The user's other devices learn it (and get a "clear" push for the conversation);
-    other members learn it only if the user shares read receipts (P11).
+    other members learn it only if the user shares read receipts (P11), and never from
+    the recipient of a message request before they accept it.
     """
     membership = membership_access(user=user, conversation_uuid=conversation_uuid)
     try:
@@ -360,9 +380,16 @@ def conversation_mark_read(*, user: User, conversation_uuid: Any, message_id: An
         body = {"conversation": conv_uuid, "user": str(user.uuid), "last_read_id": mid}
         events = [PendingEvent(user_ids=[user.pk], type=EventType.CONVERSATION_READ, stored=body)]
         settings_row = ChatSettings.objects.filter(user=user).first()
-        if settings_row is None or settings_row.share_read_receipts:
+        # The recipient of a message request shares no read receipt with its sender.
+        if not membership.request_state and (
+            settings_row is None or settings_row.share_read_receipts
+        ):
             others = list(
-                Membership.objects.filter(conversation=conversation, left_at__isnull=True)
+                Membership.objects.filter(
+                    conversation=conversation,
+                    left_at__isnull=True,
+                    request_state=RequestState.ACCEPTED,
+                )
                 .exclude(user=user)
                 .values_list("user_id", flat=True)
             )

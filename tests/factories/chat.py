@@ -39,7 +39,18 @@ def make_device(user: User, *, platform: str = "android", token: str = "", **ext
 
 
 def make_direct(a: User, b: User) -> Conversation:
-    conversation, _ = services.conversation_get_or_create_direct(user=a, other_uuid=b.uuid)
+    """An accepted direct conversation of ``a`` and ``b`` (as if ``b`` accepted ``a``'s
+    message request, or they were matched); ``make_request`` for a pending one."""
+    conversation = make_request(a, b)
+    services.conversation_get_or_create_direct(user=b, other_uuid=a.uuid)
+    return conversation
+
+
+def make_request(sender: User, recipient: User) -> Conversation:
+    """The direct conversation ``sender`` starts with a stranger: a message request."""
+    conversation, _ = services.conversation_get_or_create_direct(
+        user=sender, other_uuid=recipient.uuid
+    )
     return conversation
 
 
