@@ -43,7 +43,7 @@ DEVICE_ID_HEADER = "X-Device-Id"  # sent by the app at login (P6: new-device not
 DEVICE_PLATFORM_HEADER = "X-Device-Platform"
 
 
-class BannedResponse(APIResponse):
+class BannedResponse(APIResponse):  # type: ignore[misc]  # allauth ships no types
     def __init__(self, request: HttpRequest) -> None:
         super().__init__(
             request,
@@ -57,7 +57,7 @@ class BannedResponse(APIResponse):
         )
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth ships no types
     # --- phone numbers (allauth ships no phone model) ------------------------------
 
     def phone_form_field(self, **kwargs: Any) -> PhoneInputField:
@@ -89,12 +89,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if born:
             user.date_of_birth = born
         user.language = language_current()  # the sign-up request's (Accept-Language)
-        return super().save_user(request, user, form, commit=commit)
+        saved: AbstractBaseUser = super().save_user(request, user, form, commit=commit)
+        return saved
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # People sign up in the app only (headless API, with age and consent checks);
         # allauth's HTML pages stay for staff login and offer no sign-up.
-        return is_headless_request(request) and super().is_open_for_signup(request)
+        return is_headless_request(request) and bool(super().is_open_for_signup(request))
 
     # --- code delivery (P2) -----------------------------------------------------------
 
@@ -181,7 +182,8 @@ class AccountAdapter(DefaultAccountAdapter):
         assert isinstance(user, User)  # noqa: S101
         if user.is_banned:
             raise ImmediateHttpResponse(BannedResponse(request))
-        return super().respond_user_inactive(request, user)
+        response: HttpResponse = super().respond_user_inactive(request, user)
+        return response
 
 
 # Only public profile data is read from a provider (P3): name, avatar, gender.
@@ -193,7 +195,7 @@ _PUBLIC_FIELDS = {
 }
 
 
-class SocialAccountAdapter(DefaultSocialAccountAdapter):
+class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]  # allauth ships no types
     def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         # A social sign-up still needs a date of birth and consent (P1, P14): always
         # go through allauth's provider sign-up step.
@@ -231,7 +233,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
 
-class HeadlessAdapter(DefaultHeadlessAdapter):
+class HeadlessAdapter(DefaultHeadlessAdapter):  # type: ignore[misc]  # allauth ships no types
     """allauth's user payload with the public UUID, never the internal integer id.
 
     The dataclass (not just ``serialize_user``) is replaced so that allauth's OpenAPI

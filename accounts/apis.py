@@ -23,7 +23,7 @@ from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(serializers.Serializer[Any]):
     """Refuses fields it does not know (``unknown_field``), so nothing extra is collected (P5)."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -51,9 +51,10 @@ def _me(request: Request) -> User:
 
 def _client_ip(request: Request) -> str | None:
     try:
-        return get_adapter(request._request).get_client_ip(request._request)
+        ip: str | None = get_adapter(request._request).get_client_ip(request._request)
     except Exception:
         return None
+    return ip
 
 
 def _session_key(request: Request) -> str:
@@ -66,7 +67,7 @@ def _age(user: User) -> int | None:
     return selectors.age_in_years(date_of_birth=user.date_of_birth)
 
 
-class ProfileMediaSerializer(serializers.Serializer):
+class ProfileMediaSerializer(serializers.Serializer[Any]):
     """A profile photo or voice intro with signed URLs to its copies (P11, P12).
 
     Accounts decided the viewer may see the profile, so it asks media to sign;
@@ -96,7 +97,7 @@ def _public_media(media_file: MediaFile | None) -> dict[str, Any] | None:
     return dict(ProfileMediaSerializer(media_file).data)
 
 
-class PublicProfileSerializer(serializers.Serializer):
+class PublicProfileSerializer(serializers.Serializer[Any]):
     """What anyone may see of a user (P11): never birth date, phone, devices or IPs."""
 
     class Meta:
@@ -144,7 +145,7 @@ class MeApi(APIView):
         language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
         time_zone = serializers.CharField(max_length=64, allow_blank=True, required=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "Me"
 
@@ -202,7 +203,7 @@ class UserDetailApi(APIView):
 
 
 class DiscoverApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "DiscoverFilter"
 
@@ -245,7 +246,7 @@ class DiscoverApi(APIView):
 
 
 class BlockListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "BlockedUser"
 
@@ -285,7 +286,7 @@ class BlockApi(APIView):
 NETWORK_TYPES = ("wifi", "cellular", "2g", "3g", "4g", "5g", "ethernet", "none", "unknown")
 
 
-class DeviceOutputSerializer(serializers.Serializer):
+class DeviceOutputSerializer(serializers.Serializer[Any]):
     class Meta:
         ref_name = "Device"
 
@@ -366,7 +367,7 @@ class DeviceDetailApi(APIView):
 class SocialAccountListApi(APIView):
     """Linked providers (link with allauth's provider/token, ``process: "connect"``)."""
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "LinkedAccount"
 
@@ -393,7 +394,7 @@ class SocialAccountDetailApi(APIView):
 
 
 class SessionListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "Session"
 
@@ -438,7 +439,7 @@ class SessionEndOthersApi(APIView):
 
 
 class SecurityEventListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "SecurityEvent"
 

@@ -181,7 +181,8 @@ def sessions_of(*, user: User, current_session_key: str | None) -> list[SessionI
 
 
 def social_accounts_of(*, user: User) -> QuerySet[SocialAccount]:
-    return SocialAccount.objects.filter(user=user).order_by("pk")
+    accounts: QuerySet[SocialAccount] = SocialAccount.objects.filter(user=user).order_by("pk")
+    return accounts
 
 
 def security_events_of(*, user: User) -> QuerySet[SecurityEvent]:

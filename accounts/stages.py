@@ -8,7 +8,7 @@ from allauth.account.adapter import get_adapter
 from allauth.account.stages import PhoneVerificationStage as BasePhoneVerificationStage
 
 
-class PhoneVerificationStage(BasePhoneVerificationStage):
+class PhoneVerificationStage(BasePhoneVerificationStage):  # type: ignore[misc]  # allauth ships no types
     """Like allauth's, but an account without a phone (a social sign-up, P3) may log in.
 
     allauth aborts the login of any user without a phone when the phone is a required

@@ -7,7 +7,12 @@
   client in sequence; target p50 < 10 ms, p99 < 25 ms;
 - like (``POST .../like``) latency with 32 concurrent clients, each liking posts of
   the feed (p50/p99); target p50 < 5 ms;
-- queries per request (counted in-process on the same database).
+- queries per request (counted in-process on the same database);
+- voice match (bench/voicematch.py): with 1,000 people waiting in the queue, the time
+  from entering (``POST /api/v1/dating/voice-match``) to both sockets having the call
+  (p50/p99, 4 entering at once); target p99 < 100 ms. ``--only voicematch`` runs this
+  phase alone (``--vm-waiting``, ``--vm-probes``, ``--vm-concurrency`` size it),
+  ``--only posts`` the others.
 
 **The per-user limits are lifted** for the run (``MEETNOW_THROTTLE_DATING_LIKE`` and
 ``MEETNOW_THROTTLE_USER``): otherwise it measures the limiter. Every post has a
@@ -45,7 +50,8 @@ CHILD = "MEETNOW_BENCH_DATING_CHILD"
 SERVER_ENV = {
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "REDIS_URL": REDIS,
-    "CELERY_BROKER_URL": REDIS.rsplit("/", 1)[0] + "/" + str(int(REDIS.rsplit("/", 1)[1]) + 1),
+    "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER")
+    or REDIS.rsplit("/", 1)[0] + "/" + str(int(REDIS.rsplit("/", 1)[1]) + 1),
     "DJANGO_DEBUG": "false",
     "LOG_LEVEL": "WARNING",
     # Lifted for the benchmark (see the docstring); production keeps its limits.
@@ -167,7 +173,9 @@ def queries_per_request(data: dict[str, Any]) -> dict[str, int]:
     }
 
 
-async def feed_pages(port: int, token: str, walks: int, depth: int) -> tuple[dict, dict]:
+async def feed_pages(
+    port: int, token: str, walks: int, depth: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """``walks`` times: the first page, then ``depth`` pages following ``next``."""
     client = Http(port, token)
     await client.open()
@@ -204,7 +212,7 @@ async def feed_pages(port: int, token: str, walks: int, depth: int) -> tuple[dic
     return summary(first), summary(deeper)
 
 
-async def likes(port: int, tokens: list[str], posts: list[str], per_client: int) -> dict:
+async def likes(port: int, tokens: list[str], posts: list[str], per_client: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
     rng = random.Random(11)
@@ -232,7 +240,53 @@ async def likes(port: int, tokens: list[str], posts: list[str], per_client: int)
     }
 
 
+def voicematch_row(
+    args: argparse.Namespace, env: dict[str, str]
+) -> tuple[str, dict[str, Any], str, str]:
+    """The voice-match phase (bench/voicematch.py) as one row of the table."""
+    from bench import voicematch
+
+    name, result, queries, before, _mark = voicematch.phase(
+        env=env,
+        workers=args.workers,
+        waiting=args.vm_waiting,
+        probes=args.vm_probes,
+        concurrency=args.vm_concurrency,
+    )
+    return name, result, queries, before
+
+
+def voicematch_only(args: argparse.Namespace) -> int:
+    print(
+        f"== dating benchmark, voice match only (python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cpus, uvicorn x{args.workers}, PostgreSQL, Redis) ==",
+        flush=True,
+    )
+    database_reset()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    env = {**os.environ, **SERVER_ENV}
+    env.pop(CHILD, None)
+    name, r, q, before = voicematch_row(args, env)
+    print(f"  {'what':<48} {'n':>5} {'pair/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} ")
+    print(
+        f"  {name:<48} {r['n']:>5} {r['rate']:>6.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+        f"{q:>7} errors {r['errors']} load {before}"
+    )
+    print(
+        "  (target: p99 < 100 ms from entering the queue to both sockets having the "
+        "call; queries = one pairing, counted in-process)"
+    )
+    return 1 if r["errors"] else 0
+
+
 def child(args: argparse.Namespace) -> int:
+    if args.only == "voicematch":
+        return voicematch_only(args)
     posts = 100_000 if args.quick else 1_000_000
     authors = 1_000 if args.quick else 10_000
     walks = 30 if args.quick else 100
@@ -287,6 +341,8 @@ def child(args: argparse.Namespace) -> int:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+    if args.only == "all":
+        rows.append(voicematch_row(args, env))
 
     print(
         f"  {'what':<42} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} "
@@ -315,6 +371,21 @@ def main(argv: list[str] | None = None) -> int:
         default=30.0,
         help="seconds to wait before each phase for the load average to drop below 1",
     )
+    parser.add_argument(
+        "--only",
+        choices=["all", "posts", "voicematch"],
+        default="all",
+        help="run one part: the posts (feed, likes) or the voice match",
+    )
+    parser.add_argument(
+        "--vm-waiting", type=int, default=1000, help="voice match: people waiting in the queue"
+    )
+    parser.add_argument(
+        "--vm-probes", type=int, default=300, help="voice match: people entering (measured)"
+    )
+    parser.add_argument(
+        "--vm-concurrency", type=int, default=4, help="voice match: probes entering at once"
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     import bench.chat
 
@@ -333,6 +404,14 @@ def main(argv: list[str] | None = None) -> int:
         str(args.workers),
         "--quiet-wait",
         str(args.quiet_wait),
+        "--only",
+        args.only,
+        "--vm-waiting",
+        str(args.vm_waiting),
+        "--vm-probes",
+        str(args.vm_probes),
+        "--vm-concurrency",
+        str(args.vm_concurrency),
     ]
     return subprocess.run(
         [sys.executable, "-m", "bench.dating", *argv_out], cwd=ROOT, env=env, check=False

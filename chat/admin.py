@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from chat import services
 from chat.models import Call, Message, Report, ReportOutcome, ReportStatus
-from meetnow.lib.adminkit import admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, admin_log
 
 CONTEXT_AROUND = 3  # messages shown before and after the reported one
 
@@ -33,7 +33,7 @@ class ReportActionForm(ActionForm):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(AnyModelAdmin):
     # Staff console (issue 7): counts per filter value, the outcome note with the
     # actions, the waiting time, the conversation around the reported message.
     action_form = ReportActionForm
@@ -188,7 +188,7 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(AnyModelAdmin):
     """Read-only view of messages for moderators; the text only on the detail page."""
 
     list_display = ("id", "conversation", "sender", "kind", "created_at", "removed")
@@ -239,7 +239,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(AnyModelAdmin):
     """Read-only call history (issue 8): who called whom, when, outcome, duration. There
     is nothing else to show: no SDP, candidate or IP is ever stored (P11). Superusers
     only (no staff role holds ``chat.view_call``)."""

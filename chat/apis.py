@@ -26,7 +26,7 @@ from meetnow.lib.schema import page_of
 from meetnow.lib.throttling import PostScopedRateThrottle
 
 
-class _Input(serializers.Serializer):
+class _Input(serializers.Serializer[Any]):
     """Input serializer that refuses unknown fields (a typo is a 400, not ignored)."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -39,7 +39,7 @@ class _Input(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -72,7 +72,7 @@ def _user(request: Request) -> User:
 # --- Response shapes (documentation; bodies are built by chat.payloads) --------------
 
 
-class _Out(serializers.Serializer):
+class _Out(serializers.Serializer[Any]):
     pass
 
 

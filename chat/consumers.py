@@ -95,7 +95,18 @@ def _typing_recipients(user_id: int, conversation_uuid: uuid_lib.UUID) -> list[i
     return [uid for uid in rows if uid != user_id]
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+def _closed_hooks_run(user_id: int) -> None:
+    """Tell the layers above that a socket of the user closed (``MEETNOW_WS_CLOSED_HOOKS``:
+    dotted paths of ``hook(*, user_id)``; dating's voice match leaves its queue when the
+    user has no live socket left). One failing hook never stops the others."""
+    for path in settings.MEETNOW_WS_CLOSED_HOOKS:
+        try:
+            import_string(path)(user_id=user_id)
+        except Exception:
+            logger.exception("chat: socket-closed hook %s failed", path)
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     user_id: int | None = None
     user_uuid: str = ""
     token: str = ""
@@ -187,6 +198,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 user_id=self.user_id, connection=self.channel_name
             )
             await call_signalling.socket_closed(self)
+            if settings.MEETNOW_WS_CLOSED_HOOKS:
+                await database_sync_to_async(_closed_hooks_run)(self.user_id)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -339,7 +352,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if text is not None:  # encoded once by the writer (chat.events.events_deliver)
             await self.send(text_data=text)
         else:
-            await self.send_json(message["event"])
+            event = message["event"]
+            call_signalling.event_seen(self, event)
+            await self.send_json(event)
 
     async def session_gate(self, message: dict[str, Any]) -> None:
         """privacy changed the consent state (of this user, or a new material version

@@ -427,7 +427,15 @@ class Call(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="calls")
+    # Null for a call with no conversation behind it (dating's voice match: two
+    # strangers the server paired, who have no conversation until they match).
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="calls"
+    )
+    # The two people are hidden from each other (no uuid, nickname or conversation in
+    # any payload, relayed frame or history) until the layer that made the call
+    # reveals them (dating: a mutual like after a voice match).
+    anonymous = models.BooleanField(default=False)
     # Null once the account is erased (the other side's history keeps the call).
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL,

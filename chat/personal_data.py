@@ -316,7 +316,7 @@ def _call_rows(uid: int, after: int, limit: int) -> ExportRows:
             pk,
             {
                 "uuid": str(call_uuid),
-                "conversation": str(conv),
+                "conversation": str(conv) if conv else None,
                 "direction": "outgoing" if caller == uid else "incoming",
                 "media": media,
                 "outcome": outcome,

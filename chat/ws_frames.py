@@ -44,9 +44,14 @@ CALL_OBJECT = {
     "the REST `Call` adds the viewer's `direction` and `peer`).",
     "properties": {
         "uuid": UUID,
-        "conversation": UUID,
+        "conversation": NULLABLE_UUID,
         "caller": NULLABLE_UUID,
         "callee": NULLABLE_UUID,
+        "anonymous": {
+            "type": "boolean",
+            "description": "The two people are hidden from each other (a voice match before "
+            "a mutual like): `caller`, `callee` and relayed `from` are null.",
+        },
         "media": {"type": "string", "enum": ["audio", "video"]},
         "state": {"type": "string"},
         "outcome": {"type": "string", "nullable": True},
@@ -189,16 +194,38 @@ SERVER_FRAMES: dict[str, dict[str, Any]] = {
         ],
         "Call signalling (docs/calls.md). `call` is the call object, or its uuid in "
         "relayed frames (`call.ringing`, `call.ice`, `call.sdp`, `call.renegotiate`, "
-        "which also carry `from`, the sender's uuid).",
+        "which also carry `from`, the sender's uuid, null in an anonymous call). A "
+        "voice match (docs/dating.md) starts with `call.accepted` carrying `voice_match`.",
         {
             "call": {"oneOf": [CALL, UUID]},
-            "from": UUID,
-            "sdp": SDP,
+            "from": NULLABLE_UUID,
+            "voice_match": {
+                "type": "object",
+                "description": "Only in the `call.accepted` that starts a voice match.",
+                "properties": {
+                    "session": UUID,
+                    "role": {
+                        "type": "string",
+                        "enum": ["offerer", "answerer"],
+                        "description": "The offerer sends its offer over `call.sdp` at once.",
+                    },
+                    "ends_at": {"type": "string", "format": "date-time"},
+                },
+                "required": ["session", "role", "ends_at"],
+            },
+            "sdp": {**SDP, "nullable": True},
             "candidate": {"description": "An ICE candidate, relayed as the peer sent it."},
             "seq": SEQ,
             "ref": {"type": "string"},
         },
         ["call"],
+    ),
+    "WsDatingMatch": _frame(
+        ["dating.matched", "dating.match_ended"],
+        "Dating (docs/dating.md): a mutual like made a match (`match`, the opened "
+        "`conversation` and the other person's `user` id), or a match ended (`match` only).",
+        {"seq": SEQ, "match": UUID, "conversation": UUID, "user": UUID},
+        ["match"],
     ),
 }
 

@@ -23,7 +23,7 @@ from dating import reports
 from dating.models import PostComment, PostReport, PostReportOutcome, VoicePost
 from media.models import MediaFile
 from media.services import media_file_signed_urls
-from meetnow.lib.adminkit import admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, admin_log
 
 
 class ReportActionForm(ActionForm):
@@ -36,7 +36,7 @@ def _moderator(request: HttpRequest) -> User | None:
 
 
 @admin.register(PostReport)
-class PostReportAdmin(admin.ModelAdmin):
+class PostReportAdmin(AnyModelAdmin):
     action_form = ReportActionForm
     show_facets = admin.ShowFacets.ALWAYS
     list_per_page = 50
@@ -143,7 +143,7 @@ class PostReportAdmin(admin.ModelAdmin):
         self._resolve(request, queryset, PostReportOutcome.USER_BANNED)
 
 
-class _TakeDownAdmin(admin.ModelAdmin):
+class _TakeDownAdmin(AnyModelAdmin):
     actions = ("take_down",)
     show_full_result_count = False
 

@@ -28,7 +28,7 @@ from meetnow.lib.schema import page_of
 from meetnow.lib.throttling import PostScopedRateThrottle
 
 
-class _Input(serializers.Serializer):
+class _Input(serializers.Serializer[Any]):
     """Input serializer that refuses unknown fields (a typo is a 400, not ignored)."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -42,7 +42,7 @@ class _Input(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -65,7 +65,7 @@ class _Scoped(APIView):
 # --- Response shapes (documentation; bodies are built by dating.payloads) -------------
 
 
-class FileOut(serializers.Serializer):
+class FileOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     duration_ms = serializers.IntegerField(allow_null=True)
     width = serializers.IntegerField(allow_null=True)
@@ -76,7 +76,7 @@ class FileOut(serializers.Serializer):
         ref_name = "DatingFile"
 
 
-class PostOut(serializers.Serializer):
+class PostOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     author = PublicProfileSerializer()
     caption = serializers.CharField(allow_blank=True)
@@ -97,7 +97,7 @@ class PostOut(serializers.Serializer):
         ref_name = "VoicePost"
 
 
-class PostPageOut(serializers.Serializer):
+class PostPageOut(serializers.Serializer[Any]):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = PostOut(many=True)
@@ -106,7 +106,7 @@ class PostPageOut(serializers.Serializer):
         ref_name = "VoicePostPage"
 
 
-class CommentOut(serializers.Serializer):
+class CommentOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     author = PublicProfileSerializer()
     text = serializers.CharField()
@@ -118,7 +118,7 @@ class CommentOut(serializers.Serializer):
         ref_name = "PostComment"
 
 
-class CommentPageOut(serializers.Serializer):
+class CommentPageOut(serializers.Serializer[Any]):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = CommentOut(many=True)
@@ -134,7 +134,7 @@ class PostDetailOut(PostOut):
         ref_name = "VoicePostDetail"
 
 
-class CountsOut(serializers.Serializer):
+class CountsOut(serializers.Serializer[Any]):
     like_count = serializers.IntegerField()
     comment_count = serializers.IntegerField()
     listen_count = serializers.IntegerField(allow_null=True)
@@ -144,7 +144,7 @@ class CountsOut(serializers.Serializer):
         ref_name = "VoicePostCounts"
 
 
-class PostReportOut(serializers.Serializer):
+class PostReportOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     reason = serializers.ChoiceField(choices=ReportReason.choices)
     details = serializers.CharField(allow_blank=True)
@@ -379,7 +379,7 @@ class ReportListApi(_Scoped):
 # --- Part 2: likes between people, passes, matches, discover --------------------------
 
 
-class MatchOut(serializers.Serializer):
+class MatchOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     user = PublicProfileSerializer()
     conversation = serializers.UUIDField(allow_null=True)
@@ -389,7 +389,7 @@ class MatchOut(serializers.Serializer):
         ref_name = "DatingMatch"
 
 
-class LikeOut(serializers.Serializer):
+class LikeOut(serializers.Serializer[Any]):
     liked = serializers.BooleanField()
     match = MatchOut(allow_null=True)
 
@@ -397,7 +397,7 @@ class LikeOut(serializers.Serializer):
         ref_name = "DatingProfileLike"
 
 
-class LikedMeOut(serializers.Serializer):
+class LikedMeOut(serializers.Serializer[Any]):
     user = PublicProfileSerializer()
     liked_at = serializers.DateTimeField()
 
@@ -483,7 +483,7 @@ class MatchDetailApi(APIView):
 
 
 class DiscoverApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         gender = serializers.ChoiceField(choices=Gender.values, required=False)
         age_min = serializers.IntegerField(min_value=18, max_value=150, required=False)
         age_max = serializers.IntegerField(min_value=18, max_value=150, required=False)

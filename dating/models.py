@@ -312,3 +312,38 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"match {self.uuid}"
+
+
+class VoiceMatchSession(models.Model):
+    """Two people the voice-match queue paired, and their anonymous call (issue 15).
+
+    Neither learns who the other is from it until both liked (``match`` set): the
+    call is anonymous, and a like is private until it is mutual. ``caller`` is the
+    one who waited longer and sends the WebRTC offer. Deleted with either account,
+    and ``DATING_VOICE_MATCH`` retention days after the pairing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    callee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    call = models.ForeignKey(
+        "chat.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The anonymous call ends then unless both liked before.
+    ends_at = models.DateTimeField()
+    caller_liked_at = models.DateTimeField(null=True, blank=True)
+    callee_liked_at = models.DateTimeField(null=True, blank=True)
+    match = models.ForeignKey(
+        Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["caller", "-id"], name="dating_vm_caller_idx"),
+            models.Index(fields=["callee", "-id"], name="dating_vm_callee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"voice match {self.uuid}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from dating import matching
+from dating import matching, voicematch
 from dating import services as dating
 from dating.models import (
     Match,
@@ -23,6 +23,7 @@ from dating.models import (
     PostReport,
     ProfileLike,
     ProfilePass,
+    VoiceMatchSession,
     VoicePost,
 )
 from meetnow.lib.personal_data import Declaration, EraseStep, ExportSection, Strategy
@@ -34,6 +35,11 @@ def _pseudonymise(queryset: Any, limit: int, **values: Any) -> int:
 
 
 erase_steps: list[EraseStep] = [
+    EraseStep(
+        model="dating.VoiceMatchSession",
+        action="delete",
+        apply=lambda c, n, _: voicematch.sessions_erase(user_id=c.user_id, limit=n),
+    ),
     EraseStep(
         model="dating.Match",
         action="delete",
@@ -247,7 +253,59 @@ def _match_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, A
     ]
 
 
+def _voice_match_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """The owner's side of each voice match: the other person only if both liked."""
+    rows = (
+        VoiceMatchSession.objects.filter(Q(caller_id=uid) | Q(callee_id=uid), pk__gt=after)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "uuid",
+            "caller_id",
+            "caller__uuid",
+            "callee__uuid",
+            "call__uuid",
+            "created_at",
+            "ends_at",
+            "caller_liked_at",
+            "callee_liked_at",
+            "match__uuid",
+        )[:limit]
+    )
+    out: list[tuple[int, dict[str, Any]]] = []
+    for pk, suuid, caller_id, caller, callee, call, created, ends, c_liked, e_liked, match in rows:
+        mine = caller_id == uid
+        out.append(
+            (
+                pk,
+                {
+                    "uuid": str(suuid),
+                    "role": "offerer" if mine else "answerer",
+                    "call": str(call) if call else None,
+                    "paired_at": _iso(created),
+                    "call_limit_at": _iso(ends),
+                    "liked_at": _iso(c_liked if mine else e_liked),
+                    "match": str(match) if match else None,
+                    "user": (str(callee if mine else caller)) if match else None,
+                },
+            )
+        )
+    return out
+
+
 declarations: list[Declaration] = [
+    Declaration(
+        "dating.VoiceMatchSession",
+        Strategy.DELETE,
+        "dating_voice_matches.json",
+        "dating_voice_match",
+        "Voice matches: when, the anonymous call, the owner's own like; the other person "
+        "only once both liked. Deleted at erasure (with the other side's record, which "
+        "never named the user) and after the retention period.",
+        remaining=lambda uid: VoiceMatchSession.objects.filter(
+            Q(caller_id=uid) | Q(callee_id=uid)
+        ).count(),
+    ),
     Declaration(
         "dating.ProfileLike",
         Strategy.DELETE,
@@ -343,6 +401,16 @@ declarations: list[Declaration] = [
 ]
 
 export_sections: list[ExportSection] = [
+    ExportSection(
+        name="dating_voice_matches",
+        filename="dating_voice_matches.json",
+        description="Your voice matches: when, the call, your like; who the other person "
+        "was only if you both liked.",
+        rows=_voice_match_rows,
+        count=lambda uid: VoiceMatchSession.objects.filter(
+            Q(caller_id=uid) | Q(callee_id=uid)
+        ).count(),
+    ),
     ExportSection(
         name="dating_profile_likes",
         filename="dating_profile_likes.json",

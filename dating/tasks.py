@@ -6,6 +6,7 @@ from celery import shared_task
 
 from chat.push import PushTransientError
 from dating.notify import match_push_send, post_activity_push_send
+from dating.voicematch import voice_match_time_limit
 
 
 @shared_task(
@@ -28,3 +29,9 @@ def post_activity_push_task(post_id: int, kind: str, burst: int) -> int:
 )
 def match_push_task(match_id: int) -> int:
     return match_push_send(match_id=match_id)
+
+
+@shared_task(name="default.dating_voice_match_limit")
+def voice_match_time_limit_task(session_id: int) -> bool:
+    """End a voice match's anonymous call at its time limit unless both liked."""
+    return voice_match_time_limit(session_id=session_id)

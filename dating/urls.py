@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from dating import apis
+from dating import apis, voicematch_apis
 
 P = "dating/posts/<str:post_uuid>"
 
@@ -29,4 +29,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dating/matches/<str:match_uuid>", apis.MatchDetailApi.as_view(), name="dating-match"),
     path("dating/discover", apis.DiscoverApi.as_view(), name="dating-discover"),
     path("dating/reports", apis.ReportListApi.as_view(), name="dating-reports"),
+    path(
+        "dating/voice-match",
+        voicematch_apis.VoiceMatchQueueApi.as_view(),
+        name="dating-voice-match",
+    ),
+    path(
+        "dating/voice-match/<str:session_uuid>",
+        voicematch_apis.VoiceMatchSessionApi.as_view(),
+        name="dating-voice-match-session",
+    ),
+    path(
+        "dating/voice-match/<str:session_uuid>/like",
+        voicematch_apis.VoiceMatchLikeApi.as_view(),
+        name="dating-voice-match-like",
+    ),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from media.models import MediaFile, Status, Variant
 from media.services import media_file_signed_url, media_file_take_down
-from meetnow.lib.adminkit import admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, admin_log
 
 PREVIEW_TTL = 300
 
@@ -24,7 +24,7 @@ def mask_owner(owner: Any) -> str:
 
 
 @admin.register(MediaFile)
-class MediaFileAdmin(admin.ModelAdmin):
+class MediaFileAdmin(AnyModelAdmin):
     list_display = (
         "preview",
         "uuid",

@@ -55,11 +55,12 @@ _SCAN_OVERLAP = 32
 
 
 def max_bytes(kind: str) -> int:
-    return {
+    limits: dict[Kind, int] = {
         Kind.IMAGE: settings.MEETNOW_MEDIA_IMAGE_MAX_BYTES,
         Kind.AUDIO: settings.MEETNOW_MEDIA_AUDIO_MAX_BYTES,
         Kind.VIDEO: settings.MEETNOW_MEDIA_VIDEO_MAX_BYTES,
-    }[Kind(kind)]
+    }
+    return limits[Kind(kind)]
 
 
 def max_upload_bytes() -> int:
@@ -68,7 +69,7 @@ def max_upload_bytes() -> int:
 
 
 def _processing_timeout() -> float:
-    return max(5.0, settings.MEETNOW_MEDIA_TASK_SOFT_TIME_LIMIT / 3)
+    return max(5.0, float(settings.MEETNOW_MEDIA_TASK_SOFT_TIME_LIMIT) / 3)
 
 
 def _is_s3() -> bool:

@@ -425,6 +425,8 @@ TIME_ZONE = "UTC"
 MEETNOW_ZH_HANS_TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# zh_Hans numbers with thousands grouped (meetnow/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["meetnow.formats"]
 
 # --- Security (production) ----------------------------------------------------
 
@@ -483,6 +485,9 @@ MEETNOW_WS_ACCESS_CHECK = "privacy.consents.gate_check_session"
 MEETNOW_CHAT_MATCHED_CHECK = "dating.matching.matched_user_ids"
 # Messages a stranger can send into a message request its recipient has not answered.
 CHAT_REQUEST_MESSAGES = env.int("MEETNOW_CHAT_REQUEST_MESSAGES", default=3)
+# Upper layers' hooks called when a user's socket closed: dotted paths of
+# callables (*, user_id) -> None (dating: leave the voice-match queue).
+MEETNOW_WS_CLOSED_HOOKS: list[str] = []
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["chat_send"] = env.str(
     "MEETNOW_THROTTLE_CHAT_SEND", default="60/min"
 )
@@ -519,6 +524,13 @@ DATING_VOICE_MAX_SECONDS = env.int("MEETNOW_DATING_VOICE_MAX_SECONDS", default=6
 DATING_PUSH_WINDOW_SECONDS = env.int("MEETNOW_DATING_PUSH_WINDOW_SECONDS", default=600)
 DATING_DAILY_LIKES = env.int("MEETNOW_DATING_DAILY_LIKES", default=100)  # likes of people
 DATING_PASS_DAYS = env.int("MEETNOW_DATING_PASS_DAYS", default=30)  # a pass hides this long
+# Voice match (dating/voicematch.py): a wait in the queue lasts at most this long, an
+# anonymous call at most this long (unless both liked), a like is taken until this long
+# after the pairing.
+DATING_VOICE_MATCH_WAIT_SECONDS = env.int("MEETNOW_DATING_VOICE_MATCH_WAIT_SECONDS", default=60)
+DATING_VOICE_MATCH_CALL_SECONDS = env.int("MEETNOW_DATING_VOICE_MATCH_CALL_SECONDS", default=300)
+DATING_VOICE_MATCH_LIKE_HOURS = env.int("MEETNOW_DATING_VOICE_MATCH_LIKE_HOURS", default=24)
+MEETNOW_WS_CLOSED_HOOKS.append("dating.voicematch.socket_closed")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dating_post"] = env.str(
     "MEETNOW_THROTTLE_DATING_POST", default="20/day"
 )
@@ -691,6 +703,7 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "consent_proof": 3 * 365,
         "dating_deleted_posts": 30,
         "dating_listens": 90,
+        "dating_voice_match": 30,
         "identity_failed_attempts": 30,
         "abandoned_signups": 1,
     }.items()

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.adminkit import AnyModelAdmin, StaffModelAdmin
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.masking import mask_ip
 from privacy.models import Consent, PolicyDocument
@@ -17,7 +17,7 @@ from privacy.services import document_publish
 
 
 @admin.register(PolicyDocument)
-class PolicyDocumentAdmin(admin.ModelAdmin):
+class PolicyDocumentAdmin(AnyModelAdmin):
     list_display = ("kind", "version", "title", "material_change", "published_at")
     list_filter = ("kind",)
     ordering = ("kind", "-created_at")

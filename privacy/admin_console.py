@@ -166,7 +166,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         now = timezone.now()
         open_ = Q(status__in=OPEN_REQUEST_STATUSES)
-        return (
+        queryset: QuerySet[Any] = (
             super()
             .get_queryset(request)
             .annotate(effective_due=Coalesce("extended_due_at", "due_at"))
@@ -180,6 +180,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
             )
             .order_by("queue_rank", "effective_due")
         )
+        return queryset
 
     def _run(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], fn: Any) -> None:
         """The bulk actions (approve, retry) of the list, with the admin audit trail."""

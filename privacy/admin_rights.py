@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from meetnow.lib.adminkit import AnyModelAdmin, AnyTabularInline
 from meetnow.lib.errors import ApplicationError
 from privacy.lifecycle import request_approve, request_retry
 from privacy.models import (
@@ -29,7 +30,7 @@ from privacy.models import (
 )
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(AnyTabularInline):
     extra = 0
     can_delete = False
 
@@ -54,7 +55,7 @@ class StepInline(_ReadOnlyInline):
 
 
 @admin.register(PrivacyRequest)
-class PrivacyRequestAdmin(admin.ModelAdmin):
+class PrivacyRequestAdmin(AnyModelAdmin):
     list_display = (
         "uuid",
         "kind",
@@ -111,7 +112,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Processor)
-class ProcessorAdmin(admin.ModelAdmin):
+class ProcessorAdmin(AnyModelAdmin):
     list_display = ("name", "purpose", "country", "is_active", "position", "updated_at")
     list_editable = ("is_active", "position")
     readonly_fields = ("updated_at",)
@@ -122,7 +123,7 @@ class ProcessorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ErasureLedgerEntry)
-class ErasureLedgerEntryAdmin(admin.ModelAdmin):
+class ErasureLedgerEntryAdmin(AnyModelAdmin):
     list_display = ("user_hash", "erased_at", "reapplied_at", "consent_proof_until")
     readonly_fields = (
         "user_hash",
@@ -142,7 +143,7 @@ class ErasureLedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentWithdrawal)
-class ConsentWithdrawalAdmin(admin.ModelAdmin):
+class ConsentWithdrawalAdmin(AnyModelAdmin):
     list_display = ("kind", "version", "withdrawn_at", "restored_at")
     readonly_fields = ("user", "document", "kind", "version", "withdrawn_at", "restored_at")
 

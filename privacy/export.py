@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from meetnow.lib.i18n import datetime_display, user_locale
+from meetnow.lib.i18n import display, user_locale
 from privacy.jobs import job_claim, job_give_up, job_heartbeat, job_reenqueue, job_release
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.registry import ExportSection, get_registry
@@ -123,7 +123,7 @@ def _readme(sections: list[ExportSection], generated_at: dt.datetime) -> str:
     lines = [
         _("MeetNow: a copy of your data"),
         _("Generated %(when)s (%(zone)s).")
-        % {"when": datetime_display(generated_at), "zone": timezone.get_current_timezone_name()},
+        % {"when": display(generated_at), "zone": timezone.get_current_timezone_name()},
         "",
         _("Each .json file holds one kind of data as a list of records (times in UTC):"),
         "",

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
-from meetnow.lib.i18n import datetime_display
+from meetnow.lib.i18n import display
 from privacy.consents import consent_withdraw
 from privacy.erasure import account_lock, account_unlock
 from privacy.jobs import job_enqueue
@@ -141,7 +141,7 @@ def request_create(  # noqa: C901
                 _("One export per %(days)s days; the next one is possible after %(when)s.")
                 % {
                     "days": settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS,
-                    "when": datetime_display(next_allowed),
+                    "when": display(next_allowed),
                 },
                 status_code=429,
             )

@@ -157,6 +157,14 @@ def retention_table() -> list[Rule]:
             "privacy.retention_purge",
         ),
         Rule(
+            "dating_voice_match",
+            "Voice matches (who was paired with whom, when, their likes); the waiting queue itself",
+            f"{d('dating_voice_match')} days after the pairing; a queue entry "
+            f"{settings.DATING_VOICE_MATCH_WAIT_SECONDS} seconds",
+            "deleted (a match made by one stays a match)",
+            "privacy.retention_purge; the queue expires by itself",
+        ),
+        Rule(
             "closed_requests",
             "Closed privacy requests, their audit trail and erasure step logs",
             f"{d('closed_requests')} days after closing",
@@ -308,6 +316,18 @@ def purge_dating_passes(now: dt.datetime) -> int:
     return total
 
 
+def purge_dating_voice_match(now: dt.datetime) -> int:
+    from dating.voicematch import sessions_purge
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = sessions_purge(before=_ago(now, "dating_voice_match"), batch=BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
 def purge_closed_requests(now: dt.datetime) -> int:
     return _batched(
         PrivacyRequest.objects.filter(
@@ -380,6 +400,7 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "dating_deleted_posts": purge_dating_deleted_posts,
     "dating_listens": purge_dating_listens,
     "dating_passes": purge_dating_passes,
+    "dating_voice_match": purge_dating_voice_match,
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
     "identity_failed_attempts": purge_identity_failed_attempts,

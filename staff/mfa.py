@@ -40,7 +40,9 @@ def staff_mfa_passed(request: HttpRequest) -> bool:
 
 
 def staff_totp_enrolled(*, user: Any) -> bool:
-    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+    return bool(
+        Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+    )
 
 
 def staff_idle_seconds(request: HttpRequest, *, now: float | None = None) -> float | None:
@@ -82,4 +84,5 @@ def staff_totp_activate(*, request: HttpRequest, user: User, secret: str) -> lis
     TOTP.activate(user, secret)
     codes = RecoveryCodes.activate(user)
     clear_totp_secret(request)
-    return codes.get_unused_codes()
+    unused: list[str] = codes.get_unused_codes()
+    return unused

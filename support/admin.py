@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
-from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.adminkit import AnyModelForm, StaffModelAdmin
 from support.models import TEXT_MAX, SupportTicket, TicketStatus
 from support.services import support_ticket_answer, support_ticket_close
 
 
-class SupportTicketForm(forms.ModelForm):
+class SupportTicketForm(AnyModelForm):
     answer = forms.CharField(
         label=_("Answer to the user"),
         required=False,

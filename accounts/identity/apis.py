@@ -24,7 +24,7 @@ def _me(request: Request) -> User:
     return user
 
 
-class IdentityStatusSerializer(serializers.Serializer):
+class IdentityStatusSerializer(serializers.Serializer[Any]):
     class Meta:
         ref_name = "IdentityStatus"
 
@@ -55,7 +55,7 @@ class IdentityVerificationStartApi(APIView):
         name = serializers.CharField(max_length=64, trim_whitespace=True)
         id_number = serializers.CharField(max_length=32, trim_whitespace=True)
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "IdentityVerificationStarted"
 

@@ -30,7 +30,7 @@ def _user(request: Request) -> User:
     return user
 
 
-class _PeerOut(serializers.Serializer):
+class _PeerOut(serializers.Serializer[Any]):
     uuid = serializers.UUIDField()
     nickname = serializers.CharField()
     verified = serializers.BooleanField(help_text="Identity verified (the badge; P7)")
@@ -39,11 +39,17 @@ class _PeerOut(serializers.Serializer):
         ref_name = "CallPeer"
 
 
-class CallOut(serializers.Serializer):
+class CallOut(serializers.Serializer[Any]):
     uuid = serializers.UUIDField()
-    conversation = serializers.UUIDField()
+    conversation = serializers.UUIDField(
+        allow_null=True, help_text="null: a call without a conversation (voice match)"
+    )
     caller = serializers.UUIDField(allow_null=True)
     callee = serializers.UUIDField(allow_null=True)
+    anonymous = serializers.BooleanField(
+        help_text="The two people are hidden from each other (a voice match before a "
+        "mutual like): caller, callee and peer are null"
+    )
     media = serializers.ChoiceField(choices=CallMedia.choices)
     state = serializers.ChoiceField(choices=CallState.choices)
     outcome = serializers.ChoiceField(choices=CallOutcome.choices, allow_null=True)
@@ -52,13 +58,13 @@ class CallOut(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=["outgoing", "incoming"])
-    peer = _PeerOut(allow_null=True, help_text="null: the account was deleted")
+    peer = _PeerOut(allow_null=True, help_text="null: the account was deleted, or anonymous")
 
     class Meta:
         ref_name = "Call"
 
 
-class CallPageOut(serializers.Serializer):
+class CallPageOut(serializers.Serializer[Any]):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = CallOut(many=True)
@@ -67,7 +73,7 @@ class CallPageOut(serializers.Serializer):
         ref_name = "CallPage"
 
 
-class _IceServerOut(serializers.Serializer):
+class _IceServerOut(serializers.Serializer[Any]):
     urls = serializers.ListField(child=serializers.CharField())
     username = serializers.CharField(required=False)
     credential = serializers.CharField(required=False)
@@ -76,7 +82,7 @@ class _IceServerOut(serializers.Serializer):
         ref_name = "IceServer"
 
 
-class IceServersOut(serializers.Serializer):
+class IceServersOut(serializers.Serializer[Any]):
     ice_servers = _IceServerOut(many=True)
     ttl = serializers.IntegerField(help_text="Seconds the TURN credentials stay valid")
     expires_at = serializers.DateTimeField()
@@ -118,7 +124,7 @@ class CallDetailApi(APIView):
         return Response(calls.call_payload(call, viewer_id=user.pk))
 
 
-class _CallActionIn(serializers.Serializer):
+class _CallActionIn(serializers.Serializer[Any]):
     sdp = serializers.JSONField(required=False, help_text="accept only: {type: answer, sdp}")
 
     class Meta:

@@ -27,13 +27,16 @@ def call_push_send(*, call_id: int, kind: str) -> int:
     Returns the number of devices notified.
     """
     call = Call.objects.select_related("conversation", "caller").filter(pk=call_id).first()
-    if call is None or call.callee_id is None:
+    if call is None or call.callee_id is None or call.anonymous:
+        return 0  # a voice-match call never rings a phone and names nobody
+    conversation = call.conversation
+    if conversation is None:
         return 0
     if kind == "call":
         if call.state != CallState.RINGING:
             return 0
         if Membership.objects.filter(
-            conversation_id=call.conversation_id, user_id=call.callee_id, muted=True
+            conversation_id=conversation.pk, user_id=call.callee_id, muted=True
         ).exists():
             return 0
     devices = push_devices_for_users(user_ids=[call.callee_id])
@@ -44,7 +47,7 @@ def call_push_send(*, call_id: int, kind: str) -> int:
     ttl = int(float(settings.MEETNOW_CALL_RING_TIMEOUT))
     note = PushNotification(
         kind=kind,
-        conversation=str(call.conversation.uuid),
+        conversation=str(conversation.uuid),
         badge=0,
         data={
             "call": str(call.uuid),

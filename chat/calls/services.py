@@ -24,7 +24,7 @@ import hmac
 import logging
 import time
 import uuid as uuid_lib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,12 +85,15 @@ def _uuid_of(user: User | None) -> str | None:
 
 def call_payload(call: Call, *, viewer_id: int | None = None) -> dict[str, Any]:
     """A call as its participants see it (``caller``/``callee`` loaded by the caller of
-    this function: it never queries). With ``viewer_id``: also ``direction`` and ``peer``."""
+    this function: it never queries). With ``viewer_id``: also ``direction`` and ``peer``.
+    An ``anonymous`` call names nobody: ``caller``, ``callee`` and ``peer`` are null."""
+    hidden = call.anonymous
     data: dict[str, Any] = {
         "uuid": str(call.uuid),
-        "conversation": str(call.conversation.uuid),
-        "caller": _uuid_of(call.caller),
-        "callee": _uuid_of(call.callee),
+        "conversation": str(call.conversation.uuid) if call.conversation is not None else None,
+        "caller": None if hidden else _uuid_of(call.caller),
+        "callee": None if hidden else _uuid_of(call.callee),
+        "anonymous": hidden,
         "media": call.media,
         "state": call.state,
         "outcome": call.outcome or None,
@@ -102,7 +105,8 @@ def call_payload(call: Call, *, viewer_id: int | None = None) -> dict[str, Any]:
     if viewer_id is not None:
         outgoing = call.caller_id == viewer_id
         data["direction"] = "outgoing" if outgoing else "incoming"
-        data["peer"] = payloads.user_brief(call.callee if outgoing else call.caller)
+        peer = call.callee if outgoing else call.caller
+        data["peer"] = None if hidden else payloads.user_brief(peer)
     return data
 
 
@@ -202,8 +206,10 @@ def _system_text(call: Call) -> dict[str, Any]:
 
 def _system_message_write(call: Call, now: datetime) -> None:
     """The call's one system message, synced like any other message (``message.created``
-    for every active member)."""
+    for every active member). A call without a conversation (voice match) has none."""
     conversation = call.conversation
+    if conversation is None:
+        return
     message = Message.objects.create(
         conversation=conversation,
         kind=MessageKind.SYSTEM,
@@ -267,7 +273,7 @@ def _end(
     call.duration_seconds = duration
     _system_message_write(call, now)
     frame = {"type": CallEvent.ENDED, "call": call_payload(call)}
-    if ended_by is not None:
+    if ended_by is not None and not call.anonymous:
         frame["by"] = str(call.caller.uuid if ended_by == call.caller_id else call.callee.uuid)  # type: ignore[union-attr]
     items: list[tuple[int | None, dict[str, Any]]] = [(uid, frame) for uid in _participants(call)]
     transaction.on_commit(lambda: call_frames_send(items))
@@ -392,6 +398,66 @@ def call_invite(
         )
     logger.info("calls: call %s ringing (%s)", call.uuid, media)
     return call
+
+
+def call_start_anonymous(
+    *,
+    caller: User,
+    callee: User,
+    media: str = CallMedia.AUDIO,
+    extra: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Call:
+    """Open an answered, anonymous call between two people a layer above paired (dating's
+    voice match): no conversation, no ringing (both asked for it), neither named to the
+    other. Run inside the caller's transaction; after commit both get ``call.accepted``
+    (``sdp: null``: the caller sends its offer over ``call.sdp``), each with its
+    ``extra`` fields. Refused like an invite: 403 ``blocked``, 409 ``already_in_call``
+    (either of them is in a call), and the database's one-active-call indexes decide
+    between concurrent starts."""
+    if block_exists_between(user_a_id=caller.pk, user_b_id=callee.pk):
+        raise ApplicationError("blocked", _("You cannot contact this user."), status_code=403)
+    now = timezone.now()
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(pk__in=[caller.pk, callee.pk]).order_by("pk"))
+        if Call.objects.filter(
+            Q(caller_id__in=[caller.pk, callee.pk]) | Q(callee_id__in=[caller.pk, callee.pk]),
+            state__in=ACTIVE,
+        ).exists():
+            raise ApplicationError(
+                "already_in_call", _("You are already in a call."), status_code=409
+            )
+        call = Call(
+            conversation=None,
+            caller=caller,
+            callee=callee,
+            media=media,
+            anonymous=True,
+            state=CallState.ACCEPTED,
+            created_at=now,
+            accepted_at=now,
+        )
+        try:
+            with transaction.atomic():
+                call.save()
+        except IntegrityError:
+            raise ApplicationError(
+                "already_in_call", _("You are already in a call."), status_code=409
+            ) from None
+        body = call_payload(call)
+        more = extra or {}
+        items: list[tuple[int | None, dict[str, Any]]] = [
+            (uid, {"type": CallEvent.ACCEPTED, "call": body, "sdp": None, **more.get(uid, {})})
+            for uid in (caller.pk, callee.pk)
+        ]
+        transaction.on_commit(lambda: call_frames_send(items))
+    logger.info("calls: anonymous call %s started", call.uuid)
+    return call
+
+
+def call_reveal(*, call_id: int) -> None:
+    """The layer that made an anonymous call reveals its two people to each other (its
+    history then shows the peer as for any call)."""
+    Call.objects.filter(pk=call_id, anonymous=True).update(anonymous=False)
 
 
 def call_accept(*, user: User, call_uuid: Any, answer: dict[str, str] | None = None) -> Call:

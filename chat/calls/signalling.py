@@ -204,10 +204,12 @@ def _relay(kind: str) -> Callable[[Socket, dict[str, Any], str | None], Awaitabl
                 content.get("sdp"), kinds=("offer", "answer"), required=True
             )
 
-        def run() -> tuple[int, str, str]:
+        def run() -> tuple[int, str, str | None]:
             user = _user(socket.user_id or 0)
             target = calls.call_relay_target(user=user, call_uuid=content.get("call"), kind=kind)
-            return target.peer_id, str(target.call.uuid), str(user.uuid)
+            # An anonymous call (voice match) never names the sender.
+            sender = None if target.call.anonymous else str(user.uuid)
+            return target.peer_id, str(target.call.uuid), sender
 
         peer_id, call_uuid, user_uuid = await database_sync_to_async(run)()
         _engaged(socket).add(call_uuid)
@@ -232,6 +234,16 @@ _HANDLERS: dict[str, Callable[[Socket, dict[str, Any], str | None], Awaitable[No
     CallEvent.SDP: _relay(CallEvent.SDP),
     CallEvent.RENEGOTIATE: _relay(CallEvent.RENEGOTIATE),
 }
+
+
+def event_seen(socket: Socket, event: Any) -> None:
+    """A call frame the server pushed to this socket: a call that started answered (a
+    voice match, which this socket never invited or accepted) is this socket's to
+    watch, so that its closing starts the grace check as for any call."""
+    if isinstance(event, dict) and event.get("type") == CallEvent.ACCEPTED:
+        call = event.get("call")
+        if isinstance(call, dict) and isinstance(call.get("uuid"), str):
+            _engaged(socket).add(call["uuid"])
 
 
 async def socket_closed(socket: Socket) -> None:

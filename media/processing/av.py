@@ -97,10 +97,10 @@ def _end(frame: Any) -> Fraction | None:
     """The time at which a decoded frame ends."""
     if frame.pts is None or frame.time_base is None:
         return None
-    start = frame.pts * frame.time_base
+    start = Fraction(frame.pts * frame.time_base)
     if isinstance(frame, av.AudioFrame):
         return start + Fraction(frame.samples, frame.sample_rate)
-    return start + (frame.duration or 0) * frame.time_base
+    return start + Fraction((frame.duration or 0) * frame.time_base)
 
 
 def _decode(

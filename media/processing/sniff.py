@@ -13,7 +13,7 @@ import filetype
 from filetype.types.base import Type
 
 
-class AmrWb(Type):
+class AmrWb(Type):  # type: ignore[misc]  # filetype ships no types
     """Raw AMR-WB (``#!AMR-WB\\n``), which filetype 1.2.0 does not know."""
 
     MIME = "audio/amr-wb"

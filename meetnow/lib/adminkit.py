@@ -61,13 +61,19 @@ class RevealForm(forms.Form):
         self.fields["field"].choices = list(choices)  # type: ignore[attr-defined]
 
 
+# Django's admin and form classes are generic in django-stubs but not subscriptable at
+# run time: admin pages subclass these names (typed for mypy, plain for Python).
 if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[Any]
+    AnyModelAdmin = admin.ModelAdmin[Any]
+    AnyTabularInline = admin.TabularInline[Any, Any]
+    AnyModelForm = forms.ModelForm[Any]
 else:
-    _ModelAdmin = admin.ModelAdmin
+    AnyModelAdmin = admin.ModelAdmin
+    AnyTabularInline = admin.TabularInline
+    AnyModelForm = forms.ModelForm
 
 
-class StaffModelAdmin(_ModelAdmin):
+class StaffModelAdmin(AnyModelAdmin):
     """A ModelAdmin for busy staff pages; see the module docstring."""
 
     list_per_page = 50

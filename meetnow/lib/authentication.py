@@ -11,8 +11,11 @@ from allauth.headless.internal.sessionkit import lookup_session
 from allauth.usersessions.internal import usersessionkit
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import AuthenticationFailed
+
+from meetnow.lib.i18n import user_time_zone
 
 _MEMO = "_meetnow_token_session"
 
@@ -23,12 +26,12 @@ def token_session(request: HttpRequest, token: str) -> SessionBase | None:
     memo: tuple[str, SessionBase | None] | None = request.__dict__.get(_MEMO)
     if memo is not None and memo[0] == token:
         return memo[1]
-    session = lookup_session(token)
+    session: SessionBase | None = lookup_session(token)
     setattr(request, _MEMO, (token, session))
     return session
 
 
-class SessionTokenAuthentication(XSessionTokenAuthentication):
+class SessionTokenAuthentication(XSessionTokenAuthentication):  # type: ignore[misc]  # allauth ships no types
     """The token from allauth's headless flows, as used by the REST API.
 
     A missing token leaves the request anonymous (the permission then answers 401);
@@ -52,6 +55,9 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
         if user is None:
             raise AuthenticationFailed()
         usersessionkit.track_activity(http_request, user=user, session=session)
+        # Dates and times for people in this answer are in the user's zone
+        # (meetnow.lib.i18n.display); StaffLanguageMiddleware resets it afterwards.
+        timezone.activate(user_time_zone(user))
         return user, session
 
 

@@ -13,9 +13,11 @@ and ``time_zone`` attributes (``accounts.User``).
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -93,9 +95,23 @@ def user_locale(user: Any) -> Iterator[str]:
         yield language
 
 
-def datetime_display(value: Any) -> str:
-    """A date and time for a person, in the active language and zone (``2026年12月4日 18:05``)."""
-    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+def display(value: dt.datetime | dt.date | int | float | Decimal, *, user: Any = None) -> str:
+    """``value`` as a person reads it, in ``user``'s language and zone (else the active ones).
+
+    The one helper for every date, time and number a person reads (SMS, push, notices,
+    the export's guide, the admin): a datetime in the zone (``2026年12月4日 18:05`` /
+    ``Dec. 4, 2026, 6:05 p.m.``), a date (``2026年12月19日`` / ``Dec. 19, 2026``), a
+    number with the language's grouping and decimal mark (``12,345.5``). Machine
+    timestamps in the API stay ISO-8601 UTC.
+    """
+    if user is not None:
+        with user_locale(user):
+            return display(value)
+    if isinstance(value, dt.datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "DATE_FORMAT")
+    return formats.number_format(value, force_grouping=True)
 
 
 def phone_display(phone: Any, *, region: str | None = None) -> str:
@@ -135,7 +151,12 @@ class StaffLanguageMiddleware:
             or not (user.is_authenticated and user.is_staff)
             or not getattr(user, "language", "")
         ):
-            return self.get_response(request)
+            try:
+                return self.get_response(request)
+            finally:
+                # The API's token authentication activates the user's zone
+                # (meetnow.lib.authentication); it ends with the request.
+                timezone.deactivate()
         language = user_language(user)
         translation.activate(language)
         request.LANGUAGE_CODE = language

@@ -49,7 +49,7 @@ class App:
         *,
         headers: dict[str, str] | None = None,
         raw: str | None = None,
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, Any]:
         self.client.cookies.clear()
         sent = dict(self.headers)
         if self.token:

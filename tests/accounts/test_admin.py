@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import LazySettings
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _no_second_factor(settings):
+def _no_second_factor(settings: LazySettings) -> None:
     # Staff two-factor login is tested in tests/admin; these tests start signed in.
     settings.MEETNOW_STAFF_MFA_REQUIRED = False
 
@@ -39,7 +40,7 @@ def superuser_client() -> Client:
     return client
 
 
-def test_moderators_see_masked_numbers(moderator_client):
+def test_moderators_see_masked_numbers(moderator_client: Client) -> None:
     UserFactory.create(phone="+8613800138000", nickname="Lin")
     page = moderator_client.get("/admin/accounts/user/").content.decode()
     assert "+86 138****8000" in page
@@ -50,14 +51,14 @@ def test_moderators_see_masked_numbers(moderator_client):
     assert "13800138000" not in page
 
 
-def test_superusers_see_full_numbers(superuser_client):
+def test_superusers_see_full_numbers(superuser_client: Client) -> None:
     UserFactory.create(phone="+8613800138000")
     page = superuser_client.get("/admin/accounts/user/").content.decode()
     assert "+8613800138000" in page
 
 
 @pytest.mark.parametrize("term", ["+8613800138000", "13800138000", "+86 138 0013 8000"])
-def test_search_by_exact_number_works_although_masked(moderator_client, term):
+def test_search_by_exact_number_works_although_masked(moderator_client: Client, term: str) -> None:
     UserFactory.create(phone="+8613800138000", nickname="Target")
     UserFactory.create(phone="+8613800138001", nickname="Neighbour")
     page = moderator_client.get("/admin/accounts/user/", {"q": term}).content.decode()
@@ -68,7 +69,7 @@ def test_search_by_exact_number_works_although_masked(moderator_client, term):
     assert "Target" not in page
 
 
-def test_ban_action_ends_sessions(moderator_client):
+def test_ban_action_ends_sessions(moderator_client: Client) -> None:
     user = UserFactory.create()
     client = api_client_for(user)
     assert client.get("/api/v1/me").status_code == 200
@@ -87,7 +88,7 @@ def test_ban_action_ends_sessions(moderator_client):
     assert user.is_active
 
 
-def test_sms_deliveries_are_read_only_and_never_show_codes(moderator_client):
+def test_sms_deliveries_are_read_only_and_never_show_codes(moderator_client: Client) -> None:
     SmsDelivery.objects.create(
         masked_phone="+86 138****8000", purpose="login", channel="sms", backend="twilio"
     )
@@ -97,7 +98,7 @@ def test_sms_deliveries_are_read_only_and_never_show_codes(moderator_client):
     assert moderator_client.get("/admin/accounts/smsdelivery/add/").status_code == 403
 
 
-def test_user_list_query_count_does_not_grow(superuser_client):
+def test_user_list_query_count_does_not_grow(superuser_client: Client) -> None:
     counts = []
     for batch in (2, 10):
         UserFactory.create_batch(batch)

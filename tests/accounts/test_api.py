@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
 from accounts.models import Block, User
@@ -16,7 +18,7 @@ from tests.helpers import api_client_for
 pytestmark = pytest.mark.django_db
 
 
-def _codes(response):
+def _codes(response: Any) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
 
 
@@ -29,7 +31,7 @@ def _years_ago(years: int, days: int = 0) -> dt.date:
     return day - dt.timedelta(days=days)
 
 
-def test_me_requires_a_token():
+def test_me_requires_a_token() -> None:
     response = APIClient().get("/api/v1/me")
     assert response.status_code == 401
     assert _codes(response) == ["not_authenticated"]
@@ -37,7 +39,7 @@ def test_me_requires_a_token():
     assert response.status_code == 401
 
 
-def test_profile_fields_are_all_optional():
+def test_profile_fields_are_all_optional() -> None:
     user = UserFactory.create(nickname="", gender="", date_of_birth=None)
     client = api_client_for(user)
     body = client.get("/api/v1/me").json()
@@ -71,7 +73,7 @@ def test_profile_fields_are_all_optional():
         ({"push_enabled": "maybe"}, "invalid", "push_enabled"),
     ],
 )
-def test_me_rejects_bad_input(body, code, param):
+def test_me_rejects_bad_input(body: dict[str, Any], code: str, param: str) -> None:
     response = api_client_for(UserFactory.create()).patch("/api/v1/me", body)
     assert response.status_code == 400
     assert {"code": code, "param": param} in [
@@ -79,14 +81,14 @@ def test_me_rejects_bad_input(body, code, param):
     ]
 
 
-def test_me_rejects_non_object_json():
+def test_me_rejects_non_object_json() -> None:
     client = api_client_for(UserFactory.create())
     for raw in ['["a"]', '"text"', "{broken"]:
         response = client.generic("PATCH", "/api/v1/me", raw, content_type="application/json")
         assert response.status_code == 400, raw
 
 
-def test_public_profile_shows_only_public_fields():
+def test_public_profile_shows_only_public_fields() -> None:
     viewer = UserFactory.create()
     other = UserFactory.create(
         nickname="Mei", gender="female", date_of_birth=_years_ago(27), bio="b"
@@ -110,7 +112,7 @@ def test_public_profile_shows_only_public_fields():
     assert str(other.date_of_birth) not in text
 
 
-def test_public_profile_not_found_for_blocked_banned_unknown():
+def test_public_profile_not_found_for_blocked_banned_unknown() -> None:
     viewer = UserFactory.create()
     blocked_me = UserFactory.create()
     BlockFactory.create(blocker=blocked_me, blocked=viewer)
@@ -125,7 +127,7 @@ def test_public_profile_not_found_for_blocked_banned_unknown():
     assert response.json()["errors"][0]["code"] == "not_found"
 
 
-def test_discover_excludes_self_blocked_banned_deactivated():
+def test_discover_excludes_self_blocked_banned_deactivated() -> None:
     viewer = UserFactory.create()
     visible = UserFactory.create(nickname="visible")
     i_blocked = UserFactory.create()
@@ -143,7 +145,7 @@ def test_discover_excludes_self_blocked_banned_deactivated():
     assert ids == [str(social_only.uuid), str(visible.uuid)]
 
 
-def test_discover_filters_by_gender_and_age():
+def test_discover_filters_by_gender_and_age() -> None:
     viewer = UserFactory.create()
     young = UserFactory.create(gender="female", date_of_birth=_years_ago(20))
     exactly_30 = UserFactory.create(gender="female", date_of_birth=_years_ago(30))
@@ -165,7 +167,9 @@ def test_discover_filters_by_gender_and_age():
     assert client.get("/api/v1/discover?cursor=garbage").status_code == 400
 
 
-def test_discover_pages_with_a_cursor_and_a_fixed_query_count(django_assert_num_queries):
+def test_discover_pages_with_a_cursor_and_a_fixed_query_count(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
     viewer = UserFactory.create()
     UserFactory.create_batch(7)
     client = api_client_for(viewer)
@@ -192,7 +196,7 @@ def test_discover_pages_with_a_cursor_and_a_fixed_query_count(django_assert_num_
         client.get("/api/v1/discover?limit=5&gender=female&age_min=18&age_max=60")
 
 
-def test_blocks_api():
+def test_blocks_api() -> None:
     me = UserFactory.create()
     other = UserFactory.create(nickname="Chen")
     client = api_client_for(me)
@@ -217,7 +221,7 @@ def test_blocks_api():
     assert client.get("/api/v1/blocks").json()["results"] == []
 
 
-def test_blocks_list_has_a_fixed_query_count():
+def test_blocks_list_has_a_fixed_query_count() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -233,13 +237,13 @@ def test_blocks_list_has_a_fixed_query_count():
     assert counts[0] == counts[1]
 
 
-def test_policies_are_public():
+def test_policies_are_public() -> None:
     body = APIClient().get("/api/v1/policies").json()
     kinds = sorted(d["kind"] for d in body)
     assert kinds == ["identity_notice", "privacy_policy", "user_agreement"]
 
 
-def test_user_model_never_leaves_phone_in_public_lists():
+def test_user_model_never_leaves_phone_in_public_lists() -> None:
     viewer = UserFactory.create()
     UserFactory.create_batch(3)
     text = api_client_for(viewer).get("/api/v1/discover").content.decode()

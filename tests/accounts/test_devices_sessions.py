@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import LazySettings
 
-from accounts.models import Device, SecurityEvent
+from accounts.models import Device, SecurityEvent, User
+from accounts.sms import backends
+from tests.accounts.conftest import App
 from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +29,11 @@ DEVICE: dict[str, Any] = {
 
 
 @pytest.fixture
-def member(db):
+def member(db: None) -> User:
     return UserFactory.create(phone=PHONE)
 
 
-def login(app, outbox):
+def login(app: App, outbox: list[backends.OutgoingMessage]) -> App:
     status, _ = app.call("POST", "/auth/code/request", {"phone": PHONE})
     assert status == 401
     status, body = app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
@@ -37,7 +41,9 @@ def login(app, outbox):
     return app
 
 
-def test_register_device_rejects_unknown_fields(app, outbox, member):
+def test_register_device_rejects_unknown_fields(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     login(app, outbox)
     extras: list[dict[str, Any]] = [
         {"imei": "356938035643809"},
@@ -55,7 +61,9 @@ def test_register_device_rejects_unknown_fields(app, outbox, member):
     assert Device.objects.count() == 0
 
 
-def test_register_then_update_the_same_device(app, outbox, member):
+def test_register_then_update_the_same_device(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     login(app, outbox)
     status, body = app.call("POST", "/api/v1/devices", DEVICE)
     assert status == 201, body
@@ -86,8 +94,11 @@ def record_notice(*, user_id: int, device_id: int) -> None:
 
 
 def test_login_from_a_new_device_is_recorded_for_the_other_devices(
-    app_factory, outbox, member, settings
-):
+    app_factory: Callable[[], App],
+    outbox: list[backends.OutgoingMessage],
+    member: User,
+    settings: LazySettings,
+) -> None:
     settings.MEETNOW_NEW_DEVICE_NOTIFIER = f"{__name__}.record_notice"
     notices.clear()
     first = login(app_factory(), outbox)
@@ -110,8 +121,11 @@ def test_login_from_a_new_device_is_recorded_for_the_other_devices(
 
 
 def test_login_from_a_never_seen_device_is_announced_at_login(
-    app_factory, outbox, member, settings
-):
+    app_factory: Callable[[], App],
+    outbox: list[backends.OutgoingMessage],
+    member: User,
+    settings: LazySettings,
+) -> None:
     settings.MEETNOW_NEW_DEVICE_NOTIFIER = f"{__name__}.record_notice"
     settings.ACCOUNT_RATE_LIMITS = False  # five logins of one number in a minute
     notices.clear()
@@ -146,7 +160,9 @@ def test_login_from_a_never_seen_device_is_announced_at_login(
     assert SecurityEvent.objects.filter(kind="new_device").count() == 1
 
 
-def test_rate_limited_code_requests_are_logged_as_code_abuse(app_factory, outbox, member):
+def test_rate_limited_code_requests_are_logged_as_code_abuse(
+    app_factory: Callable[[], App], outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     statuses = [
         app_factory().call("POST", "/auth/code/request", {"phone": PHONE})[0] for _ in range(4)
     ]
@@ -157,7 +173,9 @@ def test_rate_limited_code_requests_are_logged_as_code_abuse(app_factory, outbox
     assert PHONE not in str(abuse.detail)
 
 
-def test_removing_a_device_ends_its_session(app_factory, outbox, member):
+def test_removing_a_device_ends_its_session(
+    app_factory: Callable[[], App], outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     phone_a = login(app_factory(), outbox)
     phone_a.call("POST", "/api/v1/devices", DEVICE)
     phone_b = login(app_factory(), outbox)
@@ -173,7 +191,9 @@ def test_removing_a_device_ends_its_session(app_factory, outbox, member):
     assert phone_b.call("DELETE", f"/api/v1/devices/{other['id']}")[0] == 404
 
 
-def test_cannot_touch_someone_elses_device(app, outbox, member):
+def test_cannot_touch_someone_elses_device(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     from tests.factories.accounts import DeviceFactory
 
     login(app, outbox)
@@ -182,7 +202,9 @@ def test_cannot_touch_someone_elses_device(app, outbox, member):
     assert Device.objects.filter(pk=theirs.pk).exists()
 
 
-def test_sessions_list_end_one_and_end_others(app_factory, outbox, member):
+def test_sessions_list_end_one_and_end_others(
+    app_factory: Callable[[], App], outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     a, b, c = (login(app_factory(), outbox) for _ in range(3))
     b.call("POST", "/api/v1/devices", DEVICE)
     status, sessions = a.call("GET", "/api/v1/sessions")
@@ -205,7 +227,9 @@ def test_sessions_list_end_one_and_end_others(app_factory, outbox, member):
     assert SecurityEvent.objects.filter(user=member, kind="session_ended").count() == 2
 
 
-def test_sessions_of_others_are_invisible(app_factory, outbox, member):
+def test_sessions_of_others_are_invisible(
+    app_factory: Callable[[], App], outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     mine = login(app_factory(), outbox)
     other_user = UserFactory.create(phone="+8613500135000")
     other = app_factory()
@@ -216,7 +240,9 @@ def test_sessions_of_others_are_invisible(app_factory, outbox, member):
     assert other.call("GET", "/api/v1/me")[0] == 200
 
 
-def test_push_devices_respect_the_push_preferences(app, outbox, member):
+def test_push_devices_respect_the_push_preferences(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     from accounts.selectors import push_devices_for_users
 
     login(app, outbox)
@@ -230,8 +256,11 @@ def test_push_devices_respect_the_push_preferences(app, outbox, member):
 
 
 def test_device_session_and_event_lists_have_a_fixed_query_count(
-    app_factory, outbox, member, settings
-):
+    app_factory: Callable[[], App],
+    outbox: list[backends.OutgoingMessage],
+    member: User,
+    settings: LazySettings,
+) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -262,7 +291,9 @@ def test_device_session_and_event_lists_have_a_fixed_query_count(
         "/api/v1/social-accounts/99999999999999999999999",
     ],
 )
-def test_huge_ids_are_not_found(app, outbox, member, path):
+def test_huge_ids_are_not_found(
+    app: App, outbox: list[backends.OutgoingMessage], member: User, path: str
+) -> None:
     login(app, outbox)
     status, body = app.call("DELETE", path)
     assert status == 404

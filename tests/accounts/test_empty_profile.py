@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.sms import backends
 from chat import calls
+from tests.accounts.conftest import App
 from tests.factories.chat import make_user
 from tests.factories.media import photo
 from tests.helpers import session_token_for
@@ -19,8 +22,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_user_with_an_empty_profile_can_use_every_function(
-    app, outbox, signup_data, django_capture_on_commit_callbacks
-):
+    app: App,
+    outbox: list[backends.OutgoingMessage],
+    signup_data: dict[str, str],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     # Sign-up asks only for the number, date of birth and consent.
     status, _ = app.call("POST", "/auth/signup", {"phone": "+8613800138000", **signup_data})
     assert status == 401

@@ -7,7 +7,7 @@ import logging
 from tests.conftest import _SecretsInLogs
 
 
-def test_the_log_check_catches_numbers_and_codes():
+def test_the_log_check_catches_numbers_and_codes() -> None:
     handler = _SecretsInLogs()
     handler.secrets.add("482913")
     logger = logging.getLogger("meetnow.test.logcheck")

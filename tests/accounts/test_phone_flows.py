@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.conf import LazySettings
+from django.test import Client
 
 from accounts.models import SmsDelivery, User
+from accounts.sms import backends
 from privacy.models import Consent
+from tests.accounts.conftest import App
 
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_with_national_number_then_verify_code(app, outbox, signup_data):
+def test_signup_with_national_number_then_verify_code(
+    app: App, outbox: list[backends.OutgoingMessage], signup_data: dict[str, str]
+) -> None:
     status, body = app.call("POST", "/auth/signup", {"phone": "138 0013 8000", **signup_data})
     assert status == 401, body
     pending = [f["id"] for f in body["data"]["flows"] if f.get("is_pending")]
@@ -45,8 +53,11 @@ def test_signup_with_national_number_then_verify_code(app, outbox, signup_data):
 
 
 def test_a_normal_signup_logs_one_info_line_per_request_and_nothing_louder(
-    app, outbox, signup_data, caplog
-):
+    app: App,
+    outbox: list[backends.OutgoingMessage],
+    signup_data: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     status, _ = app.call("POST", "/auth/signup", {"phone": "138 0013 8000", **signup_data})
     assert status == 401  # "verify your phone": part of the flow, not a problem
@@ -63,22 +74,24 @@ def test_a_normal_signup_logs_one_info_line_per_request_and_nothing_louder(
     ]
 
 
-def _pending(body):
+def _pending(body: dict[str, Any]) -> list[str]:
     return [f["id"] for f in body.get("data", {}).get("flows", []) if f.get("is_pending")]
 
 
-def _codes(body):
+def _codes(body: dict[str, Any]) -> list[str]:
     return [e["code"] for e in body.get("errors", [])]
 
 
 @pytest.fixture
-def member(db):
+def member(db: None) -> User:
     from tests.factories.accounts import UserFactory
 
     return UserFactory.create(phone="+8613900139000", phone_verified=True)
 
 
-def test_login_by_code_gives_a_token_the_rest_api_accepts(app, outbox, member):
+def test_login_by_code_gives_a_token_the_rest_api_accepts(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     status, body = app.call("POST", "/auth/code/request", {"phone": "+86 139 0013 9000"})
     assert status == 401
     assert _pending(body) == ["login_by_code"]
@@ -103,7 +116,9 @@ def test_login_by_code_gives_a_token_the_rest_api_accepts(app, outbox, member):
     assert _codes(body) == ["invalid_token"]
 
 
-def test_resend_sends_a_fresh_code(app, outbox, member):
+def test_resend_sends_a_fresh_code(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
     status, _ = app.call("POST", "/auth/code/resend", {})
     assert status == 200
@@ -112,7 +127,9 @@ def test_resend_sends_a_fresh_code(app, outbox, member):
     assert status == 200
 
 
-def test_voice_channel_reads_the_code_by_phone_call(app, outbox, member):
+def test_voice_channel_reads_the_code_by_phone_call(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     from accounts.models import SmsDelivery
 
     status, _ = app.call(
@@ -128,7 +145,9 @@ def test_voice_channel_reads_the_code_by_phone_call(app, outbox, member):
     assert status == 200
 
 
-def test_wrong_codes_abort_the_flow_after_three_attempts(app, outbox, member):
+def test_wrong_codes_abort_the_flow_after_three_attempts(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     from accounts.models import SecurityEvent
 
     app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
@@ -152,7 +171,9 @@ def test_wrong_codes_abort_the_flow_after_three_attempts(app, outbox, member):
     assert failures.filter(user=member).count() >= 3
 
 
-def test_expired_code_is_refused(app, outbox, member, monkeypatch):
+def test_expired_code_is_refused(
+    app: App, outbox: list[backends.OutgoingMessage], member: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import time
 
     app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
@@ -165,7 +186,9 @@ def test_expired_code_is_refused(app, outbox, member, monkeypatch):
     assert status == 401
 
 
-def test_invalid_number_is_a_clear_400(app, outbox, signup_data):
+def test_invalid_number_is_a_clear_400(
+    app: App, outbox: list[backends.OutgoingMessage], signup_data: dict[str, str]
+) -> None:
     for phone in ["12ab", "+86 123", "", "0" * 40, 13800138000, ["+8613800138000"]]:
         status, body = app.call("POST", "/auth/signup", {"phone": phone, **signup_data})
         assert status == 400, (phone, body)
@@ -174,14 +197,19 @@ def test_invalid_number_is_a_clear_400(app, outbox, signup_data):
     assert outbox == []
 
 
-def test_broken_json_is_a_400_in_the_error_shape(app):
+def test_broken_json_is_a_400_in_the_error_shape(app: App) -> None:
     status, body = app.call("POST", "/auth/signup", raw="{not json")
     assert status == 400
     assert body["status"] == 400
     assert body["errors"][0]["code"]
 
 
-def test_rate_limit_is_a_429_and_leaves_no_half_made_user(app_factory, outbox, settings, consent):
+def test_rate_limit_is_a_429_and_leaves_no_half_made_user(
+    app_factory: Callable[[], App],
+    outbox: list[backends.OutgoingMessage],
+    settings: LazySettings,
+    consent: dict[str, str],
+) -> None:
     settings.ACCOUNT_RATE_LIMITS = {"verify_phone": "1/30s/key,2/m/ip"}
     answers = []
     for n in range(3):
@@ -214,7 +242,9 @@ def test_rate_limit_is_a_429_and_leaves_no_half_made_user(app_factory, outbox, s
     assert not User.objects.exists()
 
 
-def test_too_many_code_requests_for_one_number_is_a_429(app_factory, outbox, member):
+def test_too_many_code_requests_for_one_number_is_a_429(
+    app_factory: Callable[[], App], outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     statuses = [
         app_factory().call("POST", "/auth/code/request", {"phone": "+8613900139000"})[0]
         for _ in range(4)
@@ -234,8 +264,13 @@ def test_too_many_code_requests_for_one_number_is_a_429(app_factory, outbox, mem
     ],
 )
 def test_signup_refused_without_age_or_consent_stores_nothing(
-    app, outbox, signup_data, change, code, param
-):
+    app: App,
+    outbox: list[backends.OutgoingMessage],
+    signup_data: dict[str, str],
+    change: dict[str, Any],
+    code: str,
+    param: str,
+) -> None:
     from accounts.models import SecurityEvent, SmsDelivery
     from privacy.models import Consent
 
@@ -253,7 +288,12 @@ def test_signup_refused_without_age_or_consent_stores_nothing(
     assert outbox == []
 
 
-def test_min_age_comes_from_settings(app, outbox, signup_data, settings):
+def test_min_age_comes_from_settings(
+    app: App,
+    outbox: list[backends.OutgoingMessage],
+    signup_data: dict[str, str],
+    settings: LazySettings,
+) -> None:
     import datetime as dt
 
     from django.utils import timezone
@@ -272,7 +312,12 @@ def test_min_age_comes_from_settings(app, outbox, signup_data, settings):
     assert body["errors"][0]["code"] == "underage"
 
 
-def test_signup_with_a_taken_number_creates_no_second_account(app_factory, outbox, member, consent):
+def test_signup_with_a_taken_number_creates_no_second_account(
+    app_factory: Callable[[], App],
+    outbox: list[backends.OutgoingMessage],
+    member: User,
+    consent: dict[str, str],
+) -> None:
     status, _body = app_factory().call(
         "POST",
         "/auth/signup",
@@ -283,7 +328,9 @@ def test_signup_with_a_taken_number_creates_no_second_account(app_factory, outbo
     assert outbox[-1].code == ""  # an "account exists" notice, not a code
 
 
-def test_banned_account_cannot_log_in(app, outbox, member):
+def test_banned_account_cannot_log_in(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     from accounts.services import user_ban
 
     user_ban(user=member)
@@ -294,7 +341,9 @@ def test_banned_account_cannot_log_in(app, outbox, member):
     assert member.security_events.filter(kind="login_refused_banned").exists()
 
 
-def test_ban_ends_sessions_at_once(app, outbox, member):
+def test_ban_ends_sessions_at_once(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     from accounts.services import user_ban
 
     app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
@@ -306,7 +355,9 @@ def test_ban_ends_sessions_at_once(app, outbox, member):
     assert _codes(body) == ["invalid_token"]
 
 
-def test_resends_are_limited(app, app_factory, outbox, member):
+def test_resends_are_limited(
+    app: App, app_factory: Callable[[], App], outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
     answers = [app.call("POST", "/auth/code/resend", {}) for _ in range(3)]
     assert [status for status, _ in answers] == [200, 200, 409]
@@ -335,7 +386,9 @@ def test_resends_are_limited(app, app_factory, outbox, member):
         ("/auth/provider/signup", {"date_of_birth": "1990-01-01"}),
     ],
 )
-def test_garbage_input_is_a_4xx_in_the_error_shape(app, outbox, member, path, data):
+def test_garbage_input_is_a_4xx_in_the_error_shape(
+    app: App, outbox: list[backends.OutgoingMessage], member: User, path: str, data: dict[str, Any]
+) -> None:
     status, body = app.call("POST", path, data)
     assert 400 <= status < 500, body
     if status != 401:
@@ -344,20 +397,24 @@ def test_garbage_input_is_a_4xx_in_the_error_shape(app, outbox, member, path, da
         assert all("code" in e for e in body["errors"])
 
 
-def test_unknown_channel_header_falls_back_to_sms(app, outbox, member):
+def test_unknown_channel_header_falls_back_to_sms(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     app.call(
         "POST", "/auth/code/request", {"phone": "+8613900139000"}, headers={"X-OTP-Channel": "fax"}
     )
     assert outbox[-1].channel == "sms"
 
 
-def test_html_signup_pages_are_closed(client, signup_data):
+def test_html_signup_pages_are_closed(client: Client, signup_data: dict[str, str]) -> None:
     response = client.post("/accounts/signup/", {"phone": "+8613800138000", **signup_data})
     assert response.status_code == 404
     assert User.objects.count() == 0
 
 
-def test_change_number_needs_the_code_sent_to_the_new_number(app, outbox, member):
+def test_change_number_needs_the_code_sent_to_the_new_number(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     app.call("POST", "/auth/code/request", {"phone": "+8613900139000"})
     app.call("POST", "/auth/code/confirm", {"code": outbox[-1].code})
     status, body = app.call("POST", "/account/phone", {"phone": "137 0013 7000"})
@@ -371,7 +428,9 @@ def test_change_number_needs_the_code_sent_to_the_new_number(app, outbox, member
     assert body["data"] == [{"phone": "+8613700137000", "verified": True}]
 
 
-def test_cannot_take_a_number_another_account_has(app, outbox, member):
+def test_cannot_take_a_number_another_account_has(
+    app: App, outbox: list[backends.OutgoingMessage], member: User
+) -> None:
     from tests.factories.accounts import UserFactory
 
     UserFactory.create(phone="+8613700137000")
@@ -387,7 +446,12 @@ def test_cannot_take_a_number_another_account_has(app, outbox, member):
     assert User.objects.filter(phone="+8613700137000", phone_verified=True).count() == 1
 
 
-def test_abandoned_signups_are_purged_after_24_hours(app_factory, outbox, signup_data, member):
+def test_abandoned_signups_are_purged_after_24_hours(
+    app_factory: Callable[[], App],
+    outbox: list[backends.OutgoingMessage],
+    signup_data: dict[str, str],
+    member: User,
+) -> None:
     import datetime as dt
 
     from django.utils import timezone

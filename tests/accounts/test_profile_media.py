@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from media.models import MediaFile
 from tests.factories.accounts import BlockFactory, UserFactory
@@ -25,8 +26,8 @@ def _fetch(url: str) -> bytes:
 
 
 def test_avatar_is_set_shown_to_others_with_working_urls_and_replaced(
-    django_capture_on_commit_callbacks,
-):
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     me, viewer = UserFactory.create(), UserFactory.create()
     api = api_client_for(me)
     avatar, _ = upload_and_process(
@@ -58,7 +59,9 @@ def test_avatar_is_set_shown_to_others_with_working_urls_and_replaced(
     assert api_client_for(viewer).get(f"/api/v1/users/{me.uuid}").json()["avatar"] is None
 
 
-def test_someone_elses_or_wrong_purpose_upload_is_refused(django_capture_on_commit_callbacks):
+def test_someone_elses_or_wrong_purpose_upload_is_refused(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     me, other = UserFactory.create(), UserFactory.create()
     theirs, _ = upload_and_process(
         api_client_for(other), django_capture_on_commit_callbacks, photo(), purpose="avatar"
@@ -75,7 +78,7 @@ def test_someone_elses_or_wrong_purpose_upload_is_refused(django_capture_on_comm
     assert me.avatar_id is None
 
 
-def test_pending_voice_intro_shows_to_its_owner_only():
+def test_pending_voice_intro_shows_to_its_owner_only() -> None:
     me, viewer = UserFactory.create(), UserFactory.create()
     api = api_client_for(me)
     # Not processed yet: nothing ran the queued task.
@@ -96,7 +99,9 @@ def test_pending_voice_intro_shows_to_its_owner_only():
     assert public["voice_intro"] is None
 
 
-def test_blocked_viewer_gets_no_profile_media(django_capture_on_commit_callbacks):
+def test_blocked_viewer_gets_no_profile_media(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     me, viewer = UserFactory.create(), UserFactory.create()
     api = api_client_for(me)
     avatar, _ = upload_and_process(
@@ -107,7 +112,9 @@ def test_blocked_viewer_gets_no_profile_media(django_capture_on_commit_callbacks
     assert api_client_for(viewer).get(f"/api/v1/users/{me.uuid}").status_code == 404
 
 
-def test_discover_with_avatars_keeps_a_fixed_query_count(django_capture_on_commit_callbacks):
+def test_discover_with_avatars_keeps_a_fixed_query_count(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

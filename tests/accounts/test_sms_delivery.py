@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 
 import pytest
+from django.conf import LazySettings
 from django.db import transaction
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import SmsDelivery
 from accounts.services import sms_send
-from tests.accounts.fakes import Reply, fake_server
+from tests.accounts.fakes import FakeServer, Reply, fake_server
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +20,7 @@ PHONE = "+8613800138000"
 
 
 @pytest.fixture(autouse=True)
-def _eager_retries(monkeypatch):
+def _eager_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let eager Celery run a task's retries in turn, as a worker would.
 
     With ``task_eager_propagates`` an eager task raises ``Retry`` to the caller
@@ -29,7 +32,7 @@ def _eager_retries(monkeypatch):
 
 
 @pytest.fixture
-def twilio(settings):
+def twilio(settings: LazySettings) -> Iterator[FakeServer]:
     with fake_server() as server:
         settings.SMS_BACKEND = "twilio"
         settings.TWILIO_API_BASE = server.base_url
@@ -42,7 +45,7 @@ def twilio(settings):
 
 
 @pytest.fixture
-def gateway(settings):
+def gateway(settings: LazySettings) -> Iterator[FakeServer]:
     with fake_server() as server:
         settings.SMS_BACKEND = "http"
         settings.SMS_HTTP_URL = f"{server.base_url}/v1/sms"
@@ -51,14 +54,18 @@ def gateway(settings):
         yield server
 
 
-def _send(capture, *, channel="sms", code="482913"):
+def _send(
+    capture: DjangoCaptureOnCommitCallbacks, *, channel: str = "sms", code: str = "482913"
+) -> SmsDelivery:
     with capture(execute=True), transaction.atomic():
         delivery = sms_send(phone=PHONE, code=code, purpose="login", channel=channel)
     delivery.refresh_from_db()
     return delivery
 
 
-def test_twilio_sms(twilio, django_capture_on_commit_callbacks):
+def test_twilio_sms(
+    twilio: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     twilio.reply(Reply(201, {"sid": "SM123"}))
     delivery = _send(django_capture_on_commit_callbacks)
     assert (delivery.status, delivery.attempts, delivery.provider_id) == ("sent", 1, "SM123")
@@ -73,7 +80,9 @@ def test_twilio_sms(twilio, django_capture_on_commit_callbacks):
     assert "482913" in form["Body"]
 
 
-def test_twilio_voice_call_reads_the_code(twilio, django_capture_on_commit_callbacks):
+def test_twilio_voice_call_reads_the_code(
+    twilio: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     twilio.reply(Reply(201, {"sid": "CA9"}))
     delivery = _send(django_capture_on_commit_callbacks, channel="voice")
     assert delivery.status == "sent"
@@ -84,7 +93,9 @@ def test_twilio_voice_call_reads_the_code(twilio, django_capture_on_commit_callb
     assert "4, 8, 2, 9, 1, 3" in twiml
 
 
-def test_retries_with_backoff_on_5xx_and_timeouts(twilio, django_capture_on_commit_callbacks):
+def test_retries_with_backoff_on_5xx_and_timeouts(
+    twilio: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     twilio.reply(
         Reply(503, {"message": "busy"}),
         Reply(201, {"sid": "late"}, delay=1.0),  # slower than SMS_HTTP_TIMEOUT
@@ -96,14 +107,20 @@ def test_retries_with_backoff_on_5xx_and_timeouts(twilio, django_capture_on_comm
     assert len(twilio.received) == 4
 
 
-def test_no_retry_on_4xx(twilio, django_capture_on_commit_callbacks):
+def test_no_retry_on_4xx(
+    twilio: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     twilio.reply(Reply(400, {"code": 21211, "message": "invalid To"}))
     delivery = _send(django_capture_on_commit_callbacks)
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert len(twilio.received) == 1
 
 
-def test_gives_up_after_the_retry_budget(twilio, settings, django_capture_on_commit_callbacks):
+def test_gives_up_after_the_retry_budget(
+    twilio: FakeServer,
+    settings: LazySettings,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     settings.SMS_MAX_RETRIES = 2
     twilio.handler = lambda _: Reply(502, {})
     delivery = _send(django_capture_on_commit_callbacks)
@@ -111,7 +128,9 @@ def test_gives_up_after_the_retry_budget(twilio, settings, django_capture_on_com
     assert len(twilio.received) == 3
 
 
-def test_http_json_gateway(gateway, django_capture_on_commit_callbacks):
+def test_http_json_gateway(
+    gateway: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     gateway.reply(Reply(200, {"id": "gw-77"}))
     delivery = _send(django_capture_on_commit_callbacks)
     assert (delivery.status, delivery.provider_id) == ("sent", "gw-77")
@@ -124,14 +143,18 @@ def test_http_json_gateway(gateway, django_capture_on_commit_callbacks):
     assert body["params"] == {"code": "482913"}
 
 
-def test_http_json_gateway_errors(gateway, django_capture_on_commit_callbacks):
+def test_http_json_gateway_errors(
+    gateway: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     gateway.reply(Reply(500, {}), Reply(200, {"id": "gw-2"}))
     assert _send(django_capture_on_commit_callbacks).status == "sent"
     gateway.reply(Reply(403, {"error": "bad sign"}))
     assert _send(django_capture_on_commit_callbacks).status == "failed"
 
 
-def test_delivery_record_never_holds_the_code_or_number(twilio, django_capture_on_commit_callbacks):
+def test_delivery_record_never_holds_the_code_or_number(
+    twilio: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     twilio.reply(Reply(201, {"sid": "SM1"}))
     delivery = _send(django_capture_on_commit_callbacks)
     row = SmsDelivery.objects.filter(pk=delivery.pk).values().get()
@@ -142,8 +165,8 @@ def test_delivery_record_never_holds_the_code_or_number(twilio, django_capture_o
 
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(
-    twilio, django_capture_on_commit_callbacks
-):
+    twilio: FakeServer, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     def failing_request() -> None:
         with transaction.atomic():
             sms_send(phone=PHONE, code="123456", purpose="login")
@@ -160,8 +183,10 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
 
 
 def test_console_backend_prints_for_development(
-    settings, capfd, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    capfd: pytest.CaptureFixture[str],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     settings.SMS_BACKEND = "console"
     delivery = _send(django_capture_on_commit_callbacks)
     assert delivery.status == "sent"

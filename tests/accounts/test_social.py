@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import jwt
 import pytest
@@ -15,9 +16,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from django.conf import LazySettings
 
 from accounts.models import User
+from accounts.sms import backends
 from privacy.models import Consent
+from tests.accounts.conftest import App
 from tests.accounts.fakes import FakeServer, Received, Reply, fake_server
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +31,11 @@ WECHAT_APP_ID = "wx0123456789abcdef"
 WECHAT_SECRET = "wechat-app-secret"
 
 
-def _codes(body):
+def _codes(body: dict[str, Any]) -> list[str]:
     return [e["code"] for e in body.get("errors", [])]
 
 
-def _pending(body):
+def _pending(body: dict[str, Any]) -> list[str]:
     return [f["id"] for f in body.get("data", {}).get("flows", []) if f.get("is_pending")]
 
 
@@ -58,7 +62,9 @@ class GoogleIssuer:
         self.kid = "kid-1"
         self.certs = {self.kid: cert.public_bytes(serialization.Encoding.PEM).decode()}
 
-    def id_token(self, *, sub: str = "1092837465", aud: str = GOOGLE_CLIENT_ID, **claims) -> str:
+    def id_token(
+        self, *, sub: str = "1092837465", aud: str = GOOGLE_CLIENT_ID, **claims: Any
+    ) -> str:
         now = int(time.time())
         payload = {
             "iss": "https://accounts.google.com",
@@ -84,7 +90,7 @@ class GoogleIssuer:
 
 
 @pytest.fixture
-def google(settings, monkeypatch) -> Iterator[GoogleIssuer]:
+def google(settings: LazySettings, monkeypatch: pytest.MonkeyPatch) -> Iterator[GoogleIssuer]:
     from allauth.socialaccount.providers.google import views
 
     issuer = GoogleIssuer()
@@ -99,7 +105,7 @@ def google(settings, monkeypatch) -> Iterator[GoogleIssuer]:
         yield issuer
 
 
-def _google_login(app, token, process="login"):
+def _google_login(app: App, token: str, process: str = "login") -> tuple[int, Any]:
     return app.call(
         "POST",
         "/auth/provider/token",
@@ -111,7 +117,9 @@ def _google_login(app, token, process="login"):
     )
 
 
-def test_google_signup_needs_age_and_consent_but_no_phone(app, google, signup_data):
+def test_google_signup_needs_age_and_consent_but_no_phone(
+    app: App, google: GoogleIssuer, signup_data: dict[str, str]
+) -> None:
     status, body = _google_login(app, google.id_token())
     assert status == 401, body
     assert _pending(body) == ["provider_signup"]
@@ -138,7 +146,9 @@ def test_google_signup_needs_age_and_consent_but_no_phone(app, google, signup_da
     assert again.call("GET", "/api/v1/me")[1]["id"] == str(user.uuid)
 
 
-def test_google_signup_without_consent_stores_nothing(app, google, signup_data):
+def test_google_signup_without_consent_stores_nothing(
+    app: App, google: GoogleIssuer, signup_data: dict[str, str]
+) -> None:
     _google_login(app, google.id_token())
     status, body = app.call(
         "POST", "/auth/provider/signup", {**signup_data, "privacy_policy_version": "0"}
@@ -154,7 +164,7 @@ def test_google_signup_without_consent_stores_nothing(app, google, signup_data):
     assert SocialAccount.objects.count() == 0
 
 
-def test_google_token_checks(app, google):
+def test_google_token_checks(app: App, google: GoogleIssuer) -> None:
     other = GoogleIssuer()  # signed with a key Google never published
     status, body = _google_login(app, other.id_token())
     assert status == 400
@@ -171,7 +181,7 @@ def test_google_token_checks(app, google):
 # --- WeChat -------------------------------------------------------------------------
 
 
-def wechat_api(*, unionid: str | None = "o6_union_42"):
+def wechat_api(*, unionid: str | None = "o6_union_42") -> Callable[[Received], Reply]:
     def handle(request: Received) -> Reply:
         q = {k: v[0] for k, v in request.query.items()}
         if request.path == "/sns/oauth2/access_token":
@@ -205,7 +215,7 @@ def wechat_api(*, unionid: str | None = "o6_union_42"):
 
 
 @pytest.fixture
-def wechat(settings) -> Iterator[FakeServer]:
+def wechat(settings: LazySettings) -> Iterator[FakeServer]:
     with fake_server(wechat_api()) as server:
         settings.SOCIALACCOUNT_PROVIDERS = {
             **settings.SOCIALACCOUNT_PROVIDERS,
@@ -218,7 +228,7 @@ def wechat(settings) -> Iterator[FakeServer]:
         yield server
 
 
-def _wechat_login(app, code, process="login"):
+def _wechat_login(app: App, code: str, process: str = "login") -> tuple[int, Any]:
     return app.call(
         "POST",
         "/auth/provider/token",
@@ -230,7 +240,9 @@ def _wechat_login(app, code, process="login"):
     )
 
 
-def test_wechat_signup_uses_unionid_and_public_profile(app, wechat, signup_data):
+def test_wechat_signup_uses_unionid_and_public_profile(
+    app: App, wechat: FakeServer, signup_data: dict[str, str]
+) -> None:
     status, body = _wechat_login(app, "sdk-code-ok")
     assert status == 401, body
     assert _pending(body) == ["provider_signup"]
@@ -245,7 +257,9 @@ def test_wechat_signup_uses_unionid_and_public_profile(app, wechat, signup_data)
     assert [r.path for r in wechat.received] == ["/sns/oauth2/access_token", "/sns/userinfo"]
 
 
-def test_wechat_without_unionid_falls_back_to_openid(settings, app, signup_data):
+def test_wechat_without_unionid_falls_back_to_openid(
+    settings: LazySettings, app: App, signup_data: dict[str, str]
+) -> None:
     with fake_server(wechat_api(unionid=None)) as server:
         settings.SOCIALACCOUNT_PROVIDERS = {
             **settings.SOCIALACCOUNT_PROVIDERS,
@@ -260,7 +274,7 @@ def test_wechat_without_unionid_falls_back_to_openid(settings, app, signup_data)
     assert SocialAccount.objects.get().uid == "openid-in-app"
 
 
-def test_wechat_bad_code_and_outage_are_clear_400s(app, wechat):
+def test_wechat_bad_code_and_outage_are_clear_400s(app: App, wechat: FakeServer) -> None:
     status, body = _wechat_login(app, "expired-code")
     assert status == 400
     assert "invalid_token" in _codes(body)
@@ -278,8 +292,12 @@ def test_wechat_bad_code_and_outage_are_clear_400s(app, wechat):
 
 
 def test_link_and_unlink_providers_but_never_the_last_login_method(
-    app, app_factory, outbox, wechat, signup_data
-):
+    app: App,
+    app_factory: Callable[[], App],
+    outbox: list[backends.OutgoingMessage],
+    wechat: FakeServer,
+    signup_data: dict[str, str],
+) -> None:
     from tests.factories.accounts import UserFactory
 
     # A phone user links WeChat from settings, then unlinks it: the phone remains.
@@ -313,7 +331,9 @@ def test_link_and_unlink_providers_but_never_the_last_login_method(
     assert app.call("DELETE", f"/api/v1/social-accounts/{linked['id']}")[0] == 404
 
 
-def test_config_lists_the_token_providers(app, google, wechat):
+def test_config_lists_the_token_providers(
+    app: App, google: GoogleIssuer, wechat: FakeServer
+) -> None:
     status, body = app.call("GET", "/config")
     assert status == 200
     providers = {p["id"]: p for p in body["data"]["socialaccount"]["providers"]}
@@ -326,7 +346,9 @@ def test_config_lists_the_token_providers(app, google, wechat):
 APPLE_CLIENT_ID = "com.meetnow.app"
 
 
-def test_apple_id_token_signup(app, settings, monkeypatch, signup_data):
+def test_apple_id_token_signup(
+    app: App, settings: LazySettings, monkeypatch: pytest.MonkeyPatch, signup_data: dict[str, str]
+) -> None:
     import json
 
     from allauth.socialaccount.providers.apple.views import AppleOAuth2Adapter

@@ -13,7 +13,7 @@ from allauth.mfa.totp.internal.auth import (
     generate_totp_secret,
     hotp_value,
 )
-from django.conf import settings
+from django.conf import LazySettings, settings
 from django.contrib.auth.models import Group
 from django.test import Client
 
@@ -29,7 +29,8 @@ def totp_code(secret: str, *, offset: int = 0) -> str:
     """The code an authenticator app shows now (or ``offset`` periods away)."""
     if time.time() % 30 > 28:  # don't hand out a code in its last moment
         time.sleep(30 - time.time() % 30 + 0.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+    code: str = format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+    return code
 
 
 def enrol_totp(user: User) -> tuple[str, list[str]]:
@@ -52,7 +53,7 @@ def login_mfa_passed(client: Client, user: User) -> Client:
 
 
 @pytest.fixture(autouse=True)
-def _staff_settings(settings) -> None:
+def _staff_settings(settings: LazySettings) -> None:
     # As in every server process (tests/conftest.py turns it off for the apps' admin tests).
     settings.MEETNOW_STAFF_MFA_REQUIRED = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

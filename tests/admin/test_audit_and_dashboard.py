@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.conf import LazySettings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from accounts.models import User
 from chat.models import Report
@@ -30,7 +34,7 @@ def test_admin_log_records_custom_actions(superuser: User) -> None:
 
 
 def test_audit_trail_lists_50_entries_in_fixed_queries(
-    client: Client, superuser: User, django_assert_num_queries
+    client: Client, superuser: User, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     staff = [User.objects.create_user(username=f"staff{i}", is_staff=True) for i in range(5)]
     targets = [User.objects.create_user(nickname=f"t{i}") for i in range(10)]
@@ -64,13 +68,13 @@ def test_audit_trail_is_read_only_even_for_superusers(client: Client, superuser:
     assert LogEntry.objects.filter(pk=entry.pk).exists()
 
 
-def _report(**kwargs) -> Report:
+def _report(**kwargs: Any) -> Report:
     reporter = User.objects.create_user(nickname="reporter")
     return Report.objects.create(reporter=reporter, reason="spam", **kwargs)
 
 
 def test_dashboard_shows_the_moderation_queue_to_moderators(
-    client: Client, moderator: User, django_assert_max_num_queries
+    client: Client, moderator: User, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
     _report(created_at=timezone.now() - timedelta(hours=3))
     _report()
@@ -89,7 +93,7 @@ def test_dashboard_shows_the_moderation_queue_to_moderators(
 
 
 def test_staff_without_queues_see_only_anonymous_statistics(
-    client: Client, make_staff, settings
+    client: Client, make_staff: Callable[..., User], settings: LazySettings
 ) -> None:
     settings.MEETNOW_STATS_MIN_COUNT = 5
     for i in range(6):

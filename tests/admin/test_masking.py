@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from accounts.models import Device, User
 from meetnow.lib.masking import can_see_personal_data, mask_device_id, mask_ip, mask_text
@@ -40,7 +42,7 @@ def device(db: None) -> Device:
 
 
 @pytest.fixture
-def staff_client(client: Client, make_staff) -> Client:
+def staff_client(client: Client, make_staff: Callable[..., User]) -> Client:
     staff = make_staff("viewer")
     staff.user_permissions.add(Permission.objects.get(codename="view_device"))
     return login_mfa_passed(client, staff)
@@ -62,7 +64,9 @@ def test_lists_and_detail_pages_mask_for_staff(staff_client: Client, device: Dev
     assert IP not in detail
 
 
-def test_superusers_see_values_in_clear(client: Client, make_staff, device: Device) -> None:
+def test_superusers_see_values_in_clear(
+    client: Client, make_staff: Callable[..., User], device: Device
+) -> None:
     login_mfa_passed(client, make_staff("root", superuser=True))
     page = client.get("/masktest/accounts/device/").content.decode()
     assert DEVICE_ID in page
@@ -84,7 +88,9 @@ def test_reveal_needs_the_permission(staff_client: Client, device: Device) -> No
     assert response.status_code == 403
 
 
-def test_reveal_asks_a_reason_and_is_logged(client: Client, make_staff, device: Device) -> None:
+def test_reveal_asks_a_reason_and_is_logged(
+    client: Client, make_staff: Callable[..., User], device: Device
+) -> None:
     staff = make_staff("agent")
     staff.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_device", "delete_device"])
@@ -134,7 +140,9 @@ SENSITIVE_FIELDS = {"phone", "ip_address", "device_id", "push_token"}
 
 
 @pytest.mark.urls("meetnow.urls")
-def test_no_admin_shows_a_phone_ip_or_device_id_in_clear_to_staff(rf, make_staff) -> None:
+def test_no_admin_shows_a_phone_ip_or_device_id_in_clear_to_staff(
+    rf: RequestFactory, make_staff: Callable[..., User]
+) -> None:
     """Every registered admin, present and future: lists and detail pages (P12, P18)."""
     from django.contrib import admin as django_admin
     from django.contrib.admin.utils import flatten_fieldsets

@@ -73,7 +73,9 @@ def test_no_role_can_delete_or_manage_staff() -> None:
             }
 
 
-def test_setup_roles_is_idempotent_and_removes_extra_permissions(capsys) -> None:
+def test_setup_roles_is_idempotent_and_removes_extra_permissions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     call_command("setup_roles")
     moderators = Group.objects.get(name=MODERATORS)
     moderators.permissions.add(Permission.objects.get(codename="delete_user"))

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.conf import LazySettings
 from django.test import Client
 from django.urls import reverse
 
@@ -163,7 +164,9 @@ def test_idle_session_ends_and_login_returns_to_the_page(client: Client, moderat
     assert mfa.SESSION_MFA_USER not in client.session
 
 
-def test_activity_keeps_the_session_alive(client: Client, moderator: User, settings) -> None:
+def test_activity_keeps_the_session_alive(
+    client: Client, moderator: User, settings: LazySettings
+) -> None:
     settings.MEETNOW_STAFF_IDLE_TIMEOUT = 600
     login_mfa_passed(client, moderator)
     session = client.session
@@ -210,7 +213,9 @@ def test_non_staff_sessions_are_untouched(client: Client, db: None) -> None:
     assert mfa.SESSION_LAST_SEEN not in client.session
 
 
-def test_mfa_can_be_switched_off_for_tests_only(client: Client, moderator: User, settings) -> None:
+def test_mfa_can_be_switched_off_for_tests_only(
+    client: Client, moderator: User, settings: LazySettings
+) -> None:
     settings.MEETNOW_STAFF_MFA_REQUIRED = False
     client.force_login(moderator)
     assert client.get(INDEX).status_code == 200
@@ -226,7 +231,7 @@ def test_authenticator_secrets_are_encrypted_at_rest(client: Client, moderator: 
     assert client.post(VERIFY, {"code": totp_code(secret)}).status_code == 302
 
 
-def test_encryption_keys_can_be_rotated(moderator: User, settings) -> None:
+def test_encryption_keys_can_be_rotated(moderator: User, settings: LazySettings) -> None:
     from cryptography.fernet import Fernet
 
     from staff.mfa_adapter import MFAAdapter

@@ -22,7 +22,23 @@ class WebsocketCommunicator(ApplicationCommunicator):
             "headers": headers,
             "subprotocols": [],
         }
-        super().__init__(application, scope)
+        super().__init__(application, scope)  # type: ignore[no-untyped-call]
+
+    # Typed faces of asgiref's methods (asgiref does not annotate them).
+
+    async def send_input(self, message: dict[str, Any]) -> None:
+        await super().send_input(message)  # type: ignore[no-untyped-call]
+
+    async def receive_output(self, timeout: float = 1) -> dict[str, Any]:
+        output: dict[str, Any] = await super().receive_output(timeout)  # type: ignore[no-untyped-call]
+        return output
+
+    async def receive_nothing(self, timeout: float = 0.1, interval: float = 0.01) -> bool:
+        nothing: bool = await super().receive_nothing(timeout, interval)  # type: ignore[no-untyped-call]
+        return nothing
+
+    async def wait(self, timeout: float = 1) -> None:
+        await super().wait(timeout)  # type: ignore[no-untyped-call]
 
     async def connect(self, timeout: float = 1) -> tuple[bool, Any]:
         await self.send_input({"type": "websocket.connect"})

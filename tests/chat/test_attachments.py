@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from chat import services
-from chat.models import Report
+from chat.models import Conversation, Report
 from media.models import MediaFile
 from tests.factories.chat import make_direct
 from tests.factories.media import photo
@@ -16,7 +20,9 @@ from tests.media.helpers import upload_and_process
 pytestmark = pytest.mark.django_db
 
 
-def _ready_file(owner, *, kind: str, duration_ms: int | None = None, status: str = "ready"):
+def _ready_file(
+    owner: User, *, kind: str, duration_ms: int | None = None, status: str = "ready"
+) -> MediaFile:
     ext = {"image": "jpg", "audio": "m4a", "video": "mp4"}[kind]
     return MediaFile.objects.create(
         owner=owner,
@@ -34,7 +40,7 @@ def _ready_file(owner, *, kind: str, duration_ms: int | None = None, status: str
     )
 
 
-def _send(api, conversation, **body):
+def _send(api: APIClient, conversation: Conversation, **body: Any) -> Any:
     return api.post(
         f"/api/v1/conversations/{conversation.uuid}/messages",
         {"client_id": str(uuid.uuid4()), **body},
@@ -43,8 +49,14 @@ def _send(api, conversation, **body):
 
 
 def test_photo_message_end_to_end_members_get_signed_urls(
-    alice, bob, carol, alice_api, bob_api, carol_api, django_capture_on_commit_callbacks
-):
+    alice: User,
+    bob: User,
+    carol: User,
+    alice_api: APIClient,
+    bob_api: APIClient,
+    carol_api: APIClient,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     conversation = make_direct(alice, bob)
     media_file, _ = upload_and_process(alice_api, django_capture_on_commit_callbacks, photo())
     response = _send(alice_api, conversation, kind="image", media=str(media_file.uuid))
@@ -57,13 +69,15 @@ def test_photo_message_end_to_end_members_get_signed_urls(
     url = attachment["urls"]["original"]
     download = bob_api.get(url)
     assert download.status_code == 200
-    assert b"".join(download.streaming_content if download.streaming else [download.content])
+    assert download.getvalue()
     # A non-member can neither see the conversation nor fetch the file by its id.
     assert carol_api.get(f"/api/v1/conversations/{conversation.uuid}/messages").status_code == 404
     assert carol_api.get(f"/api/v1/media/{media_file.uuid}").status_code == 404
 
 
-def test_voice_message_shows_its_duration(alice, bob, alice_api, bob_api):
+def test_voice_message_shows_its_duration(
+    alice: User, bob: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     voice = _ready_file(alice, kind="audio", duration_ms=4200)
     response = _send(alice_api, conversation, kind="voice", media=str(voice.uuid))
@@ -73,7 +87,7 @@ def test_voice_message_shows_its_duration(alice, bob, alice_api, bob_api):
     assert latest["attachment"]["duration_ms"] == 4200
 
 
-def test_attachment_checks_give_clear_errors(alice, bob, alice_api):
+def test_attachment_checks_give_clear_errors(alice: User, bob: User, alice_api: APIClient) -> None:
     conversation = make_direct(alice, bob)
     image = _ready_file(alice, kind="image")
     pending = _ready_file(alice, kind="image", status="pending")
@@ -93,7 +107,9 @@ def test_attachment_checks_give_clear_errors(alice, bob, alice_api):
         assert response.json()["errors"][0]["code"] == code, body
 
 
-def test_recall_removes_the_file_unless_a_report_holds_it(alice, bob, carol, bob_api):
+def test_recall_removes_the_file_unless_a_report_holds_it(
+    alice: User, bob: User, carol: User, bob_api: APIClient
+) -> None:
     from accounts.services import staff_create
 
     conversation = make_direct(alice, bob)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
 from tests.factories.chat import make_direct, send
 
 pytestmark = pytest.mark.django_db
@@ -11,11 +15,11 @@ pytestmark = pytest.mark.django_db
 HUGE = 10**30
 
 
-def test_out_of_range_and_malformed_values(alice, bob, alice_api):
+def test_out_of_range_and_malformed_values(alice: User, bob: User, alice_api: APIClient) -> None:
     conversation = make_direct(alice, bob)
     send(alice, conversation, "x")
     base = f"/api/v1/conversations/{conversation.uuid}"
-    requests = [
+    requests: list[tuple[str, str, Any]] = [
         ("get", f"{base}/messages", {"before": HUGE}),
         ("get", f"{base}/messages", {"after": HUGE}),
         ("get", f"{base}/messages", {"limit": 0}),

@@ -6,16 +6,22 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
+from django.conf import LazySettings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 
+from accounts.models import User
 from chat.calls import services as calls
 from chat.calls.push import call_push_send
-from chat.models import Call, CallOutcome, CallState, Message, MessageKind
+from chat.models import Call, CallOutcome, CallState, Conversation, Message, MessageKind
+from meetnow.lib.errors import ApplicationError
 from tests.factories.chat import make_block, make_device, make_direct, make_group, make_user
 from tests.helpers import api_client_for
 
@@ -25,13 +31,13 @@ OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 192.0.2.7\r\n"}
 ANSWER = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 198.51.100.9\r\n"}
 
 
-def _invite(caller, conversation, media="audio"):
+def _invite(caller: User, conversation: Conversation, media: str = "audio") -> Call:
     return calls.call_invite(
         caller=caller, conversation_uuid=conversation.uuid, media=media, offer=OFFER
     )
 
 
-def _system(conversation):
+def _system(conversation: Conversation) -> list[Message]:
     return list(
         Message.objects.filter(conversation=conversation, kind=MessageKind.SYSTEM)
         .exclude(system__action="direct_created")
@@ -39,14 +45,14 @@ def _system(conversation):
     )
 
 
-def _call_messages(conversation):
+def _call_messages(conversation: Conversation) -> list[Message]:
     return [m for m in _system(conversation) if (m.system or {}).get("action") == "call"]
 
 
 # --- Rules ----------------------------------------------------------------------------
 
 
-def test_invite_rings_and_stores_no_sdp(alice, bob):
+def test_invite_rings_and_stores_no_sdp(alice: User, bob: User) -> None:
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation, "video")
     call.refresh_from_db()
@@ -60,34 +66,38 @@ def test_invite_rings_and_stores_no_sdp(alice, bob):
     assert _call_messages(conversation) == []
 
 
-def test_only_members_of_a_direct_conversation_can_call(alice, bob, carol):
+def test_only_members_of_a_direct_conversation_can_call(
+    alice: User, bob: User, carol: User
+) -> None:
     direct = make_direct(alice, bob)
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         _invite(carol, direct)
     assert err.value.status_code == 404
     group = make_group(alice, bob, carol)
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         _invite(alice, group)
     assert err.value.code == "not_direct"
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         calls.call_invite(caller=alice, conversation_uuid=direct.uuid, media="fax")
     assert err.value.code == "invalid_media"
 
 
 @pytest.mark.parametrize("blocker_is_callee", [True, False])
-def test_blocked_users_cannot_call(alice, bob, blocker_is_callee):
+def test_blocked_users_cannot_call(alice: User, bob: User, blocker_is_callee: bool) -> None:
     conversation = make_direct(alice, bob)
     if blocker_is_callee:
         make_block(bob, alice)
     else:
         make_block(alice, bob)
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         _invite(alice, conversation)
     assert (err.value.code, err.value.status_code) == ("blocked", 403)
     assert not Call.objects.exists()
 
 
-def test_busy_callee_gets_a_busy_record_and_caller_in_a_call_is_refused(alice, bob, carol):
+def test_busy_callee_gets_a_busy_record_and_caller_in_a_call_is_refused(
+    alice: User, bob: User, carol: User
+) -> None:
     ab = make_direct(alice, bob)
     cb = make_direct(carol, bob)
     ca = make_direct(carol, alice)
@@ -95,16 +105,19 @@ def test_busy_callee_gets_a_busy_record_and_caller_in_a_call_is_refused(alice, b
     busy = _invite(carol, cb)
     assert (busy.state, busy.outcome) == (CallState.ENDED, CallOutcome.BUSY)
     [message] = _call_messages(cb)
+    assert message.system is not None
     assert message.system["outcome"] == "busy"
     assert message.system["caller"] == str(carol.uuid)
     # Alice is the caller of a ringing call: she can neither be called nor call.
     assert _invite(carol, ca).outcome == CallOutcome.BUSY
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         _invite(alice, ca)
     assert (err.value.code, err.value.status_code) == ("already_in_call", 409)
 
 
-def test_the_database_refuses_a_second_active_call_per_user(alice, bob, carol):
+def test_the_database_refuses_a_second_active_call_per_user(
+    alice: User, bob: User, carol: User
+) -> None:
     ab = make_direct(alice, bob)
     _invite(alice, ab)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -120,7 +133,7 @@ def test_the_database_refuses_a_second_active_call_per_user(alice, bob, carol):
 # --- Transitions and system messages ----------------------------------------------------------
 
 
-def test_accept_then_hangup_completes_with_duration(alice, bob):
+def test_accept_then_hangup_completes_with_duration(alice: User, bob: User) -> None:
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation)
     calls.call_accept(user=bob, call_uuid=call.uuid, answer=ANSWER)
@@ -139,7 +152,7 @@ def test_accept_then_hangup_completes_with_duration(alice, bob):
         "duration_seconds": ended.duration_seconds,
     }
     # A second hang-up (the other side, a retry) is a clear 409 and no second message.
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         calls.call_end(user=bob, call_uuid=call.uuid, action="hangup")
     assert (err.value.code, err.value.status_code) == ("call_ended", 409)
     assert len(_call_messages(conversation)) == 1
@@ -154,38 +167,40 @@ def test_accept_then_hangup_completes_with_duration(alice, bob):
         ("bob", "hangup", "declined"),
     ],
 )
-def test_ending_a_ringing_call(alice, bob, who, action, outcome):
+def test_ending_a_ringing_call(alice: User, bob: User, who: str, action: str, outcome: str) -> None:
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation)
     ended = calls.call_end(
         user={"alice": alice, "bob": bob}[who], call_uuid=call.uuid, action=action
     )
     assert (ended.state, ended.outcome, ended.duration_seconds) == ("ended", outcome, 0)
-    assert [m.system["outcome"] for m in _call_messages(conversation)] == [outcome]
+    assert [(m.system or {}).get("outcome") for m in _call_messages(conversation)] == [outcome]
 
 
-def test_a_call_cannot_be_both_cancelled_and_accepted(alice, bob, carol):
+def test_a_call_cannot_be_both_cancelled_and_accepted(alice: User, bob: User, carol: User) -> None:
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation)
     calls.call_end(user=alice, call_uuid=call.uuid, action="cancel")
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         calls.call_accept(user=bob, call_uuid=call.uuid)
     assert (err.value.code, err.value.status_code) == ("call_ended", 409)
     assert Call.objects.get(pk=call.pk).outcome == "cancelled"
     # Roles: the caller cannot answer, the callee cannot cancel, others see nothing.
     call2 = _invite(alice, conversation)
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         calls.call_accept(user=alice, call_uuid=call2.uuid)
     assert err.value.code == "not_callee"
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         calls.call_end(user=bob, call_uuid=call2.uuid, action="cancel")
     assert err.value.code == "not_caller"
-    with pytest.raises(calls.ApplicationError) as err:
+    with pytest.raises(ApplicationError) as err:
         calls.call_end(user=carol, call_uuid=call2.uuid, action="hangup")
     assert err.value.status_code == 404
 
 
-def test_unanswered_call_is_missed_after_the_timeout(alice, bob, settings):
+def test_unanswered_call_is_missed_after_the_timeout(
+    alice: User, bob: User, settings: LazySettings
+) -> None:
     settings.MEETNOW_CALL_RING_TIMEOUT = 45
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation)
@@ -195,10 +210,12 @@ def test_unanswered_call_is_missed_after_the_timeout(alice, bob, settings):
     assert calls.call_expire(call_id=call.pk) is False  # delivered twice: idempotent
     call.refresh_from_db()
     assert (call.state, call.outcome) == ("ended", "missed")
-    assert [m.system["outcome"] for m in _call_messages(conversation)] == ["missed"]
+    assert [(m.system or {}).get("outcome") for m in _call_messages(conversation)] == ["missed"]
 
 
-def test_overdue_ringing_call_is_missed_on_read_and_does_not_make_anyone_busy(alice, bob):
+def test_overdue_ringing_call_is_missed_on_read_and_does_not_make_anyone_busy(
+    alice: User, bob: User
+) -> None:
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation)
     Call.objects.filter(pk=call.pk).update(created_at=timezone.now() - timedelta(minutes=5))
@@ -209,8 +226,11 @@ def test_overdue_ringing_call_is_missed_on_read_and_does_not_make_anyone_busy(al
 
 
 def test_invite_enqueues_the_ring_timeout_and_a_push_for_an_offline_callee(
-    alice, bob, django_capture_on_commit_callbacks, settings
-):
+    alice: User,
+    bob: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    settings: LazySettings,
+) -> None:
     settings.PUSH_BACKEND = "log"
     make_device(bob)
     conversation = make_direct(alice, bob)
@@ -220,7 +240,9 @@ def test_invite_enqueues_the_ring_timeout_and_a_push_for_an_offline_callee(
     assert len(callbacks) == 3
 
 
-def test_call_push_goes_once_per_device_while_ringing(alice, bob, settings):
+def test_call_push_goes_once_per_device_while_ringing(
+    alice: User, bob: User, settings: LazySettings
+) -> None:
     settings.PUSH_BACKEND = "log"
     make_device(bob)
     make_device(bob, platform="ios")
@@ -235,7 +257,7 @@ def test_call_push_goes_once_per_device_while_ringing(alice, bob, settings):
     assert call_push_send(call_id=call2.pk, kind="call") == 0  # no longer ringing
 
 
-def test_grace_check_ends_a_call_only_when_both_sockets_are_gone(alice, bob):
+def test_grace_check_ends_a_call_only_when_both_sockets_are_gone(alice: User, bob: User) -> None:
     from chat.presence import BACKGROUND, presence_clear, presence_set
 
     conversation = make_direct(alice, bob)
@@ -251,7 +273,7 @@ def test_grace_check_ends_a_call_only_when_both_sockets_are_gone(alice, bob):
 # --- REST -------------------------------------------------------------------------------------
 
 
-def test_rest_accept_from_a_push_then_hangup(alice, bob):
+def test_rest_accept_from_a_push_then_hangup(alice: User, bob: User) -> None:
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation)
     response = api_client_for(bob).post(f"/api/v1/calls/{call.uuid}/accept", {}, format="json")
@@ -267,7 +289,7 @@ def test_rest_accept_from_a_push_then_hangup(alice, bob):
     assert done.json()["outcome"] == "completed"
 
 
-def test_rest_bad_input_is_a_4xx_in_the_single_shape(alice, bob, carol):
+def test_rest_bad_input_is_a_4xx_in_the_single_shape(alice: User, bob: User, carol: User) -> None:
     conversation = make_direct(alice, bob)
     call = _invite(alice, conversation)
     api = api_client_for(bob)
@@ -288,12 +310,15 @@ def test_rest_bad_input_is_a_4xx_in_the_single_shape(alice, bob, carol):
 
 
 @pytest.mark.parametrize("size", [2, 7])
-def test_history_has_a_fixed_query_count(alice, size, django_assert_num_queries):
+def test_history_has_a_fixed_query_count(
+    alice: User, size: int, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     for i in range(size):
         other = make_user(f"o{i}")
         conversation = make_direct(alice, other)
-        call = _invite(alice if i % 2 else other, conversation)
-        calls.call_end(user=call.caller, call_uuid=call.uuid, action="cancel")
+        caller = alice if i % 2 else other
+        call = _invite(caller, conversation)
+        calls.call_end(user=caller, call_uuid=call.uuid, action="cancel")
     api = api_client_for(alice)
     # auth, overdue ringing calls (none), one page with callers, callees, conversations.
     with django_assert_num_queries(3):
@@ -307,7 +332,9 @@ def test_history_has_a_fixed_query_count(alice, size, django_assert_num_queries)
     assert len(page["results"]) == 1
 
 
-def test_ice_servers_give_time_limited_turn_credentials(alice, settings):
+def test_ice_servers_give_time_limited_turn_credentials(
+    alice: User, settings: LazySettings
+) -> None:
     settings.MEETNOW_STUN_URLS = ["stun:stun.example.org:3478"]
     settings.MEETNOW_TURN_URLS = ["turn:turn.example.org:3478?transport=udp"]
     settings.MEETNOW_TURN_SECRET = "s3cret"
@@ -334,7 +361,7 @@ def test_ice_servers_give_time_limited_turn_credentials(alice, settings):
 # --- Races (threads with their own connections; PostgreSQL in CI) -----------------------------
 
 
-def _race(works):
+def _race(works: list[Callable[[], Any]]) -> list[Any]:
     import threading
 
     from django.db import connections
@@ -342,7 +369,7 @@ def _race(works):
     barrier = threading.Barrier(len(works))
     results: list[Any] = [None] * len(works)
 
-    def run(i):
+    def run(i: int) -> None:
         try:
             barrier.wait(timeout=10)
             results[i] = works[i]()
@@ -360,14 +387,14 @@ def _race(works):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_accept_and_cancel_one_wins(alice, bob):
+def test_concurrent_accept_and_cancel_one_wins(alice: User, bob: User) -> None:
     conversation = make_direct(alice, bob)
     for _ in range(3):
         call = _invite(alice, conversation)
         results = _race(
             [
-                lambda c=call.uuid: calls.call_accept(user=bob, call_uuid=c),
-                lambda c=call.uuid: calls.call_end(user=alice, call_uuid=c, action="cancel"),
+                partial(calls.call_accept, user=bob, call_uuid=call.uuid),
+                partial(calls.call_end, user=alice, call_uuid=call.uuid, action="cancel"),
             ]
         )
         errors = [r for r in results if isinstance(r, Exception)]
@@ -385,15 +412,12 @@ def test_concurrent_accept_and_cancel_one_wins(alice, bob):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_invites_to_one_person_ring_once():
+def test_concurrent_invites_to_one_person_ring_once() -> None:
     bob = make_user("bob")
     callers = [make_user(f"c{i}") for i in range(4)]
     conversations = [make_direct(c, bob) for c in callers]
     results = _race(
-        [
-            (lambda c=c, conv=conv: _invite(c, conv))
-            for c, conv in zip(callers, conversations, strict=True)
-        ]
+        [partial(_invite, c, conv) for c, conv in zip(callers, conversations, strict=True)]
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     states = sorted((r.state, r.outcome) for r in results)
@@ -401,7 +425,7 @@ def test_concurrent_invites_to_one_person_ring_once():
     assert Call.objects.filter(callee=bob, state="ringing").count() == 1
 
 
-def test_admin_call_history_is_read_only_with_a_fixed_query_count(alice):
+def test_admin_call_history_is_read_only_with_a_fixed_query_count(alice: User) -> None:
     from accounts.services import staff_create
     from tests.chat.conftest import admin_client_for
 
@@ -426,7 +450,9 @@ def test_admin_call_history_is_read_only_with_a_fixed_query_count(alice):
     assert client.get("/admin/chat/call/add/").status_code == 403
 
 
-def test_a_stale_answered_call_without_sockets_does_not_keep_the_callee_busy(alice, bob, carol):
+def test_a_stale_answered_call_without_sockets_does_not_keep_the_callee_busy(
+    alice: User, bob: User, carol: User
+) -> None:
     ab = make_direct(alice, bob)
     call = _invite(alice, ab)
     calls.call_accept(user=bob, call_uuid=call.uuid)

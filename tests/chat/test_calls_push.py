@@ -3,12 +3,17 @@ VoIP on iOS when enabled, a "stop ringing" push when the call ends unanswered.""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from django.conf import LazySettings
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from accounts.models import User
 from chat.calls import services as calls
 from chat.presence import presence_set
 from chat.services import conversation_mute_set
-from tests.chat.fakes import fake_apns, fake_fcm
+from tests.chat.fakes import Recorded, fake_apns, fake_fcm
 from tests.factories.chat import make_device, make_direct
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +21,13 @@ pytestmark = pytest.mark.django_db
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 192.0.2.7\r\n"}
 
 
-def _native(settings, apns, fcm, *, voip: bool) -> None:
+def _native(
+    settings: LazySettings,
+    apns: tuple[str, Path, Recorded],
+    fcm: tuple[str, Path, Recorded],
+    *,
+    voip: bool,
+) -> None:
     settings.PUSH_BACKEND = "native"
     settings.APNS_BASE_URL = apns[0]
     settings.APNS_KEY_FILE = str(apns[1])
@@ -31,8 +42,13 @@ def _native(settings, apns, fcm, *, voip: bool) -> None:
 
 @pytest.mark.parametrize("voip", [True, False])
 def test_incoming_call_push_and_stop_ringing(
-    settings, alice, bob, tmp_path, django_capture_on_commit_callbacks, voip
-):
+    settings: LazySettings,
+    alice: User,
+    bob: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    voip: bool,
+) -> None:
     direct = make_direct(alice, bob)
     iphone = make_device(bob, platform="ios")
     android = make_device(bob, platform="android")
@@ -74,8 +90,12 @@ def test_incoming_call_push_and_stop_ringing(
 
 
 def test_no_call_push_to_a_callee_online_or_who_muted_the_conversation(
-    settings, alice, bob, tmp_path, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    alice: User,
+    bob: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     direct = make_direct(alice, bob)
     make_device(bob)
     with fake_fcm(tmp_path) as (base, credentials, recorded):

@@ -11,8 +11,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
+from django.conf import LazySettings
 
-from chat.models import Call
+from accounts.models import User
+from chat.models import Call, Conversation
 from chat.routing import websocket_urlpatterns
 from tests.chat.communicator import WebsocketCommunicator
 from tests.factories.chat import make_block, make_direct, make_user
@@ -30,7 +32,7 @@ def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
     return async_to_sync(scenario)()
 
 
-async def _open(user) -> WebsocketCommunicator:
+async def _open(user: User) -> WebsocketCommunicator:
     token = await database_sync_to_async(session_token_for)(user)
     ws = WebsocketCommunicator(
         application, "/ws/v1/", headers=[(b"x-session-token", token.encode())]
@@ -43,7 +45,7 @@ async def _open(user) -> WebsocketCommunicator:
 
 async def _until(ws: WebsocketCommunicator, kind: str, timeout: float = 2) -> dict[str, Any]:
     while True:
-        frame = await ws.receive_json_from(timeout=timeout)
+        frame: dict[str, Any] = await ws.receive_json_from(timeout=timeout)
         if frame["type"] == kind:
             return frame
 
@@ -53,7 +55,7 @@ async def _quiet(ws: WebsocketCommunicator, wait: float = 0.3) -> None:
     assert await ws.receive_nothing(timeout=wait)
 
 
-def test_invite_accept_ice_hangup_and_a_third_user_cannot_inject():
+def test_invite_accept_ice_hangup_and_a_third_user_cannot_inject() -> None:
     alice, bob, mallory = make_user("alice"), make_user("bob"), make_user("mallory")
     conversation = make_direct(alice, bob)
     make_direct(mallory, bob)
@@ -122,12 +124,12 @@ def test_invite_accept_ice_hangup_and_a_third_user_cannot_inject():
     run(scenario)
 
 
-def test_decline_cancel_busy_and_blocked_over_the_socket():
+def test_decline_cancel_busy_and_blocked_over_the_socket() -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     ab, cb = make_direct(alice, bob), make_direct(carol, bob)
     ca = make_direct(carol, alice)
 
-    def invite(conversation) -> dict[str, Any]:
+    def invite(conversation: Conversation) -> dict[str, Any]:
         return {"type": "call.invite", "conversation": str(conversation.uuid), "sdp": OFFER}
 
     async def scenario() -> None:
@@ -164,7 +166,7 @@ def test_decline_cancel_busy_and_blocked_over_the_socket():
     run(scenario)
 
 
-def test_bad_frames_get_error_frames_and_the_socket_stays_open():
+def test_bad_frames_get_error_frames_and_the_socket_stays_open() -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
 
@@ -218,7 +220,7 @@ def test_bad_frames_get_error_frames_and_the_socket_stays_open():
     run(scenario)
 
 
-def test_both_sockets_gone_ends_the_call_after_the_grace_period(settings):
+def test_both_sockets_gone_ends_the_call_after_the_grace_period(settings: LazySettings) -> None:
     settings.MEETNOW_CALL_GRACE = 0.2
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
@@ -246,7 +248,7 @@ def test_both_sockets_gone_ends_the_call_after_the_grace_period(settings):
     run(scenario)
 
 
-def test_floods_are_rate_limited(monkeypatch):
+def test_floods_are_rate_limited(monkeypatch: pytest.MonkeyPatch) -> None:
     from chat.calls import signalling as call_signalling
 
     monkeypatch.setattr(call_signalling, "INVITES_PER_MINUTE", 2)

@@ -53,7 +53,7 @@ def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return str(request.param)
 
 
-def test_concurrent_retries_of_one_send_store_one_message(send_path):
+def test_concurrent_retries_of_one_send_store_one_message(send_path: str) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     client_id = uuid.uuid4()
@@ -74,7 +74,7 @@ def test_concurrent_retries_of_one_send_store_one_message(send_path):
     assert created_events.count() == 2
 
 
-def test_concurrent_direct_creates_make_one_conversation():
+def test_concurrent_direct_creates_make_one_conversation() -> None:
     alice, bob = make_user("alice"), make_user("bob")
     results = _race(
         lambda: services.conversation_get_or_create_direct(user=alice, other_uuid=bob.uuid)
@@ -85,7 +85,7 @@ def test_concurrent_direct_creates_make_one_conversation():
     assert Conversation.objects.filter(kind="direct").count() == 1
 
 
-def test_concurrent_sends_keep_each_users_event_numbers_dense(send_path):
+def test_concurrent_sends_keep_each_users_event_numbers_dense(send_path: str) -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     one, two = make_direct(alice, bob), make_direct(alice, carol)
     counter = iter(range(THREADS))

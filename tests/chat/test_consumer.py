@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
+from django.conf import LazySettings
 from django.contrib.sessions.backends.cached_db import SessionStore
 
 from chat import services
@@ -36,12 +37,12 @@ def _socket(token: str | None = None) -> WebsocketCommunicator:
 
 async def _until(ws: WebsocketCommunicator, kind: str, timeout: float = 2) -> dict[str, Any]:
     while True:
-        frame = await ws.receive_json_from(timeout=timeout)
+        frame: dict[str, Any] = await ws.receive_json_from(timeout=timeout)
         if frame["type"] == kind:
             return frame
 
 
-def test_header_auth_and_live_message_after_commit():
+def test_header_auth_and_live_message_after_commit() -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     token = session_token_for(bob)
@@ -67,7 +68,7 @@ def test_header_auth_and_live_message_after_commit():
     run(scenario)
 
 
-def test_auth_frame_for_clients_without_headers():
+def test_auth_frame_for_clients_without_headers() -> None:
     bob = make_user("bob")
     token = session_token_for(bob)
 
@@ -94,7 +95,7 @@ def test_auth_frame_for_clients_without_headers():
         ({"type": "ping"}, CLOSE_AUTH_REQUIRED),
     ],
 )
-def test_bad_auth_frames_close_with_a_clear_code(first, code):
+def test_bad_auth_frames_close_with_a_clear_code(first: dict[str, str], code: int) -> None:
     async def scenario() -> None:
         ws = _socket()
         await ws.connect()
@@ -106,7 +107,7 @@ def test_bad_auth_frames_close_with_a_clear_code(first, code):
     run(scenario)
 
 
-def test_bad_header_token_and_auth_timeout(settings):
+def test_bad_header_token_and_auth_timeout(settings: LazySettings) -> None:
     settings.CHAT_WS_AUTH_TIMEOUT = 0.2
 
     async def scenario() -> None:
@@ -122,7 +123,7 @@ def test_bad_header_token_and_auth_timeout(settings):
     run(scenario)
 
 
-def test_expired_session_closes_the_socket_at_the_next_heartbeat(settings):
+def test_expired_session_closes_the_socket_at_the_next_heartbeat(settings: LazySettings) -> None:
     settings.CHAT_WS_HEARTBEAT = 0.2
     bob = make_user("bob")
     token = session_token_for(bob)
@@ -142,7 +143,7 @@ def test_expired_session_closes_the_socket_at_the_next_heartbeat(settings):
     run(scenario)
 
 
-def test_typing_reaches_other_members_only():
+def test_typing_reaches_other_members_only() -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     conversation = make_direct(alice, bob)
     tokens = {u.pk: session_token_for(u) for u in (alice, bob, carol)}
@@ -177,7 +178,7 @@ def test_typing_reaches_other_members_only():
     run(scenario)
 
 
-def test_background_state_counts_as_offline_for_push():
+def test_background_state_counts_as_offline_for_push() -> None:
     bob = make_user("bob")
     token = session_token_for(bob)
 
@@ -198,7 +199,7 @@ def test_background_state_counts_as_offline_for_push():
     run(scenario)
 
 
-def test_session_ended_by_accounts_closes_the_socket_at_once():
+def test_session_ended_by_accounts_closes_the_socket_at_once() -> None:
     from channels.layers import get_channel_layer
 
     from chat.events import user_group
@@ -220,12 +221,13 @@ def test_session_ended_by_accounts_closes_the_socket_at_once():
     run(scenario)
 
 
-def test_presence_with_two_devices():
+def test_presence_with_two_devices() -> None:
     bob = make_user("bob")
     phone, tablet = session_token_for(bob), session_token_for(bob)
 
     async def online() -> set[int]:
-        return await database_sync_to_async(online_user_ids)(user_ids=[bob.pk])
+        ids: set[int] = await database_sync_to_async(online_user_ids)(user_ids=[bob.pk])
+        return ids
 
     async def scenario() -> None:
         first, second = _socket(phone), _socket(tablet)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.conf import LazySettings
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from chat.models import Conversation, Membership, Message, MessageKind
 from tests.factories.chat import make_block, make_direct, make_group, make_user, send
 from tests.helpers import api_client_for
@@ -13,7 +16,9 @@ from tests.helpers import api_client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_direct_conversation_is_created_once_per_pair(alice, bob, alice_api, bob_api):
+def test_direct_conversation_is_created_once_per_pair(
+    alice: User, bob: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     first = alice_api.post("/api/v1/conversations", {"user": str(bob.uuid)})
     assert first.status_code == 201, first.json()
     again = bob_api.post("/api/v1/conversations", {"user": str(alice.uuid)})
@@ -25,7 +30,9 @@ def test_direct_conversation_is_created_once_per_pair(alice, bob, alice_api, bob
     assert {m["user"]["uuid"] for m in body["members"]} == {str(alice.uuid), str(bob.uuid)}
 
 
-def test_direct_with_blocked_user_is_refused_both_ways(alice, bob, carol, alice_api, bob_api):
+def test_direct_with_blocked_user_is_refused_both_ways(
+    alice: User, bob: User, carol: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     make_block(alice, bob)
     for api, other in ((alice_api, bob), (bob_api, alice)):
         response = api.post("/api/v1/conversations", {"user": str(other.uuid)})
@@ -37,7 +44,7 @@ def test_direct_with_blocked_user_is_refused_both_ways(alice, bob, carol, alice_
     assert response.json()["errors"][0]["code"] == "blocked"
 
 
-def test_bad_input_gets_clear_4xx(alice, alice_api):
+def test_bad_input_gets_clear_4xx(alice: User, alice_api: APIClient) -> None:
     cases = [
         ({"user": "not-a-uuid"}, 400),
         ({"user": str(uuid.uuid4())}, 400),
@@ -55,7 +62,9 @@ def test_bad_input_gets_clear_4xx(alice, alice_api):
     assert alice_api.get("/api/v1/conversations/nope").status_code == 404
 
 
-def test_non_members_can_neither_read_nor_list(alice, bob, carol, carol_api):
+def test_non_members_can_neither_read_nor_list(
+    alice: User, bob: User, carol: User, carol_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "secret")
     base = f"/api/v1/conversations/{conversation.uuid}"
@@ -71,7 +80,14 @@ def test_non_members_can_neither_read_nor_list(alice, bob, carol, carol_api):
     assert report.status_code == 404
 
 
-def test_group_create_add_remove_leave(alice, bob, carol, alice_api, bob_api, carol_api):
+def test_group_create_add_remove_leave(
+    alice: User,
+    bob: User,
+    carol: User,
+    alice_api: APIClient,
+    bob_api: APIClient,
+    carol_api: APIClient,
+) -> None:
     response = alice_api.post(
         "/api/v1/conversations", {"title": "Friends", "users": [str(bob.uuid)]}, format="json"
     )
@@ -100,7 +116,7 @@ def test_group_create_add_remove_leave(alice, bob, carol, alice_api, bob_api, ca
     assert actions == ["group_created", "members_added", "member_removed", "member_left"]
 
 
-def test_group_size_is_capped(settings, alice):
+def test_group_size_is_capped(settings: LazySettings, alice: User) -> None:
     settings.MEETNOW_GROUP_MAX = 3
     others = [make_user() for _ in range(3)]
     api = api_client_for(alice)
@@ -118,7 +134,7 @@ def test_group_size_is_capped(settings, alice):
     assert response.json()["errors"][0]["code"] == "group_full"
 
 
-def test_direct_conversation_cannot_be_left(alice, bob, alice_api):
+def test_direct_conversation_cannot_be_left(alice: User, bob: User, alice_api: APIClient) -> None:
     conversation = make_direct(alice, bob)
     response = alice_api.post(f"/api/v1/conversations/{conversation.uuid}/leave")
     assert response.status_code == 400
@@ -126,7 +142,7 @@ def test_direct_conversation_cannot_be_left(alice, bob, alice_api):
     assert Membership.objects.filter(conversation=conversation, left_at=None).count() == 2
 
 
-def test_mute(alice, bob, alice_api):
+def test_mute(alice: User, bob: User, alice_api: APIClient) -> None:
     conversation = make_direct(alice, bob)
     response = alice_api.post(f"/api/v1/conversations/{conversation.uuid}/mute", {"muted": True})
     assert response.json() == {"muted": True}
@@ -135,7 +151,7 @@ def test_mute(alice, bob, alice_api):
     assert bad.status_code == 400
 
 
-def test_conversation_list_pages_with_a_cursor(alice, alice_api):
+def test_conversation_list_pages_with_a_cursor(alice: User, alice_api: APIClient) -> None:
     others = [make_user() for _ in range(5)]
     for other in others:
         send(other, make_direct(alice, other), "hi")

@@ -5,10 +5,12 @@ moderated, edited, attachments (signed URLs), hidden-for-me left out, and paging
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from chat import services
 from chat.history import history_page_payloads
 from chat.models import Message
@@ -20,7 +22,7 @@ from tests.factories.chat import make_direct, make_group, make_user, send
 pytestmark = pytest.mark.django_db
 
 
-def _photo(owner) -> MediaFile:
+def _photo(owner: User) -> MediaFile:
     return MediaFile.objects.create(
         owner=owner,
         purpose="chat",
@@ -36,13 +38,13 @@ def _photo(owner) -> MediaFile:
     )
 
 
-def _expected(ids: list[int]) -> list[dict]:
+def _expected(ids: list[int]) -> list[dict[str, Any]]:
     messages = Message.objects.select_related("conversation", "sender", "attachment")
     by_id = {m.id: m for m in messages.filter(id__in=ids)}
     return [message_payload(by_id[i]) for i in ids]
 
 
-def test_every_kind_of_row_matches_the_payload_shape():
+def test_every_kind_of_row_matches_the_payload_shape() -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     group = make_group(alice, bob, carol, title="g")  # starts with a system message
     plain = send(alice, group, "hello")
@@ -78,7 +80,7 @@ def test_every_kind_of_row_matches_the_payload_shape():
     assert hidden.id in [p["id"] for p in bobs.results]
 
 
-def test_paging_before_and_after_and_strangers():
+def test_paging_before_and_after_and_strangers() -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     conversation = make_direct(alice, bob)
     other = make_direct(alice, carol)

@@ -6,20 +6,25 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import LazySettings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from chat import services
-from chat.models import Message, MessageVersion
+from chat.models import Conversation, Message, MessageVersion
 from tests.factories.chat import make_block, make_direct, make_group, send
 
 pytestmark = pytest.mark.django_db
 
 
-def _url(conversation, suffix=""):
+def _url(conversation: Conversation, suffix: str = "") -> str:
     return f"/api/v1/conversations/{conversation.uuid}/messages{suffix}"
 
 
-def test_send_then_retry_returns_the_stored_message(alice, bob, alice_api):
+def test_send_then_retry_returns_the_stored_message(
+    alice: User, bob: User, alice_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     client_id = str(uuid.uuid4())
     first = alice_api.post(_url(conversation), {"client_id": client_id, "text": "hi"})
@@ -34,7 +39,9 @@ def test_send_then_retry_returns_the_stored_message(alice, bob, alice_api):
     assert body["conversation"] == str(conversation.uuid)
 
 
-def test_client_id_reused_in_another_conversation_is_a_conflict(alice, bob, carol, alice_api):
+def test_client_id_reused_in_another_conversation_is_a_conflict(
+    alice: User, bob: User, carol: User, alice_api: APIClient
+) -> None:
     one, two = make_direct(alice, bob), make_direct(alice, carol)
     client_id = str(uuid.uuid4())
     assert alice_api.post(_url(one), {"client_id": client_id, "text": "a"}).status_code == 201
@@ -43,7 +50,9 @@ def test_client_id_reused_in_another_conversation_is_a_conflict(alice, bob, caro
     assert response.json()["errors"][0]["code"] == "client_id_conflict"
 
 
-def test_bad_send_input_gets_clear_400s(settings, alice, bob, alice_api):
+def test_bad_send_input_gets_clear_400s(
+    settings: LazySettings, alice: User, bob: User, alice_api: APIClient
+) -> None:
     settings.CHAT_TEXT_MAX = 10
     conversation = make_direct(alice, bob)
     cases = [
@@ -62,7 +71,9 @@ def test_bad_send_input_gets_clear_400s(settings, alice, bob, alice_api):
     assert not Message.objects.filter(conversation=conversation, kind="text").exists()
 
 
-def test_blocked_users_cannot_message(alice, bob, alice_api, bob_api):
+def test_blocked_users_cannot_message(
+    alice: User, bob: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     make_block(bob, alice)
     for api in (alice_api, bob_api):
@@ -72,7 +83,9 @@ def test_blocked_users_cannot_message(alice, bob, alice_api, bob_api):
     assert not Message.objects.filter(conversation=conversation, kind="text").exists()
 
 
-def test_history_pages_newest_first_before_and_after(alice, bob, alice_api):
+def test_history_pages_newest_first_before_and_after(
+    alice: User, bob: User, alice_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     ids = [send(alice, conversation, f"m{i}").id for i in range(7)]
     latest = alice_api.get(_url(conversation), {"limit": 3}).json()
@@ -92,7 +105,9 @@ def test_history_pages_newest_first_before_and_after(alice, bob, alice_api):
         assert response.status_code == 400, params
 
 
-def test_edit_within_window_keeps_versions_then_refused_after(settings, alice, bob, alice_api):
+def test_edit_within_window_keeps_versions_then_refused_after(
+    settings: LazySettings, alice: User, bob: User, alice_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "first")
     response = alice_api.patch(_url(conversation, f"/{message.id}"), {"text": "second"})
@@ -110,7 +125,7 @@ def test_edit_within_window_keeps_versions_then_refused_after(settings, alice, b
     assert late.json()["errors"][0]["code"] == "edit_window_expired"
 
 
-def test_only_the_sender_edits_or_recalls(alice, bob, bob_api):
+def test_only_the_sender_edits_or_recalls(alice: User, bob: User, bob_api: APIClient) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "mine")
     response = bob_api.patch(_url(conversation, f"/{message.id}"), {"text": "yours"})
@@ -119,7 +134,9 @@ def test_only_the_sender_edits_or_recalls(alice, bob, bob_api):
     assert bob_api.delete(_url(conversation, f"/{message.id}")).status_code == 403
 
 
-def test_recall_within_window_leaves_a_tombstone(settings, alice, bob, alice_api, bob_api):
+def test_recall_within_window_leaves_a_tombstone(
+    settings: LazySettings, alice: User, bob: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "oops")
     services.message_edit(
@@ -143,7 +160,9 @@ def test_recall_within_window_leaves_a_tombstone(settings, alice, bob, alice_api
     assert again.json()["errors"][0]["code"] == "message_removed"
 
 
-def test_delete_for_me_hides_only_for_me(alice, bob, alice_api, bob_api):
+def test_delete_for_me_hides_only_for_me(
+    alice: User, bob: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "x")
     response = bob_api.post(_url(conversation, f"/{message.id}/delete-for-me"))
@@ -153,7 +172,9 @@ def test_delete_for_me_hides_only_for_me(alice, bob, alice_api, bob_api):
     assert bob_api.post(_url(conversation, "/999999/delete-for-me")).status_code == 404
 
 
-def test_read_state_unread_counts_and_receipts(alice, bob, carol, alice_api, bob_api):
+def test_read_state_unread_counts_and_receipts(
+    alice: User, bob: User, carol: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     group = make_group(alice, bob, carol)
     direct = make_direct(alice, bob)
     m1 = send(alice, group, "1")
@@ -187,7 +208,7 @@ def test_read_state_unread_counts_and_receipts(alice, bob, carol, alice_api, bob
     assert bad.json()["errors"][0]["code"] == "invalid_message"
 
 
-def test_settings_endpoint(alice_api):
+def test_settings_endpoint(alice_api: APIClient) -> None:
     assert alice_api.get("/api/v1/chat/settings").json() == {
         "share_read_receipts": True,
         "push_previews": False,
@@ -197,7 +218,13 @@ def test_settings_endpoint(alice_api):
     assert alice_api.patch("/api/v1/chat/settings", {"nope": 1}).status_code == 400
 
 
-def test_send_is_throttled_per_user(settings, monkeypatch, alice, bob, alice_api):
+def test_send_is_throttled_per_user(
+    settings: LazySettings,
+    monkeypatch: pytest.MonkeyPatch,
+    alice: User,
+    bob: User,
+    alice_api: APIClient,
+) -> None:
     monkeypatch.setattr("meetnow.lib.throttling.clock", lambda: 1_800_000_000.0)  # one window
     rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
     rates["chat_send"] = "2/min"
@@ -219,7 +246,7 @@ def test_send_is_throttled_per_user(settings, monkeypatch, alice, bob, alice_api
         SimpleRateThrottle.THROTTLE_RATES = original
 
 
-def test_unread_counts_are_capped(alice, bob, bob_api):
+def test_unread_counts_are_capped(alice: User, bob: User, bob_api: APIClient) -> None:
     from chat.selectors import UNREAD_CAP
 
     conversation = make_direct(alice, bob)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import LazySettings
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from chat import notify
 from tests.chat.fakes import fake_fcm
@@ -13,8 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_registering_a_new_phone_notifies_the_other_phones_only(
-    settings, tmp_path, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     old_phone = make_device(alice, platform="android")
     make_device(alice, platform="android", push_enabled=False)  # push off on this one (P10)
@@ -48,7 +54,11 @@ def test_registering_a_new_phone_notifies_the_other_phones_only(
     assert "Pixel" not in str(message)  # no device details in the notice
 
 
-def test_the_first_phone_notifies_nobody(settings, tmp_path, django_capture_on_commit_callbacks):
+def test_the_first_phone_notifies_nobody(
+    settings: LazySettings,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     alice = make_user("alice")
     with fake_fcm(tmp_path) as (base, credentials, recorded):
         settings.PUSH_BACKEND = "fcm"

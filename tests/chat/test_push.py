@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
+from django.conf import LazySettings
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from rest_framework.test import APIClient
 
-from accounts.models import Device
+from accounts.models import Device, User
 from chat import notify, services
 from chat.presence import BACKGROUND, presence_clear, presence_set
 from chat.selectors import message_push_recipient_ids
@@ -16,7 +20,9 @@ from tests.factories.chat import make_device, make_direct, make_group, make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_push_task_chooses_exactly_the_offline_unmuted_members(alice, bob, carol):
+def test_push_task_chooses_exactly_the_offline_unmuted_members(
+    alice: User, bob: User, carol: User
+) -> None:
     dave, erin = make_user("dave"), make_user("erin")
     group = make_group(alice, bob, carol, dave, erin)
     presence_set(user_id=bob.pk)  # live socket, app in the foreground
@@ -29,8 +35,13 @@ def test_push_task_chooses_exactly_the_offline_unmuted_members(alice, bob, carol
 
 
 def test_push_goes_only_to_enabled_devices_once(
-    settings, alice, bob, carol, tmp_path, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    alice: User,
+    bob: User,
+    carol: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     direct = make_direct(alice, bob)
     on = make_device(bob, platform="android")
     make_device(bob, platform="android", push_enabled=False)
@@ -59,8 +70,12 @@ def test_push_goes_only_to_enabled_devices_once(
 
 
 def test_preview_only_when_opted_in(
-    settings, alice, bob, tmp_path, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    alice: User,
+    bob: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     direct = make_direct(alice, bob)
     make_device(bob, platform="android")
     services.chat_settings_update(user=bob, push_previews=True)
@@ -77,8 +92,12 @@ def test_preview_only_when_opted_in(
 
 
 def test_fcm_invalid_token_is_pruned(
-    settings, alice, bob, tmp_path, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    alice: User,
+    bob: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     direct = make_direct(alice, bob)
     dead = make_device(bob, platform="android", token=DEAD_TOKEN)
     live = make_device(bob, platform="android")
@@ -94,7 +113,7 @@ def test_fcm_invalid_token_is_pruned(
     assert Device.objects.get(pk=live.pk).push_token == live.push_token
 
 
-def _apns_settings(settings, base, key_file):
+def _apns_settings(settings: LazySettings, base: str, key_file: Path) -> None:
     settings.PUSH_BACKEND = "native"
     settings.APNS_BASE_URL = base
     settings.APNS_KEY_FILE = str(key_file)
@@ -104,8 +123,12 @@ def _apns_settings(settings, base, key_file):
 
 
 def test_apns_over_http2_and_invalid_token_pruned(
-    settings, alice, bob, tmp_path, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    alice: User,
+    bob: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     direct = make_direct(alice, bob)
     phone = make_device(bob, platform="ios")
     dead = make_device(bob, platform="ios", token=DEAD_TOKEN)
@@ -126,8 +149,12 @@ def test_apns_over_http2_and_invalid_token_pruned(
 
 
 def test_clear_push_when_read_on_another_device(
-    settings, alice, bob, tmp_path, django_capture_on_commit_callbacks
-):
+    settings: LazySettings,
+    alice: User,
+    bob: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     direct = make_direct(alice, bob)
     make_device(bob, platform="ios")
     with fake_apns(tmp_path) as (base, key_file, recorded), fake_fcm(tmp_path) as fcm:
@@ -145,7 +172,9 @@ def test_clear_push_when_read_on_another_device(
     assert recorded.requests[1]["body"]["aps"] == {"badge": 0, "content-available": 1}
 
 
-def test_no_task_when_every_recipient_is_online(alice, bob, django_capture_on_commit_callbacks):
+def test_no_task_when_every_recipient_is_online(
+    alice: User, bob: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     from unittest import mock
 
     direct = make_direct(alice, bob)
@@ -165,8 +194,12 @@ def test_no_task_when_every_recipient_is_online(alice, bob, django_capture_on_co
 
 
 def test_a_broker_failure_after_commit_does_not_fail_the_send(
-    alice, bob, alice_api, bob_api, django_capture_on_commit_callbacks
-):
+    alice: User,
+    bob: User,
+    alice_api: APIClient,
+    bob_api: APIClient,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     from unittest import mock
 
     from chat.models import Message

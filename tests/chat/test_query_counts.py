@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from pytest_django import DjangoAssertNumQueries
 
+from accounts.models import User
 from accounts.services import staff_create
 from chat import services
-from chat.models import Report
+from chat.models import Conversation, Report
 from tests.chat.conftest import admin_client_for
 from tests.factories.chat import make_direct, make_group, make_user, send
 from tests.helpers import api_client_for
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.django_db
 AUTH = 1
 
 
-def _world(size: int):
+def _world(size: int) -> tuple[User, list[User], list[Conversation]]:
     me = make_user("me")
     others = [make_user() for _ in range(size)]
     conversations = [make_direct(me, other) for other in others]
@@ -30,12 +32,14 @@ def _world(size: int):
     return me, others, conversations
 
 
-def _other(conversation, me):
-    return conversation.memberships.exclude(user=me).first().user
+def _other(conversation: Conversation, me: User) -> User:
+    membership = conversation.memberships.exclude(user=me).first()
+    assert membership is not None
+    return membership.user
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_conversation_list(size, django_assert_num_queries):
+def test_conversation_list(size: int, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     me, _, _ = _world(size)
     api = api_client_for(me)
     # memberships page, last message id and capped unread count of the page's rows,
@@ -47,7 +51,7 @@ def test_conversation_list(size, django_assert_num_queries):
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_conversation_detail(size, django_assert_num_queries):
+def test_conversation_detail(size: int, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     me, _, conversations = _world(size)
     api = api_client_for(me)
     # access, last message id and unread count, last message, members, invitations (a
@@ -58,7 +62,7 @@ def test_conversation_detail(size, django_assert_num_queries):
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_history(size, django_assert_num_queries):
+def test_history(size: int, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     me, _, conversations = _world(size)
     api = api_client_for(me)
     # access and one page of messages with senders, in one statement (chat.history).
@@ -68,7 +72,7 @@ def test_history(size, django_assert_num_queries):
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_sync(size, django_assert_num_queries):
+def test_sync(size: int, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     me, _, _ = _world(size)
     api = api_client_for(me)
     # counter, events, their messages.
@@ -78,7 +82,7 @@ def test_sync(size, django_assert_num_queries):
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_reports(size, django_assert_num_queries):
+def test_reports(size: int, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     me, others, _ = _world(size)
     for other in others:
         services.report_create(reporter=me, reason="spam", user_uuid=other.uuid)
@@ -90,7 +94,7 @@ def test_reports(size, django_assert_num_queries):
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_send_query_count(size, django_assert_num_queries):
+def test_send_query_count(size: int, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     """The send path stays small whatever the group size (bulk event insert)."""
     me, others, _ = _world(size)
     group = make_group(me, *others)
@@ -111,7 +115,7 @@ def test_send_query_count(size, django_assert_num_queries):
     assert response.status_code == 201
 
 
-def test_admin_report_queue_and_messages_have_fixed_query_counts():
+def test_admin_report_queue_and_messages_have_fixed_query_counts() -> None:
     """Admin pages: the count is whatever the staff middleware needs plus the page's own,
     and must not grow with the number of rows."""
     from django.db import connection

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import staff_create
@@ -16,7 +17,9 @@ from tests.factories.chat import make_direct, send
 pytestmark = pytest.mark.django_db
 
 
-def test_report_keeps_evidence_after_recall_until_resolved(alice, bob, alice_api, bob_api):
+def test_report_keeps_evidence_after_recall_until_resolved(
+    alice: User, bob: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "something nasty")
     services.message_edit(
@@ -52,7 +55,7 @@ def test_report_keeps_evidence_after_recall_until_resolved(alice, bob, alice_api
     assert listed[0]["outcome"] == "no_action"
 
 
-def test_report_user_and_bad_input(alice, bob, bob_api):
+def test_report_user_and_bad_input(alice: User, bob: User, bob_api: APIClient) -> None:
     response = bob_api.post("/api/v1/reports", {"reason": "fake", "user": str(alice.uuid)})
     assert response.status_code == 201
     assert response.json()["reported_user"] == str(alice.uuid)
@@ -73,7 +76,7 @@ def test_report_user_and_bad_input(alice, bob, bob_api):
     ).status_code == (404)
 
 
-def test_resolve_hide_message_and_ban(alice, bob, carol):
+def test_resolve_hide_message_and_ban(alice: User, bob: User, carol: User) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "spam spam")
     report = services.report_create(reporter=bob, reason="spam", message_id=message.id)
@@ -89,7 +92,7 @@ def test_resolve_hide_message_and_ban(alice, bob, carol):
     assert not User.objects.get(pk=alice.pk).is_active
 
 
-def test_admin_actions(alice, bob):
+def test_admin_actions(alice: User, bob: User) -> None:
     conversation = make_direct(alice, bob)
     message = send(alice, conversation, "bad")
     report = services.report_create(reporter=bob, reason="spam", message_id=message.id)
@@ -110,7 +113,7 @@ def test_admin_actions(alice, bob):
     assert Message.objects.get(pk=message.pk).moderated_at is not None
 
 
-def test_admin_search_accepts_any_text():
+def test_admin_search_accepts_any_text() -> None:
     staff = staff_create(username="root", password="x-Very-long-pass-123", superuser=True)
     client = admin_client_for(staff)
     for q in ("abc", "123", str(uuid.uuid4())):

@@ -83,7 +83,7 @@ def _send_and_retry(monkeypatch: pytest.MonkeyPatch, *, one_statement: bool) -> 
     return first
 
 
-def test_one_statement_and_orm_paths_store_the_same_rows(monkeypatch) -> None:
+def test_one_statement_and_orm_paths_store_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     require_or_skip(connection.vendor == "postgresql", "the one-statement path is PostgreSQL's")
     with_orm = _send_and_retry(monkeypatch, one_statement=False)
     in_one_statement = _send_and_retry(monkeypatch, one_statement=True)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import LazySettings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from chat import services
 from chat.events import events_compact
 from chat.models import Event, EventStream
@@ -16,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sync_after_a_disconnect_returns_exactly_the_missed_changes(
-    alice, bob, carol, alice_api, bob_api
-):
+    alice: User, bob: User, carol: User, alice_api: APIClient, bob_api: APIClient
+) -> None:
     direct = make_direct(alice, bob)
     before = send(alice, direct, "seen before the disconnect")
     cursor = bob_api.get("/api/v1/sync").json()["cursor"]
@@ -63,7 +66,9 @@ def test_sync_after_a_disconnect_returns_exactly_the_missed_changes(
     assert page["has_more"] is True
 
 
-def test_read_receipts_opt_out_keeps_own_devices_informed(alice, bob, bob_api, alice_api):
+def test_read_receipts_opt_out_keeps_own_devices_informed(
+    alice: User, bob: User, bob_api: APIClient, alice_api: APIClient
+) -> None:
     direct = make_direct(alice, bob)
     message = send(alice, direct, "x")
     alice_cursor = alice_api.get("/api/v1/sync").json()["cursor"]
@@ -75,7 +80,9 @@ def test_read_receipts_opt_out_keeps_own_devices_informed(alice, bob, bob_api, a
     assert [e["type"] for e in own] == ["conversation.read"]
 
 
-def test_compaction_tells_a_client_too_far_behind_to_refetch(settings, alice, bob, bob_api):
+def test_compaction_tells_a_client_too_far_behind_to_refetch(
+    settings: LazySettings, alice: User, bob: User, bob_api: APIClient
+) -> None:
     direct = make_direct(alice, bob)
     send(alice, direct, "old")
     cursor_old = 0
@@ -95,7 +102,7 @@ def test_compaction_tells_a_client_too_far_behind_to_refetch(settings, alice, bo
     assert bob_api.get("/api/v1/sync", {"since": "x"}).status_code == 400
 
 
-def test_event_numbers_are_dense_per_user(alice, bob, carol):
+def test_event_numbers_are_dense_per_user(alice: User, bob: User, carol: User) -> None:
     group = make_group(alice, bob, carol)
     for _ in range(5):
         send(alice, group)
@@ -105,7 +112,9 @@ def test_event_numbers_are_dense_per_user(alice, bob, carol):
         assert EventStream.objects.get(user=user).seq == seqs[-1]
 
 
-def test_sync_shows_no_content_of_a_conversation_left(alice, bob, carol, carol_api):
+def test_sync_shows_no_content_of_a_conversation_left(
+    alice: User, bob: User, carol: User, carol_api: APIClient
+) -> None:
     group = make_group(alice, bob, carol)
     cursor = carol_api.get("/api/v1/sync").json()["cursor"]
     send(alice, group, "before carol left")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from django.conf import LazySettings
 
+from accounts.models import User
 from chat import calls
+from chat.models import Conversation
 from meetnow.lib.errors import ApplicationError
 from tests.factories.chat import make_direct, make_user
 from tests.helpers import api_client_for
@@ -15,7 +18,7 @@ from tests.helpers import api_client_for
 pytestmark = pytest.mark.django_db
 
 
-def _send(user, conversation):
+def _send(user: User, conversation: Conversation) -> Any:
     return api_client_for(user).post(
         f"/api/v1/conversations/{conversation.uuid}/messages",
         {"client_id": str(uuid.uuid4()), "text": "hi"},

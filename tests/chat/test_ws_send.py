@@ -13,6 +13,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
+from django.conf import LazySettings
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -51,7 +52,7 @@ async def _open(token: str) -> WebsocketCommunicator:
 
 async def _frame(ws: WebsocketCommunicator, kind: str, timeout: float = 10) -> dict[str, Any]:
     while True:
-        frame = await ws.receive_json_from(timeout=timeout)
+        frame: dict[str, Any] = await ws.receive_json_from(timeout=timeout)
         if frame["type"] == kind:
             return frame
 
@@ -82,7 +83,7 @@ def _api(token: str) -> APIClient:
     return client
 
 
-def test_send_is_acked_with_the_stored_message_and_delivered_to_the_members():
+def test_send_is_acked_with_the_stored_message_and_delivered_to_the_members() -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     alice_token, bob_token = session_token_for(alice), session_token_for(bob)
@@ -116,7 +117,7 @@ def test_send_is_acked_with_the_stored_message_and_delivered_to_the_members():
     assert Message.objects.filter(conversation=conversation).count() == 1
 
 
-def test_a_resent_client_id_returns_the_stored_message_over_socket_and_http():
+def test_a_resent_client_id_returns_the_stored_message_over_socket_and_http() -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     token = session_token_for(alice)
@@ -165,7 +166,9 @@ def test_a_resent_client_id_returns_the_stored_message_over_socket_and_http():
         ({"text": "x" * 5000}, 400, "text_too_long", "text"),
     ],
 )
-def test_refusals_have_the_http_endpoints_status_and_codes(fields, status, code, param):
+def test_refusals_have_the_http_endpoints_status_and_codes(
+    fields: dict[str, Any], status: int, code: str, param: str
+) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     token = session_token_for(alice)
@@ -194,7 +197,7 @@ def test_refusals_have_the_http_endpoints_status_and_codes(fields, status, code,
     assert not Message.objects.exists()
 
 
-def test_strangers_get_not_found_and_blocks_are_honoured():
+def test_strangers_get_not_found_and_blocks_are_honoured() -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     theirs = make_direct(alice, bob)
     with_carol = make_direct(alice, carol)
@@ -226,7 +229,7 @@ def test_strangers_get_not_found_and_blocks_are_honoured():
     assert not Message.objects.exists()
 
 
-def test_many_sends_in_flight_keep_each_conversations_order():
+def test_many_sends_in_flight_keep_each_conversations_order() -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     direct = make_direct(alice, bob)
     group = make_group(alice, bob, carol)
@@ -254,7 +257,9 @@ def test_many_sends_in_flight_keep_each_conversations_order():
     assert {a["client_id"] for a in acks.values()} == {cid for _, _, cid in plan}
 
 
-def test_socket_sends_share_the_http_send_limit(settings, monkeypatch):
+def test_socket_sends_share_the_http_send_limit(
+    settings: LazySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("meetnow.lib.throttling.clock", lambda: 1_800_000_000.0)  # one window
     rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
     rates["chat_send"] = "2/min"
@@ -309,7 +314,7 @@ def _consenting_user(name: str) -> tuple[User, str]:
     return user, token
 
 
-def test_withdrawing_consent_stops_socket_sends_at_once():
+def test_withdrawing_consent_stops_socket_sends_at_once() -> None:
     alice, token = _consenting_user("alice")
     bob = make_user("bob")
     conversation = make_direct(alice, bob)
@@ -336,7 +341,7 @@ def test_withdrawing_consent_stops_socket_sends_at_once():
     assert list(Message.objects.values_list("text", flat=True)) == ["before"]
 
 
-def test_a_send_racing_a_ban_is_refused_like_http():
+def test_a_send_racing_a_ban_is_refused_like_http() -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     token = session_token_for(alice)
@@ -356,7 +361,7 @@ def test_a_send_racing_a_ban_is_refused_like_http():
     assert not Message.objects.exists()
 
 
-def test_a_banned_users_next_send_is_refused_and_closes_the_socket():
+def test_a_banned_users_next_send_is_refused_and_closes_the_socket() -> None:
     from accounts.services import user_ban
 
     alice, bob = make_user("alice"), make_user("bob")
@@ -376,7 +381,9 @@ def test_a_banned_users_next_send_is_refused_and_closes_the_socket():
     assert not Message.objects.exists()
 
 
-def test_sends_beyond_the_in_flight_limit_are_refused_until_acks_come_back(monkeypatch):
+def test_sends_beyond_the_in_flight_limit_are_refused_until_acks_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from chat import consumers, ws_send
 
     monkeypatch.setattr(consumers, "SEND_MAX_IN_FLIGHT", 2)
@@ -384,7 +391,8 @@ def test_sends_beyond_the_in_flight_limit_are_refused_until_acks_come_back(monke
 
     async def slow(**kwargs: Any) -> tuple[int, str]:
         await asyncio.sleep(0.3)
-        return await real(**kwargs)
+        answer: tuple[int, str] = await real(**kwargs)
+        return answer
 
     monkeypatch.setattr(ws_send, "message_send_frame_async", slow)
     alice, bob = make_user("alice"), make_user("bob")

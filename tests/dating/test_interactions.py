@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import LazySettings
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from rest_framework.test import APIClient
 
 from accounts.models import Block
 from chat.push import LogBackend
@@ -67,7 +71,8 @@ def test_a_blocked_user_can_neither_like_nor_comment() -> None:
 
 
 def test_likes_reach_the_authors_stream_and_one_push_per_burst(
-    pushes, django_capture_on_commit_callbacks
+    pushes: list[tuple[int, str, dict[str, str]]],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     alice = make_user("alice")
     phone = make_device(alice)
@@ -91,7 +96,7 @@ def test_likes_reach_the_authors_stream_and_one_push_per_burst(
     assert alice_api.get("/api/v1/sync", {"since": cursor}).json()["events"][-1]["like_count"] == 3
 
 
-def test_push_respects_the_account_switch(pushes) -> None:
+def test_push_respects_the_account_switch(pushes: list[tuple[int, str, dict[str, str]]]) -> None:
     alice = make_user("alice")
     make_device(alice)
     post = make_post(alice)
@@ -101,7 +106,9 @@ def test_push_respects_the_account_switch(pushes) -> None:
     assert pushes == []
 
 
-def test_push_is_sent_once_per_device_and_burst(pushes) -> None:
+def test_push_is_sent_once_per_device_and_burst(
+    pushes: list[tuple[int, str, dict[str, str]]],
+) -> None:
     alice = make_user("alice")
     make_device(alice)
     post = make_post(alice)
@@ -111,7 +118,8 @@ def test_push_is_sent_once_per_device_and_burst(pushes) -> None:
 
 
 def test_comments_their_limits_and_who_may_delete_them(
-    pushes, django_capture_on_commit_callbacks
+    pushes: list[tuple[int, str, dict[str, str]]],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     make_device(alice)
@@ -192,7 +200,10 @@ def _limit(settings: Any, scope: str, rate: str) -> Any:
     ],
 )
 def test_posting_liking_and_commenting_are_rate_limited(
-    settings, monkeypatch, scope, action
+    settings: LazySettings,
+    monkeypatch: pytest.MonkeyPatch,
+    scope: str,
+    action: Callable[[APIClient, VoicePost], Any],
 ) -> None:
     monkeypatch.setattr("meetnow.lib.throttling.clock", lambda: 1_800_000_000.0)  # one window
     original = _limit(settings, scope, "2/min")

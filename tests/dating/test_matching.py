@@ -10,8 +10,10 @@ import zipfile
 from typing import Any
 
 import pytest
+from django.conf import LazySettings
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 
 from accounts.models import Block
 from accounts.services import user_ban
@@ -52,7 +54,8 @@ def _ids(response: Any) -> list[str]:
 
 
 def test_mutual_like_makes_a_match_with_a_conversation_events_and_pushes(
-    pushes, django_capture_on_commit_callbacks
+    pushes: list[tuple[int, str, dict[str, str]]],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     make_device(alice)
@@ -132,7 +135,7 @@ def test_unmatch_closes_the_conversation_for_both_and_a_new_mutual_like_reopens_
     assert api_client_for(bob).get(f"/api/v1/conversations/{conv}").json()["closed"] is False
 
 
-def test_pass_hides_from_discover_and_who_liked_me_for_a_while(settings) -> None:
+def test_pass_hides_from_discover_and_who_liked_me_for_a_while(settings: LazySettings) -> None:
     me, suitor, other = make_user("me"), make_user("suitor"), make_user("other")
     matching.profile_like(user=suitor, user_uuid=me.uuid)
     api = api_client_for(me)
@@ -184,7 +187,7 @@ def test_liking_is_refused_toward_self_blocked_banned_and_deactivated() -> None:
     assert not ProfileLike.objects.exists()
 
 
-def test_daily_like_limit(settings) -> None:
+def test_daily_like_limit(settings: LazySettings) -> None:
     settings.DATING_DAILY_LIKES = 2
     me = make_user("me")
     targets = [make_user(f"t{i}") for i in range(3)]
@@ -217,7 +220,9 @@ def test_matches_only_posts_are_for_matches() -> None:
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_people_lists_have_fixed_query_counts(size, django_assert_num_queries) -> None:
+def test_people_lists_have_fixed_query_counts(
+    size: int, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     me = make_user("me")
     for i in range(size):
         fan = make_user(f"fan{i}")
@@ -273,7 +278,9 @@ def test_export_and_erasure_of_likes_passes_and_matches() -> None:
     assert conversation.closed_at is not None  # the friend keeps a readable history
 
 
-def test_operator_may_reserve_posting_and_liking_to_verified_accounts(settings) -> None:
+def test_operator_may_reserve_posting_and_liking_to_verified_accounts(
+    settings: LazySettings,
+) -> None:
     settings.MEETNOW_VERIFIED_ONLY = ["posts", "likes"]
     me, other = make_user("me"), make_user("other")
     api = api_client_for(me)

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
-from accounts.models import Block
+from accounts.models import Block, User
 from accounts.services import user_ban
 from dating.models import VoicePost
 from media.models import Kind, Status
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 FEED = "/api/v1/dating/posts"
 
 
-def _feed_ids(user) -> list[str]:
+def _feed_ids(user: User) -> list[str]:
     response = api_client_for(user).get(FEED)
     assert response.status_code == 200, response.content
     return [p["id"] for p in response.json()["results"]]
@@ -66,11 +67,12 @@ def test_publish_refuses_bad_input_with_clear_errors() -> None:
     alice, bob = make_user("alice"), make_user("bob")
     api = api_client_for(alice)
 
-    def error(body):
+    def error(body: dict[str, Any]) -> dict[str, Any]:
         response = api.post(FEED, body, format="json")
         assert 400 <= response.status_code < 500, response.content
         assert response.json()["status"] == response.status_code
-        return response.json()["errors"][0]
+        error: dict[str, Any] = response.json()["errors"][0]
+        return error
 
     voice = media(alice)
     assert error({"voice": str(voice.uuid), "caption": "x" * 301})["param"] == "caption"
@@ -179,7 +181,7 @@ def test_stranger_and_malformed_ids_get_404() -> None:
     assert api_client_for(me).post(FEED, {}, format="json").json()["errors"][0]["param"] == "voice"
 
 
-def _world(size: int):
+def _world(size: int) -> User:
     me = make_user("me")
     for i in range(size):
         author = make_user(f"a{i}")
@@ -194,7 +196,9 @@ AUTH = 1
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_feed_query_count_is_fixed(size, django_assert_num_queries) -> None:
+def test_feed_query_count_is_fixed(
+    size: int, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     me = _world(size)
     api = api_client_for(me)
     # the page (posts with author, profile files, voice, liked-by-me), the photos.
@@ -204,7 +208,9 @@ def test_feed_query_count_is_fixed(size, django_assert_num_queries) -> None:
 
 
 @pytest.mark.parametrize("size", [2, 6])
-def test_user_posts_and_detail_query_counts_are_fixed(size, django_assert_num_queries) -> None:
+def test_user_posts_and_detail_query_counts_are_fixed(
+    size: int, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     me = make_user("me")
     author = make_user("author")
     posts = [make_post(author, photos=2) for _ in range(size)]

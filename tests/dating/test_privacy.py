@@ -9,10 +9,12 @@ import json
 import zipfile
 
 import pytest
+from django.conf import LazySettings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from accounts.models import User
 from dating import services
 from dating.models import PostComment, PostLike, PostListen, PostReport, VoicePost
 from media.models import MediaFile
@@ -28,7 +30,7 @@ from tests.factories.privacy import run_erasure, run_export, storage_keys
 pytestmark = pytest.mark.django_db
 
 
-def _real_post(author, *, caption: str = "my voice") -> VoicePost:
+def _real_post(author: User, *, caption: str = "my voice") -> VoicePost:
     clip = media_file_upload(
         owner=author, purpose="dating_voice", upload=ContentFile(raw_amr(2.0), name="x")
     )
@@ -120,7 +122,7 @@ def test_erasure_removes_posts_files_comments_likes_and_corrects_counts() -> Non
     assert reports[1].evidence_files == []
 
 
-def test_retention_purges_deleted_posts_and_old_listen_records(settings) -> None:
+def test_retention_purges_deleted_posts_and_old_listen_records(settings: LazySettings) -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     old = make_post(alice)
     held = make_post(alice)

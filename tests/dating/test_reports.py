@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from accounts.services import staff_create
 from dating.models import PostReport
@@ -22,7 +23,7 @@ QUEUE = "/admin/dating/postreport/"
 
 
 @pytest.fixture
-def moderator_client():
+def moderator_client() -> Client:
     moderator = staff_create(username="mod", password="x-Very-long-pass-123")
     roles_sync()
     moderator.groups.add(Group.objects.get(name=MODERATORS))
@@ -30,7 +31,7 @@ def moderator_client():
 
 
 def test_a_reported_post_keeps_its_evidence_after_the_author_deletes_it(
-    moderator_client,
+    moderator_client: Client,
 ) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     post = make_post(alice, caption="buy my crypto", photos=1)
@@ -54,10 +55,10 @@ def test_a_reported_post_keeps_its_evidence_after_the_author_deletes_it(
     assert b"buy my crypto" in page
     assert b"/api/v1/media/download/" in page  # signed links to the clip and photo
 
-    response = moderator_client.post(
+    resolved = moderator_client.post(
         QUEUE, {"action": "resolve_no_action", "_selected_action": [report.pk]}
     )
-    assert response.status_code == 302
+    assert resolved.status_code == 302
     report.refresh_from_db()
     assert (report.status, report.outcome, report.evidence_text) == ("resolved", "no_action", "")
     # Resolved: the deleted post's files go now.
@@ -66,7 +67,7 @@ def test_a_reported_post_keeps_its_evidence_after_the_author_deletes_it(
     assert [(r["id"], r["outcome"]) for r in mine] == [(str(report.uuid), "no_action")]
 
 
-def test_moderator_takes_a_post_down(moderator_client) -> None:
+def test_moderator_takes_a_post_down(moderator_client: Client) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     post = make_post(alice)
     api_client_for(bob).post(REPORTS, {"reason": "sexual", "post": str(post.uuid)}, format="json")
@@ -82,7 +83,7 @@ def test_moderator_takes_a_post_down(moderator_client) -> None:
     assert events[-1]["state"] == "taken_down"
 
 
-def test_reported_comment_taken_down_from_the_post_admin_too(moderator_client) -> None:
+def test_reported_comment_taken_down_from_the_post_admin_too(moderator_client: Client) -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     post = make_post(alice)
     comment = (
@@ -139,7 +140,7 @@ def test_report_input_is_checked() -> None:
     assert missing.status_code == 404
 
 
-def test_moderators_see_the_post_reports_queue_on_the_dashboard(moderator_client) -> None:
+def test_moderators_see_the_post_reports_queue_on_the_dashboard(moderator_client: Client) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     post = make_post(alice)
     api_client_for(bob).post(REPORTS, {"reason": "spam", "post": str(post.uuid)}, format="json")

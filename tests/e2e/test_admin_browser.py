@@ -50,7 +50,8 @@ def totp_now(secret: str) -> str:
     """The current code, never one about to expire while the browser submits it."""
     if time.time() % 30 > 27:
         time.sleep(30 - time.time() % 30 + 0.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    code: str = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return code
 
 
 def fresh_totp(secret: str, used: set[str]) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import LazySettings
 
 from chat.calls import services as calls
 from tests.conftest import require_or_skip
@@ -132,7 +133,9 @@ def _allocate(port: int, username: str, password: str) -> subprocess.CompletedPr
     )
 
 
-def test_turn_credentials_from_the_endpoint_are_accepted_by_coturn(coturn, settings):
+def test_turn_credentials_from_the_endpoint_are_accepted_by_coturn(
+    coturn: tuple[int, str], settings: LazySettings
+) -> None:
     port, secret = coturn
     settings.MEETNOW_TURN_URLS = [f"turn:127.0.0.1:{port}?transport=udp"]
     settings.MEETNOW_TURN_SECRET = secret

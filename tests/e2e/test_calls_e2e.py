@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from kombu import pools
 from websockets.sync.client import ClientConnection, connect
 
+from accounts.models import User
 from chat.models import Call
 from tests.factories.chat import make_direct, make_user
 from tests.helpers import session_token_for
@@ -35,18 +38,18 @@ def _fresh_broker_pools() -> None:
     pools.reset()
 
 
-def _until(ws, kind: str, timeout: float = 5.0) -> dict:
+def _until(ws: ClientConnection, kind: str, timeout: float = 5.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"no {kind} in time"
-        frame = json.loads(ws.recv(timeout=remaining))
+        frame: dict[str, Any] = json.loads(ws.recv(timeout=remaining))
         if frame["type"] == kind:
             return frame
 
 
 @contextmanager
-def _socket(base: str, user) -> Iterator[ClientConnection]:
+def _socket(base: str, user: User) -> Iterator[ClientConnection]:
     with connect(
         f"{base.replace('http://', 'ws://')}/ws/v1/",
         additional_headers={"X-Session-Token": session_token_for(user)},
@@ -55,11 +58,11 @@ def _socket(base: str, user) -> Iterator[ClientConnection]:
         yield ws
 
 
-def _send(ws, frame: dict) -> None:
+def _send(ws: ClientConnection, frame: dict[str, Any]) -> None:
     ws.send(json.dumps(frame))
 
 
-def test_call_over_a_real_server_with_ice_both_ways_and_a_system_message(asgi_server):
+def test_call_over_a_real_server_with_ice_both_ways_and_a_system_message(asgi_server: str) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     with _socket(asgi_server, alice) as a, _socket(asgi_server, bob) as b:
@@ -106,7 +109,7 @@ def test_call_over_a_real_server_with_ice_both_ways_and_a_system_message(asgi_se
     assert listed["results"][0]["direction"] == "outgoing"
 
 
-def test_rest_accept_from_a_push_then_a_fresh_offer_over_the_socket(asgi_server):
+def test_rest_accept_from_a_push_then_a_fresh_offer_over_the_socket(asgi_server: str) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     bob_token = session_token_for(bob)
@@ -147,7 +150,9 @@ def short_ring(e2e_env: dict[str, str]) -> float:
     return 2.0
 
 
-def test_unanswered_call_is_missed_by_the_worker(short_ring, asgi_server, celery_worker):
+def test_unanswered_call_is_missed_by_the_worker(
+    short_ring: float, asgi_server: str, celery_worker: subprocess.Popen[bytes]
+) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     with _socket(asgi_server, alice) as a:

@@ -9,26 +9,27 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from tests.factories.chat import make_direct, make_user
 from tests.helpers import session_token_for
 
 
-def _until(ws, kind: str, deadline: float) -> dict:
+def _until(ws: ClientConnection, kind: str, deadline: float) -> dict[str, Any]:
     while True:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"no {kind} in time"
-        frame = json.loads(ws.recv(timeout=remaining))
+        frame: dict[str, Any] = json.loads(ws.recv(timeout=remaining))
         if frame["type"] == kind:
             return frame
 
 
-def test_two_clients_one_sends_the_other_receives_within_a_second(asgi_server):
+def test_two_clients_one_sends_the_other_receives_within_a_second(asgi_server: str) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     alice_token, bob_token = session_token_for(alice), session_token_for(bob)
@@ -75,7 +76,7 @@ def test_two_clients_one_sends_the_other_receives_within_a_second(asgi_server):
         ]
 
 
-def test_bad_token_is_closed_with_4001(asgi_server):
+def test_bad_token_is_closed_with_4001(asgi_server: str) -> None:
     ws_base = asgi_server.replace("http://", "ws://")
     headers = {"X-Session-Token": "nope"}
     with (

@@ -9,6 +9,7 @@ import json
 import socket
 import time
 import uuid
+from typing import Any
 
 import httpx
 from websockets.sync.client import connect
@@ -31,7 +32,7 @@ def _frame(conversation: str, client_id: str, i: int) -> str:
     )
 
 
-def test_a_socket_dropped_mid_send_loses_and_doubles_nothing(asgi_server):
+def test_a_socket_dropped_mid_send_loses_and_doubles_nothing(asgi_server: str) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = str(make_direct(alice, bob).uuid)
     alice_token, bob_token = session_token_for(alice), session_token_for(bob)
@@ -41,7 +42,7 @@ def test_a_socket_dropped_mid_send_loses_and_doubles_nothing(asgi_server):
         "cursor"
     ]
 
-    first: dict[str, dict] = {}
+    first: dict[str, dict[str, Any]] = {}
     with connect(ws_url, additional_headers={"X-Session-Token": alice_token}) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "ready"
         for i, client_id in enumerate(client_ids):
@@ -55,7 +56,7 @@ def test_a_socket_dropped_mid_send_loses_and_doubles_nothing(asgi_server):
         ws.socket.shutdown(socket.SHUT_RDWR)
         ws.socket.close()
 
-    second: dict[str, dict] = {}
+    second: dict[str, dict[str, Any]] = {}
     with connect(ws_url, additional_headers={"X-Session-Token": alice_token}) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "ready"
         for i, client_id in enumerate(client_ids):  # every one not known to be stored

@@ -4,27 +4,30 @@ that reaches the author's WebSocket (real uvicorn, real Celery worker)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+from websockets.sync.client import ClientConnection
 
 from tests.factories.chat import make_user
 from tests.factories.media import audio_clip
 from tests.helpers import session_token_for
 
 
-def _until(ws, kind: str, deadline: float) -> dict:
+def _until(ws: ClientConnection, kind: str, deadline: float) -> dict[str, Any]:
     while True:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"no {kind} in time"
-        frame = json.loads(ws.recv(timeout=remaining))
+        frame: dict[str, Any] = json.loads(ws.recv(timeout=remaining))
         if frame["type"] == kind:
             return frame
 
 
 def test_voice_post_processed_by_the_worker_shows_in_the_feed_and_a_like_reaches_the_author(
-    celery_worker, asgi_server, tmp_path: Path
+    celery_worker: subprocess.Popen[bytes], asgi_server: str, tmp_path: Path
 ) -> None:
     from websockets.sync.client import connect
 
@@ -50,7 +53,7 @@ def test_voice_post_processed_by_the_worker_shows_in_the_feed_and_a_like_reaches
 
         # The worker processes the clip; then (and only then) Bob's feed has the post.
         deadline = time.monotonic() + 60
-        feed: list = []
+        feed: list[Any] = []
         while time.monotonic() < deadline:
             feed = http.get("/api/v1/dating/posts", headers=bob_h).json()["results"]
             if feed:

@@ -146,7 +146,9 @@ def _stored_file(owner: User) -> MediaFile:
     return media_file
 
 
-def test_erasure_finishes_after_its_worker_is_killed(privacy_env, tmp_path) -> None:
+def test_erasure_finishes_after_its_worker_is_killed(
+    privacy_env: dict[str, str], tmp_path: Path
+) -> None:
     me = make_user("leaving")
     friend = make_user("staying")
     direct = make_direct(me, friend)

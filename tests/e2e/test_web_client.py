@@ -109,8 +109,9 @@ def code_from_console(log: Path, last4: str, seen: set[str]) -> str:
         codes = re.findall(rf"\[sms:\w+\] to \+\S+ \S*{last4}: .*?(\d{{6}})", text)
         fresh = [c for c in codes if c not in seen]
         if fresh:
-            seen.add(fresh[-1])
-            return fresh[-1]
+            code: str = fresh[-1]
+            seen.add(code)
+            return code
         time.sleep(0.2)
     raise AssertionError("no code printed by the console SMS backend:\n" + log.read_text()[-3000:])
 

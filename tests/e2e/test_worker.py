@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from meetnow.tasks import sessions_clear_expired_task
 
 
-def test_worker_runs_a_task_sent_through_the_broker(celery_worker) -> None:
+def test_worker_runs_a_task_sent_through_the_broker(celery_worker: subprocess.Popen[bytes]) -> None:
     expired = SessionStore()
     expired.create()
     live = SessionStore()

@@ -14,9 +14,9 @@ class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
 
-    phone = factory.Sequence(lambda n: f"+86139{n:08d}")
+    phone = factory.declarations.Sequence(lambda n: f"+86139{n:08d}")
     phone_verified = True
-    nickname = factory.Sequence(lambda n: f"user{n}")
+    nickname = factory.declarations.Sequence(lambda n: f"user{n}")
     gender = "female"
     date_of_birth = dt.date(1995, 5, 17)
     password = factory.django.Password(None)
@@ -26,16 +26,16 @@ class BlockFactory(DjangoModelFactory[Block]):
     class Meta:
         model = Block
 
-    blocker = factory.SubFactory(UserFactory)
-    blocked = factory.SubFactory(UserFactory)
+    blocker = factory.declarations.SubFactory(UserFactory)
+    blocked = factory.declarations.SubFactory(UserFactory)
 
 
 class DeviceFactory(DjangoModelFactory[Device]):
     class Meta:
         model = Device
 
-    user = factory.SubFactory(UserFactory)
-    device_id = factory.Sequence(lambda n: f"device-{n}")
+    user = factory.declarations.SubFactory(UserFactory)
+    device_id = factory.declarations.Sequence(lambda n: f"device-{n}")
     platform = "ios"
     model = "iPhone15,2"
     os_version = "17.5"

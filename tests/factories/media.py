@@ -227,7 +227,9 @@ class MediaFileFactory(DjangoModelFactory[MediaFile]):
     class Meta:
         model = MediaFile
 
-    owner = factory.LazyFunction(lambda: get_user_model().objects.create_user(nickname="uploader"))
+    owner = factory.declarations.LazyFunction(
+        lambda: get_user_model().objects.create_user(nickname="uploader")
+    )
     purpose = "chat"
 
     @classmethod

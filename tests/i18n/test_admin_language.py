@@ -20,7 +20,7 @@ def _client(language: str) -> Client:
     return client
 
 
-def test_user_change_list_in_chinese_for_a_chinese_staff_member():
+def test_user_change_list_in_chinese_for_a_chinese_staff_member() -> None:
     UserFactory.create(nickname="Offender")
     # The browser asks for English; the account's language wins on staff pages.
     page = _client("zh-hans").get("/admin/accounts/user/", HTTP_ACCEPT_LANGUAGE="en-US")
@@ -33,14 +33,14 @@ def test_user_change_list_in_chinese_for_a_chinese_staff_member():
     assert "Ban the selected accounts" not in html
 
 
-def test_an_english_staff_member_keeps_english_whatever_the_browser_says():
+def test_an_english_staff_member_keeps_english_whatever_the_browser_says() -> None:
     page = _client("en").get("/admin/accounts/user/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     html = page.content.decode()
     assert "Ban the selected accounts (sessions end at once)" in html
     assert "封禁" not in html
 
 
-def test_admin_messages_in_chinese():
+def test_admin_messages_in_chinese() -> None:
     target = UserFactory.create(nickname="Offender")
     client = _client("zh-hans")
     page = client.post(

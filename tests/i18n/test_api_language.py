@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.sms.backends import OutgoingMessage
 from privacy.models import Consent, PolicyDocument
+from tests.accounts.conftest import App
 from tests.factories.accounts import UserFactory
 from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 
 
-def _error(response):
+def _error(response: Any) -> tuple[str, str]:
     [error] = response.json()["errors"]
     return error["code"], error["message"]
 
 
 @pytest.mark.parametrize("header", ["zh-Hans", "zh-CN", "zh", "zh-hans-CN,en;q=0.5"])
-def test_an_error_in_chinese_has_the_same_code_as_in_english(header):
+def test_an_error_in_chinese_has_the_same_code_as_in_english(header: str) -> None:
     client = api_client_for(UserFactory.create())
     url = f"/api/v1/users/{uuid.uuid4()}"
 
@@ -36,15 +39,15 @@ def test_an_error_in_chinese_has_the_same_code_as_in_english(header):
 
 
 @pytest.mark.parametrize("header", [None, "en-US", "fr-FR,de;q=0.8"])
-def test_any_other_language_gets_english(header):
+def test_any_other_language_gets_english(header: str | None) -> None:
     client = api_client_for(UserFactory.create())
-    extra = {"HTTP_ACCEPT_LANGUAGE": header} if header else {}
-    response = client.get(f"/api/v1/users/{uuid.uuid4()}", **extra)
+    url = f"/api/v1/users/{uuid.uuid4()}"
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=header) if header else client.get(url)
     assert _error(response) == ("not_found", "No such user.")
     assert response["Content-Language"] == "en"
 
 
-def test_framework_errors_are_translated_too():
+def test_framework_errors_are_translated_too() -> None:
     # DRF's own messages (validation, authentication) come with their own catalogues.
     response = api_client_for(UserFactory.create()).patch(
         "/api/v1/me", {"push_enabled": "maybe"}, format="json", HTTP_ACCEPT_LANGUAGE="zh-Hans"
@@ -55,7 +58,7 @@ def test_framework_errors_are_translated_too():
     assert message == "必须是有效的布尔值。"
 
 
-def test_me_language_and_time_zone_are_settings_of_the_account():
+def test_me_language_and_time_zone_are_settings_of_the_account() -> None:
     user = UserFactory.create(phone="+8613800138000")
     client = api_client_for(user)
     me = client.get("/api/v1/me").json()
@@ -80,13 +83,15 @@ def test_me_language_and_time_zone_are_settings_of_the_account():
     assert bad.json()["errors"][0]["code"] == "invalid_choice"
 
 
-def test_a_foreign_number_is_shown_in_international_format():
+def test_a_foreign_number_is_shown_in_international_format() -> None:
     user = UserFactory.create(phone="+14155550123")
     me = api_client_for(user).get("/api/v1/me").json()
     assert me["phone_display"] == "+1 415-555-0123"
 
 
-def test_sign_up_takes_the_language_of_the_request(app, outbox, signup_data):
+def test_sign_up_takes_the_language_of_the_request(
+    app: App, outbox: list[OutgoingMessage], signup_data: dict[str, str]
+) -> None:
     app.headers = {"Accept-Language": "zh-CN"}
     status, body = app.call("POST", "/auth/signup", {"phone": "13800138000", **signup_data})
     assert status == 401, body
@@ -101,7 +106,9 @@ def test_sign_up_takes_the_language_of_the_request(app, outbox, signup_data):
     assert set(Consent.objects.filter(user=user).values_list("language", flat=True)) == {"zh-hans"}
 
 
-def test_sign_up_in_english_records_english(app, outbox, signup_data):
+def test_sign_up_in_english_records_english(
+    app: App, outbox: list[OutgoingMessage], signup_data: dict[str, str]
+) -> None:
     app.call("POST", "/auth/signup", {"phone": "13800138001", **signup_data})
     app.call("POST", "/auth/phone/verify", {"code": outbox[-1].code})
     user = User.objects.get()
@@ -109,7 +116,7 @@ def test_sign_up_in_english_records_english(app, outbox, signup_data):
     assert set(Consent.objects.filter(user=user).values_list("language", flat=True)) == {"en"}
 
 
-def test_policy_documents_in_the_language_of_the_request_saying_which():
+def test_policy_documents_in_the_language_of_the_request_saying_which() -> None:
     client = api_client_for(UserFactory.create())
     for url in ("/api/v1/policies", "/api/v1/privacy/documents/current"):
         english = client.get(url).json()
@@ -124,7 +131,7 @@ def test_policy_documents_in_the_language_of_the_request_saying_which():
         assert [d["version"] for d in english] == [d["version"] for d in chinese]
 
 
-def test_a_version_without_chinese_text_is_served_in_english_and_says_so():
+def test_a_version_without_chinese_text_is_served_in_english_and_says_so() -> None:
     PolicyDocument.objects.create(
         kind="privacy_policy",
         version="1.1-en",
@@ -145,7 +152,7 @@ def test_a_version_without_chinese_text_is_served_in_english_and_says_so():
     )
 
 
-def test_publishing_needs_both_texts():
+def test_publishing_needs_both_texts() -> None:
     from meetnow.lib.errors import ApplicationError
     from privacy.services import document_publish
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import polib
 from django.conf import settings
@@ -18,7 +19,7 @@ def _key(entry: polib._BaseEntry) -> tuple[str | None, str]:
     return entry.msgctxt, entry.msgid
 
 
-def test_every_message_is_translated_and_none_is_fuzzy():
+def test_every_message_is_translated_and_none_is_fuzzy() -> None:
     catalogue = _catalogue()
     assert len(catalogue) > 100
     untranslated = [_key(e) for e in catalogue.untranslated_entries()]
@@ -28,7 +29,7 @@ def test_every_message_is_translated_and_none_is_fuzzy():
     assert catalogue.metadata["Language"] == "zh_Hans"
 
 
-def test_placeholders_survive_translation():
+def test_placeholders_survive_translation() -> None:
     """A translation keeps every placeholder of its English text (else a KeyError at run time)."""
     wrong = [
         entry.msgid
@@ -42,7 +43,7 @@ def _placeholders(text: str) -> list[str]:
     return sorted(re.findall(r"%\(\w+\)[sd]|%[sd]", text))
 
 
-def test_the_committed_mo_is_the_compiled_po(tmp_path):
+def test_the_committed_mo_is_the_compiled_po(tmp_path: Path) -> None:
     """``make run`` uses the committed .mo: it must say what the .po says."""
     for po_path in sorted(locale_dir().glob("*/LC_MESSAGES/*.po")):
         committed = polib.mofile(str(po_path.with_suffix(".mo")))
@@ -54,5 +55,5 @@ def test_the_committed_mo_is_the_compiled_po(tmp_path):
         )
 
 
-def test_the_languages_are_english_and_simplified_chinese():
+def test_the_languages_are_english_and_simplified_chinese() -> None:
     assert [code for code, _name in settings.LANGUAGES] == ["en", "zh-hans"]

@@ -9,14 +9,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.conf import LazySettings
 from django.core.files.storage import default_storage
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import SmsDelivery
 from privacy.lifecycle import request_create
 from privacy.models import RequestStatus
-from tests.accounts.fakes import Reply, fake_server
+from tests.accounts.conftest import App
+from tests.accounts.fakes import FakeServer, Reply, fake_server
 from tests.chat.fakes import fake_fcm
 from tests.factories.accounts import UserFactory
 from tests.factories.chat import make_device
@@ -29,7 +34,7 @@ PHONE = "+8613900139000"
 
 
 @pytest.fixture
-def twilio(settings):
+def twilio(settings: LazySettings) -> Iterator[FakeServer]:
     with fake_server() as server:
         settings.SMS_BACKEND = "twilio"
         settings.TWILIO_API_BASE = server.base_url
@@ -42,7 +47,7 @@ def twilio(settings):
 
 
 @pytest.fixture
-def gateway(settings):
+def gateway(settings: LazySettings) -> Iterator[FakeServer]:
     with fake_server() as server:
         settings.SMS_BACKEND = "http"
         settings.SMS_HTTP_URL = f"{server.base_url}/v1/sms"
@@ -51,7 +56,9 @@ def gateway(settings):
         yield server
 
 
-def test_login_code_by_sms_in_the_users_language(app, gateway, settings):
+def test_login_code_by_sms_in_the_users_language(
+    app: App, gateway: FakeServer, settings: LazySettings
+) -> None:
     UserFactory.create(phone=PHONE, language="zh-hans")
     gateway.reply(Reply(200, {"id": "gw-1"}))
     # The phone asks in English; the account's language decides the text.
@@ -67,7 +74,7 @@ def test_login_code_by_sms_in_the_users_language(app, gateway, settings):
     assert status == 200
 
 
-def test_login_code_by_voice_call_in_chinese(app, twilio):
+def test_login_code_by_voice_call_in_chinese(app: App, twilio: FakeServer) -> None:
     UserFactory.create(phone=PHONE, language="zh-hans")
     twilio.reply(Reply(201, {"sid": "CA1"}))
     status, _ = app.call(
@@ -85,7 +92,7 @@ def test_login_code_by_voice_call_in_chinese(app, twilio):
     assert twiml.endswith(f"再说一遍：{spoken}。</Say></Response>")
 
 
-def test_an_english_account_hears_english(app, twilio):
+def test_an_english_account_hears_english(app: App, twilio: FakeServer) -> None:
     UserFactory.create(phone=PHONE, language="en")
     twilio.reply(Reply(201, {"sid": "CA1"}))
     app.call(
@@ -98,7 +105,9 @@ def test_an_english_account_hears_english(app, twilio):
     assert twiml.startswith('<Response><Say language="en-US">Your MeetNow code is ')
 
 
-def test_a_number_without_account_is_told_in_the_requests_language(app, gateway):
+def test_a_number_without_account_is_told_in_the_requests_language(
+    app: App, gateway: FakeServer
+) -> None:
     gateway.reply(Reply(200, {"id": "gw-1"}))
     app.call(
         "POST",
@@ -110,7 +119,11 @@ def test_a_number_without_account_is_told_in_the_requests_language(app, gateway)
     assert request.json()["text"] == "MeetNow：有人尝试用此号码登录，但该号码没有注册账号。"
 
 
-def test_push_texts_in_each_owners_language(settings, tmp_path, django_capture_on_commit_callbacks):
+def test_push_texts_in_each_owners_language(
+    settings: LazySettings,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     chinese = UserFactory.create(language="zh-hans")
     english = UserFactory.create(language="en")
     old_zh = make_device(chinese, platform="android")
@@ -141,7 +154,7 @@ def test_push_texts_in_each_owners_language(settings, tmp_path, django_capture_o
     assert notices[old_zh.push_token]["data"]["type"] == "new_device"  # codes stay
 
 
-def test_export_guide_and_names_in_the_users_language():
+def test_export_guide_and_names_in_the_users_language() -> None:
     world = user_with_history(messages=2, files=1)
     me = world["me"]
     me.language = "zh-hans"

@@ -23,7 +23,7 @@ from tests.helpers import session_token_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class _Echo(AsyncJsonWebsocketConsumer):
+class _Echo(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     """Answers each frame with a catalogued message, as the consumers' errors do."""
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -40,12 +40,12 @@ async def _answer(language: bytes | None) -> dict[str, Any]:
     connected, _ = await ws.connect()
     assert connected
     await ws.send_json_to({"type": "ping"})
-    frame = await ws.receive_json_from(timeout=5)
+    frame: dict[str, Any] = await ws.receive_json_from(timeout=5)
     await ws.disconnect()
     return frame
 
 
-def test_a_socket_opened_in_chinese_answers_in_chinese_with_the_same_code():
+def test_a_socket_opened_in_chinese_answers_in_chinese_with_the_same_code() -> None:
     chinese = async_to_sync(_answer)(b"zh-CN,zh;q=0.9")
     english = async_to_sync(_answer)(None)
     french = async_to_sync(_answer)(b"fr-FR")
@@ -54,7 +54,7 @@ def test_a_socket_opened_in_chinese_answers_in_chinese_with_the_same_code():
     assert english["message"] == french["message"] == "Not found."
 
 
-def test_the_servers_websocket_router_is_wrapped():
+def test_the_servers_websocket_router_is_wrapped() -> None:
     from meetnow.asgi import router
 
     assert isinstance(router.application_mapping["websocket"], WebSocketLanguageMiddleware)
@@ -72,13 +72,13 @@ async def _call_error(user: Any, language: bytes | None) -> dict[str, Any]:
     assert (await ws.receive_json_from())["type"] == "ready"
     await ws.send_json_to({"type": "call.hangup", "call": str(uuid.uuid4())})
     while True:
-        frame = await ws.receive_json_from(timeout=5)
+        frame: dict[str, Any] = await ws.receive_json_from(timeout=5)
         if frame["type"] == "error":
             await ws.disconnect()
             return frame
 
 
-def test_the_chat_socket_answers_call_errors_in_the_handshakes_language():
+def test_the_chat_socket_answers_call_errors_in_the_handshakes_language() -> None:
     user = make_user("alice")
     chinese = async_to_sync(_call_error)(user, b"zh-CN,zh;q=0.9")
     english = async_to_sync(_call_error)(user, None)

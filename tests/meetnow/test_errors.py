@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -12,10 +14,10 @@ from tests.helpers import session_token_for
 pytestmark = [pytest.mark.urls("tests.meetnow.urls"), pytest.mark.django_db]
 
 
-def assert_shape(response, status: int, code: str, param: str | None = None) -> dict:
+def assert_shape(response: Any, status: int, code: str, param: str | None = None) -> dict[str, Any]:
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["errors"], body
     first = body["errors"][0]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import LazySettings
 from django.db import connections
 from rest_framework.test import APIClient
 
@@ -20,7 +23,7 @@ def test_all_up_is_200() -> None:
     }
 
 
-def test_unreachable_database_is_503(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_unreachable_database_is_503(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     db = connections.settings["default"]
     if db["ENGINE"].endswith("sqlite3"):
         # A database file in a folder that does not exist cannot be opened.
@@ -38,7 +41,7 @@ def test_unreachable_database_is_503(monkeypatch: pytest.MonkeyPatch, tmp_path) 
     assert connections["default"].is_usable()
 
 
-def test_unreachable_broker_is_503(settings) -> None:
+def test_unreachable_broker_is_503(settings: LazySettings) -> None:
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     settings.MEETNOW_HEALTH_TIMEOUT = 0.5

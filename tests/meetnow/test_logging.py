@@ -126,7 +126,7 @@ def test_filter_masks_arguments_and_exception_text() -> None:
     assert "[phone]" in formatted
 
 
-def test_production_logs_are_json_lines(capsys) -> None:
+def test_production_logs_are_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     config = json.loads(json.dumps(settings.LOGGING))
     config["handlers"]["console"]["formatter"] = "json"
     config["handlers"]["console"]["stream"] = "ext://sys.stderr"

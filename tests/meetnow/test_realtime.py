@@ -9,6 +9,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import LazySettings
 
 from meetnow.lib import realtime
 from tests.conftest import require_or_skip
@@ -16,17 +17,17 @@ from tests.conftest import require_or_skip
 
 def _joined_then_sent(
     items_for: dict[str, list[dict[str, Any]]], send: Any
-) -> dict[str, list[dict]]:
+) -> dict[str, list[dict[str, Any]]]:
     """Join one channel per group, run ``send`` in a thread, collect what arrives."""
 
-    async def scenario() -> dict[str, list[dict]]:
+    async def scenario() -> dict[str, list[dict[str, Any]]]:
         layer = get_channel_layer()
         channels = {}
         for group in items_for:
             channels[group] = await layer.new_channel()
             await layer.group_add(group, channels[group])
         await sync_to_async(send, thread_sensitive=False)()
-        got: dict[str, list[dict]] = {}
+        got: dict[str, list[dict[str, Any]]] = {}
         for group, channel in channels.items():
             got[group] = [
                 await asyncio.wait_for(layer.receive(channel), timeout=5) for _ in items_for[group]
@@ -50,7 +51,7 @@ def test_every_group_receives_its_messages_in_order() -> None:
     assert got == expected
 
 
-def test_pubsub_layer_is_published_to_directly_in_one_round_trip(settings) -> None:
+def test_pubsub_layer_is_published_to_directly_in_one_round_trip(settings: LazySettings) -> None:
     layer = get_channel_layer()
     target = realtime._pubsub_target(layer)
     if "Redis" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
@@ -61,7 +62,7 @@ def test_pubsub_layer_is_published_to_directly_in_one_round_trip(settings) -> No
     calls = []
     original = client.pipeline
 
-    def pipeline(*args, **kwargs):
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return original(*args, **kwargs)
 
@@ -75,7 +76,7 @@ def test_pubsub_layer_is_published_to_directly_in_one_round_trip(settings) -> No
     assert got == {g: [m] for g, m in items}
 
 
-def test_in_memory_layer_goes_through_the_registered_server_loop(settings) -> None:
+def test_in_memory_layer_goes_through_the_registered_server_loop(settings: LazySettings) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     from channels.layers import channel_layers
 
@@ -88,7 +89,7 @@ def test_in_memory_layer_goes_through_the_registered_server_loop(settings) -> No
 
         async def join() -> str:
             layer = get_channel_layer()
-            channel = await layer.new_channel()
+            channel: str = await layer.new_channel()
             await layer.group_add("user.9", channel)
             return channel
 

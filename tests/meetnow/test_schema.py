@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 
-def test_schema_generates_without_warnings(tmp_path) -> None:
+def test_schema_generates_without_warnings(tmp_path: Path) -> None:
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "openapi: 3" in out.read_text()
@@ -24,13 +27,14 @@ def test_schema_and_docs_are_served() -> None:
     assert b"swagger" in docs.content.lower()
 
 
-def _schema() -> dict:
+def _schema() -> dict[str, Any]:
     from drf_spectacular.generators import SchemaGenerator
 
-    return SchemaGenerator().get_schema(request=None, public=True)
+    schema: dict[str, Any] = SchemaGenerator().get_schema(request=None, public=True)
+    return schema
 
 
-def _refs(node) -> set[str]:
+def _refs(node: object) -> set[str]:
     if isinstance(node, dict):
         found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
         return found.union(*(_refs(value) for value in node.values()))

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import LazySettings
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent_and_prints_the_staff_password(settings, tmp_path) -> None:
+def test_seed_demo_is_idempotent_and_prints_the_staff_password(
+    settings: LazySettings, tmp_path: Path
+) -> None:
     settings.VAR_DIR = tmp_path
     first = StringIO()
     call_command("seed_demo", stdout=first)
@@ -37,7 +41,7 @@ def test_seed_demo_is_idempotent_and_prints_the_staff_password(settings, tmp_pat
 
 
 @pytest.mark.django_db
-def test_seed_demo_refuses_in_production(settings) -> None:
+def test_seed_demo_refuses_in_production(settings: LazySettings) -> None:
     settings.PRODUCTION = True
     with pytest.raises(CommandError):
         call_command("seed_demo")

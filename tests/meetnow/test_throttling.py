@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
+from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
+from accounts.models import User
 from meetnow.lib import throttling
 from meetnow.lib.cache import SharedPoolRedisCache
 from tests.factories.chat import make_user
 
 
-class _View:
+class _View(APIView):
     throttle_scope = "probe"
 
 
@@ -23,14 +27,16 @@ def scoped(monkeypatch: pytest.MonkeyPatch) -> throttling.ScopedRateThrottle:
     return throttling.ScopedRateThrottle()
 
 
-def _request(user):
+def _request(user: User | None) -> Request:
     request = APIRequestFactory().get("/")
-    request.user = user
+    request.user = user or AnonymousUser()
     return request
 
 
 @pytest.mark.django_db
-def test_a_window_allows_the_rate_then_refuses_until_it_ends(monkeypatch, scoped) -> None:
+def test_a_window_allows_the_rate_then_refuses_until_it_ends(
+    monkeypatch: pytest.MonkeyPatch, scoped: throttling.ScopedRateThrottle
+) -> None:
     user = make_user()
     now = [1_800_000_010.0]  # 10 s into a minute
     monkeypatch.setattr(throttling, "clock", lambda: now[0])
@@ -44,7 +50,9 @@ def test_a_window_allows_the_rate_then_refuses_until_it_ends(monkeypatch, scoped
 
 
 @pytest.mark.django_db
-def test_each_user_has_an_own_count_and_the_counter_expires(monkeypatch, scoped) -> None:
+def test_each_user_has_an_own_count_and_the_counter_expires(
+    monkeypatch: pytest.MonkeyPatch, scoped: throttling.ScopedRateThrottle
+) -> None:
     alice, bob = make_user(), make_user()
     monkeypatch.setattr(throttling, "clock", lambda: 1_800_000_000.0)
     assert all(scoped.allow_request(_request(alice), _View()) for _ in range(3))
@@ -60,5 +68,5 @@ def test_each_user_has_an_own_count_and_the_counter_expires(monkeypatch, scoped)
         pytest.fail("the Redis cache was not recognised")
 
 
-def test_unscoped_views_are_not_limited(scoped) -> None:
-    assert scoped.allow_request(_request(None), object()) is True
+def test_unscoped_views_are_not_limited(scoped: throttling.ScopedRateThrottle) -> None:
+    assert scoped.allow_request(_request(None), APIView()) is True

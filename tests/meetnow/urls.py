@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import include, path
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -21,7 +23,7 @@ class _Once(AnonRateThrottle):
 class EchoApi(APIView):
     permission_classes = (AllowAny,)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField(max_length=5)
         tags = serializers.ListField(child=serializers.IntegerField(), required=False)
 

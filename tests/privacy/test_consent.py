@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import LazySettings
 from django.test import Client
 from django.utils import timezone
 
@@ -56,7 +57,9 @@ def _publish_new_privacy_policy(version: str = "2.0") -> PolicyDocument:
     )
 
 
-def test_consent_records_versions_time_and_client_ip(app, outbox, settings):
+def test_consent_records_versions_time_and_client_ip(
+    app: App, outbox: Any, settings: LazySettings
+) -> None:
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1  # one load balancer in front
     before = timezone.now()
     status, _ = app.call(
@@ -81,7 +84,7 @@ def test_consent_records_versions_time_and_client_ip(app, outbox, settings):
     assert documents_missing_consent(user_id=user.pk) == []
 
 
-def test_a_newly_published_version_must_be_accepted(app, outbox):
+def test_a_newly_published_version_must_be_accepted(app: App, outbox: Any) -> None:
     _publish_new_privacy_policy("2.0")
     status, body = _signup(app, privacy_policy_version="1.0")
     assert status == 400
@@ -97,7 +100,7 @@ def test_a_newly_published_version_must_be_accepted(app, outbox):
     assert sorted(Consent.objects.values_list("version", flat=True)) == ["1.0", "2.0"]
 
 
-def test_existing_users_owe_consent_to_a_material_change():
+def test_existing_users_owe_consent_to_a_material_change() -> None:
     user = UserFactory.create()
     for document in documents_current().values():
         Consent.objects.create(
@@ -108,12 +111,12 @@ def test_existing_users_owe_consent_to_a_material_change():
     assert documents_missing_consent(user_id=user.pk) == [new]
 
 
-def test_drafts_are_not_current():
+def test_drafts_are_not_current() -> None:
     PolicyDocument.objects.create(kind="privacy_policy", version="3.0-draft", title="t", body="b")
     assert documents_current()["privacy_policy"].version == "1.0"
 
 
-def test_sign_up_is_closed_until_documents_are_published(app, outbox):
+def test_sign_up_is_closed_until_documents_are_published(app: App, outbox: Any) -> None:
     PolicyDocument.objects.update(published_at=None)
     status, body = app.call(
         "POST",
@@ -138,7 +141,7 @@ def admin_client(db: None, settings: Any) -> Client:
     return client
 
 
-def test_staff_publish_a_version_in_the_admin(admin_client):
+def test_staff_publish_a_version_in_the_admin(admin_client: Client) -> None:
     draft = PolicyDocument.objects.create(
         kind="user_agreement",
         version="1.1",
@@ -162,7 +165,7 @@ def test_staff_publish_a_version_in_the_admin(admin_client):
     assert admin_client.post(f"/admin/privacy/policydocument/{draft.pk}/delete/").status_code == 403
 
 
-def test_consent_records_are_read_only_in_the_admin(admin_client):
+def test_consent_records_are_read_only_in_the_admin(admin_client: Client) -> None:
     user = UserFactory.create()
     document = documents_current()["privacy_policy"]
     consent = Consent.objects.create(

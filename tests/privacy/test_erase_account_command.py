@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.conf import LazySettings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -58,7 +59,7 @@ def test_without_now_the_erasure_waits_out_its_cooling_off() -> None:
     assert PrivacyRequest.objects.filter(pk=request.pk, status=RequestStatus.COMPLETE).exists()
 
 
-def test_refused_in_production_and_for_unknown_accounts(settings) -> None:
+def test_refused_in_production_and_for_unknown_accounts(settings: LazySettings) -> None:
     me = user_with_history(messages=1, files=0)["me"]
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="development only"):

@@ -8,9 +8,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import LazySettings
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import Block, SecurityEvent, User
 from accounts.services import staff_create
@@ -58,7 +60,7 @@ def _erasure_for(user: User) -> PrivacyRequest:
     return request_create(user=user, kind="erasure", identity_confirmed=True)
 
 
-def test_erasure_leaves_nothing_of_the_user(settings) -> None:
+def test_erasure_leaves_nothing_of_the_user(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_CHUNK_SIZE = 3  # many chunks even for a small history
     world = user_with_history(messages=5, files=2)
     me, friend = world["me"], world["friend"]
@@ -117,7 +119,7 @@ def test_erasure_leaves_nothing_of_the_user(settings) -> None:
     assert str(me.phone) not in str(entry.__dict__)
 
 
-def test_erasure_is_idempotent_and_resumes_from_its_cursor(settings) -> None:
+def test_erasure_is_idempotent_and_resumes_from_its_cursor(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_CHUNK_SIZE = 2
     world = user_with_history(messages=6, files=1)
     privacy_request = _due(_erasure_for(world["me"]))
@@ -172,7 +174,7 @@ def test_erasure_without_account_completes() -> None:
     assert run_erasure(privacy_request) == "done"
 
 
-def test_ledger_reapplies_erasures_after_a_restore(settings) -> None:
+def test_ledger_reapplies_erasures_after_a_restore(settings: LazySettings) -> None:
     world = user_with_history(messages=2, files=1)
     me = world["me"]
     snapshot = {"pk": me.pk, "phone": str(me.phone), "joined": me.date_joined}
@@ -208,7 +210,9 @@ def test_ledger_phone_match_spares_newer_accounts() -> None:
     assert newcomer not in ledger_matches()
 
 
-def test_storage_that_keeps_a_file_fails_the_step_and_is_retried(monkeypatch) -> None:
+def test_storage_that_keeps_a_file_fails_the_step_and_is_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from media.services import StorageNotEmptyError
 
     world = user_with_history(messages=1, files=1)
@@ -224,7 +228,9 @@ def test_storage_that_keeps_a_file_fails_the_step_and_is_retried(monkeypatch) ->
     assert storage_keys(world["files"][0]) == []
 
 
-def test_lock_closes_the_accounts_live_sockets(django_capture_on_commit_callbacks) -> None:
+def test_lock_closes_the_accounts_live_sockets(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     import asyncio
 
     from asgiref.sync import async_to_sync, sync_to_async
@@ -238,7 +244,7 @@ def test_lock_closes_the_accounts_live_sockets(django_capture_on_commit_callback
         with django_capture_on_commit_callbacks(execute=True):
             _erasure_for(user)
 
-    async def scenario() -> dict:
+    async def scenario() -> dict[str, Any]:
         # One event loop throughout: a pub/sub layer's channels live in their loop.
         layer = get_channel_layer()
         channel = await layer.new_channel()

@@ -9,10 +9,12 @@ import json
 import zipfile
 
 import pytest
+from django.conf import LazySettings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from privacy.export import export_build, export_download_token, exports_expire
 from privacy.lifecycle import request_create
 from privacy.models import PrivacyRequest, RequestStatus
@@ -28,7 +30,7 @@ def _zip(privacy_request: PrivacyRequest) -> zipfile.ZipFile:
         return zipfile.ZipFile(io.BytesIO(handle.read()))
 
 
-def _export(user) -> PrivacyRequest:
+def _export(user: User) -> PrivacyRequest:
     privacy_request = request_create(user=user, kind="access", identity_confirmed=True)
     run_export(privacy_request)
     privacy_request.refresh_from_db()
@@ -36,7 +38,7 @@ def _export(user) -> PrivacyRequest:
     return privacy_request
 
 
-def test_zip_holds_every_kind_and_only_what_the_user_could_see(settings) -> None:
+def test_zip_holds_every_kind_and_only_what_the_user_could_see(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_CHUNK_SIZE = 4  # several parts per section
     world = user_with_history(messages=5, files=2)
     me = world["me"]
@@ -91,7 +93,7 @@ def test_zip_holds_every_kind_and_only_what_the_user_could_see(settings) -> None
     assert str(world["friend_file"].uuid) not in " ".join(names)
 
 
-def test_export_resumes_after_a_crash_without_duplicates(settings) -> None:
+def test_export_resumes_after_a_crash_without_duplicates(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_CHUNK_SIZE = 3
     world = user_with_history(messages=7, files=1)
     privacy_request = request_create(user=world["me"], kind="access")
@@ -114,7 +116,7 @@ def test_export_resumes_after_a_crash_without_duplicates(settings) -> None:
     assert len([m for m in messages if m["sender"] == "me"]) == 8
 
 
-def test_download_through_signed_expiring_url(settings) -> None:
+def test_download_through_signed_expiring_url(settings: LazySettings) -> None:
     world = user_with_history(messages=1, files=0)
     me = world["me"]
     privacy_request = _export(me)
@@ -154,7 +156,7 @@ def test_another_users_token_never_unlocks_my_archive() -> None:
     assert client.get(f"/api/v1/privacy/requests/{mine.uuid}").status_code == 404
 
 
-def test_parts_of_a_failed_export_are_deleted_later(settings) -> None:
+def test_parts_of_a_failed_export_are_deleted_later(settings: LazySettings) -> None:
     from privacy.transitions import request_fail
 
     settings.MEETNOW_PRIVACY_CHUNK_SIZE = 2

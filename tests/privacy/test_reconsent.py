@@ -4,8 +4,10 @@ and cancelling a pending deletion by logging in with a code (P13)."""
 from __future__ import annotations
 
 import pytest
+from django.conf import LazySettings
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -125,7 +127,8 @@ def test_withdrawal_reaches_the_users_other_sessions() -> None:
 
 
 def test_gate_costs_no_query_while_nothing_changed(
-    django_assert_num_queries, django_assert_max_num_queries
+    django_assert_num_queries: DjangoAssertNumQueries,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     user = _consenting_user()
     stamped, _ = _logged_in(user)
@@ -177,7 +180,7 @@ def test_consents_api_rejects_bad_input() -> None:
 
 
 def test_login_with_a_code_during_the_grace_period_cancels_deletion(
-    settings, django_capture_on_commit_callbacks
+    settings: LazySettings, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     from accounts.sms import backends
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from django.conf import LazySettings
+from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from accounts.services import staff_create
 from meetnow.lib.errors import ApplicationError
 from privacy.lifecycle import (
     request_approve,
     request_cancel,
-    request_complete,
     request_create,
     request_deny,
     request_extend,
@@ -30,7 +35,7 @@ from privacy.models import (
     RequestStatus,
 )
 from privacy.stats import stats_requests_open, suppress
-from privacy.transitions import add_working_days, request_fail
+from privacy.transitions import add_working_days, request_complete, request_fail
 from tests.factories.chat import make_user
 from tests.factories.privacy import confirm_identity
 from tests.helpers import session_token_for
@@ -39,9 +44,7 @@ pytestmark = pytest.mark.django_db
 S = RequestStatus
 
 
-def _client(user):
-    from rest_framework.test import APIClient
-
+def _client(user: User) -> tuple[APIClient, str]:
     token = session_token_for(user)
     client = APIClient()
     client.credentials(HTTP_X_SESSION_TOKEN=token)
@@ -49,7 +52,7 @@ def _client(user):
 
 
 @pytest.fixture
-def staff():
+def staff() -> User:
     return staff_create(username="support", password="x-long-password-1")
 
 
@@ -62,7 +65,7 @@ def test_working_days_skip_weekends() -> None:
     assert add_working_days(friday, 15) == dt.datetime(2026, 12, 18, 10, tzinfo=dt.UTC)
 
 
-def test_due_at_from_per_kind_sla_and_overdue(settings) -> None:
+def test_due_at_from_per_kind_sla_and_overdue(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND = {**settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND}
     settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND["rectification"] = 5
     user = make_user()
@@ -76,7 +79,7 @@ def test_due_at_from_per_kind_sla_and_overdue(settings) -> None:
     assert suppress(7) == 7
 
 
-def test_extension_needs_reason_and_later_date(staff) -> None:
+def test_extension_needs_reason_and_later_date(staff: User) -> None:
     r = request_create(user=make_user(), kind="rectification", details="Fix my gender")
     with pytest.raises(ApplicationError) as exc:
         request_extend(
@@ -103,7 +106,7 @@ def test_identity_required_before_anything_happens() -> None:
     assert user.is_active  # nothing locked before identity is confirmed
 
 
-def test_rectification_lifecycle_with_staff(staff) -> None:
+def test_rectification_lifecycle_with_staff(staff: User) -> None:
     user = make_user()
     r = request_create(
         user=user, kind="rectification", details="Wrong date of birth", identity_confirmed=True
@@ -125,7 +128,7 @@ def test_rectification_lifecycle_with_staff(staff) -> None:
     ]
 
 
-def test_deny_needs_a_reason_the_user_sees(staff) -> None:
+def test_deny_needs_a_reason_the_user_sees(staff: User) -> None:
     r = request_create(user=make_user(), kind="rectification", details="x", identity_confirmed=True)
     with pytest.raises(ApplicationError):
         request_deny(privacy_request=r, actor=staff, reason="")
@@ -134,7 +137,9 @@ def test_deny_needs_a_reason_the_user_sees(staff) -> None:
     assert r.denial_reason
 
 
-def test_access_lifecycle_runs_the_export(django_capture_on_commit_callbacks) -> None:
+def test_access_lifecycle_runs_the_export(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     user = make_user()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         r = request_create(user=user, kind="access", identity_confirmed=True)
@@ -156,7 +161,7 @@ def test_one_export_per_interval() -> None:
     assert exc.value.status_code == 429
 
 
-def test_erasure_lifecycle_locks_then_schedules(settings) -> None:
+def test_erasure_lifecycle_locks_then_schedules(settings: LazySettings) -> None:
     user = make_user()
     token = session_token_for(user)
     r = request_create(user=user, kind="erasure", identity_confirmed=True)
@@ -181,7 +186,7 @@ def test_consent_withdrawal_needs_no_code_and_completes() -> None:
     assert ConsentWithdrawal.objects.filter(user=user, kind="privacy_policy").exists()
 
 
-def test_one_open_erasure_and_duplicates(staff) -> None:
+def test_one_open_erasure_and_duplicates(staff: User) -> None:
     user = make_user()
     request_create(user=user, kind="erasure")
     with pytest.raises(ApplicationError) as exc:
@@ -194,7 +199,7 @@ def test_one_open_erasure_and_duplicates(staff) -> None:
     assert second.duplicate_of == first
 
 
-def test_hold_retry_cancel(staff) -> None:
+def test_hold_retry_cancel(staff: User) -> None:
     r = request_create(user=make_user(), kind="erasure", identity_confirmed=True)
     with pytest.raises(ApplicationError):
         request_hold_place(privacy_request=r, actor=staff, reason="")
@@ -265,7 +270,7 @@ def test_api_code_confirms_one_request_only() -> None:
     assert second.json()["status"] == "identity_unverified"
 
 
-def test_api_stale_code_does_not_count(settings) -> None:
+def test_api_stale_code_does_not_count(settings: LazySettings) -> None:
     import time
 
     user = make_user()
@@ -275,7 +280,9 @@ def test_api_stale_code_does_not_count(settings) -> None:
     assert response.json()["status"] == "identity_unverified"
 
 
-def test_api_list_detail_cancel_and_object_permission(django_assert_num_queries) -> None:
+def test_api_list_detail_cancel_and_object_permission(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
     user = make_user()
     other = make_user()
     client, _ = _client(user)
@@ -310,7 +317,7 @@ def test_api_list_detail_cancel_and_object_permission(django_assert_num_queries)
         ({"kind": "access", "details": 5 * "x" * 1000}, "max_length"),
     ],
 )
-def test_api_bad_input_is_a_4xx_in_the_error_shape(payload, code) -> None:
+def test_api_bad_input_is_a_4xx_in_the_error_shape(payload: dict[str, Any], code: str) -> None:
     client, _ = _client(make_user())
     response = client.post("/api/v1/privacy/requests", payload, format="json")
     assert 400 <= response.status_code < 500
@@ -325,7 +332,9 @@ def test_api_requires_authentication() -> None:
     assert APIClient().get("/api/v1/privacy/requests").status_code == 401
 
 
-def test_api_real_reauthentication_by_code(settings, django_capture_on_commit_callbacks) -> None:
+def test_api_real_reauthentication_by_code(
+    settings: LazySettings, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     """The identity step end to end: allauth's reauthenticate-by-code, then the request."""
     from django.test import Client
 
@@ -358,7 +367,7 @@ def test_api_real_reauthentication_by_code(settings, django_capture_on_commit_ca
     backends.outbox.clear()
 
 
-def test_staff_can_act_on_request_through_admin(staff, client) -> None:
+def test_staff_can_act_on_request_through_admin(staff: User, client: Client) -> None:
     r = request_create(user=make_user(), kind="rectification", details="a", identity_confirmed=True)
     client.force_login(staff)
     staff.is_superuser = True
@@ -380,7 +389,7 @@ def test_kind_choices_cover_the_issue() -> None:
     assert set(RequestKind.values) == {"access", "rectification", "erasure", "consent_withdrawal"}
 
 
-def _record(token: str, user, method: str) -> None:
+def _record(token: str, user: User, method: str) -> None:
     import time
 
     from django.contrib.sessions.backends.cached_db import SessionStore

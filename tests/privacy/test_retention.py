@@ -7,14 +7,16 @@ import datetime as dt
 
 import pytest
 from allauth.usersessions.models import UserSession
+from django.conf import LazySettings
 from django.utils import timezone
 
 from accounts.models import Device, SecurityEvent, SmsDelivery
 from chat.models import Message, MessageVersion
 from privacy import retention
-from privacy.lifecycle import request_complete, request_create
+from privacy.lifecycle import request_create
 from privacy.models import ErasureLedgerEntry, PrivacyRequest
 from privacy.stats import stats_messages_per_day, stats_requests_open, stats_signups_per_day
+from privacy.transitions import request_complete
 from tests.factories.chat import make_device, make_direct, make_user, send
 from tests.helpers import session_token_for
 
@@ -27,7 +29,7 @@ def _old(days: int) -> dt.datetime:
     return NOW - dt.timedelta(days=days)
 
 
-def test_each_purge_keeps_what_is_young_and_is_idempotent(monkeypatch) -> None:
+def test_each_purge_keeps_what_is_young_and_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(retention, "BATCH", 2)  # several batches
     user = make_user()
     for _ in range(3):
@@ -100,7 +102,7 @@ def test_each_purge_keeps_what_is_young_and_is_idempotent(monkeypatch) -> None:
     assert set(again.values()) == {0}
 
 
-def test_statistics_are_aggregates_with_small_counts_suppressed(settings) -> None:
+def test_statistics_are_aggregates_with_small_counts_suppressed(settings: LazySettings) -> None:
     settings.MEETNOW_STATS_MIN_COUNT = 3
     users = [make_user() for _ in range(4)]
     conversation = make_direct(users[0], users[1])

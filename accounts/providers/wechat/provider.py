@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 _SEX_TO_GENDER = {1: "male", 2: "female"}
 
 
-class WeChatAccount(ProviderAccount):
+class WeChatAccount(ProviderAccount):  # type: ignore[misc]  # allauth ships no types
     def get_avatar_url(self) -> str | None:
         url = self.account.extra_data.get("headimgurl")
         return str(url) if url else None
@@ -35,7 +35,7 @@ class WeChatAccount(ProviderAccount):
         return str(self.account.extra_data.get("nickname") or super().to_str())
 
 
-class WeChatProvider(Provider):
+class WeChatProvider(Provider):  # type: ignore[misc]  # allauth ships no types
     id = "wechat"
     name = "WeChat"
     account_class = WeChatAccount

@@ -1,0 +1,426 @@
+"""Voice match (issue 15): talk first, then see who it is.
+
+A person with the app's socket open enters the queue (``voice_match_enter``) with
+optional filters (gender, age range). The server pairs them with the longest-waiting
+compatible person:
+
+- each passes the other's filters (both ways);
+- neither blocked the other, neither passed on the other (a live pass), they never
+  matched before, both accounts are visible (active, not banned, not erased), and
+  neither is in a call; never oneself.
+
+The pairing is atomic in the queue (``dating.voicematch_queue``: one Lua script on
+Redis), so two servers never pair one person twice. A pair gets an ordinary call
+through chat's call signalling, started answered and **anonymous** (no conversation,
+no uuid, nickname, photo or profile of the other in any frame or history), limited
+to ``DATING_VOICE_MATCH_CALL_SECONDS`` (5 min). During the call or up to
+``DATING_VOICE_MATCH_LIKE_HOURS`` after the pairing each can like; a like is private
+until it is mutual, and a mutual like makes a normal match (dating.matching: the
+conversation, ``dating.matched`` events, push) and reveals the two to each other (the
+call too). Otherwise neither ever learns who the other was.
+
+Leaving (``voice_match_leave``), the last socket closing (``socket_closed``, a
+``MEETNOW_WS_CLOSED_HOOKS`` hook) or ``DATING_VOICE_MATCH_WAIT_SECONDS`` (60 s) of
+waiting takes a person out of the queue. Policy ids: P4 (export), P11 (blocks,
+banned, likes private), P13 (erasure), P15 (retention).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid as uuid_lib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Block, User
+from accounts.selectors import users_visible
+from chat.calls import ACTIVE, call_end, call_reveal, call_start_anonymous
+from chat.models import Call
+from chat.presence import online_user_ids
+from dating import matching
+from dating.models import Match, ProfilePass, VoiceMatchSession
+from dating.voicematch_queue import Entry, Queue, queue_get
+from meetnow.lib.errors import ApplicationError, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 3  # pairings tried by one entry when a claimed partner turns out unavailable
+CHUNK = 50  # candidates checked against the database at a time
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """What ``enter`` and ``status`` answer: ``waiting`` (until ``expires_at``),
+    ``paired`` (``session`` is the new session; ``None`` when another server paired
+    the person at that very moment: the ``call.accepted`` frame carries it) or
+    ``idle`` (not in the queue)."""
+
+    state: str
+    expires_at: dt.datetime | None = None
+    session: VoiceMatchSession | None = None
+
+
+# --- Reads ----------------------------------------------------------------------------
+
+
+def _age(user: User, today: dt.date) -> int | None:
+    born = user.date_of_birth
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _entry(
+    user: User, *, gender: str | None, age_min: int | None, age_max: int | None, now: float
+) -> Entry:
+    return Entry(
+        user_id=user.pk,
+        gender=user.gender or "",
+        age=_age(user, timezone.localdate()),
+        want_gender=gender or "",
+        age_min=age_min,
+        age_max=age_max,
+        entered_at=now,
+    )
+
+
+def _expires_at(entry: Entry) -> dt.datetime:
+    return dt.datetime.fromtimestamp(
+        entry.entered_at + settings.DATING_VOICE_MATCH_WAIT_SECONDS, tz=dt.UTC
+    )
+
+
+def eligible_partners(*, user_id: int, candidate_ids: list[int]) -> set[int]:
+    """Those of ``candidate_ids`` the user may be paired with (one query): visible
+    accounts, no block either way, no live pass either way, never matched, not in a
+    call."""
+    if not candidate_ids:
+        return set()
+    now = timezone.now()
+    blocked = Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id=OuterRef("pk"))
+        | Q(blocker_id=OuterRef("pk"), blocked_id=user_id)
+    )
+    passed = ProfilePass.objects.filter(
+        Q(from_user_id=user_id, to_user_id=OuterRef("pk"))
+        | Q(from_user_id=OuterRef("pk"), to_user_id=user_id),
+        until__gt=now,
+    )
+    matched = Match.objects.filter(
+        Q(user_low_id=user_id, user_high_id=OuterRef("pk"))
+        | Q(user_low_id=OuterRef("pk"), user_high_id=user_id)
+    )
+    in_call = Call.objects.filter(
+        Q(caller_id=OuterRef("pk")) | Q(callee_id=OuterRef("pk")), state__in=ACTIVE
+    )
+    return set(
+        users_visible()
+        .filter(pk__in=candidate_ids)
+        .exclude(pk=user_id)
+        .filter(~Exists(blocked), ~Exists(passed), ~Exists(matched), ~Exists(in_call))
+        .values_list("pk", flat=True)
+    )
+
+
+def voice_match_status(*, user: User) -> QueueState:
+    entry = queue_get().get(user.pk, now=time.time())
+    if entry is None:
+        return QueueState("idle")
+    return QueueState("waiting", expires_at=_expires_at(entry))
+
+
+def sessions_of(*, user: User) -> QuerySet[VoiceMatchSession]:
+    """The user's voice-match sessions, newest first (the match and its other person
+    joined: the payload never queries)."""
+    return (
+        VoiceMatchSession.objects.filter(Q(caller_id=user.pk) | Q(callee_id=user.pk))
+        .select_related(
+            "call",
+            "match",
+            "match__conversation",
+            "caller",
+            "caller__avatar",
+            "caller__voice_intro",
+            "callee",
+            "callee__avatar",
+            "callee__voice_intro",
+        )
+        .order_by("-id")
+    )
+
+
+def session_get(*, user: User, session_uuid: Any) -> VoiceMatchSession:
+    """One of the user's sessions; 404 for anything else (nobody learns it exists)."""
+    try:
+        sid = uuid_lib.UUID(str(session_uuid))
+    except (TypeError, ValueError, AttributeError):
+        raise NotFoundError(_("Voice match not found.")) from None
+    session = sessions_of(user=user).filter(uuid=sid).first()
+    if session is None:
+        raise NotFoundError(_("Voice match not found."))
+    return session
+
+
+def session_payload(session: VoiceMatchSession, *, viewer: User) -> dict[str, Any]:
+    """A session as one side sees it: only its own like, never the other's; who the
+    other is only once both liked (``match``)."""
+    from dating.payloads import author_card
+
+    mine_caller = session.caller_id == viewer.pk
+    liked_at = session.caller_liked_at if mine_caller else session.callee_liked_at
+    match = session.match if session.match_id is not None else None
+    other = session.callee if mine_caller else session.caller
+    like_until = session.created_at + dt.timedelta(hours=settings.DATING_VOICE_MATCH_LIKE_HOURS)
+    return {
+        "id": str(session.uuid),
+        "call": str(session.call.uuid) if session.call is not None else None,
+        "role": "offerer" if mine_caller else "answerer",
+        "created_at": session.created_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "like_until": like_until.isoformat(),
+        "liked": liked_at is not None,
+        "match": (
+            {
+                "id": str(match.uuid),
+                "user": author_card(other),
+                "conversation": str(match.conversation.uuid) if match.conversation else None,
+                "created_at": match.created_at.isoformat(),
+            }
+            if match is not None
+            else None
+        ),
+    }
+
+
+# --- Queue ----------------------------------------------------------------------------
+
+
+def voice_match_enter(
+    *,
+    user: User,
+    gender: str | None = None,
+    age_min: int | None = None,
+    age_max: int | None = None,
+    now: float | None = None,
+) -> QueueState:
+    """Enter the queue (again: new filters, a new 60 s wait) and try to pair at once.
+
+    409 ``socket_required`` without a live foreground socket (the call comes over
+    it); 409 ``already_in_call`` during a call. ``now`` (unix seconds): the time of
+    entering, for tests of the wait.
+    """
+    if not online_user_ids(user_ids=[user.pk]):
+        raise ApplicationError(
+            "socket_required",
+            _("Open the app's live connection first: the call comes over it."),
+            status_code=409,
+        )
+    if Call.objects.filter(Q(caller_id=user.pk) | Q(callee_id=user.pk), state__in=ACTIVE).exists():
+        raise ApplicationError("already_in_call", _("You are already in a call."), status_code=409)
+    queue = queue_get()
+    at = time.time() if now is None else now
+    entry = _entry(user, gender=gender, age_min=age_min, age_max=age_max, now=at)
+    queue.add(entry)
+    return _pair(user, entry, queue, now=at)
+
+
+def _pair(user: User, entry: Entry, queue: Queue, *, now: float) -> QueueState:
+    """Claim the longest-waiting compatible, eligible person. The entry was added
+    before the queue is read, so of two compatible people entering at once the later
+    reader always sees the other: nobody is left waiting beside a match. Candidates
+    are checked against the database ``CHUNK`` at a time, longest-waiting first."""
+    waiting = [
+        e.user_id
+        for e in queue.entries(now=now)
+        if e.user_id != user.pk and entry.accepts(e) and e.accepts(entry)
+    ]
+    failures = 0
+    while waiting and failures < ATTEMPTS:
+        chunk, waiting = waiting[:CHUNK], waiting[CHUNK:]
+        allowed = eligible_partners(user_id=user.pk, candidate_ids=chunk)
+        order = [uid for uid in chunk if uid in allowed]
+        while order and failures < ATTEMPTS:
+            waits, partner = queue.claim(user.pk, order, now=now)
+            if not waits:
+                return QueueState("paired")  # another server paired us just now
+            if partner is None:
+                break  # nobody of this chunk waits any more: the next chunk
+            try:
+                session = _session_open(caller_id=partner.user_id, callee=user)
+            except ApplicationError as exc:
+                # The claimed person became unavailable meanwhile (a call, a block): they
+                # go back to their place unless in a call; this person waits again.
+                failures += 1
+                if exc.code != "already_in_call" or not _in_call(partner.user_id):
+                    queue.add(partner)
+                if _in_call(user.pk):
+                    raise
+                queue.add(entry)
+                order = [uid for uid in order if uid != partner.user_id]
+                continue
+            return QueueState("paired", session=session)
+    return QueueState("waiting", expires_at=_expires_at(entry))
+
+
+def _in_call(user_id: int) -> bool:
+    return Call.objects.filter(
+        Q(caller_id=user_id) | Q(callee_id=user_id), state__in=ACTIVE
+    ).exists()
+
+
+def _session_open(*, caller_id: int, callee: User) -> VoiceMatchSession:
+    caller = users_visible().filter(pk=caller_id).first()
+    if caller is None:
+        raise ApplicationError("unavailable", _("This person cannot be called."), status_code=409)
+    now = timezone.now()
+    session = VoiceMatchSession(
+        caller=caller,
+        callee=callee,
+        created_at=now,
+        ends_at=now + dt.timedelta(seconds=settings.DATING_VOICE_MATCH_CALL_SECONDS),
+    )
+
+    def frame_extra(role: str) -> dict[str, Any]:
+        return {
+            "voice_match": {
+                "session": str(session.uuid),
+                "role": role,
+                "ends_at": session.ends_at.isoformat(),
+            }
+        }
+
+    with transaction.atomic():
+        session.call = call_start_anonymous(
+            caller=caller,
+            callee=callee,
+            extra={caller.pk: frame_extra("offerer"), callee.pk: frame_extra("answerer")},
+        )
+        session.save()
+        session_id = session.pk
+
+        def limit_later() -> None:
+            from dating.tasks import voice_match_time_limit_task
+
+            voice_match_time_limit_task.apply_async(
+                (session_id,), countdown=float(settings.DATING_VOICE_MATCH_CALL_SECONDS)
+            )
+
+        transaction.on_commit(limit_later, robust=True)
+    logger.info("dating: voice match %s paired", session.uuid)
+    return session
+
+
+def voice_match_leave(*, user: User) -> bool:
+    """Leave the queue (idempotent); whether the user was waiting."""
+    return queue_get().remove(user.pk)
+
+
+def socket_closed(*, user_id: int) -> None:
+    """``MEETNOW_WS_CLOSED_HOOKS``: a socket of the user closed; with no live foreground
+    socket left they can no longer get a call, so they leave the queue."""
+    if not online_user_ids(user_ids=[user_id]):
+        queue_get().remove(user_id)
+
+
+# --- The call's limit, likes ------------------------------------------------------------
+
+
+def voice_match_time_limit(*, session_id: int, now: dt.datetime | None = None) -> bool:
+    """End the anonymous call at ``ends_at`` unless both liked (countdown task, and on
+    read). Idempotent: early or repeated runs change nothing."""
+    now = now or timezone.now()
+    session = (
+        VoiceMatchSession.objects.filter(pk=session_id, match__isnull=True)
+        .select_related("call", "caller", "callee")
+        .first()
+    )
+    if session is None or session.call is None or session.call.state not in ACTIVE:
+        return False
+    if now < session.ends_at - dt.timedelta(seconds=1):
+        return False
+    who = session.caller if session.call.caller_id == session.caller_id else session.callee
+    try:
+        call_end(user=who, call_uuid=session.call.uuid, action="hangup")
+    except ApplicationError:  # ended meanwhile
+        return False
+    logger.info("dating: voice match %s reached its time limit", session.uuid)
+    return True
+
+
+def voice_match_like(*, user: User, session_uuid: Any) -> Match | None:
+    """Like the other person of a session (idempotent). Private until mutual; a mutual
+    like makes the match (dating.matching) and reveals both, the call included.
+
+    404 if the other person is gone, banned, deactivated or blocked either way (as
+    for any like); 409 ``like_window_closed`` after ``DATING_VOICE_MATCH_LIKE_HOURS``.
+    """
+    session = session_get(user=user, session_uuid=session_uuid)
+    if session.match_id is not None:
+        return session.match
+    now = timezone.now()
+    if now > session.created_at + dt.timedelta(hours=settings.DATING_VOICE_MATCH_LIKE_HOURS):
+        raise ApplicationError(
+            "like_window_closed",
+            _("It is too late to like after this voice match."),
+            status_code=409,
+        )
+    other_id = session.callee_id if session.caller_id == user.pk else session.caller_id
+    other = users_visible().filter(pk=other_id).first()
+    if (
+        other is None
+        or Block.objects.filter(
+            Q(blocker_id=user.pk, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user.pk)
+        ).exists()
+    ):
+        raise NotFoundError(_("No such user."))
+    mine = "caller_liked_at" if session.caller_id == user.pk else "callee_liked_at"
+    theirs = "callee_liked_at" if mine == "caller_liked_at" else "caller_liked_at"
+    with transaction.atomic():
+        row = VoiceMatchSession.objects.select_for_update().get(pk=session.pk)
+        if getattr(row, mine) is None:
+            setattr(row, mine, now)
+            row.save(update_fields=[mine])
+        if getattr(row, theirs) is None or row.match_id is not None:
+            return row.match
+        match = matching._match_create(user, other)
+        row.match = match
+        row.save(update_fields=["match"])
+        if row.call_id is not None:
+            call_reveal(call_id=row.call_id)
+    logger.info("dating: voice match %s became match %s", session.uuid, match.uuid)
+    return match
+
+
+# --- Erasure and retention ---------------------------------------------------------------
+
+
+def sessions_erase(*, user_id: int, limit: int) -> int:
+    """Delete the user's sessions (the other side's record goes too: it named nobody
+    to them anyway)."""
+    ids = list(
+        VoiceMatchSession.objects.filter(Q(caller_id=user_id) | Q(callee_id=user_id))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    VoiceMatchSession.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def sessions_purge(*, before: dt.datetime, batch: int = 1000) -> int:
+    """Delete sessions paired before ``before`` (P15); a match made by one lives on
+    as a match."""
+    ids = list(
+        VoiceMatchSession.objects.filter(created_at__lt=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    VoiceMatchSession.objects.filter(pk__in=ids).delete()
+    return len(ids)
