@@ -421,6 +421,55 @@ class RequestReportApi(APIView):
         return Response(payloads.report_payload(report), status=status.HTTP_201_CREATED)
 
 
+# --- Group invitations (issue 15) ------------------------------------------------------
+
+
+class InvitationOut(_Out):
+    conversation = serializers.UUIDField()
+    title = serializers.CharField(allow_blank=True)
+    invited_by = UserBriefOut(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "ChatInvitation"
+
+
+class InvitationListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses=page_of(InvitationOut, "ChatInvitationPage"),
+        operation_id="chat_invitations_list",
+    )
+    def get(self, request: Request) -> Response:
+        """Groups I am invited to and have not answered, newest first."""
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(
+            selectors.invitations_of(user=_user(request)), request, view=self
+        )
+        return paginator.get_paginated_response(
+            [payloads.invitation_payload(i) for i in page or []]
+        )
+
+
+class InvitationAcceptApi(APIView):
+    @extend_schema(request=None, responses=ConversationOut, operation_id="chat_invitation_accept")
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Join the group (answer: the conversation, as its members see it)."""
+        user = _user(request)
+        membership = services.group_invitation_accept(
+            user=user, conversation_uuid=conversation_uuid
+        )
+        return Response(selectors.conversation_detail_payload(user=user, membership=membership))
+
+
+class InvitationDeclineApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="chat_invitation_decline")
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Decline: the group stays invisible and cannot invite me again."""
+        services.group_invitation_decline(user=_user(request), conversation_uuid=conversation_uuid)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 # --- Messages ----------------------------------------------------------------------
 
 

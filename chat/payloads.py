@@ -89,6 +89,16 @@ def invited_member_payload(user: Any) -> dict[str, Any]:
     return {"user": user_brief(user), "role": "invited", "last_read_id": None}
 
 
+def invitation_payload(invitation: Any) -> dict[str, Any]:
+    """A group invitation as its invitee sees it: the group's name, who invited them."""
+    return {
+        "conversation": str(invitation.conversation.uuid),
+        "title": invitation.conversation.title,
+        "invited_by": user_brief(invitation.invited_by),
+        "created_at": dt(invitation.created_at),
+    }
+
+
 def conversation_payload(
     conversation: Conversation,
     *,

@@ -280,6 +280,15 @@ def conversation_memberships(*, user: User) -> QuerySet[Membership]:
     )
 
 
+def invitations_of(*, user: User) -> QuerySet[GroupInvitation]:
+    """The user's pending group invitations, newest first, with the group and inviter."""
+    return (
+        GroupInvitation.objects.filter(user=user, declined_at__isnull=True)
+        .select_related("conversation", "invited_by")
+        .order_by("-id")
+    )
+
+
 def request_memberships(*, user: User) -> QuerySet[Membership]:
     """The user's pending message requests (issue 15), most recent activity first
     (``activity`` is the cursor field); payloads as for the conversation list."""

@@ -39,6 +39,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
             ("report", apis.RequestReportApi),
         )
     ),
+    path("chat/invitations", apis.InvitationListApi.as_view(), name="chat-invitations"),
+    *(
+        path(
+            f"chat/invitations/<str:conversation_uuid>/{action}",
+            view.as_view(),
+            name=f"chat-invitation-{action}",
+        )
+        for action, view in (
+            ("accept", apis.InvitationAcceptApi),
+            ("decline", apis.InvitationDeclineApi),
+        )
+    ),
     path("sync", apis.SyncApi.as_view(), name="sync"),
     path("chat/settings", apis.ChatSettingsApi.as_view(), name="chat-settings"),
     path("reports", apis.ReportListApi.as_view(), name="reports"),

@@ -9,7 +9,7 @@ from typing import Any
 from accounts.models import Block, Device, User
 from accounts.services import user_create
 from chat import services
-from chat.models import Conversation, Message
+from chat.models import Conversation, GroupInvitation, Message
 
 _phones = itertools.count(1)
 
@@ -55,7 +55,19 @@ def make_request(sender: User, recipient: User) -> Conversation:
 
 
 def make_group(owner: User, *members: User, title: str = "Group") -> Conversation:
-    return services.group_create(owner=owner, title=title, member_uuids=[m.uuid for m in members])
+    """A group whose members all joined (strangers to the owner accept their invitation)."""
+    conversation = services.group_create(
+        owner=owner, title=title, member_uuids=[m.uuid for m in members]
+    )
+    for member in members:
+        if (
+            member.pk != owner.pk
+            and GroupInvitation.objects.filter(
+                conversation=conversation, user=member, declined_at__isnull=True
+            ).exists()
+        ):
+            services.group_invitation_accept(user=member, conversation_uuid=conversation.uuid)
+    return conversation
 
 
 def send(sender: User, conversation: Conversation, text: str = "hello") -> Message:
