@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Collection
 from typing import Any
+
+from django.test import override_settings
 
 from accounts.models import Block, Device, User
 from accounts.services import user_create
 from chat import services
-from chat.models import Conversation, GroupInvitation, Message
+from chat.models import Conversation, Message
 
 _phones = itertools.count(1)
 
@@ -54,20 +57,18 @@ def make_request(sender: User, recipient: User) -> Conversation:
     return conversation
 
 
+def everyone_matched(*, user_id: int, other_ids: Collection[int]) -> set[int]:
+    """A stand-in for the upper layer's match check: everyone is matched."""
+    return set(other_ids)
+
+
 def make_group(owner: User, *members: User, title: str = "Group") -> Conversation:
-    """A group whose members all joined (strangers to the owner accept their invitation)."""
-    conversation = services.group_create(
-        owner=owner, title=title, member_uuids=[m.uuid for m in members]
-    )
-    for member in members:
-        if (
-            member.pk != owner.pk
-            and GroupInvitation.objects.filter(
-                conversation=conversation, user=member, declined_at__isnull=True
-            ).exists()
-        ):
-            services.group_invitation_accept(user=member, conversation_uuid=conversation.uuid)
-    return conversation
+    """A group whose members all joined at once, as the owner's matches do (strangers
+    would get an invitation: tests/chat/test_invitations.py)."""
+    with override_settings(MEETNOW_CHAT_MATCHED_CHECK="tests.factories.chat.everyone_matched"):
+        return services.group_create(
+            owner=owner, title=title, member_uuids=[m.uuid for m in members]
+        )
 
 
 def send(sender: User, conversation: Conversation, text: str = "hello") -> Message:
