@@ -24,30 +24,35 @@ class ConversationKind(models.TextChoices):
 
 class Conversation(models.Model):
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=8, choices=ConversationKind.choices)
-    title = models.CharField(max_length=80, blank=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
+    kind = models.CharField(max_length=8, choices=ConversationKind.choices, verbose_name=_("kind"))
+    title = models.CharField(max_length=80, blank=True, verbose_name=_("title"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("owner"),
     )
     # "<smaller user id>:<larger user id>" for direct conversations: the unique
     # constraint makes "exactly one per pair" true even under concurrent creates.
     direct_key = models.CharField(  # noqa: DJ001 (NULL for groups, outside the unique index)
-        max_length=48, null=True, blank=True, editable=False
+        max_length=48, null=True, blank=True, editable=False, verbose_name=_("direct key")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     # Bumped by every message: the conversation list's sort key. The UPDATE also
     # takes the row lock that orders concurrent sends into one conversation.
-    last_activity_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(
+        default=timezone.now, verbose_name=_("last activity at")
+    )
     # Set when a layer above closes the conversation (dating: the match ended): the
     # history stays readable to its members, nobody can send into it.
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         constraints = [
             models.UniqueConstraint(
                 fields=["direct_key"],
@@ -95,21 +100,35 @@ class Membership(models.Model):
     """
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="memberships"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("conversation"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_memberships",
+        verbose_name=_("user"),
     )
-    role = models.CharField(max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER)
-    joined_at = models.DateTimeField(default=timezone.now)
-    left_at = models.DateTimeField(null=True, blank=True)
-    last_read_id = models.BigIntegerField(default=0)
-    muted = models.BooleanField(default=False)
+    role = models.CharField(
+        max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER, verbose_name=_("role")
+    )
+    joined_at = models.DateTimeField(default=timezone.now, verbose_name=_("joined at"))
+    left_at = models.DateTimeField(null=True, blank=True, verbose_name=_("left at"))
+    last_read_id = models.BigIntegerField(default=0, verbose_name=_("last read id"))
+    muted = models.BooleanField(default=False, verbose_name=_("muted"))
     request_state = models.CharField(
-        max_length=8, choices=RequestState.choices, blank=True, default=RequestState.ACCEPTED
+        max_length=8,
+        choices=RequestState.choices,
+        blank=True,
+        default=RequestState.ACCEPTED,
+        verbose_name=_("message request"),
     )
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "conversation"], name="chat_membership_unique"),
         ]
@@ -129,10 +148,16 @@ class GroupInvitation(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="invitations"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("conversation"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_invitations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_invitations",
+        verbose_name=_("user"),
     )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -140,11 +165,14 @@ class GroupInvitation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("invited by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    declined_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    declined_at = models.DateTimeField(null=True, blank=True, verbose_name=_("declined at"))
 
     class Meta:
+        verbose_name = _("group invitation")
+        verbose_name_plural = _("group invitations")
         constraints = [
             models.UniqueConstraint(fields=["conversation", "user"], name="chat_invitation_unique"),
         ]
@@ -169,7 +197,11 @@ class Message(models.Model):
     # No index of its own: the (conversation, id) index below serves every lookup by
     # conversation, and one index fewer is less work on each of the many inserts.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
+        verbose_name=_("conversation"),
     )
     # Null for system messages (and kept null-able for erased senders' tombstones).
     sender = models.ForeignKey(
@@ -178,10 +210,11 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="chat_messages",
+        verbose_name=_("sender"),
     )
-    client_id = models.UUIDField(null=True, blank=True)
-    kind = models.CharField(max_length=8, choices=MessageKind.choices)
-    text = models.TextField(blank=True)
+    client_id = models.UUIDField(null=True, blank=True, verbose_name=_("client id"))
+    kind = models.CharField(max_length=8, choices=MessageKind.choices, verbose_name=_("kind"))
+    text = models.TextField(blank=True, verbose_name=_("text"))
     # A photo, voice message or video: a file the sender uploaded (media app).
     attachment = models.ForeignKey(
         "media.MediaFile",
@@ -189,15 +222,18 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("attachment"),
     )
     # Structured body of system messages (member added, left...): ids only, no text.
-    system = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    recalled_at = models.DateTimeField(null=True, blank=True)
-    moderated_at = models.DateTimeField(null=True, blank=True)
+    system = models.JSONField(null=True, blank=True, verbose_name=_("system"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited at"))
+    recalled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("recalled at"))
+    moderated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("moderated at"))
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         constraints = [
             # The idempotency key of sends: a retry can never create a second row.
             models.UniqueConstraint(
@@ -221,9 +257,15 @@ class Message(models.Model):
 class MessageVersion(models.Model):
     """A previous text of an edited message, kept for moderators (never shown to users)."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="versions")
-    text = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="versions", verbose_name=_("message")
+    )
+    text = models.TextField(blank=True, verbose_name=_("text"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("message version")
+        verbose_name_plural = _("message versions")
 
     def __str__(self) -> str:
         return f"version {self.pk} of message {self.message_id}"
@@ -232,11 +274,17 @@ class MessageVersion(models.Model):
 class MessageHidden(models.Model):
     """Delete-for-me: ``user`` no longer sees ``message``; the others still do."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="hidden_for")
-    created_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="hidden_for", verbose_name=_("message")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("hidden message")
+        verbose_name_plural = _("hidden messages")
         constraints = [
             models.UniqueConstraint(fields=["user", "message"], name="chat_hidden_unique"),
         ]
@@ -259,9 +307,14 @@ class EventStream(models.Model):
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="chat_event_stream",
+        verbose_name=_("user"),
     )
-    seq = models.BigIntegerField(default=0)
-    compacted_through = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0, verbose_name=_("seq"))
+    compacted_through = models.BigIntegerField(default=0, verbose_name=_("compacted through"))
+
+    class Meta:
+        verbose_name = _("event stream")
+        verbose_name_plural = _("event streams")
 
     def __str__(self) -> str:
         return f"event stream of user {self.user_id}"
@@ -273,14 +326,22 @@ class Event(models.Model):
     id = models.BigAutoField(primary_key=True)
     # No index of its own: the unique (user, seq) index serves lookups by user.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("user"),
     )
-    seq = models.BigIntegerField()
-    type = models.CharField(max_length=40)
-    payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    seq = models.BigIntegerField(verbose_name=_("seq"))
+    type = models.CharField(max_length=40, verbose_name=_("type"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         constraints = [
             models.UniqueConstraint(fields=["user", "seq"], name="chat_event_user_seq_unique"),
         ]
@@ -297,9 +358,14 @@ class ChatSettings(models.Model):
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="chat_settings",
+        verbose_name=_("user"),
     )
-    share_read_receipts = models.BooleanField(default=True)
-    push_previews = models.BooleanField(default=False)
+    share_read_receipts = models.BooleanField(default=True, verbose_name=_("share read receipts"))
+    push_previews = models.BooleanField(default=False, verbose_name=_("push previews"))
+
+    class Meta:
+        verbose_name = _("chat settings")
+        verbose_name_plural = _("chat settings")
 
     def __str__(self) -> str:
         return f"chat settings of user {self.user_id}"
@@ -336,29 +402,41 @@ class Report(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.SET_NULL,
         related_name="chat_reports_made",
+        verbose_name=_("reporter"),
     )
     reported_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.SET_NULL,
         related_name="chat_reports_received",
+        verbose_name=_("reported user"),
     )
     message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        verbose_name=_("message"),
     )
     conversation = models.ForeignKey(
-        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Conversation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("conversation"),
     )
-    reason = models.CharField(max_length=16, choices=ReportReason.choices)
-    details = models.TextField(blank=True)
-    evidence_kind = models.CharField(max_length=8, blank=True)
-    evidence_text = models.TextField(blank=True)
+    reason = models.CharField(max_length=16, choices=ReportReason.choices, verbose_name=_("reason"))
+    details = models.TextField(blank=True, verbose_name=_("details"))
+    evidence_kind = models.CharField(max_length=8, blank=True, verbose_name=_("evidence kind"))
+    evidence_text = models.TextField(blank=True, verbose_name=_("evidence text"))
     # The reported attachment, kept (not deleted with a recall) while the report is open.
     evidence_attachment = models.ForeignKey(
         "media.MediaFile",
@@ -366,24 +444,36 @@ class Report(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("evidence attachment"),
     )
-    evidence_sent_at = models.DateTimeField(null=True, blank=True)
+    evidence_sent_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("evidence sent at")
+    )
     status = models.CharField(
-        max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+        max_length=10,
+        choices=ReportStatus.choices,
+        default=ReportStatus.OPEN,
+        db_index=True,
+        verbose_name=_("status"),
     )
-    outcome = models.CharField(max_length=16, choices=ReportOutcome.choices, blank=True)
-    moderator_note = models.TextField(blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=ReportOutcome.choices, blank=True, verbose_name=_("outcome")
+    )
+    moderator_note = models.TextField(blank=True, verbose_name=_("moderator note"))
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         indexes = [
             models.Index(fields=["reporter", "-id"], name="chat_report_reporter_idx"),
             models.Index(fields=["status", "-created_at"], name="chat_report_queue_idx"),
@@ -426,16 +516,21 @@ class Call(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     # Null for a call with no conversation behind it (dating's voice match: two
     # strangers the server paired, who have no conversation until they match).
     conversation = models.ForeignKey(
-        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="calls"
+        Conversation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calls",
+        verbose_name=_("conversation"),
     )
     # The two people are hidden from each other (no uuid, nickname or conversation in
     # any payload, relayed frame or history) until the layer that made the call
     # reveals them (dating: a mutual like after a voice match).
-    anonymous = models.BooleanField(default=False)
+    anonymous = models.BooleanField(default=False, verbose_name=_("anonymous"))
     # Null once the account is erased (the other side's history keeps the call).
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -443,6 +538,7 @@ class Call(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="calls_made",
+        verbose_name=_("caller"),
     )
     callee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -450,16 +546,23 @@ class Call(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="calls_received",
+        verbose_name=_("callee"),
     )
-    media = models.CharField(max_length=8, choices=CallMedia.choices)
-    state = models.CharField(max_length=8, choices=CallState.choices, default=CallState.RINGING)
-    outcome = models.CharField(max_length=10, choices=CallOutcome.choices, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    duration_seconds = models.PositiveIntegerField(default=0)
+    media = models.CharField(max_length=8, choices=CallMedia.choices, verbose_name=_("media"))
+    state = models.CharField(
+        max_length=8, choices=CallState.choices, default=CallState.RINGING, verbose_name=_("state")
+    )
+    outcome = models.CharField(
+        max_length=10, choices=CallOutcome.choices, blank=True, verbose_name=_("outcome")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    duration_seconds = models.PositiveIntegerField(default=0, verbose_name=_("duration seconds"))
 
     class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
         constraints = [
             models.UniqueConstraint(
                 fields=["caller"],

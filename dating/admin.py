@@ -16,6 +16,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from chat.models import ReportStatus
@@ -27,7 +29,7 @@ from meetnow.lib.adminkit import AnyModelAdmin, admin_log
 
 
 class ReportActionForm(ActionForm):
-    note = forms.CharField(label="Outcome note", required=False, max_length=500)
+    note = forms.CharField(label=_("Outcome note"), required=False, max_length=500)
 
 
 def _moderator(request: HttpRequest) -> User | None:
@@ -86,11 +88,11 @@ class PostReportAdmin(AnyModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="Waiting", ordering="created_at")
+    @admin.display(description=_("Waiting"), ordering="created_at")
     def waiting(self, obj: PostReport) -> str:
         return timesince(obj.created_at) if obj.status == ReportStatus.OPEN else "-"
 
-    @admin.display(description="Reported files (links valid 5 min)")
+    @admin.display(description=_("Reported files (links valid 5 min)"))
     def evidence(self, obj: PostReport) -> str:
         files = MediaFile.objects.filter(pk__in=obj.evidence_files or []).order_by("pk")
         links = []
@@ -122,23 +124,28 @@ class PostReportAdmin(AnyModelAdmin):
             objects=done,
             message=f"Resolved: {outcome}." + (f" Note: {note}" if note else ""),
         )
-        self.message_user(request, f"{len(done)} report(s) resolved: {outcome}.", messages.SUCCESS)
+        self.message_user(
+            request,
+            _g("%(count)d report(s) resolved: %(outcome)s.")
+            % {"count": len(done), "outcome": PostReportOutcome(outcome).label},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Resolve: no action needed", permissions=["change"])
+    @admin.action(description=_("Resolve: no action needed"), permissions=["change"])
     def resolve_no_action(self, request: HttpRequest, queryset: QuerySet[PostReport]) -> None:
         self._resolve(request, queryset, PostReportOutcome.NO_ACTION)
 
-    @admin.action(description="Resolve: user warned", permissions=["change"])
+    @admin.action(description=_("Resolve: user warned"), permissions=["change"])
     def resolve_warned(self, request: HttpRequest, queryset: QuerySet[PostReport]) -> None:
         self._resolve(request, queryset, PostReportOutcome.USER_WARNED)
 
     @admin.action(
-        description="Take the reported post or comment down and resolve", permissions=["change"]
+        description=_("Take the reported post or comment down and resolve"), permissions=["change"]
     )
     def resolve_take_down(self, request: HttpRequest, queryset: QuerySet[PostReport]) -> None:
         self._resolve(request, queryset, PostReportOutcome.TAKEN_DOWN)
 
-    @admin.action(description="Ban the reported user and resolve", permissions=["change"])
+    @admin.action(description=_("Ban the reported user and resolve"), permissions=["change"])
     def resolve_ban_user(self, request: HttpRequest, queryset: QuerySet[PostReport]) -> None:
         self._resolve(request, queryset, PostReportOutcome.USER_BANNED)
 
@@ -162,7 +169,7 @@ class _TakeDownAdmin(AnyModelAdmin):
     def _take_down_one(self, obj: Any, moderator: User) -> None:
         raise NotImplementedError
 
-    @admin.action(description="Take down (hidden from everyone else)", permissions=["take_down"])
+    @admin.action(description=_("Take down (hidden from everyone else)"), permissions=["take_down"])
     def take_down(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         moderator = _moderator(request)
         if moderator is None:
@@ -171,7 +178,9 @@ class _TakeDownAdmin(AnyModelAdmin):
         for obj in items:
             self._take_down_one(obj, moderator)
         admin_log(user=moderator, objects=items, message="Taken down.")
-        self.message_user(request, f"{len(items)} taken down.", messages.SUCCESS)
+        self.message_user(
+            request, _g("%(count)d taken down.") % {"count": len(items)}, messages.SUCCESS
+        )
 
 
 @admin.register(VoicePost)

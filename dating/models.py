@@ -42,24 +42,36 @@ class PostState(models.TextChoices):
 
 class VoicePost(models.Model):
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_posts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dating_posts",
+        verbose_name=_("author"),
     )
     # Null once the file is gone (deleted with the post, erased, or purged).
     voice = models.ForeignKey(
-        "media.MediaFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "media.MediaFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("voice"),
     )
-    caption = models.CharField(max_length=300, blank=True)
-    audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.PUBLIC)
-    created_at = models.DateTimeField(default=timezone.now)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    taken_down_at = models.DateTimeField(null=True, blank=True)
-    like_count = models.PositiveIntegerField(default=0)
-    comment_count = models.PositiveIntegerField(default=0)
-    listen_count = models.PositiveIntegerField(default=0)
+    caption = models.CharField(max_length=300, blank=True, verbose_name=_("caption"))
+    audience = models.CharField(
+        max_length=8, choices=Audience.choices, default=Audience.PUBLIC, verbose_name=_("audience")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    deleted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deleted at"))
+    taken_down_at = models.DateTimeField(null=True, blank=True, verbose_name=_("taken down at"))
+    like_count = models.PositiveIntegerField(default=0, verbose_name=_("like count"))
+    comment_count = models.PositiveIntegerField(default=0, verbose_name=_("comment count"))
+    listen_count = models.PositiveIntegerField(default=0, verbose_name=_("listen count"))
 
     class Meta:
+        verbose_name = _("voice post")
+        verbose_name_plural = _("voice posts")
         permissions = [("take_down_voicepost", "Can take down voice posts and comments")]
         indexes = [
             # The feed: newest live posts, scanned backwards by id.
@@ -81,13 +93,22 @@ class VoicePost(models.Model):
 
 
 class PostPhoto(models.Model):
-    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="photos")
-    media = models.ForeignKey(
-        "media.MediaFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    post = models.ForeignKey(
+        VoicePost, on_delete=models.CASCADE, related_name="photos", verbose_name=_("post")
     )
-    position = models.PositiveSmallIntegerField()
+    media = models.ForeignKey(
+        "media.MediaFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("media"),
+    )
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("post photo")
+        verbose_name_plural = _("post photos")
         constraints = [
             models.UniqueConstraint(fields=["post", "position"], name="dating_photo_position"),
         ]
@@ -97,13 +118,20 @@ class PostPhoto(models.Model):
 
 
 class PostLike(models.Model):
-    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="likes")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_post_likes"
+    post = models.ForeignKey(
+        VoicePost, on_delete=models.CASCADE, related_name="likes", verbose_name=_("post")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dating_post_likes",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("post like")
+        verbose_name_plural = _("post likes")
         constraints = [
             models.UniqueConstraint(fields=["post", "user"], name="dating_like_once"),
         ]
@@ -115,16 +143,23 @@ class PostLike(models.Model):
 
 class PostComment(models.Model):
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_comments"
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
+    post = models.ForeignKey(
+        VoicePost, on_delete=models.CASCADE, related_name="comments", verbose_name=_("post")
     )
-    text = models.CharField(max_length=500)
-    created_at = models.DateTimeField(default=timezone.now)
-    taken_down_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dating_comments",
+        verbose_name=_("author"),
+    )
+    text = models.CharField(max_length=500, verbose_name=_("text"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    taken_down_at = models.DateTimeField(null=True, blank=True, verbose_name=_("taken down at"))
 
     class Meta:
+        verbose_name = _("post comment")
+        verbose_name_plural = _("post comments")
         indexes = [
             models.Index(fields=["post", "-id"], name="dating_comment_post_idx"),
             models.Index(fields=["author", "id"], name="dating_comment_author_idx"),
@@ -138,13 +173,22 @@ class PostListen(models.Model):
     """One listener played one post to the end (counted once; dropped after 90 days,
     the count on the post keeps it)."""
 
-    post = models.ForeignKey(VoicePost, on_delete=models.CASCADE, related_name="listens")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_listens"
+    post = models.ForeignKey(
+        VoicePost, on_delete=models.CASCADE, related_name="listens", verbose_name=_("post")
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dating_listens",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("post listen")
+        verbose_name_plural = _("post listens")
         constraints = [
             models.UniqueConstraint(fields=["post", "user"], name="dating_listen_once"),
         ]
@@ -171,47 +215,74 @@ class PostReport(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.SET_NULL,
         related_name="dating_reports_made",
+        verbose_name=_("reporter"),
     )
     reported_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.SET_NULL,
         related_name="dating_reports_received",
+        verbose_name=_("reported user"),
     )
     post = models.ForeignKey(
-        VoicePost, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        VoicePost,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        verbose_name=_("post"),
     )
     comment = models.ForeignKey(
-        PostComment, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        PostComment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        verbose_name=_("comment"),
     )
-    reason = models.CharField(max_length=16, choices=ReportReason.choices)
-    details = models.TextField(blank=True)
-    evidence_kind = models.CharField(max_length=8)  # "post" or "comment"
-    evidence_text = models.TextField(blank=True)
-    evidence_files = models.JSONField(default=list, blank=True)  # media ids (int)
-    evidence_created_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=16, choices=ReportReason.choices, verbose_name=_("reason"))
+    details = models.TextField(blank=True, verbose_name=_("details"))
+    evidence_kind = models.CharField(
+        max_length=8, verbose_name=_("evidence kind")
+    )  # "post" or "comment"
+    evidence_text = models.TextField(blank=True, verbose_name=_("evidence text"))
+    evidence_files = models.JSONField(
+        default=list, blank=True, verbose_name=_("evidence files")
+    )  # media ids (int)
+    evidence_created_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("evidence created at")
+    )
     status = models.CharField(
-        max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+        max_length=10,
+        choices=ReportStatus.choices,
+        default=ReportStatus.OPEN,
+        db_index=True,
+        verbose_name=_("status"),
     )
-    outcome = models.CharField(max_length=16, choices=PostReportOutcome.choices, blank=True)
-    moderator_note = models.TextField(blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=PostReportOutcome.choices, blank=True, verbose_name=_("outcome")
+    )
+    moderator_note = models.TextField(blank=True, verbose_name=_("moderator note"))
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("post report")
+        verbose_name_plural = _("post reports")
         indexes = [
             models.Index(fields=["reporter", "-id"], name="dating_report_reporter_idx"),
             models.Index(fields=["status", "-created_at"], name="dating_report_queue_idx"),
@@ -229,14 +300,22 @@ class ProfileLike(models.Model):
     X" except in their who-liked-me list) until it is mutual, which makes a match."""
 
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_likes_sent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dating_likes_sent",
+        verbose_name=_("from user"),
     )
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_likes_received"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dating_likes_received",
+        verbose_name=_("to user"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("profile like")
+        verbose_name_plural = _("profile likes")
         constraints = [
             models.UniqueConstraint(
                 fields=["from_user", "to_user"], name="dating_profile_like_once"
@@ -258,15 +337,23 @@ class ProfilePass(models.Model):
     """``from_user`` passed on ``to_user``: hidden from their discover until ``until``."""
 
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dating_passes_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dating_passes_made",
+        verbose_name=_("from user"),
     )
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("to user"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    until = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    until = models.DateTimeField(db_index=True, verbose_name=_("until"))
 
     class Meta:
+        verbose_name = _("profile pass")
+        verbose_name_plural = _("profile passes")
         constraints = [
             models.UniqueConstraint(fields=["from_user", "to_user"], name="dating_pass_once"),
         ]
@@ -284,20 +371,33 @@ class Match(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     user_low = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user low"),
     )
     user_high = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user high"),
     )
     conversation = models.ForeignKey(
-        "chat.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "chat.Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("conversation"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
 
     class Meta:
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
         constraints = [
             models.UniqueConstraint(
                 fields=["user_low", "user_high"],
@@ -324,22 +424,46 @@ class VoiceMatchSession(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    callee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    call = models.ForeignKey(
-        "chat.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("caller"),
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    callee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("callee"),
+    )
+    call = models.ForeignKey(
+        "chat.Call",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("call"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
     # The anonymous call ends then unless both liked before.
-    ends_at = models.DateTimeField()
-    caller_liked_at = models.DateTimeField(null=True, blank=True)
-    callee_liked_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    caller_liked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("caller liked at"))
+    callee_liked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("callee liked at"))
     match = models.ForeignKey(
-        Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Match,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("match"),
     )
 
     class Meta:
+        verbose_name = _("voice match session")
+        verbose_name_plural = _("voice match sessions")
         indexes = [
             models.Index(fields=["caller", "-id"], name="dating_vm_caller_idx"),
             models.Index(fields=["callee", "-id"], name="dating_vm_callee_idx"),

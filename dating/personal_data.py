@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from dating import matching, voicematch
 from dating import services as dating
@@ -414,57 +415,59 @@ export_sections: list[ExportSection] = [
     ExportSection(
         name="dating_profile_likes",
         filename="dating_profile_likes.json",
-        description="People you liked.",
+        description=gettext_lazy("People you liked."),
         rows=_profile_like_rows,
         count=lambda uid: ProfileLike.objects.filter(from_user_id=uid).count(),
     ),
     ExportSection(
         name="dating_passes",
         filename="dating_passes.json",
-        description="People you passed on, and until when they stay hidden.",
+        description=gettext_lazy("People you passed on, and until when they stay hidden."),
         rows=_pass_rows,
         count=lambda uid: ProfilePass.objects.filter(from_user_id=uid).count(),
     ),
     ExportSection(
         name="dating_matches",
         filename="dating_matches.json",
-        description="Your matches: who, the conversation, when it began and ended.",
+        description=gettext_lazy("Your matches: who, the conversation, when it began and ended."),
         rows=_match_rows,
         count=lambda uid: Match.objects.filter(Q(user_low_id=uid) | Q(user_high_id=uid)).count(),
     ),
     ExportSection(
         name="dating_posts",
         filename="dating_posts.json",
-        description="Your voice posts: caption, audience, counts, the ids of the clip and "
-        "photos (the files are in files/).",
+        description=gettext_lazy(
+            "Your voice posts: caption, audience, counts, the ids of the clip and "
+            "photos (the files are in files/)."
+        ),
         rows=_post_rows,
         count=lambda uid: VoicePost.objects.filter(author_id=uid).count(),
     ),
     ExportSection(
         name="dating_comments",
         filename="dating_comments.json",
-        description="What you wrote under voice posts.",
+        description=gettext_lazy("What you wrote under voice posts."),
         rows=_comment_rows,
         count=lambda uid: PostComment.objects.filter(author_id=uid).count(),
     ),
     ExportSection(
         name="dating_likes",
         filename="dating_likes.json",
-        description="The voice posts you liked.",
+        description=gettext_lazy("The voice posts you liked."),
         rows=_like_rows,
         count=lambda uid: PostLike.objects.filter(user_id=uid).count(),
     ),
     ExportSection(
         name="dating_listens",
         filename="dating_listens.json",
-        description="The voice posts you played to the end (the last 90 days).",
+        description=gettext_lazy("The voice posts you played to the end (the last 90 days)."),
         rows=_listen_rows,
         count=lambda uid: PostListen.objects.filter(user_id=uid).count(),
     ),
     ExportSection(
         name="dating_reports",
         filename="dating_reports.json",
-        description="Your reports of voice posts and comments, and their outcomes.",
+        description=gettext_lazy("Your reports of voice posts and comments, and their outcomes."),
         rows=_report_rows,
         count=lambda uid: PostReport.objects.filter(reporter_id=uid).count(),
     ),

@@ -40,6 +40,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.identity.permissions import verified_required
 from accounts.models import Block, User
 from accounts.selectors import users_visible
 from chat.calls import ACTIVE, call_end, call_reveal, call_start_anonymous
@@ -214,9 +215,11 @@ def voice_match_enter(
     """Enter the queue (again: new filters, a new 60 s wait) and try to pair at once.
 
     409 ``socket_required`` without a live foreground socket (the call comes over
-    it); 409 ``already_in_call`` during a call. ``now`` (unix seconds): the time of
-    entering, for tests of the wait.
+    it); 409 ``already_in_call`` during a call; 403 ``identity_verification_required``
+    with ``voice_match`` in ``MEETNOW_VERIFIED_ONLY`` (off by default, P7). ``now``
+    (unix seconds): the time of entering, for tests of the wait.
     """
+    verified_required(user=user, function="voice_match")
     if not online_user_ids(user_ids=[user.pk]):
         raise ApplicationError(
             "socket_required",

@@ -122,11 +122,15 @@ def _run(action: str, r: PrivacyRequest, staff: User, data: dict[str, Any]) -> P
 
 
 class DeadlineFilter(admin.SimpleListFilter):
-    title = "deadline"
+    title = _("deadline")
     parameter_name = "deadline"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("overdue", "Overdue"), ("soon", "Due within 3 days"), ("hold", "On legal hold")]
+        return [
+            ("overdue", str(_("Overdue"))),
+            ("soon", str(_("Due within 3 days"))),
+            ("hold", str(_("On legal hold"))),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         now = timezone.now()

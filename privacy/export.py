@@ -109,6 +109,14 @@ _FILE_TITLES = {
     "consent_withdrawals": pgettext_lazy("export file", "consent_withdrawals"),
     "privacy_requests": pgettext_lazy("export file", "privacy_requests"),
     "identity_verification": pgettext_lazy("export file", "identity_verification"),
+    "dating_profile_likes": pgettext_lazy("export file", "dating_profile_likes"),
+    "dating_passes": pgettext_lazy("export file", "dating_passes"),
+    "dating_matches": pgettext_lazy("export file", "dating_matches"),
+    "dating_posts": pgettext_lazy("export file", "dating_posts"),
+    "dating_comments": pgettext_lazy("export file", "dating_comments"),
+    "dating_likes": pgettext_lazy("export file", "dating_likes"),
+    "dating_listens": pgettext_lazy("export file", "dating_listens"),
+    "dating_reports": pgettext_lazy("export file", "dating_reports"),
 }
 
 

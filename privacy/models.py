@@ -34,19 +34,21 @@ class PolicyDocument(models.Model):
     each kind is the current one, which sign-up must accept (P1).
     """
 
-    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
-    version = models.CharField(max_length=20)
-    title = models.CharField(max_length=200)
-    body = models.TextField()
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices, verbose_name=_("kind"))
+    version = models.CharField(max_length=20, verbose_name=_("version"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(verbose_name=_("body"))
     # The same version in Simplified Chinese (issue 17); publishing needs both texts.
-    title_zh_hans = models.CharField(max_length=200, blank=True)
-    body_zh_hans = models.TextField(blank=True)
+    title_zh_hans = models.CharField(max_length=200, blank=True, verbose_name=_("title (Chinese)"))
+    body_zh_hans = models.TextField(blank=True, verbose_name=_("body (Chinese)"))
     # A material change requires users to accept the new version again (P16).
-    material_change = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(null=True, blank=True)
+    material_change = models.BooleanField(default=True, verbose_name=_("material change"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
 
     class Meta:
+        verbose_name = _("policy document")
+        verbose_name_plural = _("policy documents")
         constraints = [
             models.UniqueConstraint(fields=["kind", "version"], name="privacy_document_version"),
         ]
@@ -80,17 +82,24 @@ class Consent(models.Model):
     """A user accepted a version of a document: when and from which IP (P1)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="consents",
+        verbose_name=_("user"),
     )
-    document = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
-    version = models.CharField(max_length=20)
+    document = models.ForeignKey(
+        PolicyDocument, on_delete=models.PROTECT, related_name="+", verbose_name=_("document")
+    )
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices, verbose_name=_("kind"))
+    version = models.CharField(max_length=20, verbose_name=_("version"))
     # The language of the text the user was shown and accepted ("en" or "zh-hans").
-    language = models.CharField(max_length=10, default="en")
-    accepted_at = models.DateTimeField(default=timezone.now)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    language = models.CharField(max_length=10, default="en", verbose_name=_("language"))
+    accepted_at = models.DateTimeField(default=timezone.now, verbose_name=_("accepted at"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("ip address"))
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         constraints = [
             models.UniqueConstraint(fields=["user", "document"], name="privacy_consent_once"),
         ]
@@ -143,61 +152,81 @@ class PrivacyRequest(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="privacy_requests",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    kind = models.CharField(max_length=20, choices=RequestKind.choices, verbose_name=_("kind"))
     status = models.CharField(
-        max_length=20, choices=RequestStatus.choices, default=RequestStatus.IDENTITY_UNVERIFIED
+        max_length=20,
+        choices=RequestStatus.choices,
+        default=RequestStatus.IDENTITY_UNVERIFIED,
+        verbose_name=_("status"),
     )
     # Rectification: what the user asks to correct (their words; blanked on erasure).
-    details = models.TextField(blank=True)
+    details = models.TextField(blank=True, verbose_name=_("details"))
     # Consent withdrawal: the document kinds withdrawn.
-    document_kinds = models.JSONField(default=list, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-    identity_verified_at = models.DateTimeField(null=True, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    document_kinds = models.JSONField(default=list, blank=True, verbose_name=_("document kinds"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+    identity_verified_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("identity verified at")
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    denial_reason = models.TextField(blank=True)
-    due_at = models.DateTimeField()
-    extended_due_at = models.DateTimeField(null=True, blank=True)
-    extension_reason = models.TextField(blank=True)
-    scheduled_for = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    canceled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    denial_reason = models.TextField(blank=True, verbose_name=_("denial reason"))
+    due_at = models.DateTimeField(verbose_name=_("due at"))
+    extended_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("extended due at"))
+    extension_reason = models.TextField(blank=True, verbose_name=_("extension reason"))
+    scheduled_for = models.DateTimeField(null=True, blank=True, verbose_name=_("scheduled for"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    canceled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("canceled at"))
+    cancel_reason = models.TextField(blank=True, verbose_name=_("cancel reason"))
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("duplicate of"),
     )
-    legal_hold_at = models.DateTimeField(null=True, blank=True)
-    legal_hold_reason = models.TextField(blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    progress = models.PositiveSmallIntegerField(default=0)
+    legal_hold_at = models.DateTimeField(null=True, blank=True, verbose_name=_("legal hold at"))
+    legal_hold_reason = models.TextField(blank=True, verbose_name=_("legal hold reason"))
+    error_code = models.CharField(max_length=64, blank=True, verbose_name=_("error code"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    progress = models.PositiveSmallIntegerField(default=0, verbose_name=_("progress"))
     # Where the chunked job is (phase, last id, part number); never personal values.
-    cursor = models.JSONField(default=dict, blank=True)
+    cursor = models.JSONField(default=dict, blank=True, verbose_name=_("cursor"))
     # Claimed with a conditional update: a worker owns the job until lease_until.
-    lease_token = models.CharField(max_length=32, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    archive_key = models.CharField(max_length=255, blank=True)
-    archive_size = models.PositiveBigIntegerField(null=True, blank=True)
-    archive_expires_at = models.DateTimeField(null=True, blank=True)
-    archive_deleted_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    lease_token = models.CharField(max_length=32, blank=True, verbose_name=_("lease token"))
+    lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("lease until"))
+    archive_key = models.CharField(max_length=255, blank=True, verbose_name=_("archive key"))
+    archive_size = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("archive size")
+    )
+    archive_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("archive expires at")
+    )
+    archive_deleted_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("archive deleted at")
+    )
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("privacy request")
+        verbose_name_plural = _("privacy requests")
         constraints = [
             # One open erasure per account, even under concurrent requests.
             models.UniqueConstraint(
@@ -251,19 +280,32 @@ class ActorRole(models.TextChoices):
 class PrivacyRequestEvent(models.Model):
     """Append-only audit trail of a request: who did what, when (never personal values)."""
 
-    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.CASCADE, related_name="events", verbose_name=_("request")
     )
-    actor_role = models.CharField(max_length=8, choices=ActorRole.choices)
-    action = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_role = models.CharField(
+        max_length=8, choices=ActorRole.choices, verbose_name=_("actor role")
+    )
+    action = models.CharField(max_length=40, verbose_name=_("action"))
+    from_status = models.CharField(max_length=20, blank=True, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=20, blank=True, verbose_name=_("to status"))
     # Staff reasons (denial, extension, hold): shown to the user, never personal data.
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("privacy request event")
+        verbose_name_plural = _("privacy request events")
         indexes = [models.Index(fields=["request", "id"], name="privacy_event_req_idx")]
 
     def __str__(self) -> str:
@@ -278,13 +320,17 @@ class PrivacyRequestEvent(models.Model):
 class ErasureStep(models.Model):
     """Per-step log of an erasure: model, action and row count (never values)."""
 
-    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="steps")
-    model = models.CharField(max_length=100)
-    action = models.CharField(max_length=40)
-    count = models.PositiveBigIntegerField(default=0)
-    updated_at = models.DateTimeField(default=timezone.now)
+    request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.CASCADE, related_name="steps", verbose_name=_("request")
+    )
+    model = models.CharField(max_length=100, verbose_name=_("model"))
+    action = models.CharField(max_length=40, verbose_name=_("action"))
+    count = models.PositiveBigIntegerField(default=0, verbose_name=_("count"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("erasure step")
+        verbose_name_plural = _("erasure steps")
         constraints = [
             models.UniqueConstraint(
                 fields=["request", "model", "action"], name="privacy_step_unique"
@@ -304,15 +350,20 @@ class ErasureLedgerEntry(models.Model):
     when (no IP) for the legal retention, then the retention purge empties it.
     """
 
-    user_hash = models.CharField(max_length=64, unique=True)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    request_uuid = models.UUIDField(null=True, blank=True)
-    erased_at = models.DateTimeField(default=timezone.now)
-    reapplied_at = models.DateTimeField(null=True, blank=True)
-    consent_proof = models.JSONField(default=list, blank=True)
-    consent_proof_until = models.DateTimeField(null=True, blank=True)
+    user_hash = models.CharField(max_length=64, unique=True, verbose_name=_("user hash"))
+    phone_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, verbose_name=_("phone hash")
+    )
+    request_uuid = models.UUIDField(null=True, blank=True, verbose_name=_("request uuid"))
+    erased_at = models.DateTimeField(default=timezone.now, verbose_name=_("erased at"))
+    reapplied_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reapplied at"))
+    consent_proof = models.JSONField(default=list, blank=True, verbose_name=_("consent proof"))
+    consent_proof_until = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("consent proof until")
+    )
 
     class Meta:
+        verbose_name = _("erasure ledger entry")
         verbose_name_plural = _("erasure ledger entries")
 
     def __str__(self) -> str:
@@ -328,15 +379,22 @@ class ConsentWithdrawal(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_withdrawals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="consent_withdrawals",
+        verbose_name=_("user"),
     )
-    document = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
-    version = models.CharField(max_length=20)
-    withdrawn_at = models.DateTimeField(default=timezone.now)
-    restored_at = models.DateTimeField(null=True, blank=True)
+    document = models.ForeignKey(
+        PolicyDocument, on_delete=models.PROTECT, related_name="+", verbose_name=_("document")
+    )
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices, verbose_name=_("kind"))
+    version = models.CharField(max_length=20, verbose_name=_("version"))
+    withdrawn_at = models.DateTimeField(default=timezone.now, verbose_name=_("withdrawn at"))
+    restored_at = models.DateTimeField(null=True, blank=True, verbose_name=_("restored at"))
 
     class Meta:
+        verbose_name = _("consent withdrawal")
+        verbose_name_plural = _("consent withdrawals")
         indexes = [models.Index(fields=["user", "kind"], name="privacy_withdrawal_user_idx")]
 
     def __str__(self) -> str:
@@ -346,16 +404,20 @@ class ConsentWithdrawal(models.Model):
 class Processor(models.Model):
     """A third-party processor or SDK and the data it receives (P9), edited by staff."""
 
-    name = models.CharField(max_length=100)
-    purpose = models.CharField(max_length=200)
-    data_categories = models.TextField(help_text=_("What data it receives, in plain words."))
-    country = models.CharField(max_length=64, blank=True)
-    website = models.URLField(blank=True)
-    is_active = models.BooleanField(default=True)
-    position = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    purpose = models.CharField(max_length=200, verbose_name=_("purpose"))
+    data_categories = models.TextField(
+        help_text=_("What data it receives, in plain words."), verbose_name=_("data categories")
+    )
+    country = models.CharField(max_length=64, blank=True, verbose_name=_("country"))
+    website = models.URLField(blank=True, verbose_name=_("website"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("processor")
+        verbose_name_plural = _("processors")
         ordering = ["position", "name"]
 
     def __str__(self) -> str:

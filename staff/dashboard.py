@@ -88,10 +88,14 @@ def _post_report_cards() -> list[Card]:
     row = PostReport.objects.filter(status=ReportStatus.OPEN).aggregate(
         count=Count("id"), oldest=Min("created_at")
     )
-    note = f"oldest waiting {timesince(row['oldest'])}" if row["oldest"] else "queue empty"
+    note = (
+        _("oldest waiting %(time)s") % {"time": timesince(row["oldest"])}
+        if row["oldest"]
+        else _("queue empty")
+    )
     return [
         Card(
-            title="Open reports of voice posts",
+            title=_("Open reports of voice posts"),
             value=row["count"],
             note=note,
             url=_url("admin:dating_postreport_changelist", "status__exact=open"),

@@ -34,20 +34,28 @@ class TicketStatus(models.TextChoices):
 
 class SupportTicket(models.Model):
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_tickets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="support_tickets",
+        verbose_name=_("user"),
     )
-    text = models.TextField(max_length=TEXT_MAX)
+    text = models.TextField(max_length=TEXT_MAX, verbose_name=_("text"))
     status = models.CharField(
-        max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN
+        max_length=10,
+        choices=TicketStatus.choices,
+        default=TicketStatus.OPEN,
+        verbose_name=_("status"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     class Meta:
+        verbose_name = _("support ticket")
+        verbose_name_plural = _("support tickets")
         app_label = "privacy"
         indexes = [
             models.Index(fields=["user", "-id"], name="privacy_ticket_user_idx"),
@@ -61,11 +69,17 @@ class SupportTicket(models.Model):
 class SupportTicketPicture(models.Model):
     """A picture of a ticket: a media file of the ticket's user, purpose ``support``."""
 
-    ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="pictures")
-    media_file = models.ForeignKey("media.MediaFile", on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveSmallIntegerField(default=0)
+    ticket = models.ForeignKey(
+        SupportTicket, on_delete=models.CASCADE, related_name="pictures", verbose_name=_("ticket")
+    )
+    media_file = models.ForeignKey(
+        "media.MediaFile", on_delete=models.CASCADE, related_name="+", verbose_name=_("media file")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("support ticket picture")
+        verbose_name_plural = _("support ticket pictures")
         app_label = "privacy"
         ordering = ["position", "id"]
         constraints = [
@@ -81,7 +95,9 @@ class SupportTicketPicture(models.Model):
 class SupportReply(models.Model):
     """A message in a ticket: an answer from support, or a follow-up from the user."""
 
-    ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="replies")
+    ticket = models.ForeignKey(
+        SupportTicket, on_delete=models.CASCADE, related_name="replies", verbose_name=_("ticket")
+    )
     # Staff member who answered; null for the user's own follow-ups (and once erased).
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -89,16 +105,18 @@ class SupportReply(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("author"),
     )
-    from_staff = models.BooleanField(default=True)
-    text = models.TextField(max_length=TEXT_MAX)
-    created_at = models.DateTimeField(default=timezone.now)
+    from_staff = models.BooleanField(default=True, verbose_name=_("from staff"))
+    text = models.TextField(max_length=TEXT_MAX, verbose_name=_("text"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     # When the user's app first fetched a staff answer.
-    read_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
-        app_label = "privacy"
+        verbose_name = _("support reply")
         verbose_name_plural = _("support replies")
+        app_label = "privacy"
         ordering = ["id"]
         indexes = [models.Index(fields=["ticket", "id"], name="privacy_reply_ticket_idx")]
 

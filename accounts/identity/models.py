@@ -43,28 +43,40 @@ class IdentityVerification(models.Model):
     (the verified age), and masked forms for support (``张*``, ``**************1234``).
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identity_verifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="identity_verifications",
+        verbose_name=_("user"),
     )
-    provider = models.CharField(max_length=32)
-    provider_ref = models.CharField(max_length=128, blank=True)
+    provider = models.CharField(max_length=32, verbose_name=_("provider"))
+    provider_ref = models.CharField(max_length=128, blank=True, verbose_name=_("provider ref"))
     status = models.CharField(
-        max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+        max_length=10,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.PENDING,
+        verbose_name=_("status"),
     )
-    reason_code = models.CharField(max_length=32, choices=FailureReason.choices, blank=True)
+    reason_code = models.CharField(
+        max_length=32, choices=FailureReason.choices, blank=True, verbose_name=_("reason code")
+    )
     # The provider's own result code (e.g. "ErrCode=-1101"); never personal data.
-    provider_code = models.CharField(max_length=64, blank=True)
-    id_hash = models.CharField(max_length=64, db_index=True)
-    birth_date = models.DateField()
-    masked_name = models.CharField(max_length=40)
-    masked_id_number = models.CharField(max_length=18)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    provider_code = models.CharField(max_length=64, blank=True, verbose_name=_("provider code"))
+    id_hash = models.CharField(max_length=64, db_index=True, verbose_name=_("id hash"))
+    birth_date = models.DateField(verbose_name=_("birth date"))
+    masked_name = models.CharField(max_length=40, verbose_name=_("masked name"))
+    masked_id_number = models.CharField(max_length=18, verbose_name=_("masked id number"))
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
+    checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
 
     class Meta:
+        verbose_name = _("identity verification")
+        verbose_name_plural = _("identity verifications")
         constraints = [
             # One ID number verifies one account (the second is refused: duplicate_id).
             models.UniqueConstraint(
@@ -100,8 +112,14 @@ class IdentityVerification(models.Model):
 class IdentityCallbackNonce(models.Model):
     """Nonces of accepted provider callbacks: a replayed callback is refused (no user data)."""
 
-    nonce = models.CharField(max_length=64, unique=True)
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    nonce = models.CharField(max_length=64, unique=True, verbose_name=_("nonce"))
+    received_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("received at")
+    )
+
+    class Meta:
+        verbose_name = _("identity callback nonce")
+        verbose_name_plural = _("identity callback nonces")
 
     def __str__(self) -> str:
         return f"callback nonce at {self.received_at:%Y-%m-%d %H:%M}"

@@ -188,6 +188,15 @@ def test_entering_needs_a_live_socket_and_no_call() -> None:
     assert response.json()["errors"][0]["code"] == "already_in_call"
 
 
+def test_voice_match_can_be_reserved_to_verified_accounts(settings: Any) -> None:
+    a = person("a")
+    assert enter(a)["state"] == "waiting"  # off by default (P7)
+    settings.MEETNOW_VERIFIED_ONLY = ["voice_match"]
+    response = api_client_for(a).post(VM, {}, format="json")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "identity_verification_required"
+
+
 def test_bad_filters_are_a_400() -> None:
     a = person("a")
     client = api_client_for(a)

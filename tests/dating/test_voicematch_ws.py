@@ -4,6 +4,7 @@ the match both see. The real-server version is tests/e2e/test_voicematch_e2e.py.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 
 from accounts.models import User
+from chat.models import Call
 from chat.routing import websocket_urlpatterns
 from tests.chat.communicator import WebsocketCommunicator
 from tests.factories.chat import make_user
@@ -121,5 +123,36 @@ def test_a_dropped_socket_leaves_the_queue_unless_another_stays() -> None:
         assert await database_sync_to_async(_state)(alice) == "idle"
         status, body = await database_sync_to_async(_post)(alice, VM)
         assert (status, body["errors"][0]["code"]) == (409, "socket_required")
+
+    run(scenario)
+
+
+def test_both_sockets_gone_ends_the_voice_match_call_after_the_grace_period(
+    settings: Any,
+) -> None:
+    """Neither socket invited or accepted the call: the call.accepted they were sent is
+    enough for their closing to start chat's grace check."""
+    settings.MEETNOW_CALL_GRACE = 0.2
+    alice, bob = make_user("alice"), make_user("bob")
+
+    def call_state(call_uuid: str) -> tuple[str, str]:
+        call = Call.objects.get(uuid=call_uuid)
+        return call.state, call.outcome
+
+    async def scenario() -> None:
+        a, b = await _open(alice), await _open(bob)
+        await database_sync_to_async(_post)(alice, VM)
+        await database_sync_to_async(_post)(bob, VM)
+        call_uuid = (await _until(a, "call.accepted"))["call"]["uuid"]
+        await _until(b, "call.accepted")
+        await a.disconnect()
+        await b.disconnect()
+        state = ("accepted", "")
+        for _ in range(40):
+            await asyncio.sleep(0.1)
+            state = await database_sync_to_async(call_state)(call_uuid)
+            if state[0] == "ended":
+                break
+        assert state == ("ended", "completed")
 
     run(scenario)

@@ -54,3 +54,12 @@ def test_chinese_staff_member_sees_the_user_change_list_in_chinese(
     assert "封禁所选账号（会话立即结束）" in options
     assert page.locator("#changelist-search input[type=submit]").get_attribute("value") == "搜索"
     steps.shot("user-change-list-zh-hans")
+
+    # The index: the apps' own model names in Chinese too (verbose names, issue 17).
+    page.goto(f"{asgi_server}/admin/")
+    index = page.inner_text("#content-main")
+    assert "举报" in index  # chat's reports
+    assert "动态举报" in index  # dating's post reports
+    assert "消息" in index  # chat's messages
+    assert "reports" not in index.lower()
+    steps.shot("admin-index-zh-hans")
