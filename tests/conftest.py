@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: uploads to a temp folder, eager-free Celery, real services under CI."""
+"""Suite-wide fixtures: uploads to a temp folder, Celery sends recorded (eager on request),
+real services under CI."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from celery.signals import before_task_publish
 from django.conf import LazySettings
+from kombu import pools
 
 from meetnow.celery import app as celery_app
 
@@ -28,15 +33,70 @@ def _media_root(settings: LazySettings, tmp_path: Path) -> None:
         settings.STORAGES = storages
 
 
-@pytest.fixture(autouse=True)
-def _celery_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit tests never talk to a broker: a task enqueued on commit runs in-process.
+@dataclass(frozen=True)
+class SentTask:
+    """One task handed to the broker: its registered name and keyword arguments."""
 
-    Tests see what gets enqueued with ``django_capture_on_commit_callbacks`` and
-    call services directly; tests/e2e use a real worker instead.
+    name: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+class SentTasks(list[SentTask]):
+    """The tasks a test enqueued, in order (see ``celery_sent``)."""
+
+    def named(self, name: str) -> list[SentTask]:
+        return [task for task in self if task.name == name]
+
+
+@pytest.fixture(autouse=True)
+def celery_sent(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SentTasks]:
+    """Unit tests never talk to the real broker: a task enqueued goes to kombu's
+    in-memory broker, nothing runs it, and the test sees it in the returned list.
+
+    A test that wants the task to run in-process asks for ``celery_eager`` (then a
+    task enqueued on commit runs at once, and is not listed here); tests/e2e use a
+    real worker and a broker of their own instead.
     """
+    sent = SentTasks()
+    if request.node.get_closest_marker("e2e"):
+        yield sent
+        return
+
+    def record(
+        sender: str | None = None,
+        body: Any = None,
+        headers: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        args, kwargs = (body[0], body[1]) if isinstance(body, list | tuple) else ((), {})
+        sent.append(SentTask(name=str(sender), args=tuple(args), kwargs=dict(kwargs)))
+
+    monkeypatch.setitem(celery_app.conf, "broker_url", "memory://localhost//")
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    _reset_broker_pool()
+    before_task_publish.connect(record, weak=False)
+    try:
+        yield sent
+    finally:
+        before_task_publish.disconnect(record)
+        _reset_broker_pool()
+
+
+@pytest.fixture
+def celery_eager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tasks run in-process when they are enqueued (errors propagate to the test)."""
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
+
+
+def _reset_broker_pool() -> None:
+    """Drop pooled broker connections so the next send uses the current broker URL."""
+    pools.reset()
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(tryfirst=True)

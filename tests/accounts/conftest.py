@@ -32,7 +32,8 @@ def outbox(
 class App:
     """A native app: no cookies, the session token in ``X-Session-Token``.
 
-    Every call runs what was enqueued on commit (the SMS task), as the worker would.
+    Every call runs what was enqueued on commit (the SMS task), as the worker would
+    (the ``app`` fixtures ask for ``celery_eager``).
     """
 
     def __init__(self, capture: Callable[..., AbstractContextManager[Any]]) -> None:
@@ -69,12 +70,14 @@ class App:
 
 
 @pytest.fixture
-def app(django_capture_on_commit_callbacks: Callable[..., Any]) -> App:
+def app(django_capture_on_commit_callbacks: Callable[..., Any], celery_eager: None) -> App:
     return App(django_capture_on_commit_callbacks)
 
 
 @pytest.fixture
-def app_factory(django_capture_on_commit_callbacks: Callable[..., Any]) -> Callable[[], App]:
+def app_factory(
+    django_capture_on_commit_callbacks: Callable[..., Any], celery_eager: None
+) -> Callable[[], App]:
     return lambda: App(django_capture_on_commit_callbacks)
 
 

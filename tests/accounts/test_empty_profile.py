@@ -26,6 +26,7 @@ def test_a_user_with_an_empty_profile_can_use_every_function(
     outbox: list[backends.OutgoingMessage],
     signup_data: dict[str, str],
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     # Sign-up asks only for the number, date of birth and consent.
     status, _ = app.call("POST", "/auth/signup", {"phone": "+8613800138000", **signup_data})

@@ -32,7 +32,8 @@ from tests.accounts.identity_helpers import check_char, identity_consent, make_i
 from tests.factories.accounts import UserFactory
 from tests.helpers import api_client_for, session_token_for
 
-pytestmark = pytest.mark.django_db
+# Uploads are processed (and checks run) by the task they enqueue: run it in-process.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 NAME = "张三丰"
 SECRET = "callback-secret-for-tests"

@@ -291,7 +291,7 @@ def test_provider_verdicts_become_reason_codes(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_fake_servers_signed_callback_makes_the_app_read_the_result(
-    fake: FakeFaceId, live_server: Any, django_capture_on_commit_callbacks: Any
+    fake: FakeFaceId, live_server: Any, django_capture_on_commit_callbacks: Any, celery_eager: None
 ) -> None:
     user = UserFactory.create()
     identity_consent(user)

@@ -27,6 +27,7 @@ def _fetch(url: str) -> bytes:
 
 def test_avatar_is_set_shown_to_others_with_working_urls_and_replaced(
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     me, viewer = UserFactory.create(), UserFactory.create()
     api = api_client_for(me)
@@ -114,6 +115,7 @@ def test_blocked_viewer_gets_no_profile_media(
 
 def test_discover_with_avatars_keeps_a_fixed_query_count(
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

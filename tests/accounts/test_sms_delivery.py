@@ -20,8 +20,9 @@ PHONE = "+8613800138000"
 
 
 @pytest.fixture(autouse=True)
-def _eager_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let eager Celery run a task's retries in turn, as a worker would.
+def _eager_retries(celery_eager: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SMS task runs in-process, and eager Celery runs its retries in turn, as a
+    worker would.
 
     With ``task_eager_propagates`` an eager task raises ``Retry`` to the caller
     instead of running the retry; a worker never propagates.

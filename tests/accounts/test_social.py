@@ -297,6 +297,7 @@ def test_link_and_unlink_providers_but_never_the_last_login_method(
     outbox: list[backends.OutgoingMessage],
     wechat: FakeServer,
     signup_data: dict[str, str],
+    celery_eager: None,
 ) -> None:
     from tests.factories.accounts import UserFactory
 

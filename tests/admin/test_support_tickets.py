@@ -122,6 +122,7 @@ def test_support_answers_in_the_admin_and_the_app_gets_it(
     app_user: User,
     push: FakePush,
     django_capture_on_commit_callbacks: Any,
+    celery_eager: None,
 ) -> None:
     Device.objects.create(user=app_user, device_id="d1", platform="ios", push_token="tok")
     ticket = support_ticket_create(user=app_user, text="My photo was removed, why?")

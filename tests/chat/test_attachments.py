@@ -56,6 +56,7 @@ def test_photo_message_end_to_end_members_get_signed_urls(
     bob_api: APIClient,
     carol_api: APIClient,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     conversation = make_direct(alice, bob)
     media_file, _ = upload_and_process(alice_api, django_capture_on_commit_callbacks, photo())

@@ -48,6 +48,7 @@ def test_incoming_call_push_and_stop_ringing(
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     voip: bool,
+    celery_eager: None,
 ) -> None:
     direct = make_direct(alice, bob)
     iphone = make_device(bob, platform="ios")

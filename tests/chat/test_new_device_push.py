@@ -20,6 +20,7 @@ def test_registering_a_new_phone_notifies_the_other_phones_only(
     settings: LazySettings,
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     old_phone = make_device(alice, platform="android")

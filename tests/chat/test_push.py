@@ -14,7 +14,9 @@ from accounts.models import Device, User
 from chat import notify, services
 from chat.presence import BACKGROUND, presence_clear, presence_set
 from chat.selectors import message_push_recipient_ids
+from chat.tasks import message_push_task
 from tests.chat.fakes import DEAD_TOKEN, fake_apns, fake_fcm
+from tests.conftest import SentTasks
 from tests.factories.chat import make_device, make_direct, make_group, make_user, send
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,7 @@ def test_push_goes_only_to_enabled_devices_once(
     carol: User,
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     direct = make_direct(alice, bob)
     on = make_device(bob, platform="android")
@@ -75,6 +78,7 @@ def test_preview_only_when_opted_in(
     bob: User,
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     direct = make_direct(alice, bob)
     make_device(bob, platform="android")
@@ -97,6 +101,7 @@ def test_fcm_invalid_token_is_pruned(
     bob: User,
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     direct = make_direct(alice, bob)
     dead = make_device(bob, platform="android", token=DEAD_TOKEN)
@@ -128,6 +133,7 @@ def test_apns_over_http2_and_invalid_token_pruned(
     bob: User,
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     direct = make_direct(alice, bob)
     phone = make_device(bob, platform="ios")
@@ -154,6 +160,7 @@ def test_clear_push_when_read_on_another_device(
     bob: User,
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     direct = make_direct(alice, bob)
     make_device(bob, platform="ios")
@@ -173,24 +180,25 @@ def test_clear_push_when_read_on_another_device(
 
 
 def test_no_task_when_every_recipient_is_online(
-    alice: User, bob: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+    alice: User,
+    bob: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_sent: SentTasks,
 ) -> None:
-    from unittest import mock
-
     direct = make_direct(alice, bob)
     presence_set(user_id=bob.pk)
-    with mock.patch("chat.tasks.message_push_task.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.message_send(
-                sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
-            )
-        delay.assert_not_called()
-        presence_clear(user_id=bob.pk)
-        with django_capture_on_commit_callbacks(execute=True):
-            message, _ = services.message_send(
-                sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
-            )
-        delay.assert_called_once_with(message.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_send(
+            sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
+        )
+    assert celery_sent.named(message_push_task.name) == []
+    presence_clear(user_id=bob.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = services.message_send(
+            sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
+        )
+    [sent] = celery_sent.named(message_push_task.name)
+    assert sent.args == (message.id,)
 
 
 def test_a_broker_failure_after_commit_does_not_fail_the_send(

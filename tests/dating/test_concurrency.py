@@ -14,6 +14,7 @@ from django.db import connection, connections
 
 from dating import services
 from dating.models import PostLike, VoicePost
+from tests.conftest import require_or_skip
 from tests.factories.chat import make_user
 from tests.factories.dating import make_post
 
@@ -45,8 +46,10 @@ def _race(works: list[Callable[[], Any]]) -> list[Any]:
 
 @pytest.fixture(autouse=True)
 def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer)")
+    require_or_skip(
+        connection.vendor == "postgresql",
+        "concurrent writers need PostgreSQL (SQLite has one writer)",
+    )
 
 
 def test_concurrent_likes_of_many_people_are_all_counted() -> None:

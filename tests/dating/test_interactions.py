@@ -73,6 +73,7 @@ def test_a_blocked_user_can_neither_like_nor_comment() -> None:
 def test_likes_reach_the_authors_stream_and_one_push_per_burst(
     pushes: list[tuple[int, str, dict[str, str]]],
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     alice = make_user("alice")
     phone = make_device(alice)
@@ -120,6 +121,7 @@ def test_push_is_sent_once_per_device_and_burst(
 def test_comments_their_limits_and_who_may_delete_them(
     pushes: list[tuple[int, str, dict[str, str]]],
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     make_device(alice)

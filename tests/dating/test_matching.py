@@ -56,6 +56,7 @@ def _ids(response: Any) -> list[str]:
 def test_mutual_like_makes_a_match_with_a_conversation_events_and_pushes(
     pushes: list[tuple[int, str, dict[str, str]]],
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     make_device(alice)

@@ -123,6 +123,7 @@ def test_push_texts_in_each_owners_language(
     settings: LazySettings,
     tmp_path: Path,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     chinese = UserFactory.create(language="zh-hans")
     english = UserFactory.create(language="en")

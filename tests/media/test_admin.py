@@ -13,7 +13,8 @@ from media.models import MediaFile, Status
 from tests.factories.media import photo
 from tests.media.helpers import stored_keys, upload_and_process
 
-pytestmark = pytest.mark.django_db
+# Uploads are processed (and checks run) by the task they enqueue: run it in-process.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 CHANGELIST = "/admin/media/mediafile/"
 

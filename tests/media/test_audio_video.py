@@ -11,7 +11,8 @@ import pytest
 from tests.factories.media import audio_clip, jpeg_segments, raw_amr, video_clip
 from tests.media.helpers import post_upload, stored_bytes, stored_keys, upload_and_process
 
-pytestmark = pytest.mark.django_db
+# Uploads are processed (and checks run) by the task they enqueue: run it in-process.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 CONTENT_TYPES = {
     "m4a": "audio/mp4",

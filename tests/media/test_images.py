@@ -20,7 +20,8 @@ from tests.factories.media import (
 )
 from tests.media.helpers import stored_bytes, stored_keys, upload_and_process
 
-pytestmark = pytest.mark.django_db
+# Uploads are processed (and checks run) by the task they enqueue: run it in-process.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 APP1, COM, APP2 = 0xE1, 0xFE, 0xE2
 

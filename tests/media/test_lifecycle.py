@@ -31,7 +31,8 @@ from meetnow.lib.errors import ApplicationError
 from tests.factories.media import MediaFileFactory, photo
 from tests.media.helpers import post_upload, stored_keys, upload_and_process
 
-pytestmark = pytest.mark.django_db
+# Uploads are processed (and checks run) by the task they enqueue: run it in-process.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 def test_redelivered_task_is_a_no_op(user: Any, django_capture_on_commit_callbacks: Any) -> None:

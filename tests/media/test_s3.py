@@ -27,7 +27,8 @@ from tests.factories.media import MAKE_MARKER, jpeg_segments, photo
 from tests.media.conftest import S3_BUCKET
 from tests.media.helpers import upload_and_process
 
-pytestmark = pytest.mark.django_db
+# Uploads are processed (and checks run) by the task they enqueue: run it in-process.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 def _objects(client: Any) -> list[str]:

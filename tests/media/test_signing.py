@@ -17,7 +17,8 @@ from meetnow.lib.errors import ApplicationError
 from tests.factories.media import photo
 from tests.media.helpers import stored_bytes, upload_and_process
 
-pytestmark = pytest.mark.django_db
+# Uploads are processed (and checks run) by the task they enqueue: run it in-process.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from media.models import MediaFile
+from tests.conftest import SentTasks
 from tests.factories.media import photo
 from tests.media.helpers import post_upload, stored_keys
 
@@ -23,7 +24,7 @@ def _error(response: Any) -> tuple[int, str, str | None]:
 
 
 def test_upload_answers_pending_and_queues_processing_after_commit(
-    api: Any, django_capture_on_commit_callbacks: Any
+    api: Any, django_capture_on_commit_callbacks: Any, celery_sent: SentTasks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = post_upload(api, photo(), name="Alice at home +8613800138000.jpg")
@@ -32,10 +33,16 @@ def test_upload_answers_pending_and_queues_processing_after_commit(
     assert body["status"] == "pending"
     assert body["urls"] is None
     assert body["purpose"] == "chat"
-    assert len(callbacks) == 1  # processing is queued, not done in the request
+    assert celery_sent == []  # nothing is enqueued before the commit
+    for callback in callbacks:
+        callback()
+    media_file = MediaFile.objects.get(uuid=body["uuid"])
+    # Processing is queued once, not done in the request.
+    assert [(t.name, t.args) for t in celery_sent] == [("media.process", (media_file.pk,))]
+    media_file.refresh_from_db()
+    assert media_file.status == "pending"
     # The storage key carries no user data: not the name, not the phone, not the user id.
     [key] = stored_keys()
-    media_file = MediaFile.objects.get(uuid=body["uuid"])
     assert key == f"f/{media_file.storage_prefix}/upload"
     for leak in ("Alice", "8613800138000", "home", str(media_file.owner_id)):
         assert leak not in key.split("/", 1)[1].replace(media_file.storage_prefix, "")

@@ -180,7 +180,9 @@ def test_consents_api_rejects_bad_input() -> None:
 
 
 def test_login_with_a_code_during_the_grace_period_cancels_deletion(
-    settings: LazySettings, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+    settings: LazySettings,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     from accounts.sms import backends
 

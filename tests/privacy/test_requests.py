@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import staff_create
 from meetnow.lib.errors import ApplicationError
+from privacy.jobs import EXPORT_TASK
 from privacy.lifecycle import (
     request_approve,
     request_cancel,
@@ -36,6 +37,7 @@ from privacy.models import (
 )
 from privacy.stats import stats_requests_open, suppress
 from privacy.transitions import add_working_days, request_complete, request_fail
+from tests.conftest import SentTasks
 from tests.factories.chat import make_user
 from tests.factories.privacy import confirm_identity
 from tests.helpers import session_token_for
@@ -139,6 +141,7 @@ def test_deny_needs_a_reason_the_user_sees(staff: User) -> None:
 
 def test_access_lifecycle_runs_the_export(
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     user = make_user()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -150,6 +153,17 @@ def test_access_lifecycle_runs_the_export(
     assert r.archive_key
     statuses = list(r.events.order_by("id").values_list("to_status", flat=True))
     assert statuses == [S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.IN_PROCESSING, S.COMPLETE]
+
+
+def test_an_access_request_enqueues_its_export_once(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks, celery_sent: SentTasks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        r = request_create(user=make_user(), kind="access", identity_confirmed=True)
+    assert [(t.name, t.kwargs) for t in celery_sent] == [(EXPORT_TASK, {"request_id": r.pk})]
+    r.refresh_from_db()
+    assert r.status == S.IN_PROCESSING  # the worker has not built it yet
+    assert not r.archive_key
 
 
 def test_one_export_per_interval() -> None:
@@ -333,7 +347,9 @@ def test_api_requires_authentication() -> None:
 
 
 def test_api_real_reauthentication_by_code(
-    settings: LazySettings, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+    settings: LazySettings,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_eager: None,
 ) -> None:
     """The identity step end to end: allauth's reauthenticate-by-code, then the request."""
     from django.test import Client
