@@ -57,7 +57,7 @@ def _start(sender_api: APIClient, recipient: User) -> str:
 
 
 def test_a_strangers_conversation_is_a_request_capped_at_three_messages(
-    pushes: list[tuple[int, Any]], django_capture_on_commit_callbacks: Any
+    pushes: list[tuple[int, Any]], django_capture_on_commit_callbacks: Any, celery_eager: Any
 ) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     make_device(bob)
