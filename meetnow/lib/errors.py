@@ -10,9 +10,11 @@ never changes with the language.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
 else:
     StrPromise = str
+
+logger = logging.getLogger(__name__)
+SERVICE_UNAVAILABLE = gettext_lazy("The service is briefly unavailable; try again.")
 
 
 class ApplicationError(Exception):
@@ -105,6 +110,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ApplicationError):
         body = error_body(exc.status_code, [error(exc.code, exc.message, exc.param)])
         return Response(body, status=exc.status_code)
+    if isinstance(exc, OperationalError):
+        # The database is unreachable (restarting, failing over): the app retries later.
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        body = error_body(503, [error("service_unavailable", SERVICE_UNAVAILABLE)])
+        return Response(body, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -8,6 +8,7 @@ Every e2e test runs in one xdist group (``pytest.mark.xdist_group("e2e")``, adde
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -144,11 +145,14 @@ def celery_worker(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[subproces
         log.close()
 
 
-@pytest.fixture
-def asgi_server(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """A real uvicorn serving ``meetnow.asgi`` on a free loopback port; yields its base URL."""
+@contextlib.contextmanager
+def serve(env: dict[str, str], log_path: Path, *, workers: int = 1) -> Iterator[str]:
+    """A real uvicorn serving ``meetnow.asgi`` on a free loopback port; yields its base URL.
+
+    ``workers`` > 1 runs that many processes (real concurrency against the database).
+    """
     port = free_port()
-    log = (tmp_path / "asgi.log").open("wb")
+    log = log_path.open("wb")
     proc = subprocess.Popen(
         [
             str(BIN / "uvicorn"),
@@ -159,9 +163,10 @@ def asgi_server(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
             str(port),
             "--log-level",
             "warning",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         cwd=ROOT,
-        env=e2e_env,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -169,17 +174,24 @@ def asgi_server(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail("ASGI server exited: " + (tmp_path / "asgi.log").read_text()[-2000:])
+            pytest.fail("ASGI server exited: " + log_path.read_text()[-2000:])
         try:
-            with urllib.request.urlopen(f"{base}/api/schema/", timeout=2):
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5):
                 break
         except OSError:
             time.sleep(0.1)
     else:
         _stop(proc)
-        pytest.fail("ASGI server not up in 30 s: " + (tmp_path / "asgi.log").read_text()[-2000:])
+        pytest.fail("ASGI server not up in 30 s: " + log_path.read_text()[-2000:])
     try:
         yield base
     finally:
         _stop(proc)
         log.close()
+
+
+@pytest.fixture
+def asgi_server(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A real uvicorn serving ``meetnow.asgi`` on a free loopback port; yields its base URL."""
+    with serve(e2e_env, tmp_path / "asgi.log") as base:
+        yield base
