@@ -20,19 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.models import Device, SecurityEvent, SmsDelivery, User
 from accounts.phones import InvalidPhoneError, phone_mask, phone_normalise
-from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.adminkit import ReadOnlyAdmin, StaffModelAdmin
 from meetnow.lib.masking import can_see_personal_data, mask_device_id, mask_ip
-
-
-class ReadOnlyAdmin(StaffModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _phone_mask(value: Any) -> str:

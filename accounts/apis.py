@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.current import current_user
 from accounts.models import Block, Device, DmFrom, Gender, Platform, SecurityEvent, User
 from media.models import MediaFile
 from media.services import media_file_signed_urls
@@ -40,13 +41,6 @@ class StrictInputSerializer(serializers.Serializer[Any]):
                 }
             )
         return super().to_internal_value(data)
-
-
-def _me(request: Request) -> User:
-    """The authenticated user (every view here requires one)."""
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran first
-    return user
 
 
 def _client_ip(request: Request) -> str | None:
@@ -185,20 +179,22 @@ class MeApi(APIView):
 
     @extend_schema(responses=OutputSerializer, operation_id="me_get")
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(_me(request)).data)
+        return Response(self.OutputSerializer(current_user(request)).data)
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer, operation_id="me_update")
     def patch(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_profile_update(user=_me(request), data=serializer.validated_data)
+        user = services.user_profile_update(
+            user=current_user(request), data=serializer.validated_data
+        )
         return Response(self.OutputSerializer(user).data)
 
 
 class UserDetailApi(APIView):
     @extend_schema(responses=PublicProfileSerializer, operation_id="user_public")
     def get(self, request: Request, user_uuid: UUID) -> Response:
-        user = selectors.user_public_get(viewer=_me(request), user_uuid=user_uuid)
+        user = selectors.user_public_get(viewer=current_user(request), user_uuid=user_uuid)
         return Response(PublicProfileSerializer(user).data)
 
 
@@ -236,7 +232,7 @@ class DiscoverApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        users = selectors.discover_users(viewer=_me(request), **filters.validated_data)
+        users = selectors.discover_users(viewer=current_user(request), **filters.validated_data)
         paginator = self.Pagination()
         page = paginator.paginate_queryset(users, request, view=self)
         return paginator.get_paginated_response(PublicProfileSerializer(page, many=True).data)
@@ -260,7 +256,9 @@ class BlockListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = CursorPagination()
-        page = paginator.paginate_queryset(selectors.blocks_made(user=_me(request)), request)
+        page = paginator.paginate_queryset(
+            selectors.blocks_made(user=current_user(request)), request
+        )
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
@@ -268,14 +266,14 @@ class BlockApi(APIView):
     @extend_schema(request=None, responses=BlockListApi.OutputSerializer, operation_id="block")
     def post(self, request: Request, user_uuid: UUID) -> Response:
         blocked = selectors.user_get_by_uuid(user_uuid=user_uuid)
-        block: Block = services.block_create(blocker=_me(request), blocked=blocked)
+        block: Block = services.block_create(blocker=current_user(request), blocked=blocked)
         return Response(BlockListApi.OutputSerializer(block).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, operation_id="unblock")
     def delete(self, request: Request, user_uuid: UUID) -> Response:
         blocked = User.objects.filter(uuid=user_uuid).first()
         if blocked is not None:
-            services.block_delete(blocker=_me(request), blocked=blocked)
+            services.block_delete(blocker=current_user(request), blocked=blocked)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -328,7 +326,7 @@ class DeviceListApi(APIView):
 
     @extend_schema(responses=DeviceOutputSerializer(many=True), operation_id="devices_list")
     def get(self, request: Request) -> Response:
-        devices = selectors.devices_of(user=_me(request)).order_by("-last_seen_at", "-pk")
+        devices = selectors.devices_of(user=current_user(request)).order_by("-last_seen_at", "-pk")
         context = {"session_key": _session_key(request)}
         return Response(DeviceOutputSerializer(devices, many=True, context=context).data)
 
@@ -340,7 +338,7 @@ class DeviceListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         device, created = services.device_register(
-            user=_me(request),
+            user=current_user(request),
             device_id=data.pop("device_id"),
             session_key=_session_key(request),
             ip_address=_client_ip(request),
@@ -356,8 +354,10 @@ class DeviceListApi(APIView):
 class DeviceDetailApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="device_remove")
     def delete(self, request: Request, device_pk: int) -> Response:
-        device = selectors.device_get(user=_me(request), device_pk=device_pk)
-        services.device_remove(user=_me(request), device=device, ip_address=_client_ip(request))
+        device = selectors.device_get(user=current_user(request), device_pk=device_pk)
+        services.device_remove(
+            user=current_user(request), device=device, ip_address=_client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -377,7 +377,7 @@ class SocialAccountListApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True), operation_id="social_accounts_list")
     def get(self, request: Request) -> Response:
-        accounts = selectors.social_accounts_of(user=_me(request))
+        accounts = selectors.social_accounts_of(user=current_user(request))
         return Response(self.OutputSerializer(accounts, many=True).data)
 
 
@@ -385,7 +385,7 @@ class SocialAccountDetailApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="social_account_unlink")
     def delete(self, request: Request, account_pk: int) -> Response:
         services.social_account_unlink(
-            user=_me(request), account_id=account_pk, ip_address=_client_ip(request)
+            user=current_user(request), account_id=account_pk, ip_address=_client_ip(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -408,7 +408,7 @@ class SessionListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="sessions_list")
     def get(self, request: Request) -> Response:
         key = _session_key(request)
-        sessions = selectors.sessions_of(user=_me(request), current_session_key=key)
+        sessions = selectors.sessions_of(user=current_user(request), current_session_key=key)
         return Response(
             self.OutputSerializer(sessions, many=True, context={"session_key": key}).data
         )
@@ -418,7 +418,7 @@ class SessionDetailApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="session_end")
     def delete(self, request: Request, session_pk: int) -> Response:
         services.session_end(
-            user=_me(request), session_id=session_pk, ip_address=_client_ip(request)
+            user=current_user(request), session_id=session_pk, ip_address=_client_ip(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -431,7 +431,7 @@ class SessionEndOthersApi(APIView):
     )
     def post(self, request: Request) -> Response:
         ended = services.sessions_end_others(
-            user=_me(request),
+            user=current_user(request),
             current_session_key=_session_key(request),
             ip_address=_client_ip(request),
         )
@@ -455,6 +455,6 @@ class SecurityEventListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = CursorPagination()
-        events = selectors.security_events_of(user=_me(request))
+        events = selectors.security_events_of(user=current_user(request))
         page: list[SecurityEvent] = paginator.paginate_queryset(events, request) or []
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

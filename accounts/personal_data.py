@@ -33,13 +33,13 @@ from meetnow.lib.personal_data import (
     chunk_delete,
     chunk_update,
     count_of,
-    iso,
     page,
     plain_rows,
     rows_delete_step,
     section,
     step,
 )
+from meetnow.lib.timestamps import iso
 
 ERASED_REPR = "Deleted user"
 

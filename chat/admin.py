@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from chat import services
 from chat.models import Call, Message, Report, ReportOutcome, ReportStatus
-from meetnow.lib.adminkit import AnyModelAdmin, admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log
 
 CONTEXT_AROUND = 3  # messages shown before and after the reported one
 
@@ -188,7 +188,7 @@ class ReportAdmin(AnyModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(AnyModelAdmin):
+class MessageAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Read-only view of messages for moderators; the text only on the detail page."""
 
     list_display = ("id", "conversation", "sender", "kind", "created_at", "removed")
@@ -211,15 +211,6 @@ class MessageAdmin(AnyModelAdmin):
     actions = ("hide",)
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_hide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("chat.change_report")
 
@@ -239,7 +230,7 @@ class MessageAdmin(AnyModelAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(AnyModelAdmin):
+class CallAdmin(ReadOnlyMixin, AnyModelAdmin):
     """Read-only call history (issue 8): who called whom, when, outcome, duration. There
     is nothing else to show: no SDP, candidate or IP is ever stored (P11). Superusers
     only (no staff role holds ``chat.view_call``)."""
@@ -264,12 +255,3 @@ class CallAdmin(AnyModelAdmin):
         "duration_seconds",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.current import current_user
 from chat import payloads, selectors, services
 from chat.history import history_page_payloads
 from chat.models import Membership, MessageKind, ReportReason
@@ -60,13 +60,6 @@ def _int_param(request: Request, name: str, *, default: int | None = None) -> in
             "invalid", _("%(name)s must not be negative.") % {"name": name}, param=name
         )
     return value
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
-        raise ApplicationError("not_authenticated", _("Log in first."), status_code=401)
-    return user
 
 
 # --- Response shapes (documentation; bodies are built by chat.payloads) --------------
@@ -227,7 +220,7 @@ class ConversationListApi(APIView):
     @extend_schema(responses=ConversationPageOut, operation_id="conversations_list")
     def get(self, request: Request) -> Response:
         """My conversations, most recent activity first, with preview and unread count."""
-        user = _user(request)
+        user = current_user(request)
         paginator = ConversationPagination()
         queryset: QuerySet[Membership] = selectors.conversation_memberships(user=user)
         page = paginator.paginate_queryset(queryset, request, view=self) or []
@@ -245,7 +238,7 @@ class ConversationListApi(APIView):
     def post(self, request: Request) -> Response:
         """With ``user``: the direct conversation with that person (created if needed).
         With ``title`` and ``users``: a new group."""
-        user = _user(request)
+        user = current_user(request)
         data = _valid(self.InputSerializer, request.data)
         if "user" in data:
             if "users" in data or data.get("title"):
@@ -272,7 +265,7 @@ class ConversationListApi(APIView):
 class ConversationDetailApi(APIView):
     @extend_schema(responses=ConversationOut)
     def get(self, request: Request, conversation_uuid: str) -> Response:
-        user = _user(request)
+        user = current_user(request)
         membership = selectors.membership_access(user=user, conversation_uuid=conversation_uuid)
         return Response(selectors.conversation_detail_payload(user=user, membership=membership))
 
@@ -289,7 +282,9 @@ class ConversationMembersApi(APIView):
         """The group's owner adds members."""
         data = _valid(self.InputSerializer, request.data)
         services.group_members_add(
-            actor=_user(request), conversation_uuid=conversation_uuid, member_uuids=data["users"]
+            actor=current_user(request),
+            conversation_uuid=conversation_uuid,
+            member_uuids=data["users"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -299,7 +294,7 @@ class ConversationMemberApi(APIView):
     def delete(self, request: Request, conversation_uuid: str, user_uuid: str) -> Response:
         """The owner removes a member (or anyone removes themself: leave)."""
         services.group_member_remove(
-            actor=_user(request), conversation_uuid=conversation_uuid, user_uuid=user_uuid
+            actor=current_user(request), conversation_uuid=conversation_uuid, user_uuid=user_uuid
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -307,7 +302,7 @@ class ConversationMemberApi(APIView):
 class ConversationLeaveApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, conversation_uuid: str) -> Response:
-        services.group_leave(user=_user(request), conversation_uuid=conversation_uuid)
+        services.group_leave(user=current_user(request), conversation_uuid=conversation_uuid)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -326,7 +321,7 @@ class ConversationMuteApi(APIView):
         """Mute or unmute (no push for a muted conversation, P10)."""
         data = _valid(self.InputSerializer, request.data)
         membership = services.conversation_mute_set(
-            user=_user(request), conversation_uuid=conversation_uuid, muted=data["muted"]
+            user=current_user(request), conversation_uuid=conversation_uuid, muted=data["muted"]
         )
         return Response({"muted": membership.muted})
 
@@ -346,7 +341,9 @@ class ConversationReadApi(APIView):
         """I have read up to ``message_id``."""
         data = _valid(self.InputSerializer, request.data)
         membership = services.conversation_mark_read(
-            user=_user(request), conversation_uuid=conversation_uuid, message_id=data["message_id"]
+            user=current_user(request),
+            conversation_uuid=conversation_uuid,
+            message_id=data["message_id"],
         )
         return Response({"last_read_id": membership.last_read_id})
 
@@ -363,7 +360,7 @@ class RequestListApi(APIView):
     def get(self, request: Request) -> Response:
         """Message requests to me (direct conversations strangers started), most recent
         activity first: read them, then accept, decline or report."""
-        user = _user(request)
+        user = current_user(request)
         paginator = ConversationPagination()
         page = (
             paginator.paginate_queryset(
@@ -380,7 +377,7 @@ class RequestAcceptApi(APIView):
     @extend_schema(request=None, responses=ConversationOut, operation_id="chat_request_accept")
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Accept: it becomes a normal conversation (in my list, events, receipts)."""
-        user = _user(request)
+        user = current_user(request)
         membership = services.message_request_accept(user=user, conversation_uuid=conversation_uuid)
         return Response(selectors.conversation_detail_payload(user=user, membership=membership))
 
@@ -389,7 +386,9 @@ class RequestDeclineApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="chat_request_decline")
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Decline: hidden for me; the sender can send no more (and is not told)."""
-        services.message_request_decline(user=_user(request), conversation_uuid=conversation_uuid)
+        services.message_request_decline(
+            user=current_user(request), conversation_uuid=conversation_uuid
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -413,7 +412,7 @@ class RequestReportApi(APIView):
         """Report the sender to the moderators, block them and decline the request."""
         data = _valid(self.InputSerializer, request.data)
         report = services.message_request_report(
-            user=_user(request),
+            user=current_user(request),
             conversation_uuid=conversation_uuid,
             reason=data["reason"],
             details=data.get("details", ""),
@@ -444,7 +443,7 @@ class InvitationListApi(APIView):
         """Groups I am invited to and have not answered, newest first."""
         paginator = CursorPagination()
         page = paginator.paginate_queryset(
-            selectors.invitations_of(user=_user(request)), request, view=self
+            selectors.invitations_of(user=current_user(request)), request, view=self
         )
         return paginator.get_paginated_response(
             [payloads.invitation_payload(i) for i in page or []]
@@ -455,7 +454,7 @@ class InvitationAcceptApi(APIView):
     @extend_schema(request=None, responses=ConversationOut, operation_id="chat_invitation_accept")
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Join the group (answer: the conversation, as its members see it)."""
-        user = _user(request)
+        user = current_user(request)
         membership = services.group_invitation_accept(
             user=user, conversation_uuid=conversation_uuid
         )
@@ -466,7 +465,9 @@ class InvitationDeclineApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="chat_invitation_decline")
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Decline: the group stays invisible and cannot invite me again."""
-        services.group_invitation_decline(user=_user(request), conversation_uuid=conversation_uuid)
+        services.group_invitation_decline(
+            user=current_user(request), conversation_uuid=conversation_uuid
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -508,7 +509,7 @@ class MessageListApi(APIView):
     )
     def get(self, request: Request, conversation_uuid: str) -> Response:
         """History, newest first: ``?before=ID`` pages back, ``?after=ID`` forward."""
-        user = _user(request)
+        user = current_user(request)
         before = _int_param(request, "before")
         after = _int_param(request, "after")
         if before is not None and after is not None:
@@ -533,7 +534,7 @@ class MessageListApi(APIView):
     def post(self, request: Request, conversation_uuid: str) -> Response:
         """Send. A retry with the same ``client_id`` returns the stored message (200).
         Apps with the WebSocket open send the same body as a ``message.send`` frame."""
-        user = _user(request)
+        user = current_user(request)
         data = _valid(self.InputSerializer, request.data)
         message, created = services.message_send(
             sender=user,
@@ -561,7 +562,7 @@ class MessageDetailApi(APIView):
         """Edit my text message (within the edit window)."""
         data = _valid(self.InputSerializer, request.data)
         message = services.message_edit(
-            user=_user(request),
+            user=current_user(request),
             conversation_uuid=conversation_uuid,
             message_id=message_id,
             text=data["text"],
@@ -572,7 +573,7 @@ class MessageDetailApi(APIView):
     def delete(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
         """Recall my message for everyone (within the recall window): a tombstone stays."""
         message = services.message_recall(
-            user=_user(request), conversation_uuid=conversation_uuid, message_id=message_id
+            user=current_user(request), conversation_uuid=conversation_uuid, message_id=message_id
         )
         return Response(payloads.message_payload(message))
 
@@ -582,7 +583,7 @@ class MessageDeleteForMeApi(APIView):
     def post(self, request: Request, conversation_uuid: str, message_id: int) -> Response:
         """Hide a message for me only."""
         services.message_delete_for_me(
-            user=_user(request), conversation_uuid=conversation_uuid, message_id=message_id
+            user=current_user(request), conversation_uuid=conversation_uuid, message_id=message_id
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -599,7 +600,7 @@ class SyncApi(APIView):
     def get(self, request: Request) -> Response:
         """My events after ``since`` (without ``since``: just the current cursor).
         410 ``sync_refetch_required`` when too far behind."""
-        user = _user(request)
+        user = current_user(request)
         result = selectors.sync_events(
             user=user,
             since=_int_param(request, "since"),
@@ -624,14 +625,16 @@ class ChatSettingsApi(APIView):
 
     @extend_schema(responses=SettingsOut, operation_id="chat_settings_get")
     def get(self, request: Request) -> Response:
-        return Response(self._out(selectors.chat_settings_get(user=_user(request))))
+        return Response(self._out(selectors.chat_settings_get(user=current_user(request))))
 
     @extend_schema(
         request=InputSerializer, responses=SettingsOut, operation_id="chat_settings_update"
     )
     def patch(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
-        return Response(self._out(services.chat_settings_update(user=_user(request), **data)))
+        return Response(
+            self._out(services.chat_settings_update(user=current_user(request), **data))
+        )
 
 
 # --- Reports (P8) ------------------------------------------------------------------
@@ -657,7 +660,7 @@ class ReportListApi(APIView):
         """My reports and their outcomes."""
         paginator = CursorPagination()
         page = paginator.paginate_queryset(
-            selectors.reports_of(user=_user(request)), request, view=self
+            selectors.reports_of(user=current_user(request)), request, view=self
         )
         return paginator.get_paginated_response([payloads.report_payload(r) for r in page or []])
 
@@ -667,7 +670,7 @@ class ReportListApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
         report = services.report_create(
-            reporter=_user(request),
+            reporter=current_user(request),
             reason=data["reason"],
             details=data.get("details", ""),
             user_uuid=data.get("user"),

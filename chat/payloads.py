@@ -12,12 +12,9 @@ from chat.models import Conversation, Membership, Message, Report
 from media.models import MediaFile
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
+from meetnow.lib.timestamps import iso
 
 _UNSET = object()
-
-
-def dt(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def user_brief(user: Any) -> dict[str, Any] | None:
@@ -68,8 +65,8 @@ def message_payload(message: Message, *, conversation_uuid: str | None = None) -
             if message.attachment is not None and not removed
             else None
         ),
-        "created_at": dt(message.created_at),
-        "edited_at": dt(message.edited_at),
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
         "recalled": message.recalled_at is not None,
         "removed_by_moderator": message.moderated_at is not None,
     }
@@ -95,7 +92,7 @@ def invitation_payload(invitation: Any) -> dict[str, Any]:
         "conversation": str(invitation.conversation.uuid),
         "title": invitation.conversation.title,
         "invited_by": user_brief(invitation.invited_by),
-        "created_at": dt(invitation.created_at),
+        "created_at": iso(invitation.created_at),
     }
 
 
@@ -112,8 +109,8 @@ def conversation_payload(
         "uuid": str(conversation.uuid),
         "kind": conversation.kind,
         "title": conversation.title,
-        "created_at": dt(conversation.created_at),
-        "last_activity_at": dt(conversation.last_activity_at),
+        "created_at": iso(conversation.created_at),
+        "last_activity_at": iso(conversation.last_activity_at),
         "closed": conversation.closed_at is not None,
         "last_message": (
             message_payload(last_message, conversation_uuid=str(conversation.uuid))
@@ -143,6 +140,6 @@ def report_payload(report: Report) -> dict[str, Any]:
         "message_id": report.message_id,
         "status": report.status,
         "outcome": report.outcome or None,
-        "created_at": dt(report.created_at),
-        "resolved_at": dt(report.resolved_at),
+        "created_at": iso(report.created_at),
+        "resolved_at": iso(report.resolved_at),
     }

@@ -39,12 +39,12 @@ from meetnow.lib.personal_data import (
     chunk_delete,
     chunk_update,
     count_of,
-    iso,
     plain_rows,
     rows_delete_step,
     section,
     step,
 )
+from meetnow.lib.timestamps import iso
 
 
 def _calls_of(uid: int) -> QuerySet[Call]:

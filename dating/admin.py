@@ -25,7 +25,7 @@ from dating import reports
 from dating.models import PostComment, PostReport, PostReportOutcome, VoicePost
 from media.models import MediaFile
 from media.services import media_file_signed_urls
-from meetnow.lib.adminkit import AnyModelAdmin, admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log
 
 
 class ReportActionForm(ActionForm):
@@ -150,18 +150,9 @@ class PostReportAdmin(AnyModelAdmin):
         self._resolve(request, queryset, PostReportOutcome.USER_BANNED)
 
 
-class _TakeDownAdmin(AnyModelAdmin):
+class _TakeDownAdmin(ReadOnlyMixin, AnyModelAdmin):
     actions = ("take_down",)
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_take_down_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dating.take_down_voicepost")

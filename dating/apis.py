@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -18,11 +17,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import PublicProfileSerializer
+from accounts.current import current_user
 from accounts.models import Gender, User
 from chat.models import ReportReason
 from dating import matching, payloads, reports, selectors, services
 from dating.models import Audience, PostState, VoicePost
-from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
 from meetnow.lib.throttling import PostScopedRateThrottle
@@ -46,13 +45,6 @@ def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> di
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
-        raise ApplicationError("not_authenticated", _("Log in first."), status_code=401)
-    return user
 
 
 class _Scoped(APIView):
@@ -208,7 +200,7 @@ class PostListApi(_Scoped):
     @extend_schema(parameters=_PAGE_PARAMS, responses=PostPageOut, operation_id="dating_feed")
     def get(self, request: Request) -> Response:
         """The feed: recent public posts of people I may see, newest first."""
-        user = _user(request)
+        user = current_user(request)
         return _post_page(request, self, selectors.feed(viewer=user), user)
 
     @extend_schema(
@@ -216,7 +208,7 @@ class PostListApi(_Scoped):
     )
     def post(self, request: Request) -> Response:
         """Publish a voice post (others see it once its files are processed)."""
-        user = _user(request)
+        user = current_user(request)
         data = _valid(self.InputSerializer, request.data)
         post = services.post_publish(author=user, **data)
         post = selectors.post_access(viewer=user, post_uuid=post.uuid, with_relations=True)
@@ -227,7 +219,7 @@ class UserPostListApi(APIView):
     @extend_schema(parameters=_PAGE_PARAMS, responses=PostPageOut, operation_id="dating_user_posts")
     def get(self, request: Request, user_uuid: UUID) -> Response:
         """One person's posts (mine: every state, for me only)."""
-        user = _user(request)
+        user = current_user(request)
         posts = selectors.posts_of_user(viewer=user, user_uuid=user_uuid)
         return _post_page(request, self, posts, user)
 
@@ -256,7 +248,7 @@ class PostDetailApi(APIView):
     )
     def get(self, request: Request, post_uuid: str) -> Response:
         """One post with its comments, newest first (``cursor`` pages the comments)."""
-        user = _user(request)
+        user = current_user(request)
         post = selectors.post_access(viewer=user, post_uuid=post_uuid, with_relations=True)
         body = payloads.post_payload(post, viewer=user)
         body["comments"] = _comment_page(request, self, user, post).data
@@ -265,7 +257,7 @@ class PostDetailApi(APIView):
     @extend_schema(responses={204: None}, operation_id="dating_post_delete")
     def delete(self, request: Request, post_uuid: str) -> Response:
         """The author deletes the post (its files are deleted too)."""
-        services.post_delete(user=_user(request), post_uuid=post_uuid)
+        services.post_delete(user=current_user(request), post_uuid=post_uuid)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -275,14 +267,14 @@ class PostLikeApi(_Scoped):
     @extend_schema(request=None, responses=CountsOut, operation_id="dating_post_like")
     def post(self, request: Request, post_uuid: str) -> Response:
         """Like (idempotent)."""
-        user = _user(request)
+        user = current_user(request)
         post = services.post_like(user=user, post_uuid=post_uuid)
         return Response(_counts(post, viewer=user, liked=True))
 
     @extend_schema(responses=CountsOut, operation_id="dating_post_unlike")
     def delete(self, request: Request, post_uuid: str) -> Response:
         """Unlike (idempotent)."""
-        user = _user(request)
+        user = current_user(request)
         post = services.post_unlike(user=user, post_uuid=post_uuid)
         return Response(_counts(post, viewer=user, liked=False))
 
@@ -291,7 +283,7 @@ class PostListenedApi(APIView):
     @extend_schema(request=None, responses=CountsOut, operation_id="dating_post_listened")
     def post(self, request: Request, post_uuid: str) -> Response:
         """I played the post to the end (counted once per listener)."""
-        user = _user(request)
+        user = current_user(request)
         post = services.post_listened(user=user, post_uuid=post_uuid)
         liked = selectors.post_liked_by(user=user, post=post)
         return Response(_counts(post, viewer=user, liked=liked))
@@ -310,7 +302,7 @@ class CommentListApi(_Scoped):
         parameters=_PAGE_PARAMS, responses=CommentPageOut, operation_id="dating_comments"
     )
     def get(self, request: Request, post_uuid: str) -> Response:
-        user = _user(request)
+        user = current_user(request)
         post = selectors.post_access(viewer=user, post_uuid=post_uuid)
         return _comment_page(request, self, user, post)
 
@@ -318,7 +310,7 @@ class CommentListApi(_Scoped):
         request=InputSerializer, responses={201: CommentOut}, operation_id="dating_comment_create"
     )
     def post(self, request: Request, post_uuid: str) -> Response:
-        user = _user(request)
+        user = current_user(request)
         data = _valid(self.InputSerializer, request.data)
         comment = services.comment_create(user=user, post_uuid=post_uuid, text=data["text"])
         comment.author = user
@@ -332,7 +324,9 @@ class CommentDetailApi(APIView):
     @extend_schema(responses={204: None}, operation_id="dating_comment_delete")
     def delete(self, request: Request, post_uuid: str, comment_uuid: str) -> Response:
         """Delete a comment: mine, or any on my post."""
-        services.comment_delete(user=_user(request), post_uuid=post_uuid, comment_uuid=comment_uuid)
+        services.comment_delete(
+            user=current_user(request), post_uuid=post_uuid, comment_uuid=comment_uuid
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -357,7 +351,7 @@ class ReportListApi(_Scoped):
         """My reports of posts and comments, and their outcomes."""
         paginator = CursorPagination()
         page = paginator.paginate_queryset(
-            reports.reports_of(user=_user(request)), request, view=self
+            reports.reports_of(user=current_user(request)), request, view=self
         )
         return paginator.get_paginated_response([payloads.report_payload(r) for r in page or []])
 
@@ -367,7 +361,7 @@ class ReportListApi(_Scoped):
     def post(self, request: Request) -> Response:
         data = _valid(self.InputSerializer, request.data)
         report = reports.post_report_create(
-            reporter=_user(request),
+            reporter=current_user(request),
             reason=data["reason"],
             details=data.get("details", ""),
             post_uuid=data["post"],
@@ -419,7 +413,7 @@ class ProfileLikeApi(APIView):
     def post(self, request: Request, user_uuid: UUID) -> Response:
         """Like a person (private until mutual; a mutual like is a match and opens a
         conversation). 429 ``daily_like_limit`` past the day's likes."""
-        user = _user(request)
+        user = current_user(request)
         match = matching.profile_like(user=user, user_uuid=user_uuid)
         if match is not None:
             match = matching.matches_of(user=user).filter(pk=match.pk).first()
@@ -432,7 +426,7 @@ class ProfilePassApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="dating_profile_pass")
     def post(self, request: Request, user_uuid: UUID) -> Response:
         """Pass: hidden from my discover and who-liked-me for a while."""
-        matching.profile_pass(user=_user(request), user_uuid=user_uuid)
+        matching.profile_pass(user=current_user(request), user_uuid=user_uuid)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -449,7 +443,7 @@ class LikedMeListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         """People who liked me and whom I haven't answered, newest first."""
-        user = _user(request)
+        user = current_user(request)
         paginator = PeoplePagination()
         page = paginator.paginate_queryset(matching.likes_received(user=user), request, self)
         return paginator.get_paginated_response(
@@ -467,7 +461,7 @@ class MatchListApi(APIView):
         operation_id="dating_matches",
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         paginator = PeoplePagination()
         page = paginator.paginate_queryset(matching.matches_of(user=user), request, self)
         return paginator.get_paginated_response([_match_body(m, user) for m in page or []])
@@ -478,7 +472,7 @@ class MatchDetailApi(APIView):
     def delete(self, request: Request, match_uuid: str) -> Response:
         """Unmatch: the conversation closes for both; the other side is told the match
         ended, nothing more."""
-        matching.match_end(user=_user(request), match_uuid=match_uuid)
+        matching.match_end(user=current_user(request), match_uuid=match_uuid)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -514,7 +508,7 @@ class DiscoverApi(APIView):
         ``MEETNOW_DATING_PASS_DAYS``), already liked or matched."""
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        users = matching.discover(viewer=_user(request), **filters.validated_data)
+        users = matching.discover(viewer=current_user(request), **filters.validated_data)
         paginator = PeoplePagination()
         page = paginator.paginate_queryset(users, request, self)
         return paginator.get_paginated_response([payloads.author_card(u) for u in page or []])

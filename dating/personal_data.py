@@ -28,6 +28,7 @@ from dating.models import (
     VoicePost,
 )
 from meetnow.lib.personal_data import Declaration, EraseStep, ExportSection, Strategy
+from meetnow.lib.timestamps import iso
 
 
 def _pseudonymise(queryset: Any, limit: int, **values: Any) -> int:
@@ -109,10 +110,6 @@ erase_steps: list[EraseStep] = [
 ]
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _post_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
     posts = (
         VoicePost.objects.filter(author_id=uid, pk__gt=after)
@@ -127,9 +124,9 @@ def _post_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, An
                 "uuid": str(p.uuid),
                 "caption": p.caption,
                 "audience": p.audience,
-                "created_at": _iso(p.created_at),
-                "deleted_at": _iso(p.deleted_at),
-                "taken_down_at": _iso(p.taken_down_at),
+                "created_at": iso(p.created_at),
+                "deleted_at": iso(p.deleted_at),
+                "taken_down_at": iso(p.taken_down_at),
                 # The recordings and photos themselves are in files/ under these ids.
                 "voice": str(p.voice.uuid) if p.voice else None,
                 "photos": [str(ph.media.uuid) for ph in p.photos.all() if ph.media],
@@ -155,7 +152,7 @@ def _comment_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str,
                 "uuid": str(cuuid),
                 "post": str(puuid),
                 "text": text,
-                "created_at": _iso(created),
+                "created_at": iso(created),
                 "taken_down": down is not None,
             },
         )
@@ -169,7 +166,7 @@ def _like_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, An
         .order_by("pk")
         .values_list("pk", "post__uuid", "created_at")[:limit]
     )
-    return [(pk, {"post": str(puuid), "created_at": _iso(at)}) for pk, puuid, at in rows]
+    return [(pk, {"post": str(puuid), "created_at": iso(at)}) for pk, puuid, at in rows]
 
 
 def _listen_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
@@ -178,7 +175,7 @@ def _listen_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, 
         .order_by("pk")
         .values_list("pk", "post__uuid", "created_at")[:limit]
     )
-    return [(pk, {"post": str(puuid), "created_at": _iso(at)}) for pk, puuid, at in rows]
+    return [(pk, {"post": str(puuid), "created_at": iso(at)}) for pk, puuid, at in rows]
 
 
 def _report_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
@@ -196,7 +193,7 @@ def _report_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, 
                 "details": details,
                 "status": status,
                 "outcome": outcome or None,
-                "created_at": _iso(created),
+                "created_at": iso(created),
             },
         )
         for pk, ruuid, reason, details, status, outcome, created in rows
@@ -209,7 +206,7 @@ def _profile_like_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict
         .order_by("pk")
         .values_list("pk", "to_user__uuid", "created_at")[:limit]
     )
-    return [(pk, {"user": str(u), "liked_at": _iso(at)}) for pk, u, at in rows]
+    return [(pk, {"user": str(u), "liked_at": iso(at)}) for pk, u, at in rows]
 
 
 def _pass_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
@@ -219,7 +216,7 @@ def _pass_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, An
         .values_list("pk", "to_user__uuid", "created_at", "until")[:limit]
     )
     return [
-        (pk, {"user": str(u), "passed_at": _iso(at), "hidden_until": _iso(until)})
+        (pk, {"user": str(u), "passed_at": iso(at), "hidden_until": iso(until)})
         for pk, u, at, until in rows
     ]
 
@@ -246,8 +243,8 @@ def _match_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[str, A
                 "uuid": str(muuid),
                 "user": str(high if low_id == uid else low),
                 "conversation": str(conv) if conv else None,
-                "created_at": _iso(created),
-                "ended_at": _iso(ended),
+                "created_at": iso(created),
+                "ended_at": iso(ended),
             },
         )
         for pk, muuid, low_id, low, high, conv, created, ended in rows
@@ -283,9 +280,9 @@ def _voice_match_rows(uid: int, after: int, limit: int) -> list[tuple[int, dict[
                     "uuid": str(suuid),
                     "role": "offerer" if mine else "answerer",
                     "call": str(call) if call else None,
-                    "paired_at": _iso(created),
-                    "call_limit_at": _iso(ends),
-                    "liked_at": _iso(c_liked if mine else e_liked),
+                    "paired_at": iso(created),
+                    "call_limit_at": iso(ends),
+                    "liked_at": iso(c_liked if mine else e_liked),
                     "match": str(match) if match else None,
                     "user": (str(callee if mine else caller)) if match else None,
                 },

@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import PublicProfileSerializer
+from accounts.current import current_user
 from accounts.models import Gender
 from dating import matching, voicematch
-from dating.apis import LikeOut, _Input, _match_body, _user, _valid
+from dating.apis import LikeOut, _Input, _match_body, _valid
 
 
 class VoiceMatchEnterIn(_Input):
@@ -97,7 +98,7 @@ class VoiceMatchQueueApi(APIView):
     @extend_schema(responses=VoiceMatchStateOut, operation_id="dating_voice_match_state")
     def get(self, request: Request) -> Response:
         """Am I waiting in the voice-match queue?"""
-        user = _user(request)
+        user = current_user(request)
         return Response(_state_body(voicematch.voice_match_status(user=user), user))
 
     @extend_schema(
@@ -109,7 +110,7 @@ class VoiceMatchQueueApi(APIView):
         """Enter the queue (with an open socket): paired at once with a compatible person
         who waits, or waiting up to 60 s. A pair gets `call.accepted` with `voice_match`
         on the socket. 409 `socket_required`, `already_in_call`."""
-        user = _user(request)
+        user = current_user(request)
         data = _valid(VoiceMatchEnterIn, request.data)
         state = voicematch.voice_match_enter(user=user, **data)
         return Response(_state_body(state, user))
@@ -117,7 +118,7 @@ class VoiceMatchQueueApi(APIView):
     @extend_schema(responses={204: None}, operation_id="dating_voice_match_leave")
     def delete(self, request: Request) -> Response:
         """Leave the queue (idempotent)."""
-        voicematch.voice_match_leave(user=_user(request))
+        voicematch.voice_match_leave(user=current_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -125,7 +126,7 @@ class VoiceMatchSessionApi(APIView):
     @extend_schema(responses=VoiceMatchSessionOut, operation_id="dating_voice_match_session")
     def get(self, request: Request, session_uuid: str) -> Response:
         """One of my voice matches: the other person only once both liked."""
-        user = _user(request)
+        user = current_user(request)
         session = voicematch.session_get(user=user, session_uuid=session_uuid)
         if voicematch.voice_match_time_limit(session_id=session.pk):
             session = voicematch.session_get(user=user, session_uuid=session_uuid)
@@ -137,7 +138,7 @@ class VoiceMatchLikeApi(APIView):
     def post(self, request: Request, session_uuid: str) -> Response:
         """Like the other person (private until mutual; a mutual like is a match that
         reveals both). 409 `like_window_closed`."""
-        user = _user(request)
+        user = current_user(request)
         match = voicematch.voice_match_like(user=user, session_uuid=session_uuid)
         if match is not None:
             match = matching.matches_of(user=user).filter(pk=match.pk).first()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from media.models import MediaFile, Status, Variant
 from media.services import media_file_signed_url, media_file_take_down
-from meetnow.lib.adminkit import AnyModelAdmin, admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log
 
 PREVIEW_TTL = 300
 
@@ -24,7 +24,8 @@ def mask_owner(owner: Any) -> str:
 
 
 @admin.register(MediaFile)
-class MediaFileAdmin(AnyModelAdmin):
+class MediaFileAdmin(ReadOnlyMixin, AnyModelAdmin):
+    # Read-only: deleting rows would skip storage; take-down is the moderator's tool.
     list_display = (
         "preview",
         "uuid",
@@ -84,15 +85,6 @@ class MediaFileAdmin(AnyModelAdmin):
     @admin.display(description=_("owner"))
     def owner_masked(self, obj: MediaFile) -> str:
         return mask_owner(obj.owner)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
-        return False  # deleting rows would skip storage; take-down is the moderator's tool
 
     def has_take_down_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("media.take_down_mediafile")

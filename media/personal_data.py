@@ -21,11 +21,11 @@ from meetnow.lib.personal_data import (
     ExportSection,
     Strategy,
     count_of,
-    iso,
     page,
     section,
     step,
 )
+from meetnow.lib.timestamps import iso
 
 erase_steps: list[EraseStep] = [
     step(

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from meetnow.lib.adminkit import AnyModelAdmin, StaffModelAdmin
+from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyAdmin
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.masking import mask_ip
 from privacy.models import Consent, PolicyDocument
@@ -62,7 +62,7 @@ class PolicyDocumentAdmin(AnyModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(StaffModelAdmin):
+class ConsentAdmin(ReadOnlyAdmin):
     list_display = ("user", "kind", "version", "language", "accepted_at", "ip_address")
     masked_fields = {"ip_address": mask_ip}  # in clear for superusers only (P18)
     list_filter = ("kind", "version")
@@ -77,15 +77,6 @@ class ConsentAdmin(StaffModelAdmin):
         "accepted_at",
         "ip_address",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # Privacy requests, processors, erasure ledger (issue 6); the staff console's request

@@ -21,13 +21,13 @@ from meetnow.lib.personal_data import (
     Strategy,
     chunk_update,
     count_of,
-    iso,
     page,
     plain_rows,
     rows_delete_step,
     section,
     step,
 )
+from meetnow.lib.timestamps import iso
 from privacy.export import PREFIX as EXPORT_PREFIX
 from privacy.export import export_staging_delete
 from privacy.models import (

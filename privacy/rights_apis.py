@@ -21,10 +21,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.current import current_user
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from meetnow.lib.i18n import language_current
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.timestamps import iso
 from privacy.consents import (
     consent_accept,
     consent_gate_compute,
@@ -149,12 +150,6 @@ ProcessorsOut = inline_serializer(
 )
 
 
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran
-    return user
-
-
 def _proves_identity(record: Any, *, has_verified_phone: bool) -> bool:
     """A one-time code to the verified phone (reauthentication, or the login itself);
     for an account without a phone (social sign-up, P3), a fresh social login."""
@@ -174,7 +169,7 @@ def identity_confirmation_take(request: Request) -> bool:
     session = request.auth
     if not isinstance(session, SessionBase):
         return False
-    user = _user(request)
+    user = current_user(request)
     records = get_authentication_records(SimpleNamespace(session=session), user)
     cutoff = time.time() - settings.MEETNOW_PRIVACY_IDENTITY_MAX_AGE
     used = float(session.get(IDENTITY_USED_KEY) or 0)
@@ -197,10 +192,6 @@ def _session(request: Request) -> SessionBase | None:
     return request.auth if isinstance(request.auth, SessionBase) else None
 
 
-def _dt(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dict[str, Any]:
     download = None
     if (
@@ -212,7 +203,7 @@ def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dic
         token = export_download_token(privacy_request=privacy_request)
         download = {
             "url": request.build_absolute_uri(f"/api/v1/privacy/exports/{token}"),
-            "expires_at": _dt(privacy_request.archive_expires_at),
+            "expires_at": iso(privacy_request.archive_expires_at),
             "size": privacy_request.archive_size,
         }
     return {
@@ -220,18 +211,18 @@ def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dic
         "kind": privacy_request.kind,
         "status": privacy_request.status,
         "identity_required": privacy_request.status == RequestStatus.IDENTITY_UNVERIFIED,
-        "received_at": _dt(privacy_request.received_at),
-        "due_at": _dt(privacy_request.effective_due_at),
+        "received_at": iso(privacy_request.received_at),
+        "due_at": iso(privacy_request.effective_due_at),
         "overdue": privacy_request.is_overdue,
         "extended": privacy_request.extended_due_at is not None,
         "extension_reason": privacy_request.extension_reason or None,
         "denial_reason": privacy_request.denial_reason or None,
-        "identity_verified_at": _dt(privacy_request.identity_verified_at),
-        "reviewed_at": _dt(privacy_request.reviewed_at),
-        "scheduled_for": _dt(privacy_request.scheduled_for),
-        "started_at": _dt(privacy_request.started_at),
-        "finished_at": _dt(privacy_request.finished_at),
-        "canceled_at": _dt(privacy_request.canceled_at),
+        "identity_verified_at": iso(privacy_request.identity_verified_at),
+        "reviewed_at": iso(privacy_request.reviewed_at),
+        "scheduled_for": iso(privacy_request.scheduled_for),
+        "started_at": iso(privacy_request.started_at),
+        "finished_at": iso(privacy_request.finished_at),
+        "canceled_at": iso(privacy_request.canceled_at),
         "on_hold": privacy_request.legal_hold_at is not None,
         "progress": privacy_request.progress,
         "error": privacy_request.error_code or None,
@@ -247,7 +238,9 @@ class PrivacyRequestListApi(APIView):
     def get(self, request: Request) -> Response:
         """My privacy requests, newest first, with status and deadline."""
         paginator = CursorPagination()
-        page = paginator.paginate_queryset(privacy_requests_of(user=_user(request)), request, self)
+        page = paginator.paginate_queryset(
+            privacy_requests_of(user=current_user(request)), request, self
+        )
         items = [request_payload(r, request=request) for r in page or []]
         return paginator.get_paginated_response(items)
 
@@ -266,7 +259,7 @@ class PrivacyRequestListApi(APIView):
             request
         )
         privacy_request = request_create(
-            user=_user(request),
+            user=current_user(request),
             kind=data["kind"],
             details=data.get("details", ""),
             document_kinds=data.get("document_kinds"),
@@ -282,7 +275,9 @@ class PrivacyRequestListApi(APIView):
 class PrivacyRequestDetailApi(APIView):
     @extend_schema(responses=PrivacyRequestOut, operation_id="privacy_requests_retrieve")
     def get(self, request: Request, request_uuid: str) -> Response:
-        privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
+        privacy_request = privacy_request_access(
+            user=current_user(request), request_uuid=request_uuid
+        )
         return Response(request_payload(privacy_request, request=request))
 
 
@@ -292,7 +287,9 @@ class PrivacyRequestVerifyApi(APIView):
     )
     def post(self, request: Request, request_uuid: str) -> Response:
         """Confirm identity for a request waiting in ``identity_unverified``."""
-        privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
+        privacy_request = privacy_request_access(
+            user=current_user(request), request_uuid=request_uuid
+        )
         if privacy_request.status != RequestStatus.IDENTITY_UNVERIFIED:
             raise ApplicationError(
                 "invalid_request_state", _("Identity is already confirmed."), status_code=409
@@ -304,7 +301,7 @@ class PrivacyRequestVerifyApi(APIView):
                 status_code=403,
             )
         privacy_request = request_verify_identity(
-            privacy_request=privacy_request, actor=_user(request)
+            privacy_request=privacy_request, actor=current_user(request)
         )
         return Response(request_payload(privacy_request, request=request))
 
@@ -314,9 +311,11 @@ class PrivacyRequestCancelApi(APIView):
         request=None, responses=PrivacyRequestOut, operation_id="privacy_requests_cancel"
     )
     def post(self, request: Request, request_uuid: str) -> Response:
-        privacy_request = privacy_request_access(user=_user(request), request_uuid=request_uuid)
+        privacy_request = privacy_request_access(
+            user=current_user(request), request_uuid=request_uuid
+        )
         privacy_request = request_cancel(
-            privacy_request=privacy_request, actor=_user(request), reason="canceled_by_user"
+            privacy_request=privacy_request, actor=current_user(request), reason="canceled_by_user"
         )
         return Response(request_payload(privacy_request, request=request))
 
@@ -361,7 +360,7 @@ def _document_payload(document: Any) -> dict[str, Any]:
         "title": title,
         "body": body,
         "material_change": document.material_change,
-        "published_at": _dt(document.published_at),
+        "published_at": iso(document.published_at),
     }
 
 
@@ -383,13 +382,13 @@ class ConsentApi(APIView):
     @extend_schema(responses=ConsentStateOut, operation_id="privacy_consents_get")
     def get(self, request: Request) -> Response:
         """My consent history and whether the app must ask me to accept a new version."""
-        user = _user(request)
+        user = current_user(request)
         state = consent_gate_compute(user_id=user.pk)
         return Response(
             {
                 "required": state.code or None,
                 "history": [
-                    {"action": i.action, "kind": i.kind, "version": i.version, "at": _dt(i.at)}
+                    {"action": i.action, "kind": i.kind, "version": i.version, "at": iso(i.at)}
                     for i in consent_history(user=user)
                 ],
             }
@@ -405,7 +404,7 @@ class ConsentApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = _user(request)
+        user = current_user(request)
         if data["action"] == "accept":
             consent_accept(
                 user=user,
@@ -440,7 +439,7 @@ class ProcessorListApi(APIView):
                         "data": p.data_categories,
                         "country": p.country,
                         "website": p.website,
-                        "updated_at": _dt(p.updated_at),
+                        "updated_at": iso(p.updated_at),
                     }
                     for p in processors_public()
                 ]

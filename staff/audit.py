@@ -8,20 +8,17 @@ request audit events are shown on each request's own page (privacy admin).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
-from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.adminkit import ReadOnlyAdmin
 
 _FLAGS = {ADDITION: _("Added"), CHANGE: _("Changed"), DELETION: _("Deleted")}
 
 
-class LogEntryAdmin(StaffModelAdmin):
+class LogEntryAdmin(ReadOnlyAdmin):
     list_display = ("action_time", "user", "action", "content_type", "target", "message")
     list_filter = ("action_flag", ("user", admin.RelatedOnlyFieldListFilter), "content_type")
     list_select_related = ("user", "content_type")
@@ -38,15 +35,6 @@ class LogEntryAdmin(StaffModelAdmin):
         "message",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("action"), ordering="action_flag")
     def action(self, entry: LogEntry) -> str:

@@ -10,8 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
-from meetnow.lib.errors import NotFoundError
+from accounts.current import current_user
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.throttling import PostScopedRateThrottle
 from support.models import PICTURES_MAX, TEXT_MAX
@@ -26,13 +25,6 @@ from support.services import (
     support_ticket_create,
     support_ticket_follow_up,
 )
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated ran; keeps mypy honest
-        raise NotFoundError()
-    return user
 
 
 class SupportTicketCreateSerializer(serializers.Serializer[Any]):
@@ -56,7 +48,9 @@ class SupportTicketListApi(APIView):
     def get(self, request: Request) -> Response:
         """My support tickets, newest first, with the number of unread answers."""
         paginator = CursorPagination()
-        page = paginator.paginate_queryset(support_tickets_of(user=_user(request)), request, self)
+        page = paginator.paginate_queryset(
+            support_tickets_of(user=current_user(request)), request, self
+        )
         return paginator.get_paginated_response([ticket_summary_payload(t) for t in page or []])
 
     @extend_schema(
@@ -69,7 +63,7 @@ class SupportTicketListApi(APIView):
         ``POST /api/v1/media`` (purpose ``support``)."""
         serializer = SupportTicketCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = _user(request)
+        user = current_user(request)
         ticket = support_ticket_create(
             user=user,
             text=serializer.validated_data["text"],
@@ -83,7 +77,7 @@ class SupportTicketDetailApi(APIView):
     @extend_schema(operation_id="support_ticket_retrieve", responses={200: dict})
     def get(self, request: Request, ticket_uuid: str) -> Response:
         """One of my tickets with the answers of support; fetching marks them read."""
-        ticket = support_ticket_access(user=_user(request), ticket_uuid=ticket_uuid)
+        ticket = support_ticket_access(user=current_user(request), ticket_uuid=ticket_uuid)
         payload = ticket_detail_payload(ticket)
         support_replies_mark_read(ticket=ticket)
         return Response(payload)
@@ -104,7 +98,7 @@ class SupportTicketReplyApi(APIView):
         """Add to my ticket (e.g. answer a question of support); it reopens."""
         serializer = SupportTicketFollowUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = _user(request)
+        user = current_user(request)
         ticket = support_ticket_access(user=user, ticket_uuid=ticket_uuid)
         support_ticket_follow_up(ticket=ticket, text=serializer.validated_data["text"])
         ticket = support_ticket_access(user=user, ticket_uuid=ticket_uuid)

@@ -12,6 +12,7 @@ from accounts.models import User
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
 from meetnow.lib.errors import NotFoundError
+from meetnow.lib.timestamps import iso
 from support.models import SupportReply, SupportTicket, SupportTicketPicture
 
 
@@ -50,18 +51,14 @@ def support_ticket_access(*, user: User, ticket_uuid: Any) -> SupportTicket:
     return ticket
 
 
-def _dt(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def ticket_summary_payload(ticket: SupportTicket) -> dict[str, Any]:
     return {
         "uuid": str(ticket.uuid),
         "status": ticket.status,
         "text": ticket.text,
-        "created_at": _dt(ticket.created_at),
-        "updated_at": _dt(ticket.updated_at),
-        "answered_at": _dt(ticket.answered_at),
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "answered_at": iso(ticket.answered_at),
         "unread_replies": getattr(ticket, "unread", 0),
     }
 
@@ -88,8 +85,8 @@ def ticket_detail_payload(ticket: SupportTicket) -> dict[str, Any]:
                 "id": r.pk,
                 "from": "support" if r.from_staff else "me",
                 "text": r.text,
-                "created_at": _dt(r.created_at),
-                "read_at": _dt(r.read_at),
+                "created_at": iso(r.created_at),
+                "read_at": iso(r.read_at),
             }
             for r in ticket.replies.all()
         ],

@@ -13,11 +13,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identity.models import IdentityVerification, VerificationStatus
-from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.adminkit import ReadOnlyAdmin
 from meetnow.lib.masking import MASK
 
 
@@ -26,7 +25,7 @@ def _hidden(value: Any) -> str:
 
 
 @admin.register(IdentityVerification)
-class IdentityVerificationAdmin(StaffModelAdmin):
+class IdentityVerificationAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "user",
@@ -83,12 +82,3 @@ class IdentityVerificationAdmin(StaffModelAdmin):
     def same_id_as(self, obj: IdentityVerification) -> str:
         holder = getattr(obj, "holder_uuid", None)
         return str(holder) if holder else "-"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

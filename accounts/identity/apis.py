@@ -12,16 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.apis import StrictInputSerializer
+from accounts.current import current_user
 from accounts.identity import selectors, services
 from accounts.identity.models import FailureReason, VerificationStatus
-from accounts.models import User
-
-
-def _me(request: Request) -> User:
-    """The authenticated user (every view here but the callback requires one)."""
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran first
-    return user
 
 
 class IdentityStatusSerializer(serializers.Serializer[Any]):
@@ -40,7 +33,7 @@ class IdentityStatusSerializer(serializers.Serializer[Any]):
 class IdentityApi(APIView):
     @extend_schema(responses=IdentityStatusSerializer, operation_id="identity_status")
     def get(self, request: Request) -> Response:
-        state = selectors.identity_state(user=_me(request))
+        state = selectors.identity_state(user=current_user(request))
         return Response(IdentityStatusSerializer(state).data)
 
 
@@ -71,7 +64,7 @@ class IdentityVerificationStartApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         started = services.identity_verification_start(
-            user=_me(request),
+            user=current_user(request),
             name=serializer.validated_data["name"],
             id_number=serializer.validated_data["id_number"],
         )

@@ -16,18 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.current import current_user
 from chat.calls import services as calls
 from chat.models import CallMedia, CallOutcome, CallState
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
-        raise ApplicationError("not_authenticated", _("Log in first."), status_code=401)
-    return user
 
 
 class _PeerOut(serializers.Serializer[Any]):
@@ -95,7 +88,7 @@ class CallListApi(APIView):
     @extend_schema(responses=CallPageOut, operation_id="calls_list")
     def get(self, request: Request) -> Response:
         """My calls, newest first (cursor-paginated): direction, peer, outcome, duration."""
-        user = _user(request)
+        user = current_user(request)
         calls.calls_expire_overdue(user_ids=[user.pk])
         paginator = CursorPagination()
         page = paginator.paginate_queryset(calls.call_history(user=user), request, view=self)
@@ -109,7 +102,7 @@ class IceServersApi(APIView):
     def get(self, request: Request) -> Response:
         """STUN/TURN servers for WebRTC with TURN credentials valid ``ttl`` seconds
         (username ``expiry:user-uuid``, HMAC-SHA1 password). Fetch again before expiry."""
-        response = Response(calls.turn_credentials(user=_user(request)))
+        response = Response(calls.turn_credentials(user=current_user(request)))
         response["Cache-Control"] = "no-store"
         return response
 
@@ -117,7 +110,7 @@ class IceServersApi(APIView):
 class CallDetailApi(APIView):
     @extend_schema(responses=CallOut, operation_id="calls_get")
     def get(self, request: Request, call_uuid: str) -> Response:
-        user = _user(request)
+        user = current_user(request)
         call = calls.call_access(user=user, call_uuid=call_uuid)
         if call.state == CallState.RINGING and calls.calls_expire_overdue(user_ids=[user.pk]):
             call = calls.call_access(user=user, call_uuid=call_uuid)
@@ -137,7 +130,7 @@ class CallActionApi(APIView):
     action: str = ""
 
     def post(self, request: Request, call_uuid: str) -> Response:
-        user = _user(request)
+        user = current_user(request)
         data: Any = request.data if isinstance(request.data, dict) else {}
         unknown = sorted(set(data) - {"sdp"})
         if unknown:

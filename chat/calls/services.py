@@ -55,6 +55,7 @@ from chat.models import (
 from chat.presence import online_user_ids
 from chat.selectors import membership_access
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.timestamps import iso
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +98,9 @@ def call_payload(call: Call, *, viewer_id: int | None = None) -> dict[str, Any]:
         "media": call.media,
         "state": call.state,
         "outcome": call.outcome or None,
-        "created_at": payloads.dt(call.created_at),
-        "accepted_at": payloads.dt(call.accepted_at),
-        "ended_at": payloads.dt(call.ended_at),
+        "created_at": iso(call.created_at),
+        "accepted_at": iso(call.accepted_at),
+        "ended_at": iso(call.ended_at),
         "duration_seconds": call.duration_seconds,
     }
     if viewer_id is not None:
@@ -620,4 +621,4 @@ def turn_credentials(*, user: User, now: float | None = None) -> dict[str, Any]:
             }
         )
     expires_at = datetime.fromtimestamp(expiry, tz=UTC)
-    return {"ice_servers": servers, "ttl": ttl, "expires_at": payloads.dt(expires_at)}
+    return {"ice_servers": servers, "ttl": ttl, "expires_at": iso(expires_at)}

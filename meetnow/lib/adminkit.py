@@ -242,3 +242,21 @@ def _masked_display(name: str, masker: Masker) -> Callable[[Any, Any], str]:
 
     display.__name__ = f"masked_{name}"
     return admin.display(description=name.replace("_", " "))(display)
+
+
+class ReadOnlyMixin:
+    """Staff look but never add, change or delete rows through the admin's forms
+    (an admin's own actions and pages, which call services, still work)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, StaffModelAdmin):
+    """A :class:`StaffModelAdmin` that only shows (logs, deliveries, the audit trail)."""

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model, QuerySet
 
+from meetnow.lib.timestamps import iso
+
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
 
@@ -165,11 +167,6 @@ def count_of(model: type[Model], lookup: str) -> Callable[[int], int]:
     return lambda uid: model._default_manager.filter(**{lookup: uid}).count()
 
 
-def iso(value: Any) -> str | None:
-    """A date or time as ISO 8601, None stays None."""
-    return value.isoformat() if value is not None else None
-
-
 def page(queryset: QuerySet[Any], after: int, limit: int) -> list[Any]:
     """One keyset page of model instances (ids above ``after``)."""
     return list(queryset.filter(pk__gt=after).order_by("pk")[:limit])
@@ -199,7 +196,7 @@ def _plain(obj: Any, fields: list[str]) -> dict[str, Any]:
         for part in name.split("__"):
             value = getattr(value, part, None) if value is not None else None
         if hasattr(value, "isoformat"):
-            value = value.isoformat()
+            value = iso(value)
         elif value is not None and not isinstance(value, bool | int | float | str | dict | list):
             value = str(value)
         item[name.replace("__", "_")] = value

@@ -114,8 +114,10 @@ def test_the_queue_never_hands_one_person_to_two_claimers(on_redis: str) -> None
 
 @pytest.mark.django_db(transaction=True)
 def test_many_people_entering_at_once_are_each_paired_once(on_redis: str) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer)")
+    require_or_skip(
+        connection.vendor == "postgresql",
+        "concurrent writers need PostgreSQL (SQLite has one writer)",
+    )
     people = [make_user(f"p{i}") for i in range(16)]
     for user in people:
         presence_set(user_id=user.pk, state=FOREGROUND, connection=f"socket-{user.pk}")
