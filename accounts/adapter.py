@@ -34,6 +34,7 @@ from accounts.services import (
     user_phone_set,
     user_phone_verify,
 )
+from accounts.sms.codes import code_stash, code_unstash
 from meetnow.lib.i18n import language_current
 
 # The app asks for a voice call instead of an SMS with this header on the request that
@@ -105,10 +106,17 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth sh
             return SmsChannel.VOICE
         return SmsChannel.SMS
 
+    def generate_phone_verification_code(self, *, user: AbstractBaseUser, phone: str) -> str:
+        """allauth stores what this returns in the session: a keyed hash, never the code
+        (P12, P18); the code itself waits on the request for ``send_verification_code_sms``."""
+        code: str = super().generate_phone_verification_code(user=user, phone=phone)
+        return code_stash(self.request, code)
+
     def send_verification_code_sms(
         self, user: AbstractBaseUser, phone: str, code: str, **kwargs: Any
     ) -> None:
         assert isinstance(user, User)  # noqa: S101
+        code = code_unstash(self.request, code)
         if user.is_banned:
             # No code for a banned account: refuse before anything is sent.
             self._refuse_banned(user)

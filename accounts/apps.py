@@ -22,4 +22,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from accounts.sms import codes
+
         user_logged_out.connect(_close_sockets_on_logout, dispatch_uid="accounts.sockets_close")
+        codes.install()  # one-time codes stored hashed in allauth's session state

@@ -18,6 +18,7 @@ from typing import Any
 
 from allauth.account.adapter import get_adapter
 from allauth.core.exceptions import RateLimited
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -52,6 +53,61 @@ def _rate_limited_response() -> JsonResponse:
     return JsonResponse(error_body(429, [error(code, message)]), status=429)
 
 
+# --- A pending social sign-up (P1, P3) ---------------------------------------------------
+# allauth keeps the provider's data (uid, nickname, avatar URL) in the session while the
+# app asks for the date of birth and consent. A refused sign-up drops it at once; an
+# abandoned one lives only SOCIAL_SIGNUP_TTL seconds (the session then expires, and the
+# beat task ``sessions_clear_expired`` deletes its row; the cache entry dies with it).
+_PENDING_SOCIAL = "socialaccount_sociallogin"
+_PENDING_MARK = "meetnow_social_signup_pending"
+_REFUSALS = {"underage", "consent_required", "policy_unavailable", "signup_closed"}
+
+
+def _json(response: HttpResponse) -> dict[str, Any]:
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return {}
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _token_session(token: str | None) -> Any:
+    if not token:
+        return None
+    from allauth.headless.internal.sessionkit import lookup_session
+
+    return lookup_session(token)
+
+
+def social_pending_bound(request: HttpRequest, response: HttpResponse) -> None:
+    """Bound the life of the provider's data in a pending social sign-up (P1, P3)."""
+    if request.method != "POST" or not request.path.endswith(
+        ("/auth/provider/token", "/auth/provider/signup")
+    ):
+        return
+    body = _json(response)
+    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    token = (meta or {}).get("session_token") or request.headers.get("X-Session-Token")
+    session = _token_session(token)
+    if session is None:
+        return
+    codes = {e.get("code") for e in body.get("errors") or [] if isinstance(e, dict)}
+    if (meta or {}).get("is_authenticated"):
+        if session.pop(_PENDING_MARK, None) is not None:
+            session.set_expiry(None)  # a signed-in session lives as long as any other
+            session.save()
+    elif response.status_code == 400 and codes & _REFUSALS:
+        session.pop(_PENDING_SOCIAL, None)
+        session.pop(_PENDING_MARK, None)
+        session.save()
+    elif _PENDING_SOCIAL in session and _PENDING_MARK not in session:
+        session[_PENDING_MARK] = True
+        session.set_expiry(settings.MEETNOW_SOCIAL_SIGNUP_TTL)
+        session.save()
+
+
 class AllauthApiMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -66,6 +122,7 @@ class AllauthApiMiddleware:
                 transaction.set_rollback(True)
         response = self._shape_errors(response, request.path)
         self._record_security_events(request, response, pending_user_id)
+        social_pending_bound(request, response)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> Any:

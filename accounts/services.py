@@ -73,6 +73,22 @@ def staff_create(*, username: str, password: str, superuser: bool = False) -> Us
     return user
 
 
+def user_date_of_birth_declare(*, user: User, date_of_birth: dt.date) -> None:
+    """Record the date of birth of an account that has none (made outside sign-up, P14).
+
+    Never changes one already set: the app can't edit it (``MeApi``), and a verified
+    ID's birth date replaces a declared one only through identity verification.
+    """
+    if user.date_of_birth is not None:
+        raise ApplicationError(
+            "date_of_birth_set",
+            _("Your date of birth is already on your account."),
+            param="date_of_birth",
+        )
+    user.date_of_birth = date_of_birth
+    user.save(update_fields=["date_of_birth"])
+
+
 def user_phone_set(*, user: User, phone: str, verified: bool) -> None:
     """Attach a number (E.164) to the user; allauth calls this through the adapter (P2)."""
     user.phone = phone

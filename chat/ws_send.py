@@ -141,4 +141,10 @@ def refusal_message(code: str) -> str:
     """What a person reads when the socket refuses a send for the consent gate."""
     if code == "consent_withdrawn":
         return gettext("You withdrew consent, so the account can't be used.")
+    if code == "underage":
+        return gettext("MeetNow is only for people of the minimum age.")
+    if code == "date_of_birth_required":
+        return gettext("Your date of birth is needed before you use MeetNow.")
+    if code == "consent_required":
+        return gettext("Accept the privacy policy and user agreement to use MeetNow.")
     return gettext("A new version of the privacy policy or user agreement needs your consent.")

@@ -452,6 +452,9 @@ if PRODUCTION:
 # --- MeetNow ------------------------------------------------------------------
 
 MEETNOW_MIN_AGE = env.int("MEETNOW_MIN_AGE", default=18)
+# Seconds a social sign-up waiting for date of birth and consent keeps the provider's
+# data (uid, nickname, avatar URL) in its session (P1, P3).
+MEETNOW_SOCIAL_SIGNUP_TTL = env.int("MEETNOW_SOCIAL_SIGNUP_TTL", default=900)
 MEETNOW_ERASURE_GRACE_DAYS = env.int("MEETNOW_ERASURE_GRACE_DAYS", default=15)
 MEETNOW_PRIVACY_SLA_DAYS = env.int("MEETNOW_PRIVACY_SLA_DAYS", default=15)
 MEETNOW_HEALTH_TIMEOUT = env.float("MEETNOW_HEALTH_TIMEOUT", default=2.0)

@@ -113,7 +113,15 @@ class PrivacyRequestAdmin(AnyModelAdmin):
 
 @admin.register(Processor)
 class ProcessorAdmin(AnyModelAdmin):
-    list_display = ("name", "purpose", "country", "is_active", "position", "updated_at")
+    list_display = (
+        "name",
+        "purpose",
+        "country",
+        "backend",
+        "is_active",
+        "position",
+        "updated_at",
+    )
     list_editable = ("is_active", "position")
     readonly_fields = ("updated_at",)
 

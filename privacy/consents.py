@@ -4,8 +4,12 @@ Sign-up records the first consents (``privacy.services.consent_record``). Here:
 accepting a later version, withdrawing (as easy as granting: no code, one call),
 and the state the re-consent gate reads. A user must accept again when a version
 marked *material* was published after the version they accepted, or after they
-withdrew. Accounts that never consented (staff, tools) are not gated: sign-up
-always records consent.
+withdrew. An account that never consented (made in the admin, a shell or an
+import, not through sign-up) is gated like one without current consent
+(``consent_required``), and so is one with no date of birth
+(``date_of_birth_required``) or under ``MEETNOW_MIN_AGE`` (``underage``, P14): the
+app's consent screen (``POST /api/v1/privacy/consents``) takes the missing consent
+and date of birth, and refuses a minor's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.backends.cached_db import SessionStore
@@ -26,6 +31,8 @@ from django.utils.translation import gettext as _
 
 from accounts.identity.services import identity_verification_remove
 from accounts.models import User
+from accounts.selectors import age_in_years
+from accounts.services import user_date_of_birth_declare
 from meetnow.lib.errors import ApplicationError
 from privacy.models import (
     REQUIRED_DOCUMENT_KINDS,
@@ -47,7 +54,9 @@ _GEN_CACHE_KEY = "privacy:gate:generation"
 class GateState:
     """Why a user can't use the app now: documents to (re-)accept, and the reason code."""
 
-    code: str = ""  # "" | "reconsent_required" | "consent_withdrawn"
+    # "" | "consent_required" | "reconsent_required" | "consent_withdrawn"
+    #    | "date_of_birth_required" | "underage"
+    code: str = ""
     document_ids: list[int] = field(default_factory=list)
 
     @property
@@ -125,8 +134,31 @@ def gate_check_session(*, session: SessionBase, user_id: int) -> str:
     return str(stamp.get("code") or "")
 
 
+GATE_CODES = (
+    "consent_required",
+    "reconsent_required",
+    "consent_withdrawn",
+    "date_of_birth_required",
+    "underage",
+)
+
+
+def _age_code(date_of_birth: dt.date | None) -> str:
+    """The age rule (P14) for an account: "" when it may use the app."""
+    if date_of_birth is None:
+        return "date_of_birth_required"
+    if age_in_years(date_of_birth=date_of_birth) < settings.MEETNOW_MIN_AGE:
+        return "underage"
+    return ""
+
+
 def consent_gate_compute(*, user_id: int) -> GateState:
-    """The re-consent state of a user, from the database (three small queries)."""
+    """The consent state of a user, from the database (four small queries).
+
+    Blocked when a required document was never accepted (an account made outside
+    sign-up), was withdrawn, or has a material version newer than the one accepted
+    (P1, P16); and when the account has no date of birth or is under age (P14).
+    """
     published = list(
         PolicyDocument.objects.filter(published_at__isnull=False).order_by(
             "kind", "-published_at", "-id"
@@ -162,6 +194,9 @@ def consent_gate_compute(*, user_id: int) -> GateState:
             continue
         since = latest.get(kind)
         if since is None:
+            # Never accepted: an account made outside sign-up (admin, shell, import).
+            to_accept.append(doc.pk)
+            code = code or "consent_required"
             continue
         material_after = any(
             d.kind == kind
@@ -173,7 +208,27 @@ def consent_gate_compute(*, user_id: int) -> GateState:
         if material_after:
             to_accept.append(doc.pk)
             code = code or "reconsent_required"
-    return GateState(code=code, document_ids=to_accept)
+    born = User.objects.filter(pk=user_id).values_list("date_of_birth", flat=True).first()
+    age_code = _age_code(born)
+    if age_code == "underage":
+        code = age_code  # nothing the person can accept lets a minor in
+    return GateState(code=code or age_code, document_ids=to_accept)
+
+
+def date_of_birth_check(born: dt.date) -> None:
+    """The sign-up's age rule (P14) for an account that declares its date of birth later."""
+    today = timezone.localdate()
+    if born > today or born.year < 1900:
+        raise ApplicationError(
+            "invalid", _("Enter your real date of birth."), param="date_of_birth"
+        )
+    if age_in_years(date_of_birth=born, today=today) < settings.MEETNOW_MIN_AGE:
+        raise ApplicationError(
+            "underage",
+            _("You must be at least %(meetnow_min_age)s to use MeetNow.")
+            % {"meetnow_min_age": settings.MEETNOW_MIN_AGE},
+            param="date_of_birth",
+        )
 
 
 def consent_accept(
@@ -182,14 +237,18 @@ def consent_accept(
     versions: dict[str, Any],
     ip_address: str | None,
     current_session: SessionBase | None = None,
+    date_of_birth: dt.date | None = None,
 ) -> list[Consent]:
     """Accept the current version of documents (P1, P16); lifts a withdrawal of them.
 
     ``versions`` maps a document kind to the version the user was shown: accepting
     anything but the current version is refused, so nobody accepts a text they
-    didn't see.
+    didn't see. An account made outside sign-up also declares its ``date_of_birth``
+    here, under the sign-up's age rule (P14): a minor's is refused and not stored.
     """
-    if not isinstance(versions, dict) or not versions:
+    if date_of_birth is not None:
+        date_of_birth_check(date_of_birth)
+    if not isinstance(versions, dict) or (not versions and date_of_birth is None):
         raise ApplicationError(
             "versions_required", _("Give the versions you accept."), param="versions"
         )
@@ -212,7 +271,13 @@ def consent_accept(
             )
         documents.append(document)
     with transaction.atomic():
-        consents = consent_record(user=user, documents=documents, ip_address=ip_address)
+        if date_of_birth is not None:
+            user_date_of_birth_declare(user=user, date_of_birth=date_of_birth)
+        consents = (
+            consent_record(user=user, documents=documents, ip_address=ip_address)
+            if documents
+            else []
+        )
         ConsentWithdrawal.objects.filter(
             user=user, kind__in=[d.kind for d in documents], restored_at__isnull=True
         ).update(restored_at=timezone.now())

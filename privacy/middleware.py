@@ -3,9 +3,11 @@
 While a user has not accepted a *material* new version of the privacy policy or the
 user agreement, or has withdrawn consent, every ``/api/v1/`` endpoint answers 403
 with the code ``reconsent_required`` (or ``consent_withdrawn``) in the single error
-shape; the app then shows the new text. Exempt: everything under
-``/api/v1/privacy/`` (read and accept documents, consents, export, deletion,
-processors), and allauth's ``/_allauth/`` (login, logout, reauthentication).
+shape; the app then shows the new text. An account made outside sign-up is gated the
+same way until it accepts (``consent_required``) and gives its date of birth
+(``date_of_birth_required``); a minor's account stays gated (``underage``, P14).
+Exempt: everything under ``/api/v1/privacy/`` (read and accept documents, consents,
+export, deletion, processors), and allauth's ``/_allauth/`` (login, logout, reauthentication).
 
 The state is stamped into the session at login and whenever the user's consent
 changes (``privacy.consents.gate_session_stamp``), and re-computed only when a
@@ -30,6 +32,18 @@ MESSAGES = {
     "reconsent_required": (
         "A new version of the privacy policy or user agreement needs your consent. "
         "Read it at /api/v1/privacy/documents/current and accept it at /api/v1/privacy/consents."
+    ),
+    "consent_required": (
+        "This account has not accepted the privacy policy and user agreement. Read them at "
+        "/api/v1/privacy/documents/current and accept them at /api/v1/privacy/consents."
+    ),
+    "date_of_birth_required": (
+        "Your date of birth is needed before you use MeetNow. Give it with your consent at "
+        "/api/v1/privacy/consents."
+    ),
+    "underage": (
+        "MeetNow is only for people of the minimum age. You can export your data or delete "
+        "the account under /api/v1/privacy/."
     ),
     "consent_withdrawn": (
         "You withdrew consent, so the account can't be used. Accept the current version "

@@ -401,8 +401,28 @@ class ConsentWithdrawal(models.Model):
         return f"withdrawal of {self.kind} {self.version}"
 
 
+class ProcessorBackend(models.TextChoices):
+    """The configuration that makes MeetNow's code send data to a processor (P9)."""
+
+    SMS_TWILIO = "sms_twilio", _("SMS_BACKEND=twilio")
+    SMS_HTTP = "sms_http", _("SMS_BACKEND=http")
+    STORAGE_S3 = "storage_s3", _("STORAGE_BACKEND=s3")
+    TURN = "turn", _("MEETNOW_TURN_URLS set")
+    PUSH_FCM = "push_fcm", _("PUSH_BACKEND=fcm or native")
+    PUSH_APNS = "push_apns", _("PUSH_BACKEND=apns or native")
+    IDENTITY_TENCENT = "identity_tencent", _("IDENTITY_PROVIDER=tencent")
+    LOGIN_GOOGLE = "login_google", _("GOOGLE_CLIENT_IDS set")
+    LOGIN_APPLE = "login_apple", _("APPLE_CLIENT_IDS set")
+    LOGIN_FACEBOOK = "login_facebook", _("FACEBOOK_APP_IDS set")
+    LOGIN_WECHAT = "login_wechat", _("WECHAT_APP_IDS set")
+
+
 class Processor(models.Model):
-    """A third-party processor or SDK and the data it receives (P9), edited by staff."""
+    """A third-party processor or SDK and the data it receives (P9), edited by staff.
+
+    A row tied to a ``backend`` is listed only while that backend is configured, so
+    the public list follows the settings; a row without one is always listed.
+    """
 
     name = models.CharField(max_length=100, verbose_name=_("name"))
     purpose = models.CharField(max_length=200, verbose_name=_("purpose"))
@@ -412,6 +432,13 @@ class Processor(models.Model):
     country = models.CharField(max_length=64, blank=True, verbose_name=_("country"))
     website = models.URLField(blank=True, verbose_name=_("website"))
     is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    backend = models.CharField(
+        max_length=20,
+        choices=ProcessorBackend.choices,
+        blank=True,
+        help_text=_("Listed only while this backend is configured; empty: always listed."),
+        verbose_name=_("backend"),
+    )
     position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 

@@ -73,7 +73,7 @@ def retention_table() -> list[Rule]:
         ),
         Rule(
             "codes",
-            "One-time codes (inside allauth's session state, hashed nowhere else)",
+            "One-time codes (only their keyed hash, inside allauth's session state)",
             f"{settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT} seconds",
             "refused by allauth, then the expired session is deleted",
             "default.sessions_clear_expired",

@@ -27,6 +27,7 @@ from meetnow.lib.i18n import language_current
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.timestamps import iso
 from privacy.consents import (
+    GATE_CODES,
     consent_accept,
     consent_gate_compute,
     consent_history,
@@ -59,6 +60,8 @@ class PrivacyRequestCreateIn(serializers.Serializer[Any]):
 class ConsentChangeIn(serializers.Serializer[Any]):
     action = serializers.ChoiceField(choices=["accept", "withdraw"])
     versions = serializers.DictField(child=serializers.CharField(max_length=20), required=False)
+    # Only for an account made outside sign-up, which has none yet (P14).
+    date_of_birth = serializers.DateField(required=False)
     document_kinds = serializers.ListField(
         child=serializers.CharField(max_length=20), required=False, max_length=2
     )
@@ -124,9 +127,7 @@ class _ConsentItemOut(serializers.Serializer[Any]):
 ConsentStateOut = inline_serializer(
     name="ConsentStateOut",
     fields={
-        "required": serializers.ChoiceField(
-            choices=["reconsent_required", "consent_withdrawn"], allow_null=True
-        ),
+        "required": serializers.ChoiceField(choices=list(GATE_CODES), allow_null=True),
         "history": _ConsentItemOut(many=True),
     },
 )
@@ -411,6 +412,7 @@ class ConsentApi(APIView):
                 versions=data.get("versions") or {},
                 ip_address=get_adapter(request._request).get_client_ip(request._request),
                 current_session=_session(request),
+                date_of_birth=data.get("date_of_birth"),
             )
         else:
             request_create(

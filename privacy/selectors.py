@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid as uuid_lib
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -16,6 +17,7 @@ from privacy.models import (
     PolicyDocument,
     PrivacyRequest,
     Processor,
+    ProcessorBackend,
 )
 
 
@@ -63,6 +65,31 @@ def privacy_request_access(*, user: User, request_uuid: Any) -> PrivacyRequest:
     return found
 
 
+def processor_backends_configured() -> set[str]:
+    """The processor backends the settings use now (``ProcessorBackend`` values)."""
+    social = settings.SOCIALACCOUNT_PROVIDERS
+    on = {
+        ProcessorBackend.SMS_TWILIO: settings.SMS_BACKEND == "twilio",
+        ProcessorBackend.SMS_HTTP: settings.SMS_BACKEND == "http",
+        ProcessorBackend.STORAGE_S3: settings.STORAGE_BACKEND == "s3",
+        ProcessorBackend.TURN: bool(settings.MEETNOW_TURN_URLS),
+        ProcessorBackend.PUSH_FCM: settings.PUSH_BACKEND in {"fcm", "native"},
+        ProcessorBackend.PUSH_APNS: settings.PUSH_BACKEND in {"apns", "native"},
+        ProcessorBackend.IDENTITY_TENCENT: settings.IDENTITY_PROVIDER == "tencent",
+        ProcessorBackend.LOGIN_GOOGLE: bool(social.get("google", {}).get("APPS")),
+        ProcessorBackend.LOGIN_APPLE: bool(social.get("apple", {}).get("APPS")),
+        ProcessorBackend.LOGIN_FACEBOOK: bool(social.get("facebook", {}).get("APPS")),
+        ProcessorBackend.LOGIN_WECHAT: bool(social.get("wechat", {}).get("APPS")),
+    }
+    return {str(backend) for backend, used in on.items() if used}
+
+
 def processors_public() -> QuerySet[Processor]:
-    """Processors and SDKs shown to everyone (P9)."""
-    return Processor.objects.filter(is_active=True).order_by("position", "name")
+    """Processors and SDKs shown to everyone (P9): those the configured backends send
+    data to, and the rows staff list without a backend."""
+    configured = processor_backends_configured()
+    return (
+        Processor.objects.filter(is_active=True)
+        .filter(Q(backend="") | Q(backend__in=configured))
+        .order_by("position", "name")
+    )

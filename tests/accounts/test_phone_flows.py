@@ -467,7 +467,7 @@ def test_abandoned_signups_are_purged_after_24_hours(
     done = app_factory()
     done.call("POST", "/auth/signup", {"phone": "+8613800138009", **signup_data})
     assert done.call("POST", "/auth/phone/verify", {"code": outbox[-1].code})[0] == 200
-    by_shell = UserFactory.create(phone="+8613700137000", phone_verified=False)
+    by_shell = UserFactory.create(phone="+8613700137000", phone_verified=False, consented=False)
     day_ago = timezone.now() - dt.timedelta(hours=25)
     User.objects.update(date_joined=day_ago)
     young = app_factory()
@@ -486,3 +486,45 @@ def test_abandoned_signups_are_purged_after_24_hours(
     assert Consent.objects.filter(user__phone_verified=False).count() == 2  # the young one
     assert User.objects.filter(pk=by_shell.pk).exists()
     assert retention_purge()["abandoned_signups"] == 0
+
+
+def _session_state(token: str) -> str:
+    """Everything the session store holds for a token: the database row (decoded) and
+    the cache entry of the cached_db backend, as text."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.contrib.sessions.models import Session
+    from django.core.cache import caches
+
+    row = Session.objects.get(session_key=token)
+    cached = caches["default"].get(KEY_PREFIX + token)
+    return f"{row.session_data} {row.get_decoded()!r} {cached!r}"
+
+
+def test_pending_codes_are_stored_hashed_never_in_clear(
+    app: App, outbox: list[backends.OutgoingMessage], member: User, signup_data: dict[str, Any]
+) -> None:
+    """P12/P18: allauth's session state (database row and cache) holds a keyed hash of a
+    pending code, never the code; login, resend and sign-up by code still work."""
+    assert app.call("POST", "/auth/code/request", {"phone": str(member.phone)})[0] == 401
+    assert app.token is not None
+    first = outbox[-1].code
+    assert first
+    state = _session_state(app.token)
+    assert "login_by_code" in state or "authenticate_by_code" in state or "code" in state
+    assert first not in state
+    assert app.call("POST", "/auth/code/resend", {})[0] == 200
+    second = outbox[-1].code
+    assert second
+    assert second not in _session_state(app.token)
+    assert first not in _session_state(app.token)
+    assert app.call("POST", "/auth/code/confirm", {"code": first})[0] == 400  # replaced
+    assert app.call("POST", "/auth/code/confirm", {"code": second})[0] == 200
+
+    newcomer = App(app.capture)
+    status, _ = newcomer.call("POST", "/auth/signup", {"phone": "+8613800138077", **signup_data})
+    assert status == 401
+    assert newcomer.token is not None
+    code = outbox[-1].code
+    assert code
+    assert code not in _session_state(newcomer.token)
+    assert newcomer.call("POST", "/auth/phone/verify", {"code": code})[0] == 200

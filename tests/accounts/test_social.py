@@ -155,6 +155,7 @@ def test_google_signup_without_consent_stores_nothing(
     )
     assert status == 400
     assert "consent_required" in _codes(body)
+    _google_login(app, google.id_token())  # the refusal dropped the provider's data
     status, body = app.call(
         "POST", "/auth/provider/signup", {**signup_data, "date_of_birth": "2014-02-02"}
     )
@@ -388,3 +389,72 @@ def test_apple_id_token_signup(
     assert account.uid == "001234.apple-user"
     assert set(account.extra_data) <= {"sub"}
     assert EmailAddress.objects.count() == 0
+
+
+def _session_text(token: str) -> str:
+    """What the session store holds for a token: the row (decoded) and the cache entry."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.contrib.sessions.models import Session
+    from django.core.cache import caches
+
+    rows = Session.objects.filter(session_key=token)
+    cached = caches["default"].get(KEY_PREFIX + token)
+    return " ".join(f"{r.session_data} {r.get_decoded()!r}" for r in rows) + f" {cached!r}"
+
+
+PROVIDER_DATA = ("1092837465", "Ada", "https://example.com/ada.png")
+
+
+def test_a_refused_social_sign_up_leaves_nothing_of_the_provider_in_the_session(
+    app: App, google: GoogleIssuer, signup_data: dict[str, str]
+) -> None:
+    """P1/P3: the provider's uid, nickname and avatar URL wait in the session only while
+    the sign-up is pending; a refusal (under age, no consent) removes them at once."""
+    status, _ = _google_login(app, google.id_token())
+    assert status == 401
+    assert app.token is not None
+    pending = _session_text(app.token)
+    assert all(value in pending for value in PROVIDER_DATA)  # allauth's pending login
+    status, body = app.call(
+        "POST", "/auth/provider/signup", {**signup_data, "date_of_birth": "2014-02-02"}
+    )
+    assert status == 400
+    assert "underage" in _codes(body)
+    left = _session_text(app.token)
+    assert [value for value in PROVIDER_DATA if value in left] == []
+    status, _ = app.call("POST", "/auth/provider/signup", signup_data)
+    assert status == 409  # nothing pending any more: start again with the provider
+    assert User.objects.count() == 0
+
+
+def test_an_abandoned_social_sign_up_expires_with_its_session(
+    app: App, google: GoogleIssuer, signup_data: dict[str, str], settings: LazySettings
+) -> None:
+    """P1/P3: a pending social sign-up keeps the provider's data at most
+    MEETNOW_SOCIAL_SIGNUP_TTL; then the session (row and cache entry) is gone."""
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from meetnow.services import sessions_clear_expired
+
+    settings.MEETNOW_SOCIAL_SIGNUP_TTL = 600
+    _google_login(app, google.id_token())
+    token = app.token
+    assert token is not None
+    store = SessionStore(session_key=token)
+    assert store.get_expiry_age() <= 600  # the cache entry's lifetime too
+    row = Session.objects.get(session_key=token)
+    assert row.expire_date <= timezone.now() + dt.timedelta(seconds=600)
+    Session.objects.filter(session_key=token).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert sessions_clear_expired() >= 1
+    assert not Session.objects.filter(session_key=token).exists()
+
+    # A sign-up completed in time gets an ordinary session back.
+    fresh = App(app.capture)
+    assert _google_login(fresh, google.id_token(sub="55501"))[0] == 401
+    status, body = fresh.call("POST", "/auth/provider/signup", signup_data)
+    assert status == 200, body
+    assert SessionStore(session_key=fresh.token).get_expiry_age() > 600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import uuid
 from collections.abc import Collection
@@ -23,6 +24,7 @@ def make_user(nickname: str = "") -> User:
         phone=f"+86137{uuid.uuid4().int % 10**4:04d}{n:04d}",
         phone_verified=True,
         nickname=nickname or f"user{n}",
+        date_of_birth=dt.date(1995, 5, 17),  # sign-up requires it (P14)
     )
 
 

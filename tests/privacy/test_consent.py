@@ -101,7 +101,7 @@ def test_a_newly_published_version_must_be_accepted(app: App, outbox: Any) -> No
 
 
 def test_existing_users_owe_consent_to_a_material_change() -> None:
-    user = UserFactory.create()
+    user = UserFactory.create(consented=False)
     for document in documents_current().values():
         Consent.objects.create(
             user=user, document=document, kind=document.kind, version=document.version
@@ -166,7 +166,7 @@ def test_staff_publish_a_version_in_the_admin(admin_client: Client) -> None:
 
 
 def test_consent_records_are_read_only_in_the_admin(admin_client: Client) -> None:
-    user = UserFactory.create()
+    user = UserFactory.create(consented=False)
     document = documents_current()["privacy_policy"]
     consent = Consent.objects.create(
         user=user,

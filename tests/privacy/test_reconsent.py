@@ -7,10 +7,12 @@ import pytest
 from django.conf import LazySettings
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.test import Client
+from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services import user_create
 from privacy.consents import GATE_SESSION_KEY, gate_session_stamp
 from privacy.lifecycle import request_create
 from privacy.models import ConsentWithdrawal, PolicyDocument, PrivacyRequest, RequestStatus
@@ -142,11 +144,64 @@ def test_gate_costs_no_query_while_nothing_changed(
         stamped.get("/api/v1/me")
 
 
-def test_accounts_without_any_consent_are_not_gated() -> None:
-    user = make_user()  # made by tools, not through sign-up
+def test_accounts_made_outside_sign_up_are_gated_until_they_consent_and_give_their_age() -> None:
+    """An account made in the admin, a shell or an import never consented and has no
+    date of birth: after login it is gated like any account without current consent
+    (P1), then by the age rule (P14); a minor's date of birth is refused, not stored."""
+    user = user_create(phone="+8613712340001", phone_verified=True)  # no sign-up
     client, _ = _logged_in(user)
-    _publish("privacy_policy", "2.0")
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "consent_required"
+    assert client.get("/api/v1/privacy/consents").json()["required"] == "consent_required"
+    current = {d.kind: d.version for d in documents_current().values()}
+    versions = {k: current[k] for k in ("privacy_policy", "user_agreement")}
+    accepted = client.post(
+        "/api/v1/privacy/consents", {"action": "accept", "versions": versions}, format="json"
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["required"] == "date_of_birth_required"
+    assert client.get("/api/v1/me").json()["errors"][0]["code"] == "date_of_birth_required"
+    today = timezone.localdate()
+    minor = today.replace(year=today.year - 15, day=1)
+    young = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "accept", "date_of_birth": minor.isoformat()},
+        format="json",
+    )
+    assert young.status_code == 400
+    assert young.json()["errors"][0]["code"] == "underage"
+    user.refresh_from_db()
+    assert user.date_of_birth is None  # nothing about the minor is kept
+    adult = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "accept", "date_of_birth": "1990-04-02"},
+        format="json",
+    )
+    assert adult.status_code == 200
+    assert adult.json()["required"] is None
     assert client.get("/api/v1/me").status_code == 200
+    again = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "accept", "date_of_birth": "1991-04-02"},
+        format="json",
+    )
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["code"] == "date_of_birth_set"
+
+
+def test_an_imported_minor_stays_gated_at_login() -> None:
+    """A date of birth under the minimum age (an import) gates the account even with
+    consent: nothing the person accepts lets a minor use the app (P14)."""
+    today = timezone.localdate()
+    minor = today.replace(year=today.year - 16, day=1)
+    user = user_create(phone="+8613712340002", phone_verified=True, date_of_birth=minor)
+    consent_record(user=user, documents=documents_current().values(), ip_address=None)
+    client, _ = _logged_in(user)
+    refused = client.get("/api/v1/discover")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "underage"
+    assert client.get("/api/v1/privacy/requests").status_code == 200  # export, deletion
 
 
 def test_public_documents_and_processors() -> None:
@@ -160,9 +215,49 @@ def test_public_documents_and_processors() -> None:
     }
     processors = anonymous.get("/api/v1/privacy/processors")
     assert processors.status_code == 200
-    names = [p["name"] for p in processors.json()["processors"]]
-    assert any("Firebase" in n for n in names)
     assert all(p["data"] for p in processors.json()["processors"])
+
+
+def _processor_names() -> list[str]:
+    response = APIClient().get("/api/v1/privacy/processors")
+    assert response.status_code == 200
+    return [p["name"] for p in response.json()["processors"]]
+
+
+def test_the_processor_list_follows_the_configured_backends(settings: LazySettings) -> None:
+    """P9: the public list names exactly the outside services the configuration sends
+    data to (SMS provider, storage, TURN relay, push services, identity and login
+    providers), whole list checked for two configurations."""
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        name: {**conf, "APPS": []} for name, conf in settings.SOCIALACCOUNT_PROVIDERS.items()
+    }
+    settings.SMS_BACKEND = "twilio"
+    settings.STORAGE_BACKEND = "s3"
+    settings.MEETNOW_TURN_URLS = ["turn:turn.example.com:3478"]
+    settings.PUSH_BACKEND = "native"
+    settings.IDENTITY_PROVIDER = "tencent"
+    assert _processor_names() == [
+        "Twilio",
+        "Firebase Cloud Messaging (Google)",
+        "Apple Push Notification service",
+        "Object storage (S3-compatible)",
+        "TURN relay (the operator's or a third party's TURN server)",
+        "Identity verification provider (Tencent Cloud FaceID)",
+    ]
+    settings.SMS_BACKEND = "http"
+    settings.STORAGE_BACKEND = "local"
+    settings.MEETNOW_TURN_URLS = []
+    settings.PUSH_BACKEND = "apns"
+    settings.IDENTITY_PROVIDER = "console"
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        **settings.SOCIALACCOUNT_PROVIDERS,
+        "wechat": {**settings.SOCIALACCOUNT_PROVIDERS["wechat"], "APPS": [{"client_id": "wx1"}]},
+    }
+    assert _processor_names() == [
+        "SMS gateway (the operator's HTTP SMS provider)",
+        "Apple Push Notification service",
+        "WeChat Login",
+    ]
 
 
 def test_consents_api_rejects_bad_input() -> None:
