@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.current import current_user
-from accounts.models import Block, Device, Gender, Platform, SecurityEvent, User
+from accounts.models import Block, Device, DmFrom, Gender, Platform, SecurityEvent, User
 from media.models import MediaFile
 from media.services import media_file_signed_urls
 from meetnow.lib.i18n import phone_display, user_time_zone
@@ -133,6 +133,7 @@ class MeApi(APIView):
         bio = serializers.CharField(max_length=500, allow_blank=True, required=False)
         push_enabled = serializers.BooleanField(required=False)
         hidden_from_discover = serializers.BooleanField(required=False)
+        dm_from = serializers.ChoiceField(choices=DmFrom.choices, required=False)
         avatar = serializers.UUIDField(allow_null=True, required=False)
         voice_intro = serializers.UUIDField(allow_null=True, required=False)
         language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
@@ -156,6 +157,11 @@ class MeApi(APIView):
         identity_verified = serializers.BooleanField()
         push_enabled = serializers.BooleanField()
         hidden_from_discover = serializers.BooleanField()
+        dm_from = serializers.ChoiceField(
+            choices=DmFrom.choices,
+            help_text="Who may start a direct conversation with me: everyone (strangers as "
+            "message requests) or matches only.",
+        )
         date_joined = serializers.DateTimeField()
         avatar = ProfileMediaSerializer(allow_null=True)
         voice_intro = ProfileMediaSerializer(allow_null=True)

@@ -43,6 +43,13 @@ class Gender(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class DmFrom(models.TextChoices):
+    """Who may start a direct conversation with the user (issue 15)."""
+
+    EVERYONE = "everyone", _("Everyone (strangers as message requests)")
+    MATCHES_ONLY = "matches_only", _("Matches only")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
@@ -95,6 +102,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     # stay reachable through a conversation or a direct link.
     hidden_from_discover = models.BooleanField(
         default=False, verbose_name=_("hidden from discover")
+    )
+    # Who may start a direct conversation: everyone (a stranger's first messages are a
+    # message request) or matches only (chat refuses the others; 403 dm_matches_only).
+    dm_from = models.CharField(
+        max_length=12,
+        choices=DmFrom.choices,
+        default=DmFrom.EVERYONE,
+        verbose_name=_("direct messages from"),
     )
     # Identity verification (P7; accounts/identity): the badge on the public card. Set
     # and cleared only by accounts.identity.services; date_of_birth then is the one the

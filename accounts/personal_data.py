@@ -240,6 +240,7 @@ def _profile_rows(uid: int, after: int, limit: int) -> ExportRows:
                 "bio": u.bio,
                 "push_enabled": u.push_enabled,
                 "hidden_from_discover": u.hidden_from_discover,
+                "dm_from": u.dm_from,
                 "date_joined": iso(u.date_joined),
                 "active": u.is_active,
                 "banned_at": iso(u.banned_at),

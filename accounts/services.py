@@ -124,6 +124,7 @@ _PROFILE_FIELDS = (
     "language",
     "time_zone",
     "hidden_from_discover",
+    "dm_from",
 )
 # Profile media field -> the upload purpose it takes.
 _PROFILE_MEDIA = {"avatar": Purpose.AVATAR, "voice_intro": Purpose.VOICE_INTRO}

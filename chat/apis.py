@@ -22,6 +22,7 @@ from chat.history import history_page_payloads
 from chat.models import Membership, MessageKind, ReportReason
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.schema import page_of
 from meetnow.lib.throttling import PostScopedRateThrottle
 
 
@@ -129,7 +130,13 @@ class ConversationOut(_Out):
     last_read_id = serializers.IntegerField()
     muted = serializers.BooleanField()
     role = serializers.CharField()
-    members = MemberOut(many=True)
+    request = serializers.ChoiceField(
+        choices=["received", "pending"],
+        allow_null=True,
+        help_text="Message requests: received (in my requests list), pending (mine, not "
+        "accepted), null for a normal conversation",
+    )
+    members = MemberOut(many=True, help_text="role 'invited': invited, not joined yet")
 
     class Meta:
         ref_name = "ChatConversation"
@@ -339,6 +346,129 @@ class ConversationReadApi(APIView):
             message_id=data["message_id"],
         )
         return Response({"last_read_id": membership.last_read_id})
+
+
+# --- Message requests (issue 15) ----------------------------------------------------
+
+
+class RequestListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses=page_of(ConversationOut, "ChatRequestPage"),
+        operation_id="chat_requests_list",
+    )
+    def get(self, request: Request) -> Response:
+        """Message requests to me (direct conversations strangers started), most recent
+        activity first: read them, then accept, decline or report."""
+        user = current_user(request)
+        paginator = ConversationPagination()
+        page = (
+            paginator.paginate_queryset(
+                selectors.request_memberships(user=user), request, view=self
+            )
+            or []
+        )
+        return paginator.get_paginated_response(
+            selectors.conversation_list_payloads(user=user, memberships=page)
+        )
+
+
+class RequestAcceptApi(APIView):
+    @extend_schema(request=None, responses=ConversationOut, operation_id="chat_request_accept")
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Accept: it becomes a normal conversation (in my list, events, receipts)."""
+        user = current_user(request)
+        membership = services.message_request_accept(user=user, conversation_uuid=conversation_uuid)
+        return Response(selectors.conversation_detail_payload(user=user, membership=membership))
+
+
+class RequestDeclineApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="chat_request_decline")
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Decline: hidden for me; the sender can send no more (and is not told)."""
+        services.message_request_decline(
+            user=current_user(request), conversation_uuid=conversation_uuid
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RequestReportApi(APIView):
+    throttle_scope = "chat_report"
+
+    def get_throttles(self) -> list[Any]:
+        return [*super().get_throttles(), PostScopedRateThrottle()]
+
+    class InputSerializer(_Input):
+        reason = serializers.ChoiceField(choices=ReportReason.choices)
+        details = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+        class Meta:
+            ref_name = "ChatRequestReport"
+
+    @extend_schema(
+        request=InputSerializer, responses={201: ReportOut}, operation_id="chat_request_report"
+    )
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Report the sender to the moderators, block them and decline the request."""
+        data = _valid(self.InputSerializer, request.data)
+        report = services.message_request_report(
+            user=current_user(request),
+            conversation_uuid=conversation_uuid,
+            reason=data["reason"],
+            details=data.get("details", ""),
+        )
+        return Response(payloads.report_payload(report), status=status.HTTP_201_CREATED)
+
+
+# --- Group invitations (issue 15) ------------------------------------------------------
+
+
+class InvitationOut(_Out):
+    conversation = serializers.UUIDField()
+    title = serializers.CharField(allow_blank=True)
+    invited_by = UserBriefOut(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "ChatInvitation"
+
+
+class InvitationListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses=page_of(InvitationOut, "ChatInvitationPage"),
+        operation_id="chat_invitations_list",
+    )
+    def get(self, request: Request) -> Response:
+        """Groups I am invited to and have not answered, newest first."""
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(
+            selectors.invitations_of(user=current_user(request)), request, view=self
+        )
+        return paginator.get_paginated_response(
+            [payloads.invitation_payload(i) for i in page or []]
+        )
+
+
+class InvitationAcceptApi(APIView):
+    @extend_schema(request=None, responses=ConversationOut, operation_id="chat_invitation_accept")
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Join the group (answer: the conversation, as its members see it)."""
+        user = current_user(request)
+        membership = services.group_invitation_accept(
+            user=user, conversation_uuid=conversation_uuid
+        )
+        return Response(selectors.conversation_detail_payload(user=user, membership=membership))
+
+
+class InvitationDeclineApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="chat_invitation_decline")
+    def post(self, request: Request, conversation_uuid: str) -> Response:
+        """Decline: the group stays invisible and cannot invite me again."""
+        services.group_invitation_decline(
+            user=current_user(request), conversation_uuid=conversation_uuid
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Messages ----------------------------------------------------------------------

@@ -81,14 +81,18 @@ def _session_user(token: str) -> tuple[int, str, str] | str | None:
 
 
 def _typing_recipients(user_id: int, conversation_uuid: uuid_lib.UUID) -> list[int] | None:
-    ids = list(
+    """Who hears that ``user_id`` types; ``None`` if they are not a member. Typing never
+    crosses an unanswered message request, in either direction."""
+    rows = dict(
         Membership.objects.filter(
             conversation__uuid=conversation_uuid, left_at__isnull=True
-        ).values_list("user_id", flat=True)
+        ).values_list("user_id", "request_state")
     )
-    if user_id not in ids:
+    if user_id not in rows:
         return None
-    return [uid for uid in ids if uid != user_id]
+    if any(rows.values()):
+        return []
+    return [uid for uid in rows if uid != user_id]
 
 
 def _closed_hooks_run(user_id: int) -> None:

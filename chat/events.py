@@ -33,6 +33,10 @@ class EventType:
     CONVERSATION_REMOVED = "conversation.removed"
     MEMBER_ADDED = "member.added"
     MEMBER_REMOVED = "member.removed"
+    # Issue 15: a stranger's message request (one quiet notice per request), and an
+    # invitation to a group.
+    CONVERSATION_REQUEST = "conversation.request"
+    GROUP_INVITATION = "group.invitation"
     TYPING = "typing"
 
 

@@ -78,11 +78,25 @@ class MemberRole(models.TextChoices):
     MEMBER = "member", _("Member")
 
 
+class RequestState(models.TextChoices):
+    """Where a direct conversation stands for its recipient (issue 15, message requests)."""
+
+    ACCEPTED = "", _("Accepted")
+    PENDING = "pending", _("Pending")
+    DECLINED = "declined", _("Declined")
+
+
 class Membership(models.Model):
     """A user in a conversation, with their read state and mute flag.
 
     Leaving or being removed sets ``left_at``; the row stays so that the history of
     membership is kept, but a former member sees nothing (404) until added again.
+
+    ``request_state`` is set on the recipient's row of a direct conversation a
+    stranger started (a message request): ``pending`` (in their requests list, not in
+    their conversations; no events per message), ``declined`` (``left_at`` set too:
+    they see nothing; the sender can send no more). The send path reads it with the
+    members it already reads, so an accepted conversation pays nothing for it.
     """
 
     conversation = models.ForeignKey(
@@ -104,6 +118,13 @@ class Membership(models.Model):
     left_at = models.DateTimeField(null=True, blank=True, verbose_name=_("left at"))
     last_read_id = models.BigIntegerField(default=0, verbose_name=_("last read id"))
     muted = models.BooleanField(default=False, verbose_name=_("muted"))
+    request_state = models.CharField(
+        max_length=8,
+        choices=RequestState.choices,
+        blank=True,
+        default=RequestState.ACCEPTED,
+        verbose_name=_("message request"),
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -117,6 +138,48 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"membership {self.pk}"
+
+
+class GroupInvitation(models.Model):
+    """An invitation to a group for someone who is neither a match nor an accepted
+    conversation partner of whoever added them (issue 15). Until they accept they have
+    no membership: the group is a 404 for them, they get none of its events. A declined
+    invitation stays (``declined_at``) so the same group cannot invite them again."""
+
+    id = models.BigAutoField(primary_key=True)
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("conversation"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_invitations",
+        verbose_name=_("user"),
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    declined_at = models.DateTimeField(null=True, blank=True, verbose_name=_("declined at"))
+
+    class Meta:
+        verbose_name = _("group invitation")
+        verbose_name_plural = _("group invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="chat_invitation_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "-id"], name="chat_invitation_user_idx")]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk}"
 
 
 class MessageKind(models.TextChoices):

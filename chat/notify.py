@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Device
 from accounts.selectors import push_devices_for_users
-from chat.models import ChatSettings, Conversation, Message, MessageKind
+from chat.models import (
+    ChatSettings,
+    Conversation,
+    Membership,
+    Message,
+    MessageKind,
+    RequestState,
+)
 from chat.push import PushNotification, push_send
 from chat.selectors import message_push_recipient_ids, unread_totals
 
@@ -104,4 +111,34 @@ def new_device_push_send(*, user_id: int, device_id: int) -> int:
         devices,
         lambda device: note,
         once_key=lambda device: f"chat:push:new-device{device_id}:d{device.pk}",
+    )
+
+
+def request_push_send(*, user_id: int, conversation_id: int) -> int:
+    """The one push of a new message request: ids only, never a preview or a name
+    (whatever ``push_previews`` says), once per device. Nothing if the request was
+    answered meanwhile."""
+    pending = (
+        Membership.objects.filter(
+            user_id=user_id,
+            conversation_id=conversation_id,
+            request_state=RequestState.PENDING,
+        )
+        .values_list("conversation__uuid", flat=True)
+        .first()
+    )
+    if pending is None:
+        return 0
+    devices = push_devices_for_users(user_ids=[user_id])
+    if not devices:
+        return 0
+    note = PushNotification(
+        kind="message_request",
+        conversation=str(pending),
+        badge=unread_totals(user_ids=[user_id]).get(user_id, 0),
+    )
+    return push_send(
+        devices,
+        lambda device: note,
+        once_key=lambda device: f"chat:push:request{conversation_id}:d{device.pk}",
     )

@@ -81,6 +81,21 @@ def member_payload(membership: Membership, *, share_receipts: bool) -> dict[str,
     }
 
 
+def invited_member_payload(user: Any) -> dict[str, Any]:
+    """Someone invited to a group who has not accepted yet: listed, sees nothing."""
+    return {"user": user_brief(user), "role": "invited", "last_read_id": None}
+
+
+def invitation_payload(invitation: Any) -> dict[str, Any]:
+    """A group invitation as its invitee sees it: the group's name, who invited them."""
+    return {
+        "conversation": str(invitation.conversation.uuid),
+        "title": invitation.conversation.title,
+        "invited_by": user_brief(invitation.invited_by),
+        "created_at": iso(invitation.created_at),
+    }
+
+
 def conversation_payload(
     conversation: Conversation,
     *,
@@ -88,6 +103,7 @@ def conversation_payload(
     last_message: Message | None,
     unread: int,
     members: list[dict[str, Any]] | None = None,
+    request: str | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "uuid": str(conversation.uuid),
@@ -105,6 +121,9 @@ def conversation_payload(
         "last_read_id": membership.last_read_id,
         "muted": membership.muted,
         "role": membership.role,
+        # Message requests (issue 15): "received" (in my requests list), "pending" (I
+        # asked; not accepted as far as I can know), null for a normal conversation.
+        "request": request,
     }
     if members is not None:
         data["members"] = members

@@ -18,6 +18,7 @@ from chat.models import (
     Conversation,
     Event,
     EventStream,
+    GroupInvitation,
     Membership,
     Message,
     MessageHidden,
@@ -105,6 +106,14 @@ erase_steps: list[EraseStep] = [
         lambda c, n, _: conversations_direct_key_erase(user_id=c.user_id, limit=n),
     ),
     rows_delete_step(Membership),
+    rows_delete_step(GroupInvitation),
+    step(
+        "chat.GroupInvitation",
+        "pseudonymise_inviter",
+        lambda c, n, _: chunk_update(
+            GroupInvitation.objects.filter(invited_by_id=c.user_id), n, invited_by=None
+        ),
+    ),
     rows_delete_step(Event),
     rows_delete_step(EventStream),
     rows_delete_step(ChatSettings),
@@ -137,7 +146,22 @@ declarations: list[Declaration] = [
         Strategy.DELETE,
         "conversations.json",
         "account",
+        "With where a message request to the user stands (request_state: pending, "
+        "declined, or empty once accepted); deleted with the account.",
         remaining=count_of(Membership, "user_id"),
+    ),
+    Declaration(
+        "chat.GroupInvitation",
+        Strategy.DELETE,
+        "group_invitations.json",
+        "account",
+        "Invitations to groups the user received (pending or declined: a declined one "
+        "is kept so that group cannot invite them again), deleted with the account or "
+        "the group; invitations the user sent are kept for their invitee without the "
+        "inviter.",
+        remaining=lambda uid: GroupInvitation.objects.filter(
+            Q(user_id=uid) | Q(invited_by_id=uid)
+        ).count(),
     ),
     Declaration(
         "chat.Message",
@@ -330,7 +354,8 @@ export_sections: list[ExportSection] = [
     section(
         "conversations",
         gettext_lazy(
-            "Conversations you are or were in: kind, title, your role, when you joined and left."
+            "Conversations you are or were in: kind, title, your role, when you joined and "
+            "left, and message requests to you (request_state: pending or declined)."
         ),
         plain_rows(
             lambda uid: Membership.objects.filter(user_id=uid),
@@ -343,10 +368,30 @@ export_sections: list[ExportSection] = [
                 "left_at",
                 "muted",
                 "last_read_id",
+                "request_state",
             ],
             related=("conversation",),
         ),
         lambda uid: Membership.objects.filter(user_id=uid).count(),
+    ),
+    section(
+        "group_invitations",
+        gettext_lazy(
+            "Invitations to groups you received: the group, who invited you, when, and "
+            "whether you declined."
+        ),
+        plain_rows(
+            lambda uid: GroupInvitation.objects.filter(user_id=uid),
+            [
+                "conversation__uuid",
+                "conversation__title",
+                "invited_by__uuid",
+                "created_at",
+                "declined_at",
+            ],
+            related=("conversation", "invited_by"),
+        ),
+        lambda uid: GroupInvitation.objects.filter(user_id=uid).count(),
     ),
     section(
         "messages",

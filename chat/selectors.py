@@ -21,6 +21,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -35,10 +36,12 @@ from chat.models import (
     Conversation,
     Event,
     EventStream,
+    GroupInvitation,
     Membership,
     Message,
     MessageHidden,
     Report,
+    RequestState,
 )
 from chat.presence import online_user_ids
 from meetnow.lib.errors import ApplicationError, NotFoundError
@@ -79,6 +82,8 @@ class SendMember:
     muted: bool
     blocked: bool  # a block stands between the sender and this member
     active: bool = True  # the account is active and not banned
+    # "" (accepted), "pending" or "declined": a message request's recipient
+    request_state: str = ""
 
 
 # The send path's only read, in SQL: building it with the ORM (a join, an Exists over
@@ -90,10 +95,10 @@ SELECT m.user_id, m.muted, c.id, c.kind,
                WHERE (b.blocker_id = %(sender)s AND b.blocked_id = m.user_id)
                   OR (b.blocker_id = m.user_id AND b.blocked_id = %(sender)s)),
        u.is_active AND u.banned_at IS NULL,
-       c.closed_at
+       c.closed_at, m.request_state
 FROM chat_membership m JOIN chat_conversation c ON c.id = m.conversation_id
      JOIN accounts_user u ON u.id = m.user_id
-WHERE c.uuid = %(conversation)s AND m.left_at IS NULL
+WHERE c.uuid = %(conversation)s AND (m.left_at IS NULL OR m.request_state = 'declined')
 ORDER BY m.user_id
 """
 
@@ -102,7 +107,9 @@ def send_members(
     *, sender_id: int, conversation_uuid: uuid_lib.UUID
 ) -> tuple[Conversation | None, list[SendMember]]:
     """The conversation (id, uuid, kind and closed_at only) and its active members, each
-    with whether a block stands between them and the sender; ``(None, [])`` if it has none."""
+    with whether a block stands between them and the sender and where a message request
+    stands for them (a recipient who declined is listed too, with ``declined``);
+    ``(None, [])`` if it has none."""
     uuid_field = Conversation._meta.get_field("uuid")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -120,8 +127,14 @@ def send_members(
     )
     conversation._state.adding = False
     return conversation, [
-        SendMember(user_id=int(uid), muted=bool(muted), blocked=bool(blocked), active=bool(active))
-        for uid, muted, _, _, blocked, active, _ in rows
+        SendMember(
+            user_id=int(uid),
+            muted=bool(muted),
+            blocked=bool(blocked),
+            active=bool(active),
+            request_state=str(state),
+        )
+        for uid, muted, _, _, blocked, active, _, state in rows
     ]
 
 
@@ -259,7 +272,30 @@ def conversation_memberships(*, user: User) -> QuerySet[Membership]:
     first (``activity`` is the cursor field). One query for a page; the per-row
     figures of that page are computed afterwards by ``conversation_list_payloads``."""
     return (
-        Membership.objects.filter(user=user, left_at__isnull=True)
+        Membership.objects.filter(
+            user=user, left_at__isnull=True, request_state=RequestState.ACCEPTED
+        )
+        .select_related("conversation")
+        .annotate(activity=F("conversation__last_activity_at"))
+    )
+
+
+def invitations_of(*, user: User) -> QuerySet[GroupInvitation]:
+    """The user's pending group invitations, newest first, with the group and inviter."""
+    return (
+        GroupInvitation.objects.filter(user=user, declined_at__isnull=True)
+        .select_related("conversation", "invited_by")
+        .order_by("-id")
+    )
+
+
+def request_memberships(*, user: User) -> QuerySet[Membership]:
+    """The user's pending message requests (issue 15), most recent activity first
+    (``activity`` is the cursor field); payloads as for the conversation list."""
+    return (
+        Membership.objects.filter(
+            user=user, left_at__isnull=True, request_state=RequestState.PENDING
+        )
         .select_related("conversation")
         .annotate(activity=F("conversation__last_activity_at"))
     )
@@ -285,9 +321,12 @@ def conversation_list_payloads(
     }
     last_ids = [f["last_message_id"] for f in figures.values() if f["last_message_id"]]
     last = {msg.id: msg for msg in _with_sender_uuid(Message.objects.filter(id__in=last_ids))}
-    members_by_conv = _members_by_conversation(
+    members_by_conv, states = _members_by_conversation(
         conversation_ids=[m.conversation_id for m in memberships]
     )
+    groups = [m.conversation_id for m in memberships if m.conversation.kind == "group"]
+    # One query more only for a page that holds a group.
+    invited = _invited_by_conversation(conversation_ids=groups) if groups else {}
     out = []
     for m in memberships:
         row = figures.get(m.pk, {"last_message_id": None, "unread": 0})
@@ -297,27 +336,63 @@ def conversation_list_payloads(
                 membership=m,
                 last_message=last.get(int(row["last_message_id"] or 0)),
                 unread=int(row["unread"] or 0),
-                members=members_by_conv.get(m.conversation_id, []),
+                members=members_by_conv.get(m.conversation_id, [])
+                + invited.get(m.conversation_id, []),
+                request=_request_of(m, states.get(m.conversation_id, {})),
             )
         )
     return out
 
 
-def _members_by_conversation(*, conversation_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Active members of the conversations with their read receipts (one query)."""
+def _members_by_conversation(
+    *, conversation_ids: Sequence[int]
+) -> tuple[dict[int, list[dict[str, Any]]], dict[int, dict[int, str]]]:
+    """Members of the conversations with their read receipts (one query), and where a
+    message request stands for each of them. The recipient of a request (pending, or
+    declined: still listed, so the sender sees no difference) shares no receipt."""
     off = ChatSettings.objects.filter(user_id=OuterRef("user_id"), share_read_receipts=False)
     rows = (
-        Membership.objects.filter(conversation_id__in=conversation_ids, left_at__isnull=True)
+        Membership.objects.filter(conversation_id__in=conversation_ids)
+        .filter(Q(left_at__isnull=True) | Q(request_state=RequestState.DECLINED))
         .select_related("user")
         .annotate(receipts_off=Exists(off))
         .order_by("conversation_id", "id")
     )
     out: dict[int, list[dict[str, Any]]] = {}
+    states: dict[int, dict[int, str]] = {}
     for row in rows:
         out.setdefault(row.conversation_id, []).append(
-            payloads.member_payload(row, share_receipts=not row.receipts_off)
+            payloads.member_payload(
+                row, share_receipts=not row.receipts_off and not row.request_state
+            )
         )
+        states.setdefault(row.conversation_id, {})[row.user_id] = row.request_state
+    return out, states
+
+
+def _invited_by_conversation(*, conversation_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Pending group invitations, shown in the groups' member lists as ``invited``."""
+    rows = (
+        GroupInvitation.objects.filter(
+            conversation_id__in=conversation_ids, declined_at__isnull=True
+        )
+        .select_related("user")
+        .order_by("conversation_id", "id")
+    )
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row.conversation_id, []).append(payloads.invited_member_payload(row.user))
     return out
+
+
+def _request_of(membership: Membership, states: dict[int, str]) -> str | None:
+    """``received``: a request to me, not answered; ``pending``: my request to someone
+    who has not accepted it (declined looks the same to me)."""
+    if membership.request_state:
+        return "received"
+    if any(state for uid, state in states.items() if uid != membership.user_id):
+        return "pending"
+    return None
 
 
 def conversation_detail_payload(*, user: User, membership: Membership) -> dict[str, Any]:
@@ -333,7 +408,9 @@ def unread_total(*, user: User) -> int:
 def unread_totals(*, user_ids: Sequence[int]) -> dict[int, int]:
     """Unread totals of several users (one query; list badge and push badges)."""
     rows = (
-        Membership.objects.filter(user_id__in=list(user_ids), left_at__isnull=True)
+        Membership.objects.filter(
+            user_id__in=list(user_ids), left_at__isnull=True, request_state=RequestState.ACCEPTED
+        )
         .annotate(unread=_unread())
         .values("user_id", "unread")
     )
@@ -410,7 +487,10 @@ def message_push_recipient_ids(*, message: Message) -> list[int]:
     push turned off are filtered afterwards by ``push_devices_for_users``."""
     candidates = list(
         Membership.objects.filter(
-            conversation_id=message.conversation_id, left_at__isnull=True, muted=False
+            conversation_id=message.conversation_id,
+            left_at__isnull=True,
+            muted=False,
+            request_state=RequestState.ACCEPTED,
         )
         .exclude(user_id=message.sender_id or 0)
         .values_list("user_id", flat=True)

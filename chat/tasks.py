@@ -5,7 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 
 from chat.events import events_compact
-from chat.notify import conversation_clear_push_send, message_push_send, new_device_push_send
+from chat.notify import (
+    conversation_clear_push_send,
+    message_push_send,
+    new_device_push_send,
+    request_push_send,
+)
 from chat.push import PushTransientError
 
 
@@ -29,6 +34,17 @@ def message_push_task(message_id: int) -> int:
 )
 def conversation_clear_push_task(user_id: int, conversation_id: int) -> int:
     return conversation_clear_push_send(user_id=user_id, conversation_id=conversation_id)
+
+
+@shared_task(
+    name="push.chat_request",
+    autoretry_for=(PushTransientError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def request_push_task(user_id: int, conversation_id: int) -> int:
+    return request_push_send(user_id=user_id, conversation_id=conversation_id)
 
 
 @shared_task(

@@ -26,6 +26,31 @@ urlpatterns: list[URLPattern | URLResolver] = [
         apis.MessageDeleteForMeApi.as_view(),
         name="message-delete-for-me",
     ),
+    path("chat/requests", apis.RequestListApi.as_view(), name="chat-requests"),
+    *(
+        path(
+            f"chat/requests/<str:conversation_uuid>/{action}",
+            view.as_view(),
+            name=f"chat-request-{action}",
+        )
+        for action, view in (
+            ("accept", apis.RequestAcceptApi),
+            ("decline", apis.RequestDeclineApi),
+            ("report", apis.RequestReportApi),
+        )
+    ),
+    path("chat/invitations", apis.InvitationListApi.as_view(), name="chat-invitations"),
+    *(
+        path(
+            f"chat/invitations/<str:conversation_uuid>/{action}",
+            view.as_view(),
+            name=f"chat-invitation-{action}",
+        )
+        for action, view in (
+            ("accept", apis.InvitationAcceptApi),
+            ("decline", apis.InvitationDeclineApi),
+        )
+    ),
     path("sync", apis.SyncApi.as_view(), name="sync"),
     path("chat/settings", apis.ChatSettingsApi.as_view(), name="chat-settings"),
     path("reports", apis.ReportListApi.as_view(), name="reports"),

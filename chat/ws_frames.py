@@ -167,6 +167,14 @@ SERVER_FRAMES: dict[str, dict[str, Any]] = {
         {"seq": SEQ, "conversation": UUID, "muted": {"type": "boolean"}},
         ["seq", "conversation"],
     ),
+    "WsRequest": _frame(
+        [EventType.CONVERSATION_REQUEST, EventType.GROUP_INVITATION],
+        "A stranger's message request to this user (its one quiet notice: `GET "
+        "/api/v1/chat/requests`), or an invitation to a group (`GET /api/v1/chat/"
+        "invitations`); `user` is who sent or invited.",
+        {"seq": SEQ, "conversation": UUID, "user": UUID},
+        ["seq", "conversation", "user"],
+    ),
     "WsTyping": _frame(
         [EventType.TYPING],
         "Another member is typing (ephemeral: no `seq`, never stored).",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid as uuid_lib
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -67,6 +68,17 @@ def match_exists_q(viewer_id: int, other_field: str) -> Exists:
             ended_at__isnull=True,
         )
     )
+
+
+def matched_user_ids(*, user_id: int, other_ids: Collection[int]) -> set[int]:
+    """Which of ``other_ids`` have a live match with ``user_id`` (one query): chat's
+    ``MEETNOW_CHAT_MATCHED_CHECK`` hook (message requests, group invitations)."""
+    ids = list(other_ids)
+    rows = Match.objects.filter(
+        Q(user_low_id=user_id, user_high_id__in=ids) | Q(user_high_id=user_id, user_low_id__in=ids),
+        ended_at__isnull=True,
+    ).values_list("user_low_id", "user_high_id")
+    return {high if low == user_id else low for low, high in rows}
 
 
 def likes_received(*, user: User) -> QuerySet[ProfileLike]:

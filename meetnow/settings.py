@@ -487,6 +487,11 @@ CHAT_PRESENCE_TTL = env.int("MEETNOW_CHAT_PRESENCE_TTL_SECONDS", default=60)
 # Upper layer's check of a socket's session (privacy's consent gate, P1/P16): a
 # callable (*, session, user_id) -> "" or the error code the socket closes with (4004).
 MEETNOW_WS_ACCESS_CHECK = "privacy.consents.gate_check_session"
+# Upper layer's "who is matched with whom" (dating; chat/hooks.py): message requests and
+# group invitations are for people who are not matched.
+MEETNOW_CHAT_MATCHED_CHECK = "dating.matching.matched_user_ids"
+# Messages a stranger can send into a message request its recipient has not answered.
+CHAT_REQUEST_MESSAGES = env.int("MEETNOW_CHAT_REQUEST_MESSAGES", default=3)
 # Upper layers' hooks called when a user's socket closed: dotted paths of
 # callables (*, user_id) -> None (dating: leave the voice-match queue).
 MEETNOW_WS_CLOSED_HOOKS: list[str] = []

@@ -8,7 +8,7 @@ Every public name is importable from ``chat.services`` itself.
 
 from __future__ import annotations
 
-from chat.services import conversations, erasure, messages, reports
+from chat.services import conversations, erasure, messages, reports, requests
 from chat.services.conversations import (
     chat_settings_update,
     conversation_close_set,
@@ -18,6 +18,8 @@ from chat.services.conversations import (
     direct_key_for,
     direct_key_of_user,
     group_create,
+    group_invitation_accept,
+    group_invitation_decline,
     group_leave,
     group_member_remove,
     group_members_add,
@@ -39,6 +41,11 @@ from chat.services.reports import (
     report_create,
     report_resolve,
 )
+from chat.services.requests import (
+    message_request_accept,
+    message_request_decline,
+    message_request_report,
+)
 
 __all__ = [
     "ATTACHMENT_KINDS",
@@ -54,6 +61,8 @@ __all__ = [
     "direct_key_of_user",
     "erasure",
     "group_create",
+    "group_invitation_accept",
+    "group_invitation_decline",
     "group_leave",
     "group_member_remove",
     "group_members_add",
@@ -61,10 +70,14 @@ __all__ = [
     "message_edit",
     "message_moderate_hide",
     "message_recall",
+    "message_request_accept",
+    "message_request_decline",
+    "message_request_report",
     "message_send",
     "messages",
     "messages_tombstone_for_sender",
     "report_create",
     "report_resolve",
     "reports",
+    "requests",
 ]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,8 +14,10 @@ from chat import payloads
 from chat.events import (
     EventType,
     PendingEvent,
+    events_append,
 )
 from chat.models import (
+    Conversation,
     Membership,
     Message,
     MessageVersion,
@@ -30,6 +33,39 @@ logger = logging.getLogger(__name__)
 
 def blocked_error() -> ApplicationError:
     return ApplicationError("blocked", _("You cannot contact this user."), status_code=403)
+
+
+def request_limit_error() -> ApplicationError:
+    """A send into a message request at the cap, or one its recipient declined: the
+    same answer for both (the sender is not told it was declined)."""
+    return ApplicationError(
+        "request_limit",
+        _("You can send more once this person accepts your message request."),
+        status_code=403,
+    )
+
+
+def request_notice(*, conversation: Conversation, sender: Any, user_ids: Sequence[int]) -> None:
+    """The one quiet notice of a new message request (in the writing transaction): a
+    ``conversation.request`` event and, after commit, an ID-only push (no preview)."""
+    events_append(
+        [
+            PendingEvent(
+                user_ids=user_ids,
+                type=EventType.CONVERSATION_REQUEST,
+                stored={"conversation": str(conversation.uuid), "user": str(sender.uuid)},
+            )
+        ]
+    )
+    conversation_id = conversation.pk
+
+    def push() -> None:
+        from chat.tasks import request_push_task
+
+        for uid in user_ids:
+            request_push_task.delay(uid, conversation_id)
+
+    transaction.on_commit(push, robust=True)
 
 
 def message_created_event(message: Message, user_ids: Sequence[int]) -> PendingEvent:

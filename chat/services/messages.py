@@ -33,9 +33,11 @@ from chat.models import (
     MessageHidden,
     MessageKind,
     MessageVersion,
+    RequestState,
 )
 from chat.presence import online_user_ids
 from chat.selectors import (
+    SendMember,
     membership_access,
     parse_uuid,
     send_members,
@@ -45,6 +47,8 @@ from chat.services.common import (
     message_content_remove,
     message_created_event,
     message_updated_event,
+    request_limit_error,
+    request_notice,
 )
 from media.models import MediaFile
 from media.models import Status as MediaStatus
@@ -145,6 +149,11 @@ def message_send(  # noqa: C901
                     _("This conversation is closed."),
                     status_code=403,
                 )
+            if own.request_state:
+                _own_request_refuse(own.request_state)
+            # A message request's recipient gets no event per message (one quiet notice).
+            requested = [m for m in members if m.request_state and m.user_id != sender.pk]
+            fanout = [m for m in members if not m.request_state]
             attachment = None
             if media is not None:
                 attachment = _attachment_claim(sender=sender, media=media, kind=kind)
@@ -157,21 +166,28 @@ def message_send(  # noqa: C901
                 attachment=attachment,
                 created_at=timezone.now(),
             )
-            member_ids = [m.user_id for m in members]
-            if one_statement:
-                seqs = _message_insert_one_statement(message, member_ids)
-                if seqs is None:
-                    raise _ClientIdTaken
-                events_deliver([message_created_event(message, member_ids)], seqs)
-            else:
-                # Takes the conversation's row lock first: sends into one conversation
-                # get their ids in commit order.
-                Conversation.objects.filter(pk=conversation.pk).update(
-                    last_activity_at=message.created_at
-                )
-                message.save(force_insert=True)
-                events_append([message_created_event(message, member_ids)])
-            recipients = [m.user_id for m in members if m.user_id != sender.pk and not m.muted]
+            member_ids = [m.user_id for m in fanout]
+            # An accepted conversation (the common case) takes no branch of this: the
+            # request state came with the members read.
+            with transaction.atomic() if requested else nullcontext():
+                if requested:
+                    _request_send_gate(
+                        conversation=conversation, sender=sender, cid=cid, requested=requested
+                    )
+                if one_statement:
+                    seqs = _message_insert_one_statement(message, member_ids)
+                    if seqs is None:
+                        raise _ClientIdTaken
+                    events_deliver([message_created_event(message, member_ids)], seqs)
+                else:
+                    # Takes the conversation's row lock first: sends into one conversation
+                    # get their ids in commit order.
+                    Conversation.objects.filter(pk=conversation.pk).update(
+                        last_activity_at=message.created_at
+                    )
+                    message.save(force_insert=True)
+                    events_append([message_created_event(message, member_ids)])
+            recipients = [m.user_id for m in fanout if m.user_id != sender.pk and not m.muted]
             if recipients:
                 # robust: the message is stored; a broker hiccup must not turn the
                 # answer into a 500 (the client would retry and get it anyway).
@@ -196,6 +212,39 @@ def message_send(  # noqa: C901
             ) from None
         return existing, False
     return message, True
+
+
+def _own_request_refuse(state: str) -> None:
+    """The sender is the recipient of a message request: declined is gone for them
+    (404, as everywhere); pending must be accepted before replying."""
+    if state == RequestState.DECLINED:
+        raise NotFoundError(_("Conversation not found."))
+    raise ApplicationError(
+        "request_not_accepted",
+        _("Accept the message request to reply."),
+        status_code=403,
+    )
+
+
+def _request_send_gate(
+    *, conversation: Conversation, sender: User, cid: uuid_lib.UUID, requested: list[SendMember]
+) -> None:
+    """A send into a message request (inside the send's transaction): at most
+    ``CHAT_REQUEST_MESSAGES`` while unanswered, none once declined, and the same answer
+    for both (the sender is never told it was declined). The first message gives the
+    recipient their one quiet notice (an event and an ID-only push, no preview)."""
+    # Locks the conversation row: two sends at once cannot both be the third.
+    list(Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk"))
+    sent = Message.objects.filter(conversation_id=conversation.pk, sender_id=sender.pk).count()
+    declined = any(m.request_state == RequestState.DECLINED for m in requested)
+    if declined or sent >= settings.CHAT_REQUEST_MESSAGES:
+        if Message.objects.filter(sender_id=sender.pk, client_id=cid).exists():
+            raise _ClientIdTaken  # a retry of a stored message gets it back
+        raise request_limit_error()
+    if sent == 0:
+        request_notice(
+            conversation=conversation, sender=sender, user_ids=[m.user_id for m in requested]
+        )
 
 
 def _send_in_one_statement() -> bool:

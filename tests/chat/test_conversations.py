@@ -88,6 +88,10 @@ def test_group_create_add_remove_leave(
     bob_api: APIClient,
     carol_api: APIClient,
 ) -> None:
+    # Alice's conversation partners: added at once (strangers get an invitation,
+    # tests/chat/test_invitations.py).
+    make_direct(alice, bob)
+    make_direct(alice, carol)
     response = alice_api.post(
         "/api/v1/conversations", {"title": "Friends", "users": [str(bob.uuid)]}, format="json"
     )

@@ -43,8 +43,9 @@ def test_conversation_list(size: int, django_assert_num_queries: DjangoAssertNum
     me, _, _ = _world(size)
     api = api_client_for(me)
     # memberships page, last message id and capped unread count of the page's rows,
-    # last messages, members, unread total.
-    with django_assert_num_queries(AUTH + 5):
+    # last messages, members, pending group invitations (a page holding a group only),
+    # unread total.
+    with django_assert_num_queries(AUTH + 6):
         response = api.get("/api/v1/conversations")
     assert len(response.json()["results"]) == size + 1
 
@@ -53,8 +54,9 @@ def test_conversation_list(size: int, django_assert_num_queries: DjangoAssertNum
 def test_conversation_detail(size: int, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     me, _, conversations = _world(size)
     api = api_client_for(me)
-    # access, last message id and unread count, last message, members.
-    with django_assert_num_queries(AUTH + 4):
+    # access, last message id and unread count, last message, members, invitations (a
+    # group).
+    with django_assert_num_queries(AUTH + 5):
         response = api.get(f"/api/v1/conversations/{conversations[-1].uuid}")
     assert response.status_code == 200
 

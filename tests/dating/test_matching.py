@@ -299,3 +299,38 @@ def test_operator_may_reserve_posting_and_liking_to_verified_accounts(
     me.identity_verified = True
     me.save(update_fields=["identity_verified"])
     assert api.post(f"{D}/users/{other.uuid}/like").status_code == 200
+
+
+def test_a_match_turns_a_message_request_into_a_conversation_and_leaves_discover() -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    alice_api, bob_api = api_client_for(alice), api_client_for(bob)
+    started = alice_api.post("/api/v1/conversations", {"user": str(bob.uuid)}, format="json")
+    conv = started.json()["uuid"]
+    assert [r["uuid"] for r in bob_api.get("/api/v1/chat/requests").json()["results"]] == [conv]
+    bob_api.patch("/api/v1/me", {"dm_from": "matches_only"}, format="json")
+    assert alice_api.post(f"{D}/users/{bob.uuid}/like").status_code == 200
+    assert str(alice.uuid) in _ids(bob_api.get(f"{D}/discover"))
+    assert bob_api.post(f"{D}/users/{alice.uuid}/like").json()["match"]["conversation"] == conv
+    # The request is now an accepted conversation for Bob; no cap for Alice.
+    assert bob_api.get("/api/v1/chat/requests").json()["results"] == []
+    assert [c["uuid"] for c in bob_api.get("/api/v1/conversations").json()["results"]] == [conv]
+    for _ in range(4):
+        sent = alice_api.post(
+            f"/api/v1/conversations/{conv}/messages",
+            {"client_id": str(uuid.uuid4()), "text": "hi"},
+            format="json",
+        )
+        assert sent.status_code == 201
+    # Matched people are not in each other's discover; matches_only lets a match in.
+    assert str(alice.uuid) not in _ids(bob_api.get(f"{D}/discover"))
+    assert str(bob.uuid) not in _ids(alice_api.get(f"{D}/discover"))
+    again = alice_api.post("/api/v1/conversations", {"user": str(bob.uuid)}, format="json")
+    assert again.status_code == 200
+
+
+def test_liking_an_erased_account_is_not_found() -> None:
+    me, gone = make_user("me"), make_user("gone")
+    gone_uuid = gone.uuid
+    gone.delete()  # what erasure leaves of an account: nothing
+    assert api_client_for(me).post(f"{D}/users/{gone_uuid}/like").status_code == 404
+    assert not ProfileLike.objects.exists()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
+from collections.abc import Collection
 from typing import Any
+
+from django.test import override_settings
 
 from accounts.models import Block, Device, User
 from accounts.services import user_create
@@ -41,12 +44,33 @@ def make_device(user: User, *, platform: str = "android", token: str = "", **ext
 
 
 def make_direct(a: User, b: User) -> Conversation:
-    conversation, _ = services.conversation_get_or_create_direct(user=a, other_uuid=b.uuid)
+    """An accepted direct conversation of ``a`` and ``b`` (as if ``b`` accepted ``a``'s
+    message request, or they were matched); ``make_request`` for a pending one."""
+    conversation = make_request(a, b)
+    services.conversation_get_or_create_direct(user=b, other_uuid=a.uuid)
     return conversation
 
 
+def make_request(sender: User, recipient: User) -> Conversation:
+    """The direct conversation ``sender`` starts with a stranger: a message request."""
+    conversation, _ = services.conversation_get_or_create_direct(
+        user=sender, other_uuid=recipient.uuid
+    )
+    return conversation
+
+
+def everyone_matched(*, user_id: int, other_ids: Collection[int]) -> set[int]:
+    """A stand-in for the upper layer's match check: everyone is matched."""
+    return set(other_ids)
+
+
 def make_group(owner: User, *members: User, title: str = "Group") -> Conversation:
-    return services.group_create(owner=owner, title=title, member_uuids=[m.uuid for m in members])
+    """A group whose members all joined at once, as the owner's matches do (strangers
+    would get an invitation: tests/chat/test_invitations.py)."""
+    with override_settings(MEETNOW_CHAT_MATCHED_CHECK="tests.factories.chat.everyone_matched"):
+        return services.group_create(
+            owner=owner, title=title, member_uuids=[m.uuid for m in members]
+        )
 
 
 def send(sender: User, conversation: Conversation, text: str = "hello") -> Message:

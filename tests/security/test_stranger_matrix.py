@@ -43,7 +43,14 @@ from media.services import media_file_signed_url
 from privacy.export import export_download_token
 from privacy.lifecycle import request_create
 from support.services import support_ticket_create
-from tests.factories.chat import make_device, make_direct, make_group, make_user, send
+from tests.factories.chat import (
+    make_device,
+    make_direct,
+    make_group,
+    make_request,
+    make_user,
+    send,
+)
 from tests.factories.dating import make_post
 from tests.factories.privacy import confirm_identity, ready_file, run_export
 from tests.helpers import session_token_for
@@ -201,6 +208,24 @@ def _call_accepted(w: World) -> Target:
     return Target({"call_uuid": call.uuid}, w.owner)
 
 
+def _request_for(body: dict[str, Any] | None = None) -> Build:
+    """A message request from the partner to the owner (only its recipient answers)."""
+
+    def build(w: World) -> Target:
+        conv = make_request(make_user(), w.owner)
+        return Target({"conversation_uuid": conv.uuid}, w.owner, {"post": body} if body else {})
+
+    return build
+
+
+def _invitation(w: World) -> Target:
+    """An invitation of the owner to a group a stranger to them made."""
+    from chat.services import group_create
+
+    group = group_create(owner=make_user(), title="G", member_uuids=[w.owner.uuid])
+    return Target({"conversation_uuid": group.uuid}, w.owner)
+
+
 def _person(w: World) -> Target:
     return Target({"user_uuid": w.owner.uuid}, w.owner)
 
@@ -306,6 +331,13 @@ ROWS: dict[str, Row] = {
     "call-decline": Row(_call_for("callee"), partner=403),
     "call-cancel": Row(_call_for("caller"), partner=403),
     "call-hangup": Row(_call_accepted, partner=None, note="either side hangs up"),
+    "chat-request-accept": Row(_request_for(), partner=None, note="a request to the owner"),
+    "chat-request-decline": Row(_request_for(), partner=None, note="a request to the owner"),
+    "chat-request-report": Row(
+        _request_for({"reason": "spam"}), partner=None, note="a request to the owner"
+    ),
+    "chat-invitation-accept": Row(_invitation, partner=None, note="the owner's invitation"),
+    "chat-invitation-decline": Row(_invitation, partner=None, note="the owner's invitation"),
     # accounts
     "user-detail": Row(_person, stranger=200, partner=200, own="a public profile"),
     "block": Row(
