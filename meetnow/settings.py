@@ -131,10 +131,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # connection per thread would pile up until PostgreSQL refuses "too many clients".
     # A psycopg pool per process hands each request a warm connection instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # The pool checks each connection it hands out (psycopg_pool's check_connection, an
-    # empty query): after a database restart its old sockets are dead, and without the
-    # check the first requests would each get one of them and fail (issue 13).
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The pool checks each connection it hands out: after a database restart its old
+    # sockets are dead, and without the check the first requests would each get one of
+    # them and fail (issue 13). meetnow.lib.postgresql's check costs no round trip while the
+    # connection is quiet (psycopg_pool's own, CONN_HEALTH_CHECKS, sends a query each time).
+    DATABASES["default"]["ENGINE"] = "meetnow.lib.postgresql"
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         "pool": {
