@@ -12,6 +12,7 @@ from chat.notify import (
     request_push_send,
 )
 from chat.push import PushTransientError
+from meetnow.lib.outbox import task_send
 
 
 @shared_task(
@@ -60,7 +61,7 @@ def new_device_push_task(user_id: int, device_id: int) -> int:
 
 def new_device_notify(*, user_id: int, device_id: int) -> None:
     """accounts' ``MEETNOW_NEW_DEVICE_NOTIFIER`` hook (called after commit): queue the push."""
-    new_device_push_task.delay(user_id, device_id)
+    task_send(new_device_push_task, user_id, device_id)
 
 
 @shared_task(name="default.chat_events_compact")

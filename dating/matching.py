@@ -30,6 +30,7 @@ from chat.events import PendingEvent, events_append
 from chat.services import conversation_close_set, conversation_get_or_create_direct
 from dating.models import Match, ProfileLike, ProfilePass
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,7 @@ def _match_create(user: User, other: User) -> Match:
     def push() -> None:
         from dating.tasks import match_push_task
 
-        match_push_task.delay(match.pk)
+        task_send(match_push_task, match.pk)
 
     transaction.on_commit(push, robust=True)
     logger.info("dating: match %s made", match.uuid)

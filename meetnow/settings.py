@@ -367,6 +367,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=17),
     },
 }
+# Tasks the broker could not take when sent wait in the database (meetnow.lib.outbox);
+# this often they are handed to it again.
+MEETNOW_OUTBOX_FLUSH_SECONDS = env.int("MEETNOW_OUTBOX_FLUSH_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["outbox-flush"] = {
+    "task": "default.outbox_flush",
+    "schedule": float(MEETNOW_OUTBOX_FLUSH_SECONDS),
+}
 
 # --- Files ------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from accounts.selectors import push_devices_for_users
 from chat.push import PushNotification, push_send
 from media.services import media_file_attach
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.outbox import task_send
 from support.models import (
     PICTURES_MAX,
     TEXT_MAX,
@@ -133,7 +134,7 @@ def support_replies_mark_read(*, ticket: SupportTicket) -> int:
 def _push_enqueue(reply_id: int) -> None:
     from support.tasks import support_reply_push_task
 
-    support_reply_push_task.delay(reply_id)
+    task_send(support_reply_push_task, reply_id)
 
 
 def support_reply_push_send(*, reply_id: int) -> int:

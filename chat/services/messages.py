@@ -54,6 +54,7 @@ from media.models import MediaFile
 from media.models import Status as MediaStatus
 from media.services import media_file_attach
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -354,7 +355,7 @@ def _push_if_offline(*, message_id: int, user_ids: list[int]) -> None:
         return
     from chat.tasks import message_push_task
 
-    message_push_task.delay(message_id)
+    task_send(message_push_task, message_id)
 
 
 def _own_message_for_change(*, user: User, conversation_uuid: Any, message_id: Any) -> Message:
