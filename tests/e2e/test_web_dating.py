@@ -50,20 +50,22 @@ def test_a_voice_post_leads_to_a_like_a_like_back_a_match_and_a_conversation(
     bo.click(f"{post} .like-person")
     bo.wait_for_selector(f"{post} >> text=You liked Ana")
     bo.screenshot(path=str(SHOTS / "voice-posts.png"))
+    bo.click("#tab-matches")
+    bo.wait_for_selector("#dating-matches >> text=No matches yet")
 
-    # Ana sees Bo in "who liked me" and likes him back: a match, and its conversation.
+    # Ana sees Bo in "who liked me" and likes him back: a match, and its conversation;
+    # Bo's matches list shows Ana at once (dating.matched on his socket).
     ana.click("#tab-likes")
     ana.click("#liked-me li:has-text('Bo') .like-back")
     ana.wait_for_selector("#match-made >> text=It is a match with Bo")
-    bo.wait_for_selector("#banner >> text=You have a new match")
+    bo.wait_for_selector("#matches li:has-text('Ana')")
     ana.click("#open-match-chat")
     ana.wait_for_selector("#chat")
     assert ana.locator("#request-pending").count() == 0  # a match is no message request
     ana.fill("#composer-text", "We matched!")
     ana.click("#send")
 
-    # Bo finds Ana among his matches and opens the same conversation: the text is there.
-    bo.click("#tab-matches")
+    # Bo opens the same conversation from his matches: the text is there.
     bo.click("#matches li:has-text('Ana') .open-chat")
     bo.wait_for_selector("li.msg.theirs >> text=We matched!")
     assert Match.objects.count() == 1
