@@ -14,12 +14,15 @@ import signal
 import subprocess
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from django.conf import settings
 from django.db import connection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from meetnow.models import TaskOutbox
@@ -177,3 +180,102 @@ def test_broker_down_sends_succeed_and_pushes_arrive_when_it_returns(
         finally:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
+
+
+def _ready_socket(stack: ExitStack, url: str, token: str, seconds: float = 15) -> Any:
+    """Connect (again and again while the server can't take it yet) until ``ready``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            ws = stack.enter_context(
+                connect(url, additional_headers={"X-Session-Token": token}, open_timeout=5)
+            )
+            if json.loads(ws.recv(timeout=5))["type"] == "ready":
+                return ws
+            ws.close()
+        except (OSError, InvalidStatus, ConnectionClosed, TimeoutError):
+            pass
+        assert time.monotonic() < deadline, "the socket could not connect again"
+        time.sleep(0.3)
+
+
+def _created(ws: Any, seconds: float) -> list[int]:
+    """The message ids of the ``message.created`` events the socket gets within ``seconds``."""
+    ids: list[int] = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = json.loads(ws.recv(timeout=left))
+        except TimeoutError:
+            break
+        if frame["type"] == "message.created":
+            ids.append(int(frame["message_id"]))
+    return ids
+
+
+def _close_code(ws: Any, seconds: float) -> int | None:
+    """The code the server closes the socket with within ``seconds`` (None: still open)."""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            ws.recv(timeout=left)
+    except TimeoutError:
+        return None
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else None
+    return None
+
+
+def test_redis_restart_sockets_resync_and_nothing_is_lost(
+    e2e_env: dict[str, str], tmp_path: Path
+) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = str(make_direct(alice, bob).uuid)
+    alice_token, bob_token = session_token_for(alice), session_token_for(bob)
+    with throwaway_redis() as redis, ExitStack() as sockets:
+        # Cache, presence and the channel layer on a Redis of this test's own.
+        env = {**e2e_env, "REDIS_URL": redis.url(0)}
+        with serve(env, tmp_path / "asgi.log") as base:
+            alice_http = httpx.Client(
+                base_url=base, headers={"X-Session-Token": alice_token}, timeout=15
+            )
+            bob_http = httpx.Client(
+                base_url=base, headers={"X-Session-Token": bob_token}, timeout=15
+            )
+            ws_url = base.replace("http://", "ws://") + "/ws/v1/"
+
+            def send(text: str) -> httpx.Response:
+                body = {"client_id": str(uuid.uuid4()), "text": text}
+                return alice_http.post(f"/api/v1/conversations/{conversation}/messages", json=body)
+
+            cursor = bob_http.get("/api/v1/sync").json()["cursor"]
+            ws = _ready_socket(sockets, ws_url, bob_token)
+            first = send("before").json()["id"]
+            assert _created(ws, 5)[:1] == [first]
+
+            redis.stop()
+            down = send("while Redis is down")
+            assert down.status_code == 503, down.text
+            assert down.json()["errors"][0]["code"] == "service_unavailable"
+            redis.start()
+            # Sent as soon as the server can take it again: its event may be published
+            # before the server's subscriber is back.
+            deadline = time.monotonic() + 15
+            while (after := send("right after the restart")).status_code != 201:
+                assert time.monotonic() < deadline, after.text
+                time.sleep(0.2)
+            second = after.json()["id"]
+
+            # The open socket is told it may have missed something: closed with 1012.
+            assert _close_code(ws, 15) == 1012
+            # The app reconnects and catches up through sync: nothing is lost.
+            ws = _ready_socket(sockets, ws_url, bob_token)
+            events = bob_http.get("/api/v1/sync", params={"since": cursor}).json()["events"]
+            got = [e["message_id"] for e in events if e["type"] == "message.created"]
+            assert got == [first, second]
+            # And the server, never restarted, delivers live again.
+            third = send("after").json()["id"]
+            assert _created(ws, 10)[:1] == [third]
+            ws.close()
+            alice_http.close()
+            bob_http.close()
