@@ -210,7 +210,7 @@ MEETNOW_WS_SEND_THREADS = env.int("MEETNOW_WS_SEND_THREADS", default=4)
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": (
         {
-            "BACKEND": "meetnow.lib.channel_layer.ResyncingPubSubChannelLayer",
+            "BACKEND": "meetnow.lib.channel_layer.ResyncingRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
         if REDIS_URL

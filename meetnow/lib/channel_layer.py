@@ -66,7 +66,7 @@ class _LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
         self._shards = [_Shard(shard.host, self) for shard in shards]
 
 
-class ResyncingPubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]
+class ResyncingRedisPubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]
     """``RedisPubSubChannelLayer`` whose consumers hear ``layer.resync`` after a reconnect."""
 
     def _get_layer(self) -> Any:
