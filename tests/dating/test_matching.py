@@ -154,6 +154,62 @@ def test_pass_hides_from_discover_and_who_liked_me_for_a_while(settings: LazySet
     assert str(other.uuid) not in _ids(api.get(f"{D}/discover"))
 
 
+def test_accounts_discover_leaves_out_people_i_passed_liked_or_matched(
+    settings: LazySettings,
+) -> None:
+    """``GET /api/v1/discover`` (accounts') applies dating's exclusions through the
+    ``MEETNOW_DISCOVER_EXCLUSIONS`` hook: the same people as dating's discover."""
+    settings.DATING_PASS_DAYS = 7
+    me = make_user("me")
+    passed, liked, matched, fan, fresh = (
+        make_user(n) for n in ("passed", "liked", "matched", "fan", "fresh")
+    )
+    hidden, blocked, banned, gone = (make_user(n) for n in ("hidden", "blocked", "banned", "gone"))
+    hidden.hidden_from_discover = True
+    hidden.save(update_fields=["hidden_from_discover"])
+    Block.objects.create(blocker=blocked, blocked=me)
+    user_ban(user=banned)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    api = api_client_for(me)
+    assert api.post(f"{D}/users/{passed.uuid}/pass").status_code == 204
+    assert api.post(f"{D}/users/{liked.uuid}/like").status_code == 200
+    matching.profile_like(user=matched, user_uuid=me.uuid)
+    assert api.post(f"{D}/users/{matched.uuid}/like").json()["match"] is not None
+    matching.profile_like(user=fan, user_uuid=me.uuid)  # liking me does not hide them
+    matching.profile_pass(user=fresh, user_uuid=me.uuid)  # nor passing on me
+    expected = {str(fan.uuid), str(fresh.uuid)}
+    assert set(_ids(api.get("/api/v1/discover"))) == expected
+    assert set(_ids(api.get(f"{D}/discover"))) == expected
+    # The pass hides for DATING_PASS_DAYS only; an ended match is forgotten (not a block).
+    ProfilePass.objects.filter(from_user=me).update(until=timezone.now() - dt.timedelta(seconds=1))
+    assert matching.profile_pass(user=me, user_uuid=fresh.uuid).until > timezone.now() + (
+        dt.timedelta(days=6)
+    )
+    match = Match.objects.get()
+    matching.match_end(user=me, match_uuid=match.uuid)
+    assert set(_ids(api.get("/api/v1/discover"))) == {str(fan.uuid), str(passed.uuid)} | {
+        str(matched.uuid)
+    }
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_accounts_discover_has_a_fixed_query_count_with_likes_passes_and_matches(
+    size: int, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    me = make_user("me")
+    for i in range(size):
+        matching.profile_like(user=me, user_uuid=make_user(f"liked{i}").uuid)
+        matching.profile_pass(user=me, user_uuid=make_user(f"passed{i}").uuid)
+        friend = make_user(f"friend{i}")
+        matching.profile_like(user=friend, user_uuid=me.uuid)
+        matching.profile_like(user=me, user_uuid=friend.uuid)
+        make_user(f"new{i}")
+    api = api_client_for(me)
+    with django_assert_num_queries(2):  # the session's user, the page
+        assert len(api.get("/api/v1/discover", {"limit": 50}).json()["results"]) == size
+
+
 def test_discover_filters_by_age_and_gender() -> None:
     me = make_user("me")
     young, old = make_user("young"), make_user("old")
