@@ -724,6 +724,8 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "dating_deleted_posts": 30,
         "dating_listens": 90,
         "dating_voice_match": 30,
+        "chat_requests": 90,
+        "chat_declined_invitations": 90,
         "identity_failed_attempts": 30,
         "abandoned_signups": 1,
     }.items()
