@@ -98,10 +98,22 @@ def likes_received(*, user: User) -> QuerySet[ProfileLike]:
     )
 
 
+def _visible_other(viewer_id: int, side: str) -> Q:
+    """The person in ``side`` of a match is someone the viewer may see (P11): active,
+    not banned, no block either way."""
+    return Q(**{f"{side}__is_active": True, f"{side}__banned_at__isnull": True}) & ~Q(
+        _blocked_either_way(viewer_id, side)
+    )
+
+
 def matches_of(*, user: User) -> QuerySet[Match]:
-    """My live matches, newest first, with both people and the conversation."""
+    """My live matches, newest first, with both people and the conversation; never
+    with someone blocked either way, banned or deactivated since (the match stays
+    until one of them ends it, it just is not shown)."""
     return Match.objects.filter(
-        Q(user_low_id=user.pk) | Q(user_high_id=user.pk), ended_at=None
+        (Q(user_low_id=user.pk) & _visible_other(user.pk, "user_high"))
+        | (Q(user_high_id=user.pk) & _visible_other(user.pk, "user_low")),
+        ended_at=None,
     ).select_related(
         "user_low",
         "user_low__avatar",
