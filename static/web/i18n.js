@@ -94,6 +94,16 @@ const en = {
   social_failed_title: 'Login did not work', social_failed: 'The login with the provider did not complete. Try again, or use your phone number.',
   social_cancelled: 'You cancelled the login at the provider.',
   social_signup_text: 'Welcome! One more step to create your account: your date of birth and consent to our documents.',
+  // Message requests and group invitations (issue 15).
+  message_requests: 'Message requests', requests_hint: 'People you have not matched with. They cannot see whether you read their messages until you accept.',
+  request_pending: 'Request pending', request_pending_note: 'Message request sent: they can read it and reply once they accept. Until then you can send at most 3 messages.',
+  request_from: '{name} wants to send you messages. Accept to reply, or decline: they will not be told.',
+  accept_request: 'Accept', decline_request_confirm: 'Decline the request from {name}? They will not be able to message you here again.',
+  request_accepted: 'Request accepted.', request_declined: 'Request declined.',
+  report_and_block: 'Report and block', reported_and_blocked: 'Reported and blocked. A moderator will look at it.',
+  verified: 'Verified', see_profile: 'See profile', new_request: 'New message request.',
+  group_invitations: 'Group invitations', invited_by: 'invited by {name}', join_group: 'Join',
+  new_invitation: 'You were invited to a group.',
 };
 
 const zh = {
@@ -186,6 +196,16 @@ const zh = {
   social_failed_title: '登录未成功', social_failed: '第三方登录未完成。请重试，或使用手机号登录。',
   social_cancelled: '你在第三方页面取消了登录。',
   social_signup_text: '欢迎！再完成一步即可创建账号：填写出生日期并同意我们的文件。',
+  // 消息请求与群邀请
+  message_requests: '消息请求', requests_hint: '尚未与你匹配的人。在你接受之前，对方看不到你是否已读。',
+  request_pending: '请求待接受', request_pending_note: '已发送消息请求：对方接受后才能回复你。在此之前你最多可以发送 3 条消息。',
+  request_from: '{name} 想给你发消息。接受后即可回复；拒绝时对方不会收到通知。',
+  accept_request: '接受', decline_request_confirm: '拒绝 {name} 的消息请求？对方将无法再在这里给你发消息。',
+  request_accepted: '已接受请求。', request_declined: '已拒绝请求。',
+  report_and_block: '举报并拉黑', reported_and_blocked: '已举报并拉黑，管理员会进行处理。',
+  verified: '已认证', see_profile: '查看资料', new_request: '收到新的消息请求。',
+  group_invitations: '群聊邀请', invited_by: '由 {name} 邀请', join_group: '加入',
+  new_invitation: '你收到了一个群聊邀请。',
 };
 
 export const TABLES = { en, 'zh-Hans': zh };
