@@ -4,22 +4,36 @@ social sign-up (P3), through the media pipeline; WeChat and its picture faked on
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.conf import LazySettings
+from PIL import Image, ImageDraw
 
 from media.models import MediaFile
 from tests.accounts.conftest import App
 from tests.accounts.fakes import FakeServer, Received, Reply, fake_server
 from tests.accounts.test_social import WECHAT_APP_ID, WECHAT_SECRET, _wechat_login, wechat_api
-from tests.factories.media import photo
 
 pytestmark = pytest.mark.django_db
 
-PICTURE = photo((320, 320), gps=True)
+
+def _picture() -> bytes:
+    """A JPEG with a GPS position, drawn without PIL's noise generator (whose global
+    random state other tests' images depend on)."""
+    image = Image.new("RGB", (320, 320), (30, 120, 200))
+    ImageDraw.Draw(image).ellipse((80, 80, 240, 240), fill=(200, 40, 40))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes(), quality=90)
+    return buffer.getvalue()
+
+
+PICTURE = _picture()
 
 
 @pytest.fixture
