@@ -709,6 +709,8 @@ MEETNOW_ERASURE_LEDGER_SALT = env.str("MEETNOW_ERASURE_LEDGER_SALT", default="")
     "ledger:" + SECRET_KEY
 )
 MEETNOW_STATS_MIN_COUNT = env.int("MEETNOW_STATS_MIN_COUNT", default=5)  # P19 suppression
+# Social sign-up: downloading the provider's picture when the user chose it (P3).
+MEETNOW_PROVIDER_AVATAR_TIMEOUT = env.float("MEETNOW_PROVIDER_AVATAR_TIMEOUT", default=5.0)
 MEETNOW_RETENTION_DAYS: dict[str, int] = {
     name: env.int(f"MEETNOW_RETENTION_{name.upper()}_DAYS", default=days)
     for name, days in {
