@@ -457,6 +457,8 @@ MEETNOW_MIN_AGE = env.int("MEETNOW_MIN_AGE", default=18)
 MEETNOW_SOCIAL_SIGNUP_TTL = env.int("MEETNOW_SOCIAL_SIGNUP_TTL", default=900)
 MEETNOW_ERASURE_GRACE_DAYS = env.int("MEETNOW_ERASURE_GRACE_DAYS", default=15)
 MEETNOW_PRIVACY_SLA_DAYS = env.int("MEETNOW_PRIVACY_SLA_DAYS", default=15)
+# Support tickets are answered within this many working days (P17; support/).
+MEETNOW_SUPPORT_SLA_DAYS = env.int("MEETNOW_SUPPORT_SLA_DAYS", default=5)
 MEETNOW_HEALTH_TIMEOUT = env.float("MEETNOW_HEALTH_TIMEOUT", default=2.0)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 if PRODUCTION and SMS_BACKEND not in {"twilio", "http"}:

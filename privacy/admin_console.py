@@ -25,7 +25,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce
 from django.http import (
     FileResponse,
     Http404,
@@ -42,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.deadlines import effective_due_expression
 from meetnow.lib.errors import ApplicationError
 from privacy import lifecycle
 from privacy.admin_rights import PrivacyRequestAdmin
@@ -173,7 +173,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
         queryset: QuerySet[Any] = (
             super()
             .get_queryset(request)
-            .annotate(effective_due=Coalesce("extended_due_at", "due_at"))
+            .annotate(effective_due=effective_due_expression())
             .annotate(
                 queue_rank=Case(
                     When(open_ & Q(effective_due__lt=now), then=Value(0)),

@@ -163,7 +163,7 @@ def request_create(  # noqa: C901
                 details=details if kind == RequestKind.RECTIFICATION else "",
                 document_kinds=kinds,
                 received_at=now,
-                due_at=request_due_at(kind=kind, received_at=now),
+                due_at=request_due_at(kind=kind, received_at=now, user=user),
                 updated_at=now,
             )
             request_event_record(
