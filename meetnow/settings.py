@@ -272,7 +272,11 @@ PHONENUMBER_DB_FORMAT = "E164"
 # --- API --------------------------------------------------------------------
 
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["meetnow.lib.authentication.SessionTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "meetnow.lib.authentication.SessionTokenAuthentication",
+        # banned / cooling-off accounts: the rights endpoints only (P13, P17)
+        "privacy.rights_session.RightsTokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -693,6 +697,9 @@ MEETNOW_PRIVACY_AUTO_APPROVE: list[str] = env.list(
     "MEETNOW_PRIVACY_AUTO_APPROVE", default=["access", "erasure", "consent_withdrawal"]
 )
 # How fresh the one-time code (allauth reauthentication) must be to confirm identity.
+# Lifetime (seconds) of a restricted rights session of a banned account or one in the
+# deletion cooling-off (privacy/rights_session.py).
+MEETNOW_RIGHTS_SESSION_TTL = env.int("MEETNOW_RIGHTS_SESSION_TTL", default=3600)
 MEETNOW_PRIVACY_IDENTITY_MAX_AGE = env.int("MEETNOW_PRIVACY_IDENTITY_MAX_AGE", default=300)
 MEETNOW_PRIVACY_EXPORT_TTL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_TTL_DAYS", default=7)
 MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS", default=7)
