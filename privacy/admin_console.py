@@ -66,6 +66,12 @@ class ExtendForm(ActionForm):
     )
 
 
+class DuplicateForm(forms.Form):
+    original = forms.UUIDField(
+        label=_("The request this one repeats (its UUID: same user, same kind)")
+    )
+
+
 @dataclass(frozen=True)
 class ConsoleAction:
     label: str
@@ -90,6 +96,11 @@ ACTIONS: dict[str, ConsoleAction] = {
         "Lift the legal hold", lambda r: r.legal_hold_at is not None, ActionForm
     ),
     "retry": ConsoleAction("Retry the job", lambda r: r.status == S.ERROR, None),
+    "duplicate": ConsoleAction(
+        "Close as a duplicate",
+        lambda r: r.status in lifecycle.DUPLICATE_FROM,
+        DuplicateForm,
+    ),
 }
 
 
@@ -119,6 +130,13 @@ def _run(action: str, r: PrivacyRequest, staff: User, data: dict[str, Any]) -> P
         return lifecycle.request_hold_lift(privacy_request=r, actor=staff, reason=reason)
     if action == "retry":
         return lifecycle.request_retry(privacy_request=r, actor=staff)
+    if action == "duplicate":
+        original = PrivacyRequest.objects.filter(uuid=data["original"]).first()
+        if original is None:
+            raise ApplicationError(
+                "invalid_duplicate", _("There is no request with this UUID."), param="original"
+            )
+        return lifecycle.request_mark_duplicate(privacy_request=r, actor=staff, original=original)
     raise Http404
 
 
@@ -133,6 +151,15 @@ class StartErasureForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("How it was established (e.g. the verified request's reference)."),
     )
+
+
+def _log_note(data: dict[str, Any]) -> str:
+    """What the admin's audit trail adds after the action's label."""
+    if data.get("reason"):
+        return f" Reason: {' '.join(data['reason'].split())}"
+    if data.get("original"):
+        return f" Duplicate of {data['original']}."
+    return ""
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -335,8 +362,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                     messages.ERROR,
                 )
             else:
-                note = f" Reason: {' '.join(data['reason'].split())}" if data.get("reason") else ""
-                self.log_staff_action(request, obj, f"{spec.label}.{note}")
+                self.log_staff_action(request, obj, f"{spec.label}.{_log_note(data)}")
                 self.message_user(
                     request, _("%(label)s: done.") % {"label": spec.label}, messages.SUCCESS
                 )

@@ -264,6 +264,10 @@ def request_extend(
         return locked
 
 
+# The states a request can be closed as a duplicate from (the console offers it there).
+DUPLICATE_FROM = frozenset({S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED})
+
+
 def request_mark_duplicate(
     *, privacy_request: PrivacyRequest, actor: User, original: PrivacyRequest
 ) -> PrivacyRequest:
@@ -284,7 +288,7 @@ def request_mark_duplicate(
             to=S.DUPLICATE,
             action="marked_duplicate",
             actor=actor,
-            allowed_from={S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED},
+            allowed_from=DUPLICATE_FROM,
             note=f"duplicate of {original.uuid}",
             fields={"duplicate_of": original, "finished_at": timezone.now()},
         )

@@ -2,8 +2,9 @@
 
 Headless Chromium (Debian's ``chromium``) driven by Playwright, as the admin tests do:
 two people sign up by phone with the code the console SMS backend printed on the
-worker's terminal, chat in realtime (text and a photo), one drops offline and catches
-up; then one downloads their data as a ZIP and the other deletes their account.
+worker's terminal, one accepts the other's message request, they chat in realtime
+(text and a photo), one drops offline and catches up; then one downloads their data as
+a ZIP and the other deletes their account.
 Screenshots go to ``var/e2e-screenshots/web/``.
 """
 
@@ -179,16 +180,27 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     sign_up(ana, "13800138001", log, seen, "Ana")
     sign_up(bo, "13800138002", log, seen, "Bo")
 
-    # Ana starts a chat with Bo, found among the people the API shows her.
+    # Bo looks at his chats; Ana starts a chat with Bo, found among the people the API
+    # shows her.
+    bo.click("#nav >> text=Chats")
+    bo.wait_for_selector("#conversations")
+    bo.wait_for_selector("body[data-socket=open]")
     ana.click("#nav >> text=Chats")
     ana.click("#new-conversation")
     ana.click("li.person:has-text('Bo') .message-person")
     ana.wait_for_selector("#chat")
     ana.fill("#composer-text", "Hello Bo!")
     ana.click("#send")
+    # They have not matched: for Bo it is a message request, and Ana sees it pending.
+    ana.wait_for_selector("#request-pending")
 
-    # Bo sees the conversation arrive with its unread count, opens it: the text is there.
-    bo.click("#nav >> text=Chats")
+    # Bo sees the request (sender and preview) arrive live, accepts it; then the
+    # conversation is in his list with its unread count, he opens it: the text is there.
+    # The request shows the sender's card (their age here: no photo yet).
+    bo.wait_for_selector("#message-requests li.msg-request:has-text('Ana') >> text=Hello Bo!")
+    bo.wait_for_selector("li.msg-request:has-text('Ana') .sender-card .sender-meta:not(:empty)")
+    bo.click("li.msg-request:has-text('Ana') .accept-request")
+    bo.wait_for_selector("#message-requests", state="detached")
     bo.wait_for_selector("a.conv:has-text('Ana') .badge")
     bo.click("a.conv:has-text('Ana')")
     bo.wait_for_selector("li.msg.theirs >> text=Hello Bo!")

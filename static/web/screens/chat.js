@@ -38,20 +38,98 @@ export async function loadUnread() {
   } catch { /* shown on the next screen */ }
 }
 
-// --- list -------------------------------------------------------------------------
+// --- list: message requests and group invitations first, then conversations ---------
 export async function list() {
-  const r = await api('GET', 'conversations?limit=50');
+  const [r, requests, invitations] = await Promise.all([
+    api('GET', 'conversations?limit=50'),
+    api('GET', 'chat/requests?limit=50'),
+    api('GET', 'chat/invitations?limit=50'),
+  ]);
   state.unreadTotal = r.unread_total || 0;
   refreshNav();
   const items = r.results.map((c) => h('li', {},
     h('a', { href: `#/c/${c.uuid}`, class: 'conv', dataset: { uuid: c.uuid } },
-      h('span', { class: 'conv-title' }, titleOf(c), c.muted ? h('span', { class: 'tag' }, t('muted')) : null),
+      h('span', { class: 'conv-title' }, titleOf(c),
+        c.muted ? h('span', { class: 'tag' }, t('muted')) : null,
+        c.request === 'pending' ? h('span', { class: 'tag request-pending' }, t('request_pending')) : null),
       h('span', { class: 'conv-last' }, preview(c.last_message)),
       h('span', { class: 'conv-time' }, fmtTime(c.last_activity_at)),
       c.unread_count ? h('span', { class: 'badge', 'aria-label': t('unread_n', { n: c.unread_count }) }, c.unread_count > 999 ? '999+' : String(c.unread_count)) : null)));
   mount(h('section', { class: 'card', id: 'conversations' },
     h('div', { class: 'row' }, h('h1', {}, t('conversations')), h('a', { href: '#/new', class: 'button', id: 'new-conversation' }, t('new_conversation'))),
+    requestsSection(requests.results),
+    invitationsSection(invitations.results),
     items.length ? h('ul', { class: 'convs' }, items) : h('p', { class: 'empty' }, t('no_conversations'))));
+}
+
+function otherMember(conv) {
+  return conv.members.find((m) => m.user.uuid !== state.me.id);
+}
+
+// The buttons that answer a message request (in the list and in the conversation).
+function requestActions(conv, after) {
+  const other = otherMember(conv);
+  const name = other ? other.user.nickname || t('no_name') : t('someone');
+  return h('div', { class: 'actions request-actions' },
+    h('button', { type: 'button', class: 'accept-request', onclick: async () => {
+      try { await api('POST', `chat/requests/${conv.uuid}/accept`); notify(t('request_accepted')); after('accepted'); } catch (err) { notify(err.message, 'error'); }
+    } }, t('accept_request')),
+    h('button', { type: 'button', class: 'secondary decline-request', onclick: async () => {
+      if (!window.confirm(t('decline_request_confirm', { name }))) return;
+      try { await api('POST', `chat/requests/${conv.uuid}/decline`); notify(t('request_declined')); after('declined'); } catch (err) { notify(err.message, 'error'); }
+    } }, t('decline')),
+    h('button', { type: 'button', class: 'link report-request', onclick: () => reportDialog(null, t('report_and_block'), {
+      path: `chat/requests/${conv.uuid}/report`, done: () => { notify(t('reported_and_blocked')); after('declined'); },
+    }) }, t('report_and_block')));
+}
+
+// Who sent the request: their public card (photo, age, voice intro), filled in when
+// GET /users/<id> answers; the link to the full card is there at once.
+function senderCard(user) {
+  const box = h('span', { class: 'sender-card' },
+    h('a', { href: `#/user/${user.uuid}` }, t('see_profile')));
+  api('GET', `users/${user.uuid}`).then((p) => {
+    box.prepend(
+      p.avatar && p.avatar.urls ? h('img', { src: p.avatar.urls['256'] || p.avatar.urls.original, alt: '', class: 'avatar' }) : h('span', { class: 'avatar empty', 'aria-hidden': 'true' }),
+      h('span', { class: 'sender-meta' }, [p.age ? String(p.age) : null, p.gender ? t(`gender_${p.gender}`) : null].filter(Boolean).join(' · ')),
+      p.voice_intro && p.voice_intro.urls ? h('audio', { controls: true, preload: 'none', src: p.voice_intro.urls.original, 'aria-label': t('voice_intro') }) : '');
+  }).catch(() => { /* the link still works */ });
+  return box;
+}
+
+function requestsSection(requests) {
+  if (!requests.length) return null;
+  return h('section', { id: 'message-requests', 'aria-labelledby': 'requests-title' },
+    h('h2', { id: 'requests-title' }, t('message_requests'), ' ', h('span', { class: 'badge' }, String(requests.length))),
+    h('p', { class: 'hint' }, t('requests_hint')),
+    h('ul', { class: 'convs' }, requests.map((c) => {
+      const other = otherMember(c);
+      return h('li', { class: 'msg-request', dataset: { uuid: c.uuid } },
+        h('a', { href: `#/c/${c.uuid}`, class: 'conv' },
+          h('span', { class: 'conv-title' }, titleOf(c), other && other.user.verified ? h('span', { class: 'tag' }, t('verified')) : null),
+          h('span', { class: 'conv-last' }, preview(c.last_message)),
+          h('span', { class: 'conv-time' }, fmtTime(c.last_activity_at))),
+        h('div', { class: 'row' },
+          other ? senderCard(other.user) : null,
+          requestActions(c, () => list().catch(() => {}))));
+    })));
+}
+
+function invitationsSection(invitations) {
+  if (!invitations.length) return null;
+  return h('section', { id: 'invitations', 'aria-labelledby': 'invitations-title' },
+    h('h2', { id: 'invitations-title' }, t('group_invitations')),
+    h('ul', { class: 'convs' }, invitations.map((inv) => h('li', { class: 'invitation', dataset: { uuid: inv.conversation } },
+      h('p', {}, h('strong', {}, inv.title || t('group')), ' · ',
+        t('invited_by', { name: inv.invited_by ? inv.invited_by.nickname || t('no_name') : t('someone') }),
+        ' ', h('time', { datetime: inv.created_at }, fmtTime(inv.created_at))),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'accept-invitation', onclick: async () => {
+          try { const conv = await api('POST', `chat/invitations/${inv.conversation}/accept`); go(`#/c/${conv.uuid}`); } catch (err) { notify(err.message, 'error'); }
+        } }, t('join_group')),
+        h('button', { type: 'button', class: 'secondary decline-invitation', onclick: async () => {
+          try { await api('POST', `chat/invitations/${inv.conversation}/decline`); list().catch(() => {}); } catch (err) { notify(err.message, 'error'); }
+        } }, t('decline')))))));
 }
 
 // --- new conversation: people from /discover, or a group -----------------------------
@@ -229,10 +307,15 @@ export async function conversation(uuid) {
         other ? h('button', { type: 'button', class: 'link', onclick: () => reportUser(other.user) }, t('report_user')) : null,
         conv.kind === 'group' ? h('button', { type: 'button', class: 'link', onclick: () => leaveGroup(conv) }, t('leave_group')) : null)),
     h('p', { class: 'offline-note', role: 'status' }, t('offline_note')),
-    older, list, typing, composer));
+    conv.request === 'pending' ? h('p', { class: 'request-note', id: 'request-pending', role: 'status' }, t('request_pending_note')) : null,
+    older, list, typing,
+    conv.request === 'received'
+      ? h('div', { class: 'request-bar', id: 'request-bar' },
+        h('p', {}, t('request_from', { name: titleOf(conv) })),
+        requestActions(conv, (outcome) => go(outcome === 'accepted' ? `#/c/${conv.uuid}` : '#/chat')))
+      : composer));
   render();
-  markRead();
-  text.focus();
+  if (conv.request !== 'received') { markRead(); text.focus(); }
 }
 
 async function loadOlder() {
@@ -296,13 +379,18 @@ async function recallMessage(m) {
 }
 
 const REASONS = ['spam', 'harassment', 'sexual', 'fake', 'underage', 'violence', 'other'];
-function reportDialog(target, heading) {
+function reportDialog(target, heading, custom = null) {
   const dialog = h('dialog', { class: 'card', 'aria-label': heading });
   const select = h('select', { id: 'report-reason' }, REASONS.map((r) => h('option', { value: r }, t(`reason_${r}`))));
   const details = h('textarea', { id: 'report-details', maxlength: 1000, rows: 3 });
   dialog.append(h('form', { method: 'dialog', onsubmit: async (e) => {
     if (e.submitter && e.submitter.value === 'cancel') return;
     try {
+      if (custom) {
+        await api('POST', custom.path, { reason: select.value, details: details.value });
+        custom.done();
+        return;
+      }
       await api('POST', 'reports', { reason: select.value, details: details.value, ...target });
       notify(t('report_sent'));
     } catch (err) { notify(err.message, 'error'); }
@@ -349,7 +437,9 @@ export function onFrame(frame) {
       reloadListSoon();
       break;
     case 'conversation.read':
-      if (view && frame.conversation === view.conv.uuid) {
+      if (view && frame.conversation === view.conv.uuid && view.conv.request === 'pending' && frame.user !== state.me.id) {
+        refreshOpenConversation(); // my request was accepted: receipts from now on
+      } else if (view && frame.conversation === view.conv.uuid) {
         const member = view.conv.members.find((m) => m.user.uuid === frame.user);
         if (member && member.last_read_id !== null) member.last_read_id = Math.max(member.last_read_id || 0, frame.last_read_id);
         render();
@@ -364,6 +454,14 @@ export function onFrame(frame) {
         view.typingHide = setTimeout(() => { if (view) view.typing.textContent = ''; }, 3000);
       }
       break;
+    case 'conversation.request':
+      notify(t('new_request'));
+      reloadListSoon();
+      break;
+    case 'group.invitation':
+      notify(t('new_invitation'));
+      reloadListSoon();
+      break;
     case 'conversation.created':
     case 'conversation.updated':
     case 'conversation.removed':
@@ -372,6 +470,20 @@ export function onFrame(frame) {
       break;
     default:
   }
+}
+
+// The other side accepted my request (their first read receipt says so): fetch the
+// conversation again for its members' receipts and drop the "pending" note.
+async function refreshOpenConversation() {
+  if (!view) return;
+  const uuid = view.conv.uuid;
+  try {
+    const conv = await api('GET', `conversations/${uuid}`);
+    if (!view || view.conv.uuid !== uuid) return;
+    view.conv = conv;
+    if (conv.request !== 'pending') document.getElementById('request-pending')?.remove();
+    render();
+  } catch { /* next event */ }
 }
 
 export function onStatus(online) {

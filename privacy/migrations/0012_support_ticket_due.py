@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0010_processor_backends'),
+        ('privacy', '0011_privacy_policy_text'),
     ]
 
     operations = [
