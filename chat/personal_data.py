@@ -225,7 +225,7 @@ declarations: list[Declaration] = [
         "chat.Call",
         Strategy.PSEUDONYMISE,
         "calls.json",
-        "account",
+        "calls",
         "Call history: kept for the other side without the erased user (no SDP, ICE or "
         "IP is ever stored).",
         remaining=lambda uid: _calls_of(uid).count(),

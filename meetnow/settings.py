@@ -721,6 +721,11 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "dating_voice_match": 30,
         "identity_failed_attempts": 30,
         "abandoned_signups": 1,
+        "reports": 365,
+        "support_tickets": 365,
+        "staff_audit": 3 * 365,
+        "calls": 365,
+        "consent_ips": 90,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).

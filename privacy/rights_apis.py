@@ -38,6 +38,7 @@ from privacy.lifecycle import request_cancel, request_create, request_verify_ide
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.selectors import (
     documents_current,
+    documents_missing_consent,
     privacy_request_access,
     privacy_requests_of,
     processors_public,
@@ -124,11 +125,22 @@ class _ConsentItemOut(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
 
 
+class _PolicyUpdateOut(serializers.Serializer[Any]):
+    """A current version the user has not accepted yet: the in-app notice (P16)."""
+
+    kind = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.CharField()
+    material = serializers.BooleanField()
+    published_at = serializers.DateTimeField()
+
+
 ConsentStateOut = inline_serializer(
     name="ConsentStateOut",
     fields={
         "required": serializers.ChoiceField(choices=list(GATE_CODES), allow_null=True),
         "history": _ConsentItemOut(many=True),
+        "updates": _PolicyUpdateOut(many=True),
     },
 )
 
@@ -391,6 +403,16 @@ class ConsentApi(APIView):
                 "history": [
                     {"action": i.action, "kind": i.kind, "version": i.version, "at": iso(i.at)}
                     for i in consent_history(user=user)
+                ],
+                "updates": [
+                    {
+                        "kind": d.kind,
+                        "version": d.version,
+                        "title": d.text_in(language_current())[1],
+                        "material": d.material_change,
+                        "published_at": iso(d.published_at),
+                    }
+                    for d in documents_missing_consent(user_id=user.pk)
                 ],
             }
         )
