@@ -473,6 +473,9 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.console.EmailBackend",
 )
 SESSION_RETENTION = timedelta(days=30)
+# Upper layers' conditions that take a user out of accounts' discover (accounts/hooks.py):
+# dotted paths of callables (*, viewer_id, user_field) -> Q (dating appends its own).
+MEETNOW_DISCOVER_EXCLUSIONS: list[str] = []
 
 # --- Chat (chat/, docs/chat.md) ------------------------------------------------
 MEETNOW_GROUP_MAX = env.int("MEETNOW_GROUP_MAX", default=50)
@@ -538,6 +541,8 @@ DATING_VOICE_MATCH_WAIT_SECONDS = env.int("MEETNOW_DATING_VOICE_MATCH_WAIT_SECON
 DATING_VOICE_MATCH_CALL_SECONDS = env.int("MEETNOW_DATING_VOICE_MATCH_CALL_SECONDS", default=300)
 DATING_VOICE_MATCH_LIKE_HOURS = env.int("MEETNOW_DATING_VOICE_MATCH_LIKE_HOURS", default=24)
 MEETNOW_WS_CLOSED_HOOKS.append("dating.voicematch.socket_closed")
+# Accounts' discover leaves out people I passed on, liked or matched with (accounts/hooks.py).
+MEETNOW_DISCOVER_EXCLUSIONS.append("dating.matching.discover_exclusion")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dating_post"] = env.str(
     "MEETNOW_THROTTLE_DATING_POST", default="20/day"
 )
@@ -704,6 +709,8 @@ MEETNOW_ERASURE_LEDGER_SALT = env.str("MEETNOW_ERASURE_LEDGER_SALT", default="")
     "ledger:" + SECRET_KEY
 )
 MEETNOW_STATS_MIN_COUNT = env.int("MEETNOW_STATS_MIN_COUNT", default=5)  # P19 suppression
+# Social sign-up: downloading the provider's picture when the user chose it (P3).
+MEETNOW_PROVIDER_AVATAR_TIMEOUT = env.float("MEETNOW_PROVIDER_AVATAR_TIMEOUT", default=5.0)
 MEETNOW_RETENTION_DAYS: dict[str, int] = {
     name: env.int(f"MEETNOW_RETENTION_{name.upper()}_DAYS", default=days)
     for name, days in {
@@ -719,6 +726,8 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "dating_deleted_posts": 30,
         "dating_listens": 90,
         "dating_voice_match": 30,
+        "chat_requests": 90,
+        "chat_declined_invitations": 90,
         "identity_failed_attempts": 30,
         "abandoned_signups": 1,
         "reports": 365,

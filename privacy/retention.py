@@ -212,6 +212,21 @@ def retention_table() -> list[Rule]:
             "privacy.retention_purge; the queue expires by itself",
         ),
         Rule(
+            "chat_requests",
+            "Message requests never accepted (declined or still pending): the conversation, "
+            "the sender's messages and files in it, where the request stands",
+            f"{d('chat_requests')} days after its last message",
+            "deleted (declined or not alike: the sender cannot tell)",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "chat_declined_invitations",
+            "Group invitations the invitee declined (who, which group, when)",
+            f"{d('chat_declined_invitations')} days after the decline",
+            "deleted (the group may invite them again)",
+            "privacy.retention_purge",
+        ),
+        Rule(
             "closed_requests",
             "Closed privacy requests, their audit trail and erasure step logs",
             f"{d('closed_requests')} days after closing (none on legal hold)",
@@ -369,6 +384,32 @@ def purge_dating_voice_match(now: dt.datetime) -> int:
     total = 0
     for _ in range(MAX_BATCHES):
         done = sessions_purge(before=_ago(now, "dating_voice_match"), batch=BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
+def purge_chat_requests(now: dt.datetime) -> int:
+    from chat.services import unanswered_requests_purge
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = unanswered_requests_purge(before=_ago(now, "chat_requests"), batch=BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
+def purge_chat_declined_invitations(now: dt.datetime) -> int:
+    from chat.services import declined_invitations_purge
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = declined_invitations_purge(
+            before=_ago(now, "chat_declined_invitations"), batch=BATCH
+        )
         total += done
         if done < BATCH:
             break
@@ -539,6 +580,8 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "dating_listens": purge_dating_listens,
     "dating_passes": purge_dating_passes,
     "dating_voice_match": purge_dating_voice_match,
+    "chat_requests": purge_chat_requests,
+    "chat_declined_invitations": purge_chat_declined_invitations,
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
     "identity_failed_attempts": purge_identity_failed_attempts,

@@ -45,9 +45,11 @@ from chat.services.reports import (
     report_resolve,
 )
 from chat.services.requests import (
+    declined_invitations_purge,
     message_request_accept,
     message_request_decline,
     message_request_report,
+    unanswered_requests_purge,
 )
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "conversation_mute_set",
     "conversations",
     "conversations_direct_key_erase",
+    "declined_invitations_purge",
     "direct_key_for",
     "direct_key_of_user",
     "erasure",
@@ -86,4 +89,5 @@ __all__ = [
     "report_resolve",
     "reports",
     "requests",
+    "unanswered_requests_purge",
 ]

@@ -110,7 +110,7 @@ def test_withdrawal_is_one_call_and_locks_the_app_but_not_export_or_deletion() -
     assert [h["action"] for h in history][-1] == "withdrawn"
     again = client.post(
         "/api/v1/privacy/consents",
-        {"action": "accept", "versions": {"privacy_policy": "1.0"}},
+        {"action": "accept", "versions": {"privacy_policy": "1.1"}},
         format="json",
     )
     assert again.json()["required"] is None
