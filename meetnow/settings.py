@@ -272,7 +272,11 @@ PHONENUMBER_DB_FORMAT = "E164"
 # --- API --------------------------------------------------------------------
 
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["meetnow.lib.authentication.SessionTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "meetnow.lib.authentication.SessionTokenAuthentication",
+        # banned / cooling-off accounts: the rights endpoints only (P13, P17)
+        "privacy.rights_session.RightsTokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -457,6 +461,8 @@ MEETNOW_MIN_AGE = env.int("MEETNOW_MIN_AGE", default=18)
 MEETNOW_SOCIAL_SIGNUP_TTL = env.int("MEETNOW_SOCIAL_SIGNUP_TTL", default=900)
 MEETNOW_ERASURE_GRACE_DAYS = env.int("MEETNOW_ERASURE_GRACE_DAYS", default=15)
 MEETNOW_PRIVACY_SLA_DAYS = env.int("MEETNOW_PRIVACY_SLA_DAYS", default=15)
+# Support tickets are answered within this many working days (P17; support/).
+MEETNOW_SUPPORT_SLA_DAYS = env.int("MEETNOW_SUPPORT_SLA_DAYS", default=5)
 MEETNOW_HEALTH_TIMEOUT = env.float("MEETNOW_HEALTH_TIMEOUT", default=2.0)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 if PRODUCTION and SMS_BACKEND not in {"twilio", "http"}:
@@ -696,6 +702,9 @@ MEETNOW_PRIVACY_AUTO_APPROVE: list[str] = env.list(
     "MEETNOW_PRIVACY_AUTO_APPROVE", default=["access", "erasure", "consent_withdrawal"]
 )
 # How fresh the one-time code (allauth reauthentication) must be to confirm identity.
+# Lifetime (seconds) of a restricted rights session of a banned account or one in the
+# deletion cooling-off (privacy/rights_session.py).
+MEETNOW_RIGHTS_SESSION_TTL = env.int("MEETNOW_RIGHTS_SESSION_TTL", default=3600)
 MEETNOW_PRIVACY_IDENTITY_MAX_AGE = env.int("MEETNOW_PRIVACY_IDENTITY_MAX_AGE", default=300)
 MEETNOW_PRIVACY_EXPORT_TTL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_TTL_DAYS", default=7)
 MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS", default=7)

@@ -287,7 +287,7 @@ def erasure_force(*, user: User, action: str = "reapplied_from_ledger") -> Priva
                 status=RequestStatus.IN_PROCESSING,
                 received_at=now,
                 identity_verified_at=now,
-                due_at=request_due_at(kind=RequestKind.ERASURE, received_at=now),
+                due_at=request_due_at(kind=RequestKind.ERASURE, received_at=now, user=user),
                 started_at=now,
             )
             before = ""

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
@@ -176,7 +177,7 @@ def request_create(
                 details=details if kind == RequestKind.RECTIFICATION else "",
                 document_kinds=kinds,
                 received_at=now,
-                due_at=request_due_at(kind=kind, received_at=now),
+                due_at=request_due_at(kind=kind, received_at=now, user=user),
                 updated_at=now,
             )
             request_event_record(
@@ -561,3 +562,75 @@ def erasure_cancel_by_login(*, user: User) -> bool:
         return False
     request_cancel(privacy_request=pending, actor=user, reason="logged_in_during_grace_period")
     return True
+
+
+# --- Erasure started by staff ------------------------------------------------------------
+
+STAFF_ERASURE_GROUNDS = {
+    "underage": gettext_lazy("The person is under the minimum age (P14)"),
+    "banned": gettext_lazy("A banned account that is not to be kept"),
+    "verified_request": gettext_lazy("A verified request received outside the app"),
+}
+
+
+def erasure_start_by_staff(*, user: User, actor: User, ground: str, reason: Any) -> PrivacyRequest:
+    """Staff erase an account now (P13, P14): a minor, a banned account, or a person
+    whose request came by another channel and was verified by staff.
+
+    Opens the account's erasure request (or takes the open one), with no cooling-off:
+    the account is locked at once and the erasure job is enqueued. The ground and the
+    reason are in the request's audit trail with the staff member; refused under
+    legal hold and for staff accounts.
+    """
+    if ground not in STAFF_ERASURE_GROUNDS:
+        raise ApplicationError(
+            "invalid_ground",
+            _("ground must be one of %(grounds)s.") % {"grounds": ", ".join(STAFF_ERASURE_GROUNDS)},
+            param="ground",
+        )
+    note = f"{ground}: {_reason_clean(reason)}"
+    if user.is_staff:
+        raise ApplicationError(
+            "staff_account", _("Staff accounts are not erased this way."), status_code=409
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        privacy_request = (
+            PrivacyRequest.objects.select_for_update()
+            .filter(user=user, kind=RequestKind.ERASURE, status__in=OPEN_REQUEST_STATUSES)
+            .first()
+        )
+        if privacy_request is None:
+            privacy_request = PrivacyRequest.objects.create(
+                user=user,
+                kind=RequestKind.ERASURE,
+                status=S.APPROVED,
+                received_at=now,
+                identity_verified_at=now,
+                due_at=request_due_at(kind=RequestKind.ERASURE, received_at=now, user=user),
+                updated_at=now,
+            )
+            request_event_record(
+                privacy_request=privacy_request,
+                action="created_by_staff",
+                actor=actor,
+                to_status=privacy_request.status,
+                note=note,
+            )
+        if privacy_request.legal_hold_at is not None:
+            raise ApplicationError(
+                "legal_hold", _("This erasure is on legal hold."), status_code=409
+            )
+        if privacy_request.status != S.IN_PROCESSING:
+            privacy_request = request_transition(
+                privacy_request,
+                to=S.IN_PROCESSING,
+                action="started_by_staff",
+                actor=actor,
+                allowed_from=set(OPEN_REQUEST_STATUSES),
+                note=note,
+                fields={"scheduled_for": now, "started_at": now},
+            )
+        account_lock(user=user)
+        job_enqueue(request_id=privacy_request.pk, kind=RequestKind.ERASURE)
+    return privacy_request

@@ -3,6 +3,7 @@ processors. Views are thin: parse, call one service or selector, shape the answe
 
 from __future__ import annotations
 
+import hashlib
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -11,7 +12,7 @@ from allauth.account.authentication import get_authentication_records
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpResponseBase, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -25,6 +26,7 @@ from accounts.current import current_user
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from meetnow.lib.i18n import display, language_current
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.ranges import ranged_file_response
 from meetnow.lib.timestamps import iso
 from privacy.consents import (
     GATE_CODES,
@@ -36,6 +38,7 @@ from privacy.consents import (
 from privacy.export import export_download_token, export_for_token
 from privacy.lifecycle import request_cancel, request_create, request_verify_identity
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
+from privacy.rights_session import RightsSession, rights_session_close
 from privacy.selectors import (
     documents_current,
     documents_missing_consent,
@@ -187,6 +190,8 @@ def identity_confirmation_take(request: Request) -> bool:
     confirmation counts for one request: the record's time is remembered as used.
     """
     session = request.auth
+    if isinstance(session, RightsSession):
+        return session.identity_take()  # the code that opened the rights session
     if not isinstance(session, SessionBase):
         return False
     user = current_user(request)
@@ -344,6 +349,18 @@ class PrivacyRequestCancelApi(APIView):
         return Response(request_payload(privacy_request, request=request))
 
 
+class RightsSessionApi(APIView):
+    """The restricted rights session of a banned account or one in the deletion
+    cooling-off (``privacy/rights_session.py``)."""
+
+    @extend_schema(request=None, responses={204: None}, operation_id="privacy_rights_session_end")
+    def delete(self, request: Request) -> Response:
+        """Log out of the rights session (``X-Rights-Token``)."""
+        if isinstance(request.auth, RightsSession):
+            rights_session_close(session=request.auth)
+        return Response(status=204)
+
+
 class ExportDownloadApi(APIView):
     """The signed, expiring download link of an export (the link is the capability)."""
 
@@ -351,7 +368,10 @@ class ExportDownloadApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            (206, "application/zip"): OpenApiTypes.BINARY,
+        },
         operation_id="privacy_export_download",
     )
     def get(self, request: Request, token: str) -> HttpResponseBase:
@@ -360,12 +380,17 @@ class ExportDownloadApi(APIView):
             raise NotFoundError(_("This download link is invalid or has expired."))
         if settings.STORAGE_BACKEND == "s3":
             return HttpResponseRedirect(default_storage.url(privacy_request.archive_key))
-        handle = default_storage.open(privacy_request.archive_key, "rb")
-        response = FileResponse(
-            handle,
-            as_attachment=True,
+        # A broken-off download resumes with Range (206); the S3 bucket does the same.
+        key = privacy_request.archive_key
+        size = default_storage.size(key)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        response = ranged_file_response(
+            request,
+            default_storage.open(key, "rb"),
+            size=size,
             filename="meetnow-export.zip",
             content_type="application/zip",
+            etag=f'"{digest}-{size}"',
         )
         response["Cache-Control"] = "private, no-store"
         return response

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import staff_create
+from meetnow.lib.deadlines import add_working_days, due_for_phone
 from meetnow.lib.errors import ApplicationError
 from privacy.jobs import EXPORT_TASK
 from privacy.lifecycle import (
@@ -36,7 +37,7 @@ from privacy.models import (
     RequestStatus,
 )
 from privacy.stats import stats_requests_open, suppress
-from privacy.transitions import add_working_days, request_complete, request_fail
+from privacy.transitions import request_complete, request_fail
 from tests.conftest import SentTasks
 from tests.factories.chat import make_user
 from tests.factories.privacy import confirm_identity
@@ -72,7 +73,7 @@ def test_due_at_from_per_kind_sla_and_overdue(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND["rectification"] = 5
     user = make_user()
     r = request_create(user=user, kind="rectification", details="My birthday is wrong")
-    assert r.due_at == add_working_days(r.received_at, 5)
+    assert r.due_at == due_for_phone(received_at=r.received_at, days=5, phone=user.phone)
     assert not r.is_overdue
     PrivacyRequest.objects.filter(pk=r.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
     r.refresh_from_db()
