@@ -43,6 +43,7 @@ from accounts.models import User
 from meetnow.lib.adminkit import StaffModelAdmin
 from meetnow.lib.deadlines import effective_due_expression
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.i18n import display
 from privacy import lifecycle
 from privacy.admin_rights import PrivacyRequestAdmin
 from privacy.models import OPEN_REQUEST_STATUSES, PrivacyRequest, RequestKind, RequestStatus
@@ -252,14 +253,16 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
     @admin.display(description=_("deadline"), ordering="effective_due")
     def deadline(self, r: Any) -> str:
         due = r.effective_due
-        text = f"{timezone.localtime(due):%Y-%m-%d %H:%M}" + (
-            " (extended)" if r.extended_due_at else ""
-        )
+        # In the staff member's language and zone (the admin activates both).
+        text = display(due)
+        if r.extended_due_at:
+            text = _("%(deadline)s (extended)") % {"deadline": text}
         if r.status in OPEN_REQUEST_STATUSES and due < timezone.now():
             return format_html(
-                '<strong class="overdue" style="color: var(--error-fg)">OVERDUE {}</strong>', text
+                '<strong class="overdue" style="color: var(--error-fg)">{}</strong>',
+                _("OVERDUE %(deadline)s") % {"deadline": text},
             )
-        return text
+        return str(text)
 
     @admin.display(description=_("hold"), boolean=True)
     def on_hold(self, r: PrivacyRequest) -> bool:

@@ -91,21 +91,10 @@ def _access_too_soon(*, user: User, now: dt.datetime) -> dt.datetime | None:
     return recent.received_at + window if recent is not None else None
 
 
-def request_create(  # noqa: C901
-    *,
-    user: User,
-    kind: str,
-    details: str = "",
-    document_kinds: list[str] | None = None,
-    identity_confirmed: bool = False,
-) -> PrivacyRequest:
-    """Open a privacy request for ``user`` (P13, P17) with its deadline.
-
-    Identity is confirmed by a fresh one-time code (allauth reauthentication);
-    without it the request waits in ``identity_unverified``. Consent withdrawal
-    needs no code: withdrawing is as easy as granting (P16). At most one export per
-    ``MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS`` and one open erasure per account.
-    """
+def _request_input_clean(
+    *, kind: str, details: Any, document_kinds: list[str] | None
+) -> tuple[str, list[str]]:
+    """The request's details and withdrawn document kinds, checked (clear 400s)."""
     if kind not in RequestKind.values:
         raise ApplicationError(
             "invalid_kind",
@@ -133,19 +122,43 @@ def request_create(  # noqa: C901
                 % {"kinds": ", ".join(DocumentKind.values)},
                 param="document_kinds",
             )
+    return details, kinds
+
+
+def _access_interval_check(*, user: User, now: dt.datetime) -> None:
+    """One export per ``MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS`` (429 with the next date)."""
+    next_allowed = _access_too_soon(user=user, now=now)
+    if next_allowed is not None:
+        raise ApplicationError(
+            "export_too_soon",
+            _("One export per %(days)s days; the next one is possible after %(when)s.")
+            % {
+                "days": settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS,
+                "when": display(next_allowed),
+            },
+            status_code=429,
+        )
+
+
+def request_create(
+    *,
+    user: User,
+    kind: str,
+    details: str = "",
+    document_kinds: list[str] | None = None,
+    identity_confirmed: bool = False,
+) -> PrivacyRequest:
+    """Open a privacy request for ``user`` (P13, P17) with its deadline.
+
+    Identity is confirmed by a fresh one-time code (allauth reauthentication);
+    without it the request waits in ``identity_unverified``. Consent withdrawal
+    needs no code: withdrawing is as easy as granting (P16). At most one export per
+    ``MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS`` and one open erasure per account.
+    """
+    details, kinds = _request_input_clean(kind=kind, details=details, document_kinds=document_kinds)
     now = timezone.now()
     if kind == RequestKind.ACCESS:
-        next_allowed = _access_too_soon(user=user, now=now)
-        if next_allowed is not None:
-            raise ApplicationError(
-                "export_too_soon",
-                _("One export per %(days)s days; the next one is possible after %(when)s.")
-                % {
-                    "days": settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS,
-                    "when": display(next_allowed),
-                },
-                status_code=429,
-            )
+        _access_interval_check(user=user, now=now)
     if kind != RequestKind.ERASURE:
         # Several open requests of one kind are one request: answer the open one.
         open_one = PrivacyRequest.objects.filter(

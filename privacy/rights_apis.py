@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.current import current_user
 from meetnow.lib.errors import ApplicationError, NotFoundError
-from meetnow.lib.i18n import language_current
+from meetnow.lib.i18n import display, language_current
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.ranges import ranged_file_response
 from meetnow.lib.timestamps import iso
@@ -84,6 +84,9 @@ class PrivacyRequestOut(serializers.Serializer[Any]):
     identity_required = serializers.BooleanField()
     received_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
+    due_at_display = serializers.CharField(
+        help_text="due_at as the user reads it: the request's language, the user's zone"
+    )
     overdue = serializers.BooleanField()
     extended = serializers.BooleanField()
     extension_reason = serializers.CharField(allow_null=True)
@@ -91,6 +94,10 @@ class PrivacyRequestOut(serializers.Serializer[Any]):
     identity_verified_at = serializers.DateTimeField(allow_null=True)
     reviewed_at = serializers.DateTimeField(allow_null=True)
     scheduled_for = serializers.DateTimeField(allow_null=True)
+    scheduled_for_display = serializers.CharField(
+        allow_null=True,
+        help_text="scheduled_for (a deletion's end of the cooling-off period) as the user reads it",
+    )
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     canceled_at = serializers.DateTimeField(allow_null=True)
@@ -231,6 +238,7 @@ def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dic
         "identity_required": privacy_request.status == RequestStatus.IDENTITY_UNVERIFIED,
         "received_at": iso(privacy_request.received_at),
         "due_at": iso(privacy_request.effective_due_at),
+        "due_at_display": display(privacy_request.effective_due_at),
         "overdue": privacy_request.is_overdue,
         "extended": privacy_request.extended_due_at is not None,
         "extension_reason": privacy_request.extension_reason or None,
@@ -238,6 +246,9 @@ def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dic
         "identity_verified_at": iso(privacy_request.identity_verified_at),
         "reviewed_at": iso(privacy_request.reviewed_at),
         "scheduled_for": iso(privacy_request.scheduled_for),
+        "scheduled_for_display": (
+            display(privacy_request.scheduled_for) if privacy_request.scheduled_for else None
+        ),
         "started_at": iso(privacy_request.started_at),
         "finished_at": iso(privacy_request.finished_at),
         "canceled_at": iso(privacy_request.canceled_at),

@@ -37,8 +37,11 @@ from chat.services.messages import (
     message_send,
 )
 from chat.services.reports import (
+    REPORT_CLOSE_FIELDS,
     message_moderate_hide,
+    report_close,
     report_create,
+    report_details_clean,
     report_resolve,
 )
 from chat.services.requests import (
@@ -51,6 +54,7 @@ from chat.services.requests import (
 
 __all__ = [
     "ATTACHMENT_KINDS",
+    "REPORT_CLOSE_FIELDS",
     "USER_KINDS",
     "chat_settings_update",
     "conversation_close_set",
@@ -79,7 +83,9 @@ __all__ = [
     "message_send",
     "messages",
     "messages_tombstone_for_sender",
+    "report_close",
     "report_create",
+    "report_details_clean",
     "report_resolve",
     "reports",
     "requests",

@@ -431,3 +431,25 @@ def test_social_login_confirms_identity_only_for_accounts_without_a_phone() -> N
     _record(token, with_phone, "socialaccount")
     body = client.post("/api/v1/privacy/requests", {"kind": "rectification", "details": "a"})
     assert body.json()["status"] == "identity_unverified"  # the code to the phone is needed
+
+
+def test_api_deadlines_readable_in_the_users_language_and_zone() -> None:
+    user = make_user()
+    user.time_zone = "Asia/Shanghai"
+    user.save(update_fields=["time_zone"])
+    client, _token = _client(user)
+    r = request_create(user=user, kind="rectification", details="a", identity_confirmed=True)
+    # 20:30 UTC is 04:30 the next day in Shanghai.
+    PrivacyRequest.objects.filter(pk=r.pk).update(
+        due_at=dt.datetime(2026, 1, 2, 20, 30, tzinfo=dt.UTC),
+        scheduled_for=dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC),
+    )
+    url = f"/api/v1/privacy/requests/{r.uuid}"
+    body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-Hans").json()
+    assert body["due_at"] == "2026-01-02T20:30:00Z"  # for machines, unchanged
+    assert body["due_at_display"] == "2026年1月3日 04:30"
+    assert body["scheduled_for_display"] == "2026年1月1日 09:00"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["due_at_display"] == "Jan. 3, 2026, 4:30 a.m."
+    r2 = request_create(user=user, kind="access", identity_confirmed=True)
+    assert client.get(f"/api/v1/privacy/requests/{r2.uuid}").json()["scheduled_for_display"] is None
