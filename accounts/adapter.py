@@ -43,6 +43,13 @@ from meetnow.lib.i18n import language_current
 CHANNEL_HEADER = "X-OTP-Channel"
 DEVICE_ID_HEADER = "X-Device-Id"  # sent by the app at login (P6: new-device notice)
 DEVICE_PLATFORM_HEADER = "X-Device-Platform"
+# The app asks for a restricted rights session (export, privacy requests, support) for
+# a banned account or one in the deletion cooling-off (privacy/rights_session.py).
+RIGHTS_ACCESS_HEADER = "X-Rights-Access"
+
+
+def rights_access_asked(request: HttpRequest | None) -> bool:
+    return request is not None and request.headers.get(RIGHTS_ACCESS_HEADER, "") == "1"
 
 
 class BannedResponse(APIResponse):  # type: ignore[misc]  # allauth ships no types
@@ -118,8 +125,9 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth sh
     ) -> None:
         assert isinstance(user, User)  # noqa: S101
         code = code_unstash(self.request, code)
-        if user.is_banned:
-            # No code for a banned account: refuse before anything is sent.
+        if user.is_banned and not rights_access_asked(self.request):
+            # No code for a banned account (unless it asks for a rights session, which
+            # reaches only export, privacy requests and support): refuse before sending.
             self._refuse_banned(user)
         # One cap on every code sent to a number, whatever the flow (allauth limits
         # requests per flow, not resends across flows): SMS pumping protection (P2, P6).

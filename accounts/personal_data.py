@@ -219,8 +219,9 @@ declarations: list[Declaration] = [
         "admin.LogEntry",
         Strategy.DELETE,
         "",
-        "account",
-        "Admin actions of staff accounts only; app users have none.",
+        "staff_audit",
+        "Admin actions of staff accounts (the staff audit); app users have none. Entries "
+        "about an erased user stay without their name.",
         remaining=count_of(LogEntry, "user_id"),
     ),
 ]

@@ -13,6 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.hooks import discover_exclusions
 from accounts.models import Block, Device, SecurityEvent, User
 from meetnow.lib.errors import NotFoundError
 
@@ -106,9 +107,11 @@ def discover_users(
     age_max: int | None = None,
 ) -> QuerySet[User]:
     """Profiles to browse (P11): active ones, never yourself, anyone blocked either way,
-    or anyone who chose to be hidden from discover.
+    or anyone who chose to be hidden from discover; nor anyone the upper layers exclude
+    (``MEETNOW_DISCOVER_EXCLUSIONS``: dating leaves out people I passed on, liked or
+    matched with).
 
-    Blocks are excluded in SQL (one query whatever the page size).
+    Everything is excluded in SQL (one query whatever the page size).
     """
     blocked_either_way = Block.objects.filter(
         Q(blocker_id=viewer.pk, blocked_id=OuterRef("pk"))
@@ -119,6 +122,8 @@ def discover_users(
         .exclude(pk=viewer.pk)
         .filter(~Exists(blocked_either_way), hidden_from_discover=False)
     )
+    for exclusion in discover_exclusions(viewer_id=viewer.pk):
+        users = users.exclude(exclusion)
     if gender:
         users = users.filter(gender=gender)
     today = timezone.localdate()

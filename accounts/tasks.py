@@ -25,5 +25,13 @@ def sms_deliver_task(self: Any, *, delivery_id: int, sealed: str) -> None:
         ) from exc
 
 
+@shared_task(name="accounts.provider_avatar_fetch", acks_late=True, ignore_result=True)
+def provider_avatar_fetch_task(*, user_id: int) -> bool:
+    """The provider's picture becomes the avatar: the user chose it at sign-up (P3)."""
+    from accounts.social_avatar import user_avatar_from_provider
+
+    return user_avatar_from_provider(user_id=user_id)
+
+
 # Identity verification's tasks live in their package; importing them registers them.
 from accounts.identity.tasks import identity_check_task, identity_sweep_task  # noqa: E402, F401

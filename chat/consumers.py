@@ -12,6 +12,8 @@ Close codes (the app acts on them):
 - 4004 with the reason ``reconsent_required`` or ``consent_withdrawn``: the user must
   accept the current privacy policy / user agreement first (the REST API answers
   403 with the same code); checked at connect and at every heartbeat.
+- 1012 ``resync``: the server lost its channel layer (Redis) for a while and events may
+  have been missed: reconnect and sync (``GET /api/v1/sync``), as after any drop.
 
 Frames from the client: ``auth``, ``ping`` (answered by ``pong``), ``presence``
 (``{"state": "foreground"|"background"}``), ``typing`` (``{"conversation": uuid}``),
@@ -54,6 +56,7 @@ CLOSE_INVALID_SESSION = 4001
 CLOSE_AUTH_TIMEOUT = 4002
 CLOSE_AUTH_REQUIRED = 4003
 CLOSE_ACCESS_REFUSED = 4004
+CLOSE_RESYNC = 1012  # "service restart": reconnect, then sync (meetnow.lib.channel_layer)
 TYPING_MIN_INTERVAL = 2.0
 # message.send frames of one socket awaiting their ack; beyond this a frame is refused
 # at once (the app waits for acks), so one socket cannot queue unbounded work.
@@ -376,6 +379,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         for everyone): check the session again now, not at the next heartbeat."""
         if self.user_id is not None:
             await self._session_recheck()
+
+    async def layer_resync(self, message: dict[str, Any]) -> None:
+        """The channel layer lost Redis for a while (meetnow.lib.channel_layer): events
+        may have been missed. Close with 1012; the app reconnects and syncs."""
+        with contextlib.suppress(Exception):
+            await self.close(code=CLOSE_RESYNC, reason="resync")
 
     async def session_ended(self, message: dict[str, Any]) -> None:
         """A session ended (logout, session end, ban, erasure): close the socket that used it.

@@ -37,6 +37,9 @@ class EventType:
     # invitation to a group.
     CONVERSATION_REQUEST = "conversation.request"
     GROUP_INVITATION = "group.invitation"
+    # P6: a sign-in from a device never seen on the account (ids only: the app shows the
+    # sessions list; the new device itself ignores its own id).
+    SECURITY_NEW_DEVICE = "security.new_device"
     TYPING = "typing"
 
 

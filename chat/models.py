@@ -393,7 +393,44 @@ class ReportOutcome(models.TextChoices):
     USER_BANNED = "user_banned", _("User banned")
 
 
-class Report(models.Model):
+class ReportBase(models.Model):
+    """What every report to the moderators holds (P8): who reported whom, why, the
+    evidence text, and how a moderator closed it. Chat's ``Report`` and dating's
+    ``PostReport`` add their reporter and reported user (each with its own reverse
+    names), target, evidence and outcomes (abstract: no table)."""
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
+    reason = models.CharField(max_length=16, choices=ReportReason.choices, verbose_name=_("reason"))
+    details = models.TextField(blank=True, verbose_name=_("details"))
+    evidence_text = models.TextField(blank=True, verbose_name=_("evidence text"))
+    status = models.CharField(
+        max_length=10,
+        choices=ReportStatus.choices,
+        default=ReportStatus.OPEN,
+        db_index=True,
+        verbose_name=_("status"),
+    )
+    moderator_note = models.TextField(blank=True, verbose_name=_("moderator note"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    # Declared by each report with its own reverse names and outcome choices.
+    reported_user_id: int | None
+    outcome: str
+
+    class Meta:
+        abstract = True
+
+
+class Report(ReportBase):
     """A report of a user or of a message (P8), reviewed by moderators in the admin.
 
     ``evidence_*`` snapshot the message when it is reported, so the moderator still
@@ -401,8 +438,6 @@ class Report(models.Model):
     report is resolved if the message itself no longer carries the content.
     """
 
-    id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -433,10 +468,7 @@ class Report(models.Model):
         related_name="+",
         verbose_name=_("conversation"),
     )
-    reason = models.CharField(max_length=16, choices=ReportReason.choices, verbose_name=_("reason"))
-    details = models.TextField(blank=True, verbose_name=_("details"))
     evidence_kind = models.CharField(max_length=8, blank=True, verbose_name=_("evidence kind"))
-    evidence_text = models.TextField(blank=True, verbose_name=_("evidence text"))
     # The reported attachment, kept (not deleted with a recall) while the report is open.
     evidence_attachment = models.ForeignKey(
         "media.MediaFile",
@@ -449,27 +481,9 @@ class Report(models.Model):
     evidence_sent_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("evidence sent at")
     )
-    status = models.CharField(
-        max_length=10,
-        choices=ReportStatus.choices,
-        default=ReportStatus.OPEN,
-        db_index=True,
-        verbose_name=_("status"),
-    )
     outcome = models.CharField(
         max_length=16, choices=ReportOutcome.choices, blank=True, verbose_name=_("outcome")
     )
-    moderator_note = models.TextField(blank=True, verbose_name=_("moderator note"))
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("resolved by"),
-    )
-    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
-    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("report")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Device
 from accounts.selectors import push_devices_for_users
+from chat.events import EventType, PendingEvent, events_append
 from chat.models import (
     ChatSettings,
     Conversation,
@@ -89,6 +91,21 @@ NEW_DEVICE_TITLE = _("New sign-in")
 NEW_DEVICE_BODY = _(
     "Your account was just signed in on a new phone. Not you? End that session in Settings."
 )
+
+
+def new_device_event_append(*, user_id: int, device_id: int) -> None:
+    """The new-device notice on the account's event stream (P6): every device learns of
+    it through ``/sync`` and its socket; the payload names the device's id only."""
+    with transaction.atomic():
+        events_append(
+            [
+                PendingEvent(
+                    user_ids=[user_id],
+                    type=EventType.SECURITY_NEW_DEVICE,
+                    stored={"device_id": device_id},
+                )
+            ]
+        )
 
 
 def new_device_push_send(*, user_id: int, device_id: int) -> int:

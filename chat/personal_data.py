@@ -145,20 +145,22 @@ declarations: list[Declaration] = [
         "chat.Membership",
         Strategy.DELETE,
         "conversations.json",
-        "account",
+        "chat_requests",
         "With where a message request to the user stands (request_state: pending, "
-        "declined, or empty once accepted); deleted with the account.",
+        "declined, or empty once accepted); deleted with the account. A request never "
+        "accepted (declined or still pending) is deleted with its conversation 90 days "
+        "after its last message.",
         remaining=count_of(Membership, "user_id"),
     ),
     Declaration(
         "chat.GroupInvitation",
         Strategy.DELETE,
         "group_invitations.json",
-        "account",
+        "chat_declined_invitations",
         "Invitations to groups the user received (pending or declined: a declined one "
-        "is kept so that group cannot invite them again), deleted with the account or "
-        "the group; invitations the user sent are kept for their invitee without the "
-        "inviter.",
+        "is kept 90 days so that group cannot invite them again meanwhile), deleted with "
+        "the account or the group; invitations the user sent are kept for their invitee "
+        "without the inviter.",
         remaining=lambda uid: GroupInvitation.objects.filter(
             Q(user_id=uid) | Q(invited_by_id=uid)
         ).count(),
@@ -225,7 +227,7 @@ declarations: list[Declaration] = [
         "chat.Call",
         Strategy.PSEUDONYMISE,
         "calls.json",
-        "account",
+        "calls",
         "Call history: kept for the other side without the erased user (no SDP, ICE or "
         "IP is ever stored).",
         remaining=lambda uid: _calls_of(uid).count(),

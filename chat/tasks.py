@@ -8,10 +8,12 @@ from chat.events import events_compact
 from chat.notify import (
     conversation_clear_push_send,
     message_push_send,
+    new_device_event_append,
     new_device_push_send,
     request_push_send,
 )
 from chat.push import PushTransientError
+from meetnow.lib.outbox import task_send
 
 
 @shared_task(
@@ -59,8 +61,10 @@ def new_device_push_task(user_id: int, device_id: int) -> int:
 
 
 def new_device_notify(*, user_id: int, device_id: int) -> None:
-    """accounts' ``MEETNOW_NEW_DEVICE_NOTIFIER`` hook (called after commit): queue the push."""
-    new_device_push_task.delay(user_id, device_id)
+    """accounts' ``MEETNOW_NEW_DEVICE_NOTIFIER`` hook (called after commit): an event on
+    the account's stream, and the push to the other phones."""
+    new_device_event_append(user_id=user_id, device_id=device_id)
+    task_send(new_device_push_task, user_id, device_id)
 
 
 @shared_task(name="default.chat_events_compact")

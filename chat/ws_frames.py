@@ -175,6 +175,26 @@ SERVER_FRAMES: dict[str, dict[str, Any]] = {
         {"seq": SEQ, "conversation": UUID, "user": UUID},
         ["seq", "conversation", "user"],
     ),
+    "WsSecurityNewDevice": _frame(
+        [EventType.SECURITY_NEW_DEVICE],
+        "A device never seen on this account signed in (P6): `device_id` is its id in "
+        "`GET /api/v1/devices`; the app shows the sessions list (the new device ignores "
+        "its own id).",
+        {"seq": SEQ, "device_id": {"type": "integer"}},
+        ["seq", "device_id"],
+    ),
+    "WsPolicyUpdated": _frame(
+        ["privacy.policy_updated"],
+        "A new version of the privacy policy or user agreement that needs no re-consent "
+        "(P16): show the notice (`updates` of `GET /api/v1/privacy/consents`).",
+        {
+            "seq": SEQ,
+            "kind": {"type": "string"},
+            "version": {"type": "string"},
+            "material": {"type": "boolean"},
+        },
+        ["seq", "kind", "version"],
+    ),
     "WsTyping": _frame(
         [EventType.TYPING],
         "Another member is typing (ephemeral: no `seq`, never stored).",

@@ -30,6 +30,7 @@ from chat.events import PendingEvent, events_append
 from chat.services import conversation_close_set, conversation_get_or_create_direct
 from dating.models import Match, ProfileLike, ProfilePass
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +99,22 @@ def likes_received(*, user: User) -> QuerySet[ProfileLike]:
     )
 
 
+def _visible_other(viewer_id: int, side: str) -> Q:
+    """The person in ``side`` of a match is someone the viewer may see (P11): active,
+    not banned, no block either way."""
+    return Q(**{f"{side}__is_active": True, f"{side}__banned_at__isnull": True}) & ~Q(
+        _blocked_either_way(viewer_id, side)
+    )
+
+
 def matches_of(*, user: User) -> QuerySet[Match]:
-    """My live matches, newest first, with both people and the conversation."""
+    """My live matches, newest first, with both people and the conversation; never
+    with someone blocked either way, banned or deactivated since (the match stays
+    until one of them ends it, it just is not shown)."""
     return Match.objects.filter(
-        Q(user_low_id=user.pk) | Q(user_high_id=user.pk), ended_at=None
+        (Q(user_low_id=user.pk) & _visible_other(user.pk, "user_high"))
+        | (Q(user_high_id=user.pk) & _visible_other(user.pk, "user_low")),
+        ended_at=None,
     ).select_related(
         "user_low",
         "user_low__avatar",
@@ -113,6 +126,17 @@ def matches_of(*, user: User) -> QuerySet[Match]:
     )
 
 
+def discover_exclusion(*, viewer_id: int, user_field: str) -> Q:
+    """Accounts' ``MEETNOW_DISCOVER_EXCLUSIONS`` hook: the people the viewer passed on
+    within ``DATING_PASS_DAYS``, liked already, or has a live match with (P11)."""
+    liked = ProfileLike.objects.filter(from_user_id=viewer_id, to_user_id=OuterRef(user_field))
+    return (
+        Q(_live_pass(viewer_id, user_field))
+        | Q(Exists(liked))
+        | Q(match_exists_q(viewer_id, user_field))
+    )
+
+
 def discover(
     *,
     viewer: User,
@@ -120,15 +144,9 @@ def discover(
     age_min: int | None = None,
     age_max: int | None = None,
 ) -> QuerySet[User]:
-    """Accounts' discover (active, no block, not hidden, filters), minus people I passed
-    on within ``DATING_PASS_DAYS``, liked already, or matched with."""
-    liked = ProfileLike.objects.filter(from_user_id=viewer.pk, to_user_id=OuterRef("pk"))
-    return (
-        discover_users(viewer=viewer, gender=gender, age_min=age_min, age_max=age_max)
-        .filter(~_live_pass(viewer.pk, "pk"))
-        .filter(~Exists(liked))
-        .filter(~match_exists_q(viewer.pk, "pk"))
-    )
+    """Accounts' discover (active, no block, not hidden, filters), which leaves out
+    people I passed on, liked or matched with through :func:`discover_exclusion`."""
+    return discover_users(viewer=viewer, gender=gender, age_min=age_min, age_max=age_max)
 
 
 def other_of(match: Match, user: User) -> User:
@@ -219,7 +237,7 @@ def _match_create(user: User, other: User) -> Match:
     def push() -> None:
         from dating.tasks import match_push_task
 
-        match_push_task.delay(match.pk)
+        task_send(match_push_task, match.pk)
 
     transaction.on_commit(push, robust=True)
     logger.info("dating: match %s made", match.uuid)

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import ReportReason, ReportStatus
+from chat.models import ReportBase
 
 
 class Audience(models.TextChoices):
@@ -205,7 +205,7 @@ class PostReportOutcome(models.TextChoices):
     USER_BANNED = "user_banned", _("User banned")
 
 
-class PostReport(models.Model):
+class PostReport(ReportBase):
     """A report of a voice post or a comment (P8), in the moderators' queue.
 
     Uses chat's reasons, statuses and outcomes. ``evidence_*`` snapshot what was
@@ -214,8 +214,6 @@ class PostReport(models.Model):
     kept while an open report holds them; the snapshot is wiped at resolution.
     """
 
-    id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -246,39 +244,18 @@ class PostReport(models.Model):
         related_name="reports",
         verbose_name=_("comment"),
     )
-    reason = models.CharField(max_length=16, choices=ReportReason.choices, verbose_name=_("reason"))
-    details = models.TextField(blank=True, verbose_name=_("details"))
     evidence_kind = models.CharField(
         max_length=8, verbose_name=_("evidence kind")
     )  # "post" or "comment"
-    evidence_text = models.TextField(blank=True, verbose_name=_("evidence text"))
     evidence_files = models.JSONField(
         default=list, blank=True, verbose_name=_("evidence files")
     )  # media ids (int)
     evidence_created_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("evidence created at")
     )
-    status = models.CharField(
-        max_length=10,
-        choices=ReportStatus.choices,
-        default=ReportStatus.OPEN,
-        db_index=True,
-        verbose_name=_("status"),
-    )
     outcome = models.CharField(
         max_length=16, choices=PostReportOutcome.choices, blank=True, verbose_name=_("outcome")
     )
-    moderator_note = models.TextField(blank=True, verbose_name=_("moderator note"))
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("resolved by"),
-    )
-    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
-    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("post report")

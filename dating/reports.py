@@ -20,14 +20,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat.events import PendingEvent, events_append
-from chat.models import ReportReason, ReportStatus
+from chat.models import ReportStatus
+from chat.services.reports import REPORT_CLOSE_FIELDS, report_close, report_details_clean
 from dating.models import PostComment, PostPhoto, PostReport, PostReportOutcome, VoicePost
 from dating.selectors import comments_of, post_access
 from meetnow.lib.errors import ApplicationError, NotFoundError
 
 logger = logging.getLogger(__name__)
-
-DETAILS_MAX = 2000
 
 
 def evidence_file_ids_held(*, media_ids: Iterable[int]) -> set[int]:
@@ -58,15 +57,7 @@ def post_report_create(
     comment_uuid: Any = None,
 ) -> PostReport:
     """Report a post one may see, or a comment on it (P8); not one's own."""
-    if reason not in ReportReason.values:
-        raise ApplicationError("invalid_reason", _("Unknown reason."), param="reason")
-    text = "" if details is None else str(details)
-    if len(text) > DETAILS_MAX:
-        raise ApplicationError(
-            "details_too_long",
-            _("At most %(count)d characters.") % {"count": DETAILS_MAX},
-            param="details",
-        )
+    text = report_details_clean(reason=reason, details=details)
     post = post_access(viewer=reporter, post_uuid=post_uuid)
     report = PostReport(reporter=reporter, reason=reason, details=text)
     if comment_uuid is not None:
@@ -149,7 +140,6 @@ def post_report_resolve(
     post) down, ``user_banned`` bans its author through accounts. The evidence
     snapshot is wiped; a deleted or taken-down post's files no other open report
     holds are deleted."""
-    from accounts.services import user_ban
     from dating.services import post_files_release
 
     if outcome not in PostReportOutcome.values:
@@ -169,28 +159,10 @@ def post_report_resolve(
                 comment_take_down(comment=comment, moderator=moderator)
             elif post is not None and locked.evidence_kind == "post":
                 post = post_take_down(post=post, moderator=moderator)
-        if outcome == PostReportOutcome.USER_BANNED and locked.reported_user_id is not None:
-            target = User.objects.get(pk=locked.reported_user_id)
-            if target.is_active:
-                user_ban(user=target)
-        locked.status = ReportStatus.RESOLVED
-        locked.outcome = outcome
-        locked.moderator_note = note
-        locked.resolved_by = moderator
-        locked.resolved_at = timezone.now()
+        report_close(locked, moderator=moderator, outcome=outcome, note=note)
         locked.evidence_text = ""
         locked.evidence_files = []
-        locked.save(
-            update_fields=[
-                "status",
-                "outcome",
-                "moderator_note",
-                "resolved_by",
-                "resolved_at",
-                "evidence_text",
-                "evidence_files",
-            ]
-        )
+        locked.save(update_fields=[*REPORT_CLOSE_FIELDS, "evidence_text", "evidence_files"])
         if post is not None and (post.deleted_at is not None or post.taken_down_at is not None):
             post_files_release(post=post)
     logger.info("dating: report %s resolved (%s)", locked.uuid, outcome)

@@ -42,6 +42,7 @@ from media.models import Kind, MediaFile, Purpose
 from media.models import Status as MediaStatus
 from media.services import media_file_attach, media_file_delete
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def _notify_author(
             return
         from dating.tasks import post_activity_push_task
 
-        post_activity_push_task.delay(post.pk, push_kind, burst)
+        task_send(post_activity_push_task, post.pk, push_kind, burst)
 
     transaction.on_commit(enqueue, robust=True)
 

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from accounts.identity.permissions import verified_required
 from accounts.models import Block, User
-from accounts.selectors import users_visible
+from accounts.selectors import block_exists_between, users_visible
 from chat.calls import ACTIVE, call_end, call_reveal, call_start_anonymous
 from chat.models import Call
 from chat.presence import online_user_ids
@@ -170,6 +170,15 @@ def session_get(*, user: User, session_uuid: Any) -> VoiceMatchSession:
     return session
 
 
+def _revealable(viewer: User, other: User | None) -> bool:
+    return (
+        other is not None
+        and other.is_active
+        and other.banned_at is None
+        and not block_exists_between(user_a_id=viewer.pk, user_b_id=other.pk)
+    )
+
+
 def session_payload(session: VoiceMatchSession, *, viewer: User) -> dict[str, Any]:
     """A session as one side sees it: only its own like, never the other's; who the
     other is only once both liked (``match``)."""
@@ -179,6 +188,8 @@ def session_payload(session: VoiceMatchSession, *, viewer: User) -> dict[str, An
     liked_at = session.caller_liked_at if mine_caller else session.callee_liked_at
     match = session.match if session.match_id is not None else None
     other = session.callee if mine_caller else session.caller
+    if match is not None and not _revealable(viewer, other):
+        match = None  # blocked either way, banned or deactivated since: invisible (P11)
     like_until = session.created_at + dt.timedelta(hours=settings.DATING_VOICE_MATCH_LIKE_HOURS)
     return {
         "id": str(session.uuid),

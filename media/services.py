@@ -40,6 +40,7 @@ from media.processing import Processed, Rejected, amr, av, images
 from media.processing.sniff import sniff
 from media.selectors import media_quota_used
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def _check_quota(*, owner: Any, size: int) -> None:
 def _enqueue_processing(media_file_id: int) -> None:
     from media.tasks import media_file_process_task
 
-    media_file_process_task.delay(media_file_id)
+    task_send(media_file_process_task, media_file_id)
 
 
 # --- Processing ---------------------------------------------------------------------

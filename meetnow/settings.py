@@ -212,7 +212,7 @@ MEETNOW_WS_SEND_THREADS = env.int("MEETNOW_WS_SEND_THREADS", default=4)
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": (
         {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "meetnow.lib.channel_layer.ResyncingRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
         if REDIS_URL
@@ -274,7 +274,11 @@ PHONENUMBER_DB_FORMAT = "E164"
 # --- API --------------------------------------------------------------------
 
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["meetnow.lib.authentication.SessionTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "meetnow.lib.authentication.SessionTokenAuthentication",
+        # banned / cooling-off accounts: the rights endpoints only (P13, P17)
+        "privacy.rights_session.RightsTokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -369,6 +373,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=17),
     },
 }
+# Tasks the broker could not take when sent wait in the database (meetnow.lib.outbox);
+# this often they are handed to it again.
+MEETNOW_OUTBOX_FLUSH_SECONDS = env.int("MEETNOW_OUTBOX_FLUSH_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["outbox-flush"] = {
+    "task": "default.outbox_flush",
+    "schedule": float(MEETNOW_OUTBOX_FLUSH_SECONDS),
+}
 
 # --- Files ------------------------------------------------------------------
 
@@ -459,6 +470,8 @@ MEETNOW_MIN_AGE = env.int("MEETNOW_MIN_AGE", default=18)
 MEETNOW_SOCIAL_SIGNUP_TTL = env.int("MEETNOW_SOCIAL_SIGNUP_TTL", default=900)
 MEETNOW_ERASURE_GRACE_DAYS = env.int("MEETNOW_ERASURE_GRACE_DAYS", default=15)
 MEETNOW_PRIVACY_SLA_DAYS = env.int("MEETNOW_PRIVACY_SLA_DAYS", default=15)
+# Support tickets are answered within this many working days (P17; support/).
+MEETNOW_SUPPORT_SLA_DAYS = env.int("MEETNOW_SUPPORT_SLA_DAYS", default=5)
 MEETNOW_HEALTH_TIMEOUT = env.float("MEETNOW_HEALTH_TIMEOUT", default=2.0)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 if PRODUCTION and SMS_BACKEND not in {"twilio", "http"}:
@@ -475,6 +488,9 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.console.EmailBackend",
 )
 SESSION_RETENTION = timedelta(days=30)
+# Upper layers' conditions that take a user out of accounts' discover (accounts/hooks.py):
+# dotted paths of callables (*, viewer_id, user_field) -> Q (dating appends its own).
+MEETNOW_DISCOVER_EXCLUSIONS: list[str] = []
 
 # --- Chat (chat/, docs/chat.md) ------------------------------------------------
 MEETNOW_GROUP_MAX = env.int("MEETNOW_GROUP_MAX", default=50)
@@ -540,6 +556,8 @@ DATING_VOICE_MATCH_WAIT_SECONDS = env.int("MEETNOW_DATING_VOICE_MATCH_WAIT_SECON
 DATING_VOICE_MATCH_CALL_SECONDS = env.int("MEETNOW_DATING_VOICE_MATCH_CALL_SECONDS", default=300)
 DATING_VOICE_MATCH_LIKE_HOURS = env.int("MEETNOW_DATING_VOICE_MATCH_LIKE_HOURS", default=24)
 MEETNOW_WS_CLOSED_HOOKS.append("dating.voicematch.socket_closed")
+# Accounts' discover leaves out people I passed on, liked or matched with (accounts/hooks.py).
+MEETNOW_DISCOVER_EXCLUSIONS.append("dating.matching.discover_exclusion")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["dating_post"] = env.str(
     "MEETNOW_THROTTLE_DATING_POST", default="20/day"
 )
@@ -693,6 +711,9 @@ MEETNOW_PRIVACY_AUTO_APPROVE: list[str] = env.list(
     "MEETNOW_PRIVACY_AUTO_APPROVE", default=["access", "erasure", "consent_withdrawal"]
 )
 # How fresh the one-time code (allauth reauthentication) must be to confirm identity.
+# Lifetime (seconds) of a restricted rights session of a banned account or one in the
+# deletion cooling-off (privacy/rights_session.py).
+MEETNOW_RIGHTS_SESSION_TTL = env.int("MEETNOW_RIGHTS_SESSION_TTL", default=3600)
 MEETNOW_PRIVACY_IDENTITY_MAX_AGE = env.int("MEETNOW_PRIVACY_IDENTITY_MAX_AGE", default=300)
 MEETNOW_PRIVACY_EXPORT_TTL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_TTL_DAYS", default=7)
 MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS = env.int("MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS", default=7)
@@ -706,6 +727,8 @@ MEETNOW_ERASURE_LEDGER_SALT = env.str("MEETNOW_ERASURE_LEDGER_SALT", default="")
     "ledger:" + SECRET_KEY
 )
 MEETNOW_STATS_MIN_COUNT = env.int("MEETNOW_STATS_MIN_COUNT", default=5)  # P19 suppression
+# Social sign-up: downloading the provider's picture when the user chose it (P3).
+MEETNOW_PROVIDER_AVATAR_TIMEOUT = env.float("MEETNOW_PROVIDER_AVATAR_TIMEOUT", default=5.0)
 MEETNOW_RETENTION_DAYS: dict[str, int] = {
     name: env.int(f"MEETNOW_RETENTION_{name.upper()}_DAYS", default=days)
     for name, days in {
@@ -721,8 +744,15 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "dating_deleted_posts": 30,
         "dating_listens": 90,
         "dating_voice_match": 30,
+        "chat_requests": 90,
+        "chat_declined_invitations": 90,
         "identity_failed_attempts": 30,
         "abandoned_signups": 1,
+        "reports": 365,
+        "support_tickets": 365,
+        "staff_audit": 3 * 365,
+        "calls": 365,
+        "consent_ips": 90,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).

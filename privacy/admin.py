@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyAdmin
+from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyAdmin, admin_log
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.masking import mask_ip
 from privacy.models import Consent, PolicyDocument
@@ -56,6 +56,18 @@ class PolicyDocumentAdmin(AnyModelAdmin):
                     messages.WARNING,
                 )
             else:
+                # Who published which version is in the staff audit trail (P12, P16).
+                admin_log(
+                    user=request.user,
+                    objects=document,
+                    message=f"Published version {document.version} of {document.kind} ("
+                    + (
+                        "material: re-consent required"
+                        if document.material_change
+                        else "not material"
+                    )
+                    + ").",
+                )
                 self.message_user(
                     request, _("%(document)s published.") % {"document": document}, messages.SUCCESS
                 )

@@ -25,7 +25,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce
 from django.http import (
     FileResponse,
     Http404,
@@ -42,10 +41,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.deadlines import effective_due_expression
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.i18n import display
 from privacy import lifecycle
 from privacy.admin_rights import PrivacyRequestAdmin
 from privacy.models import OPEN_REQUEST_STATUSES, PrivacyRequest, RequestKind, RequestStatus
+from privacy.transitions import REASON_MAX
 
 S = RequestStatus
 DUE_SOON = dt.timedelta(days=3)
@@ -62,6 +64,12 @@ class ActionForm(forms.Form):
 class ExtendForm(ActionForm):
     days = forms.IntegerField(
         label=_("Extend by (days from the current deadline)"), min_value=1, max_value=60
+    )
+
+
+class DuplicateForm(forms.Form):
+    original = forms.UUIDField(
+        label=_("The request this one repeats (its UUID: same user, same kind)")
     )
 
 
@@ -89,6 +97,11 @@ ACTIONS: dict[str, ConsoleAction] = {
         "Lift the legal hold", lambda r: r.legal_hold_at is not None, ActionForm
     ),
     "retry": ConsoleAction("Retry the job", lambda r: r.status == S.ERROR, None),
+    "duplicate": ConsoleAction(
+        "Close as a duplicate",
+        lambda r: r.status in lifecycle.DUPLICATE_FROM,
+        DuplicateForm,
+    ),
 }
 
 
@@ -118,7 +131,36 @@ def _run(action: str, r: PrivacyRequest, staff: User, data: dict[str, Any]) -> P
         return lifecycle.request_hold_lift(privacy_request=r, actor=staff, reason=reason)
     if action == "retry":
         return lifecycle.request_retry(privacy_request=r, actor=staff)
+    if action == "duplicate":
+        original = PrivacyRequest.objects.filter(uuid=data["original"]).first()
+        if original is None:
+            raise ApplicationError(
+                "invalid_duplicate", _("There is no request with this UUID."), param="original"
+            )
+        return lifecycle.request_mark_duplicate(privacy_request=r, actor=staff, original=original)
     raise Http404
+
+
+class StartErasureForm(forms.Form):
+    user = forms.UUIDField(label=_("Account id (uuid)"))
+    ground = forms.ChoiceField(
+        label=_("Ground"), choices=list(lifecycle.STAFF_ERASURE_GROUNDS.items())
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("How it was established (e.g. the verified request's reference)."),
+    )
+
+
+def _log_note(data: dict[str, Any]) -> str:
+    """What the admin's audit trail adds after the action's label."""
+    if data.get("reason"):
+        return f" Reason: {' '.join(data['reason'].split())}"
+    if data.get("original"):
+        return f" Duplicate of {data['original']}."
+    return ""
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -173,7 +215,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
         queryset: QuerySet[Any] = (
             super()
             .get_queryset(request)
-            .annotate(effective_due=Coalesce("extended_due_at", "due_at"))
+            .annotate(effective_due=effective_due_expression())
             .annotate(
                 queue_rank=Case(
                     When(open_ & Q(effective_due__lt=now), then=Value(0)),
@@ -211,14 +253,16 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
     @admin.display(description=_("deadline"), ordering="effective_due")
     def deadline(self, r: Any) -> str:
         due = r.effective_due
-        text = f"{timezone.localtime(due):%Y-%m-%d %H:%M}" + (
-            " (extended)" if r.extended_due_at else ""
-        )
+        # In the staff member's language and zone (the admin activates both).
+        text = display(due)
+        if r.extended_due_at:
+            text = _("%(deadline)s (extended)") % {"deadline": text}
         if r.status in OPEN_REQUEST_STATUSES and due < timezone.now():
             return format_html(
-                '<strong class="overdue" style="color: var(--error-fg)">OVERDUE {}</strong>', text
+                '<strong class="overdue" style="color: var(--error-fg)">{}</strong>',
+                _("OVERDUE %(deadline)s") % {"deadline": text},
             )
-        return text
+        return str(text)
 
     @admin.display(description=_("hold"), boolean=True)
     def on_hold(self, r: PrivacyRequest) -> bool:
@@ -233,6 +277,11 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                 "<path:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.console_action_view),
                 name="%s_%s_act" % info,  # noqa: UP031
+            ),
+            path(
+                "start-erasure/",
+                self.admin_site.admin_view(self.start_erasure_view),
+                name="%s_%s_start_erasure" % info,  # noqa: UP031
             ),
             path(
                 "<path:object_id>/export/",
@@ -316,8 +365,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                     messages.ERROR,
                 )
             else:
-                note = f" Reason: {' '.join(data['reason'].split())}" if data.get("reason") else ""
-                self.log_staff_action(request, obj, f"{spec.label}.{note}")
+                self.log_staff_action(request, obj, f"{spec.label}.{_log_note(data)}")
                 self.message_user(
                     request, _("%(label)s: done.") % {"label": spec.label}, messages.SUCCESS
                 )
@@ -333,6 +381,57 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
         return TemplateResponse(
             request, "admin/privacy/privacyrequest/console_action.html", context
         )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {
+            "start_erasure_url": reverse("admin:privacy_privacyrequest_start_erasure")
+            if self.has_change_permission(request)
+            else "",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    def start_erasure_view(self, request: HttpRequest) -> HttpResponse:
+        """Staff start an erasure now (a minor, a banned account, a verified request that
+        came another way), with a ground and a reason; audited on the request and in
+        the admin log."""
+        if not self.has_change_permission(request) or not isinstance(request.user, User):
+            raise PermissionDenied
+        form = StartErasureForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = User.objects.filter(uuid=form.cleaned_data["user"], is_staff=False).first()
+            if user is None:
+                form.add_error("user", _("No app account with this id."))
+            else:
+                try:
+                    privacy_request = lifecycle.erasure_start_by_staff(
+                        user=user,
+                        actor=request.user,
+                        ground=form.cleaned_data["ground"],
+                        reason=form.cleaned_data["reason"],
+                    )
+                except ApplicationError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    reason = " ".join(form.cleaned_data["reason"].split())
+                    self.log_staff_action(
+                        request,
+                        privacy_request,
+                        f"Started the erasure ({form.cleaned_data['ground']}). Reason: {reason}",
+                    )
+                    self.message_user(request, _("Erasure started."), messages.SUCCESS)
+                    return HttpResponseRedirect(
+                        reverse("admin:privacy_privacyrequest_change", args=[privacy_request.pk])
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Start an erasure"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/privacy/privacyrequest/start_erasure.html", context)
 
     def export_download_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """Staff download an access request's archive (to hand it over another way); logged."""

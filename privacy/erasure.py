@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
-import time
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -33,7 +33,6 @@ from accounts.services import sessions_end_all
 from chat.events import user_group
 from meetnow.lib.personal_data import ErasureContext
 from meetnow.lib.realtime import group_send_many
-from privacy.jobs import job_claim, job_give_up, job_heartbeat, job_reenqueue, job_release
 from privacy.models import (
     OPEN_REQUEST_STATUSES,
     Consent,
@@ -44,6 +43,7 @@ from privacy.models import (
     RequestStatus,
 )
 from privacy.registry import get_registry
+from privacy.runner import JobRun, job_run
 from privacy.transitions import (
     request_complete,
     request_due_at,
@@ -183,7 +183,7 @@ def erasure_leftovers(*, user_id: int) -> dict[str, int]:
     return leftovers
 
 
-def erasure_run(*, request_id: int, budget: float | None = None) -> str:  # noqa: C901
+def erasure_run(*, request_id: int, budget: float | None = None) -> str:
     """Run an erasure for up to ``budget`` seconds; returns done | more | skipped | error.
 
     Claimed with a conditional update, so two workers never run one erasure.
@@ -191,77 +191,80 @@ def erasure_run(*, request_id: int, budget: float | None = None) -> str:  # noqa
     crash loses at most an uncommitted chunk, and the next run continues from the
     cursor with nothing erased twice.
     """
-    token = job_claim(request_id=request_id, kind=RequestKind.ERASURE)
-    if token is None:
-        return "skipped"
-    privacy_request = PrivacyRequest.objects.get(pk=request_id)
+    return job_run(
+        request_id=request_id,
+        kind=RequestKind.ERASURE,
+        error_code="erasure_failed",
+        budget=budget,
+        work=_erase,
+    )
+
+
+def _erase(run: JobRun) -> str:
+    privacy_request = run.privacy_request
     cursor = dict(privacy_request.cursor or {})
     user_id = cursor.get("user_id") or privacy_request.user_id
+    if user_id is None:
+        request_complete(privacy_request=privacy_request, actor=None, note="no account")
+        return "done"
+    user = User.objects.filter(pk=user_id).first()
+    if "user_id" not in cursor:
+        # The ledger entry is written with the first cursor, before any row goes.
+        with transaction.atomic():
+            if user is not None:
+                ledger_record(user=user, privacy_request=privacy_request)
+            cursor = {"user_id": user_id, "step": 0}
+            if not run.heartbeat(cursor=cursor):
+                return "skipped"
+    ctx = ErasureContext(user_id=user_id, user=user, request=privacy_request)
+    outcome = _erase_steps(run, ctx=ctx, cursor=cursor)
+    if outcome is not None:
+        return outcome
+    leftovers = erasure_leftovers(user_id=user_id)
+    if leftovers:
+        logger.error("erasure %s: rows left in %s", run.request_id, sorted(leftovers))
+        request_fail(privacy_request=privacy_request, error_code="erasure_incomplete")
+        return "error"
+    ErasureLedgerEntry.objects.filter(request_uuid=privacy_request.uuid).update(
+        erased_at=timezone.now()
+    )
+    request_complete(privacy_request=privacy_request, actor=None)
+    logger.info("erasure %s complete", run.request_id)
+    return "done"
+
+
+def _erase_steps(run: JobRun, *, ctx: ErasureContext, cursor: dict[str, Any]) -> str | None:
+    """Walk the registry's steps from the cursor, a chunk per transaction; None when
+    every step is done, else the run's outcome (skipped, more)."""
     steps = get_registry().erase_steps
     chunk = settings.MEETNOW_PRIVACY_CHUNK_SIZE
-    deadline = time.monotonic() + (budget if budget is not None else float("inf"))
-    try:
-        if user_id is None:
-            request_complete(privacy_request=privacy_request, actor=None, note="no account")
-            return "done"
-        user = User.objects.filter(pk=user_id).first()
-        if "user_id" not in cursor:
-            with transaction.atomic():
-                if user is not None:
-                    ledger_record(user=user, privacy_request=privacy_request)
-                cursor = {"user_id": user_id, "step": 0}
-                if not job_heartbeat(request_id=request_id, token=token, cursor=cursor):
-                    return "skipped"
-        ctx = ErasureContext(user_id=user_id, user=user, request=privacy_request)
-        index = int(cursor.get("step", 0))
-        while index < len(steps):
-            step = steps[index]
-            prepared = None
-            if step.prepare is not None:
-                # Storage is touched outside the transaction: check the claim first, so
-                # a legal hold placed meanwhile stops the job before anything goes.
-                if not job_heartbeat(request_id=request_id, token=token):
-                    return "skipped"
-                prepared = step.prepare(ctx, chunk)
-            with transaction.atomic():
-                if not job_heartbeat(request_id=request_id, token=token):
-                    logger.info("erasure %s: lease lost, stopping", request_id)
-                    transaction.set_rollback(True)
-                    return "skipped"
-                count = step.apply(ctx, chunk, prepared)
-                if count:
-                    _step_log(
-                        request_id=request_id, model=step.model, action=step.action, count=count
-                    )
-                if count < chunk:
-                    index += 1
-                cursor = {**cursor, "step": index}
-                job_heartbeat(
-                    request_id=request_id,
-                    token=token,
-                    cursor=cursor,
-                    progress=min(99, index * 100 // len(steps)),
+    index = int(cursor.get("step", 0))
+    while index < len(steps):
+        step = steps[index]
+        prepared = None
+        if step.prepare is not None:
+            # Storage is touched outside the transaction: check the claim first, so
+            # a legal hold placed meanwhile stops the job before anything goes.
+            if not run.heartbeat():
+                return "skipped"
+            prepared = step.prepare(ctx, chunk)
+        with transaction.atomic():
+            if not run.heartbeat():
+                logger.info("erasure %s: lease lost, stopping", run.request_id)
+                transaction.set_rollback(True)
+                return "skipped"
+            count = step.apply(ctx, chunk, prepared)
+            if count:
+                _step_log(
+                    request_id=run.request_id, model=step.model, action=step.action, count=count
                 )
-            if index < len(steps) and time.monotonic() > deadline:
-                job_release(request_id=request_id, token=token)
-                job_reenqueue(request_id=request_id, kind=RequestKind.ERASURE)
-                return "more"
-        leftovers = erasure_leftovers(user_id=user_id)
-        if leftovers:
-            logger.error("erasure %s: rows left in %s", request_id, sorted(leftovers))
-            request_fail(privacy_request=privacy_request, error_code="erasure_incomplete")
-            return "error"
-        ErasureLedgerEntry.objects.filter(request_uuid=privacy_request.uuid).update(
-            erased_at=timezone.now()
-        )
-        request_complete(privacy_request=privacy_request, actor=None)
-        logger.info("erasure %s complete", request_id)
-        return "done"
-    except Exception:
-        if job_give_up(request_id=request_id, token=token):
-            request_fail(privacy_request=privacy_request, error_code="erasure_failed")
-            return "error"
-        raise
+            if count < chunk:
+                index += 1
+            cursor = {**cursor, "step": index}
+            run.heartbeat(cursor=cursor, progress=min(99, index * 100 // len(steps)))
+        if index < len(steps) and run.out_of_time():
+            return run.pause()
+    return None
 
 
 # --- After a database restore --------------------------------------------------------------
@@ -284,7 +287,7 @@ def erasure_force(*, user: User, action: str = "reapplied_from_ledger") -> Priva
                 status=RequestStatus.IN_PROCESSING,
                 received_at=now,
                 identity_verified_at=now,
-                due_at=request_due_at(kind=RequestKind.ERASURE, received_at=now),
+                due_at=request_due_at(kind=RequestKind.ERASURE, received_at=now, user=user),
                 started_at=now,
             )
             before = ""

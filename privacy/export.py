@@ -23,7 +23,6 @@ import logging
 import secrets
 import shutil
 import tempfile
-import time
 import uuid
 import zipfile
 from typing import IO, Any
@@ -38,9 +37,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from meetnow.lib.i18n import display, user_locale
-from privacy.jobs import job_claim, job_give_up, job_heartbeat, job_reenqueue, job_release
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.registry import ExportSection, get_registry
+from privacy.runner import JobRun, job_run
 from privacy.transitions import request_complete, request_fail
 
 logger = logging.getLogger(__name__)
@@ -219,82 +218,87 @@ def export_staging_delete(request_uuid: str) -> None:
         default_storage.delete(f"{_staging(request_uuid)}/{name}")
 
 
-def export_build(*, request_id: int, budget: float | None = None) -> str:  # noqa: C901
+def export_build(*, request_id: int, budget: float | None = None) -> str:
     """Build (part of) an export; returns done | more | skipped | error (P13).
 
     Claimed with a conditional update; resumes from the cursor saved with each chunk.
     """
-    token = job_claim(request_id=request_id, kind=RequestKind.ACCESS)
-    if token is None:
-        return "skipped"
-    privacy_request = PrivacyRequest.objects.get(pk=request_id)
-    request_uuid = str(privacy_request.uuid)
+    return job_run(
+        request_id=request_id,
+        kind=RequestKind.ACCESS,
+        error_code="export_failed",
+        budget=budget,
+        work=_export,
+    )
+
+
+def _export(run: JobRun) -> str:
+    privacy_request = run.privacy_request
     user_id = privacy_request.user_id
+    if user_id is None:
+        request_fail(privacy_request=privacy_request, error_code="no_account")
+        return "error"
     sections = get_registry().export_sections
-    chunk = settings.MEETNOW_PRIVACY_CHUNK_SIZE
-    deadline = time.monotonic() + (budget if budget is not None else float("inf"))
-    try:
-        if user_id is None:
-            request_fail(privacy_request=privacy_request, error_code="no_account")
-            return "error"
-        cursor: dict[str, Any] = dict(privacy_request.cursor or {})
-        if "total" not in cursor:
-            total = sum(s.count(user_id) for s in sections)
-            cursor = {"phase": "parts", "section": 0, "after": 0, "part": 0, "done": 0}
-            cursor["total"] = total
-            if not job_heartbeat(request_id=request_id, token=token, cursor=cursor, progress=1):
-                return "skipped"
-        while cursor["phase"] == "parts":
-            if cursor["section"] >= len(sections):
-                cursor = {**cursor, "phase": "assemble"}
-                if not job_heartbeat(request_id=request_id, token=token, cursor=cursor):
-                    return "skipped"
-                break
-            section = sections[cursor["section"]]
-            rows = section.rows(user_id, cursor["after"], chunk)
-            if rows:
-                _stage_chunk(
-                    request_uuid=request_uuid,
-                    index=cursor["section"],
-                    section=section,
-                    part=cursor["part"],
-                    rows=rows,
-                )
-            done = cursor["done"] + len(rows)
-            if len(rows) < chunk:
-                cursor = {**cursor, "section": cursor["section"] + 1, "after": 0, "part": 0}
-            else:
-                cursor = {**cursor, "after": rows[-1][0], "part": cursor["part"] + 1}
-            cursor["done"] = done
-            progress = 1 + 89 * min(done, cursor["total"]) // max(cursor["total"], 1)
-            if not job_heartbeat(
-                request_id=request_id, token=token, cursor=cursor, progress=progress
-            ):
-                return "skipped"
-            if time.monotonic() > deadline:
-                job_release(request_id=request_id, token=token)
-                job_reenqueue(request_id=request_id, kind=RequestKind.ACCESS)
-                return "more"
-        if not job_heartbeat(request_id=request_id, token=token, progress=90):
+    cursor: dict[str, Any] = dict(privacy_request.cursor or {})
+    if "total" not in cursor:
+        total = sum(s.count(user_id) for s in sections)
+        cursor = {"phase": "parts", "section": 0, "after": 0, "part": 0, "done": 0}
+        cursor["total"] = total
+        if not run.heartbeat(cursor=cursor, progress=1):
             return "skipped"
-        key, size = _assemble(privacy_request=privacy_request)
-        now = timezone.now()
-        ttl = dt.timedelta(days=settings.MEETNOW_PRIVACY_EXPORT_TTL_DAYS)
-        PrivacyRequest.objects.filter(pk=request_id).update(
-            archive_key=key,
-            archive_size=size,
-            archive_expires_at=now + ttl,
-            cursor={**cursor, "phase": "done"},
-        )
-        privacy_request.refresh_from_db()
-        request_complete(privacy_request=privacy_request, actor=None)
-        logger.info("export %s complete (%s bytes)", request_id, size)
-        return "done"
-    except Exception:
-        if job_give_up(request_id=request_id, token=token):
-            request_fail(privacy_request=privacy_request, error_code="export_failed")
-            return "error"
-        raise
+    if cursor["phase"] == "parts":
+        outcome, cursor = _export_parts(run, user_id=user_id, sections=sections, cursor=cursor)
+        if outcome is not None:
+            return outcome
+    if not run.heartbeat(progress=90):
+        return "skipped"
+    key, size = _assemble(privacy_request=privacy_request)
+    now = timezone.now()
+    ttl = dt.timedelta(days=settings.MEETNOW_PRIVACY_EXPORT_TTL_DAYS)
+    PrivacyRequest.objects.filter(pk=run.request_id).update(
+        archive_key=key,
+        archive_size=size,
+        archive_expires_at=now + ttl,
+        cursor={**cursor, "phase": "done"},
+    )
+    privacy_request.refresh_from_db()
+    request_complete(privacy_request=privacy_request, actor=None)
+    logger.info("export %s complete (%s bytes)", run.request_id, size)
+    return "done"
+
+
+def _export_parts(
+    run: JobRun, *, user_id: int, sections: list[ExportSection], cursor: dict[str, Any]
+) -> tuple[str | None, dict[str, Any]]:
+    """Stage the sections' rows from the cursor, a chunk per part; returns (None, the
+    cursor) when every section is staged, else (the run's outcome, the cursor)."""
+    chunk = settings.MEETNOW_PRIVACY_CHUNK_SIZE
+    while cursor["section"] < len(sections):
+        section = sections[cursor["section"]]
+        rows = section.rows(user_id, cursor["after"], chunk)
+        if rows:
+            _stage_chunk(
+                request_uuid=str(run.privacy_request.uuid),
+                index=cursor["section"],
+                section=section,
+                part=cursor["part"],
+                rows=rows,
+            )
+        done = cursor["done"] + len(rows)
+        if len(rows) < chunk:
+            cursor = {**cursor, "section": cursor["section"] + 1, "after": 0, "part": 0}
+        else:
+            cursor = {**cursor, "after": rows[-1][0], "part": cursor["part"] + 1}
+        cursor["done"] = done
+        progress = 1 + 89 * min(done, cursor["total"]) // max(cursor["total"], 1)
+        if not run.heartbeat(cursor=cursor, progress=progress):
+            return "skipped", cursor
+        if run.out_of_time():
+            return run.pause(), cursor
+    cursor = {**cursor, "phase": "assemble"}
+    if not run.heartbeat(cursor=cursor):
+        return "skipped", cursor
+    return None, cursor
 
 
 # --- Download -------------------------------------------------------------------------------

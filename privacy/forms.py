@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +40,8 @@ class SignupForm(SocialSignupPhoneOptional):
     )
     privacy_policy_version = forms.CharField(required=False, max_length=20)
     user_agreement_version = forms.CharField(required=False, max_length=20)
+    # Social sign-up only: make the provider's picture the profile photo (P3).
+    use_provider_avatar = forms.BooleanField(required=False)
 
     def clean_date_of_birth(self) -> dt.date:
         born: dt.date = self.cleaned_data["date_of_birth"]
@@ -93,3 +96,12 @@ class SignupForm(SocialSignupPhoneOptional):
             documents=self.cleaned_data["accepted_documents"],
             ip_address=get_adapter(request).get_client_ip(request),
         )
+        if self.cleaned_data.get("use_provider_avatar") and getattr(self, "sociallogin", None):
+            # P3: the provider's picture only if the user chose it, through the media
+            # pipeline (accounts/social_avatar.py), after the sign-up commits.
+            from accounts.tasks import provider_avatar_fetch_task
+
+            user_id = user.pk
+            transaction.on_commit(
+                lambda: provider_avatar_fetch_task.delay(user_id=user_id), robust=True
+            )

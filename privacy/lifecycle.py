@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
@@ -90,21 +91,10 @@ def _access_too_soon(*, user: User, now: dt.datetime) -> dt.datetime | None:
     return recent.received_at + window if recent is not None else None
 
 
-def request_create(  # noqa: C901
-    *,
-    user: User,
-    kind: str,
-    details: str = "",
-    document_kinds: list[str] | None = None,
-    identity_confirmed: bool = False,
-) -> PrivacyRequest:
-    """Open a privacy request for ``user`` (P13, P17) with its deadline.
-
-    Identity is confirmed by a fresh one-time code (allauth reauthentication);
-    without it the request waits in ``identity_unverified``. Consent withdrawal
-    needs no code: withdrawing is as easy as granting (P16). At most one export per
-    ``MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS`` and one open erasure per account.
-    """
+def _request_input_clean(
+    *, kind: str, details: Any, document_kinds: list[str] | None
+) -> tuple[str, list[str]]:
+    """The request's details and withdrawn document kinds, checked (clear 400s)."""
     if kind not in RequestKind.values:
         raise ApplicationError(
             "invalid_kind",
@@ -132,19 +122,43 @@ def request_create(  # noqa: C901
                 % {"kinds": ", ".join(DocumentKind.values)},
                 param="document_kinds",
             )
+    return details, kinds
+
+
+def _access_interval_check(*, user: User, now: dt.datetime) -> None:
+    """One export per ``MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS`` (429 with the next date)."""
+    next_allowed = _access_too_soon(user=user, now=now)
+    if next_allowed is not None:
+        raise ApplicationError(
+            "export_too_soon",
+            _("One export per %(days)s days; the next one is possible after %(when)s.")
+            % {
+                "days": settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS,
+                "when": display(next_allowed),
+            },
+            status_code=429,
+        )
+
+
+def request_create(
+    *,
+    user: User,
+    kind: str,
+    details: str = "",
+    document_kinds: list[str] | None = None,
+    identity_confirmed: bool = False,
+) -> PrivacyRequest:
+    """Open a privacy request for ``user`` (P13, P17) with its deadline.
+
+    Identity is confirmed by a fresh one-time code (allauth reauthentication);
+    without it the request waits in ``identity_unverified``. Consent withdrawal
+    needs no code: withdrawing is as easy as granting (P16). At most one export per
+    ``MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS`` and one open erasure per account.
+    """
+    details, kinds = _request_input_clean(kind=kind, details=details, document_kinds=document_kinds)
     now = timezone.now()
     if kind == RequestKind.ACCESS:
-        next_allowed = _access_too_soon(user=user, now=now)
-        if next_allowed is not None:
-            raise ApplicationError(
-                "export_too_soon",
-                _("One export per %(days)s days; the next one is possible after %(when)s.")
-                % {
-                    "days": settings.MEETNOW_PRIVACY_EXPORT_INTERVAL_DAYS,
-                    "when": display(next_allowed),
-                },
-                status_code=429,
-            )
+        _access_interval_check(user=user, now=now)
     if kind != RequestKind.ERASURE:
         # Several open requests of one kind are one request: answer the open one.
         open_one = PrivacyRequest.objects.filter(
@@ -163,7 +177,7 @@ def request_create(  # noqa: C901
                 details=details if kind == RequestKind.RECTIFICATION else "",
                 document_kinds=kinds,
                 received_at=now,
-                due_at=request_due_at(kind=kind, received_at=now),
+                due_at=request_due_at(kind=kind, received_at=now, user=user),
                 updated_at=now,
             )
             request_event_record(
@@ -263,6 +277,10 @@ def request_extend(
         return locked
 
 
+# The states a request can be closed as a duplicate from (the console offers it there).
+DUPLICATE_FROM = frozenset({S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED})
+
+
 def request_mark_duplicate(
     *, privacy_request: PrivacyRequest, actor: User, original: PrivacyRequest
 ) -> PrivacyRequest:
@@ -283,7 +301,7 @@ def request_mark_duplicate(
             to=S.DUPLICATE,
             action="marked_duplicate",
             actor=actor,
-            allowed_from={S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED},
+            allowed_from=DUPLICATE_FROM,
             note=f"duplicate of {original.uuid}",
             fields={"duplicate_of": original, "finished_at": timezone.now()},
         )
@@ -544,3 +562,75 @@ def erasure_cancel_by_login(*, user: User) -> bool:
         return False
     request_cancel(privacy_request=pending, actor=user, reason="logged_in_during_grace_period")
     return True
+
+
+# --- Erasure started by staff ------------------------------------------------------------
+
+STAFF_ERASURE_GROUNDS = {
+    "underage": gettext_lazy("The person is under the minimum age (P14)"),
+    "banned": gettext_lazy("A banned account that is not to be kept"),
+    "verified_request": gettext_lazy("A verified request received outside the app"),
+}
+
+
+def erasure_start_by_staff(*, user: User, actor: User, ground: str, reason: Any) -> PrivacyRequest:
+    """Staff erase an account now (P13, P14): a minor, a banned account, or a person
+    whose request came by another channel and was verified by staff.
+
+    Opens the account's erasure request (or takes the open one), with no cooling-off:
+    the account is locked at once and the erasure job is enqueued. The ground and the
+    reason are in the request's audit trail with the staff member; refused under
+    legal hold and for staff accounts.
+    """
+    if ground not in STAFF_ERASURE_GROUNDS:
+        raise ApplicationError(
+            "invalid_ground",
+            _("ground must be one of %(grounds)s.") % {"grounds": ", ".join(STAFF_ERASURE_GROUNDS)},
+            param="ground",
+        )
+    note = f"{ground}: {_reason_clean(reason)}"
+    if user.is_staff:
+        raise ApplicationError(
+            "staff_account", _("Staff accounts are not erased this way."), status_code=409
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        privacy_request = (
+            PrivacyRequest.objects.select_for_update()
+            .filter(user=user, kind=RequestKind.ERASURE, status__in=OPEN_REQUEST_STATUSES)
+            .first()
+        )
+        if privacy_request is None:
+            privacy_request = PrivacyRequest.objects.create(
+                user=user,
+                kind=RequestKind.ERASURE,
+                status=S.APPROVED,
+                received_at=now,
+                identity_verified_at=now,
+                due_at=request_due_at(kind=RequestKind.ERASURE, received_at=now, user=user),
+                updated_at=now,
+            )
+            request_event_record(
+                privacy_request=privacy_request,
+                action="created_by_staff",
+                actor=actor,
+                to_status=privacy_request.status,
+                note=note,
+            )
+        if privacy_request.legal_hold_at is not None:
+            raise ApplicationError(
+                "legal_hold", _("This erasure is on legal hold."), status_code=409
+            )
+        if privacy_request.status != S.IN_PROCESSING:
+            privacy_request = request_transition(
+                privacy_request,
+                to=S.IN_PROCESSING,
+                action="started_by_staff",
+                actor=actor,
+                allowed_from=set(OPEN_REQUEST_STATUSES),
+                note=note,
+                fields={"scheduled_for": now, "started_at": now},
+            )
+        account_lock(user=user)
+        job_enqueue(request_id=privacy_request.pk, kind=RequestKind.ERASURE)
+    return privacy_request

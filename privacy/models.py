@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from meetnow.lib.deadlines import effective_due
+
 
 class DocumentKind(models.TextChoices):
     PRIVACY_POLICY = "privacy_policy", _("Privacy policy")
@@ -256,7 +258,7 @@ class PrivacyRequest(models.Model):
 
     @property
     def effective_due_at(self) -> dt.datetime:
-        return self.extended_due_at or self.due_at
+        return effective_due(self.due_at, self.extended_due_at)
 
     @property
     def is_open(self) -> bool:

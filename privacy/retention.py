@@ -10,6 +10,7 @@ purge is idempotent (it only touches rows still past their period) and batched
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,15 +18,30 @@ from typing import Any
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Device, SecurityEvent, SmsDelivery, User
-from chat.models import Message, MessageKind, MessageVersion, Report, ReportStatus
+from chat.models import (
+    Call,
+    CallState,
+    Message,
+    MessageKind,
+    MessageVersion,
+    Report,
+    ReportStatus,
+)
+from dating.models import PostReport
+from media.models import MediaFile
+from media.services import media_file_delete
 from privacy.export import exports_expire
 from privacy.lifecycle import requests_expire_unverified
-from privacy.models import ErasureLedgerEntry, PrivacyRequest, RequestStatus
+from privacy.models import Consent, ErasureLedgerEntry, PrivacyRequest, RequestStatus
+from support.models import SupportTicket, SupportTicketPicture, TicketStatus
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +145,41 @@ def retention_table() -> list[Rule]:
         ),
         Rule(
             "reports",
-            "Reports about users and messages (moderation record, evidence snapshot)",
-            "while open; the evidence snapshot until resolved",
-            "snapshot wiped when resolved; erased users' fields cleared at erasure",
-            "chat.report_resolve + privacy.erasure_run",
+            "Reports about users, messages, voice posts and comments (reporter, reported "
+            "user, reason, outcome, moderator's note, evidence snapshot)",
+            f"while open (the evidence snapshot until resolved); {d('reports')} days after "
+            "resolving",
+            "deleted with what is left of the evidence",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "support_tickets",
+            "Closed support tickets, their replies and pictures",
+            f"{d('support_tickets')} days after closing",
+            "deleted, the pictures from storage too",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "staff_audit",
+            "Staff audit trail (the admin's log of who did what to which record)",
+            f"{d('staff_audit')} days; longer while a privacy request about that person is "
+            "on legal hold",
+            "deleted",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "calls",
+            "Call history (who called whom, when, how long; never SDP, ICE or IP)",
+            f"{d('calls')} days after the call",
+            "deleted",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "consent_ips",
+            "IP addresses in consent records",
+            f"{d('consent_ips')} days",
+            "truncated (IPv4 to /24, IPv6 to /48), consent kept",
+            "privacy.retention_purge",
         ),
         Rule(
             "dating_deleted_posts",
@@ -165,9 +212,24 @@ def retention_table() -> list[Rule]:
             "privacy.retention_purge; the queue expires by itself",
         ),
         Rule(
+            "chat_requests",
+            "Message requests never accepted (declined or still pending): the conversation, "
+            "the sender's messages and files in it, where the request stands",
+            f"{d('chat_requests')} days after its last message",
+            "deleted (declined or not alike: the sender cannot tell)",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "chat_declined_invitations",
+            "Group invitations the invitee declined (who, which group, when)",
+            f"{d('chat_declined_invitations')} days after the decline",
+            "deleted (the group may invite them again)",
+            "privacy.retention_purge",
+        ),
+        Rule(
             "closed_requests",
             "Closed privacy requests, their audit trail and erasure step logs",
-            f"{d('closed_requests')} days after closing",
+            f"{d('closed_requests')} days after closing (none on legal hold)",
             "deleted",
             "privacy.retention_purge",
         ),
@@ -328,6 +390,32 @@ def purge_dating_voice_match(now: dt.datetime) -> int:
     return total
 
 
+def purge_chat_requests(now: dt.datetime) -> int:
+    from chat.services import unanswered_requests_purge
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = unanswered_requests_purge(before=_ago(now, "chat_requests"), batch=BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
+def purge_chat_declined_invitations(now: dt.datetime) -> int:
+    from chat.services import declined_invitations_purge
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = declined_invitations_purge(
+            before=_ago(now, "chat_declined_invitations"), batch=BATCH
+        )
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
 def purge_closed_requests(now: dt.datetime) -> int:
     return _batched(
         PrivacyRequest.objects.filter(
@@ -338,6 +426,7 @@ def purge_closed_requests(now: dt.datetime) -> int:
                 RequestStatus.DUPLICATE,
             ],
             finished_at__lt=_ago(now, "closed_requests"),
+            legal_hold_at__isnull=True,
         ),
         lambda qs: qs.delete(),
     )
@@ -348,6 +437,96 @@ def purge_consent_proof(now: dt.datetime) -> int:
         ErasureLedgerEntry.objects.filter(consent_proof_until__lt=now),
         lambda qs: qs.update(consent_proof=[], consent_proof_until=None),
     )
+
+
+def purge_reports(now: dt.datetime) -> int:
+    """Resolved reports of chat and dating go a period after resolving (open ones stay)."""
+    cutoff = _ago(now, "reports")
+    done = _batched(
+        Report.objects.filter(status=ReportStatus.RESOLVED, resolved_at__lt=cutoff),
+        lambda qs: qs.delete(),
+    )
+    return done + _batched(
+        PostReport.objects.filter(status=ReportStatus.RESOLVED, resolved_at__lt=cutoff),
+        lambda qs: qs.delete(),
+    )
+
+
+def _tickets_delete(tickets: QuerySet[SupportTicket]) -> None:
+    """Closed tickets go with their replies and pictures, the pictures' files from storage."""
+    files = MediaFile.objects.filter(
+        pk__in=SupportTicketPicture.objects.filter(ticket__in=tickets).values("media_file_id")
+    )
+    with transaction.atomic():
+        for media_file in files:
+            media_file_delete(media_file=media_file)
+        tickets.delete()
+
+
+def purge_support_tickets(now: dt.datetime) -> int:
+    return _batched(
+        SupportTicket.objects.filter(
+            status=TicketStatus.CLOSED, closed_at__lt=_ago(now, "support_tickets")
+        ),
+        _tickets_delete,
+    )
+
+
+def staff_audit_held() -> Q:
+    """Audit entries a legal hold keeps: about a person, or a privacy request, on hold."""
+    held = PrivacyRequest.objects.filter(legal_hold_at__isnull=False)
+    user_type = ContentType.objects.get_for_model(User)
+    request_type = ContentType.objects.get_for_model(PrivacyRequest)
+    held_users = [str(pk) for pk in held.exclude(user=None).values_list("user_id", flat=True)]
+    held_requests = [str(pk) for pk in held.values_list("pk", flat=True)]
+    return Q(content_type=user_type, object_id__in=held_users) | Q(
+        content_type=request_type, object_id__in=held_requests
+    )
+
+
+def purge_staff_audit(now: dt.datetime) -> int:
+    return _batched(
+        LogEntry.objects.filter(action_time__lt=_ago(now, "staff_audit")).exclude(
+            staff_audit_held()
+        ),
+        lambda qs: qs.delete(),
+    )
+
+
+def purge_calls(now: dt.datetime) -> int:
+    return _batched(
+        Call.objects.filter(state=CallState.ENDED, created_at__lt=_ago(now, "calls")),
+        lambda qs: qs.delete(),
+    )
+
+
+def consent_ip_truncated(ip: str) -> str:
+    """The network of an IP address: IPv4 to /24, IPv6 to /48 (P15)."""
+    address = ipaddress.ip_address(ip)
+    bits = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False).network_address)
+
+
+def purge_consent_ips(now: dt.datetime) -> int:
+    """Consent IPs older than the period keep only their network; idempotent: rows
+    already truncated are not selected again."""
+    table = Consent._meta.db_table
+    untruncated = Consent.objects.filter(
+        accepted_at__lt=_ago(now, "consent_ips"), ip_address__isnull=False
+    ).extra(  # noqa: S610  (no outside input: the table name comes from the model)
+        where=[
+            f"host({table}.ip_address::inet) <> host(network(set_masklen("
+            f"{table}.ip_address::inet, CASE family({table}.ip_address::inet) "
+            "WHEN 4 THEN 24 ELSE 48 END)))"
+        ]
+    )
+
+    def truncate(qs: QuerySet[Consent]) -> None:
+        for pk, ip in qs.values_list("pk", "ip_address"):
+            if ip:
+                Consent.objects.filter(pk=pk).update(ip_address=consent_ip_truncated(ip))
+
+    return _batched(untruncated, truncate)
 
 
 def abandoned_signups(now: dt.datetime) -> QuerySet[User]:
@@ -401,10 +580,17 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "dating_listens": purge_dating_listens,
     "dating_passes": purge_dating_passes,
     "dating_voice_match": purge_dating_voice_match,
+    "chat_requests": purge_chat_requests,
+    "chat_declined_invitations": purge_chat_declined_invitations,
     "closed_requests": purge_closed_requests,
     "consent_proof": purge_consent_proof,
     "identity_failed_attempts": purge_identity_failed_attempts,
     "abandoned_signups": purge_abandoned_signups,
+    "reports": purge_reports,
+    "support_tickets": purge_support_tickets,
+    "staff_audit": purge_staff_audit,
+    "calls": purge_calls,
+    "consent_ips": purge_consent_ips,
 }
 
 

@@ -3,6 +3,7 @@ processors. Views are thin: parse, call one service or selector, shape the answe
 
 from __future__ import annotations
 
+import hashlib
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -11,7 +12,7 @@ from allauth.account.authentication import get_authentication_records
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpResponseBase, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -23,8 +24,9 @@ from rest_framework.views import APIView
 
 from accounts.current import current_user
 from meetnow.lib.errors import ApplicationError, NotFoundError
-from meetnow.lib.i18n import language_current
+from meetnow.lib.i18n import display, language_current
 from meetnow.lib.pagination import CursorPagination
+from meetnow.lib.ranges import ranged_file_response
 from meetnow.lib.timestamps import iso
 from privacy.consents import (
     GATE_CODES,
@@ -36,8 +38,10 @@ from privacy.consents import (
 from privacy.export import export_download_token, export_for_token
 from privacy.lifecycle import request_cancel, request_create, request_verify_identity
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
+from privacy.rights_session import RightsSession, rights_session_close
 from privacy.selectors import (
     documents_current,
+    documents_missing_consent,
     privacy_request_access,
     privacy_requests_of,
     processors_public,
@@ -80,6 +84,9 @@ class PrivacyRequestOut(serializers.Serializer[Any]):
     identity_required = serializers.BooleanField()
     received_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
+    due_at_display = serializers.CharField(
+        help_text="due_at as the user reads it: the request's language, the user's zone"
+    )
     overdue = serializers.BooleanField()
     extended = serializers.BooleanField()
     extension_reason = serializers.CharField(allow_null=True)
@@ -87,6 +94,10 @@ class PrivacyRequestOut(serializers.Serializer[Any]):
     identity_verified_at = serializers.DateTimeField(allow_null=True)
     reviewed_at = serializers.DateTimeField(allow_null=True)
     scheduled_for = serializers.DateTimeField(allow_null=True)
+    scheduled_for_display = serializers.CharField(
+        allow_null=True,
+        help_text="scheduled_for (a deletion's end of the cooling-off period) as the user reads it",
+    )
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     canceled_at = serializers.DateTimeField(allow_null=True)
@@ -124,11 +135,22 @@ class _ConsentItemOut(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
 
 
+class _PolicyUpdateOut(serializers.Serializer[Any]):
+    """A current version the user has not accepted yet: the in-app notice (P16)."""
+
+    kind = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.CharField()
+    material = serializers.BooleanField()
+    published_at = serializers.DateTimeField()
+
+
 ConsentStateOut = inline_serializer(
     name="ConsentStateOut",
     fields={
         "required": serializers.ChoiceField(choices=list(GATE_CODES), allow_null=True),
         "history": _ConsentItemOut(many=True),
+        "updates": _PolicyUpdateOut(many=True),
     },
 )
 
@@ -168,6 +190,8 @@ def identity_confirmation_take(request: Request) -> bool:
     confirmation counts for one request: the record's time is remembered as used.
     """
     session = request.auth
+    if isinstance(session, RightsSession):
+        return session.identity_take()  # the code that opened the rights session
     if not isinstance(session, SessionBase):
         return False
     user = current_user(request)
@@ -214,6 +238,7 @@ def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dic
         "identity_required": privacy_request.status == RequestStatus.IDENTITY_UNVERIFIED,
         "received_at": iso(privacy_request.received_at),
         "due_at": iso(privacy_request.effective_due_at),
+        "due_at_display": display(privacy_request.effective_due_at),
         "overdue": privacy_request.is_overdue,
         "extended": privacy_request.extended_due_at is not None,
         "extension_reason": privacy_request.extension_reason or None,
@@ -221,6 +246,9 @@ def request_payload(privacy_request: PrivacyRequest, *, request: Request) -> dic
         "identity_verified_at": iso(privacy_request.identity_verified_at),
         "reviewed_at": iso(privacy_request.reviewed_at),
         "scheduled_for": iso(privacy_request.scheduled_for),
+        "scheduled_for_display": (
+            display(privacy_request.scheduled_for) if privacy_request.scheduled_for else None
+        ),
         "started_at": iso(privacy_request.started_at),
         "finished_at": iso(privacy_request.finished_at),
         "canceled_at": iso(privacy_request.canceled_at),
@@ -321,6 +349,18 @@ class PrivacyRequestCancelApi(APIView):
         return Response(request_payload(privacy_request, request=request))
 
 
+class RightsSessionApi(APIView):
+    """The restricted rights session of a banned account or one in the deletion
+    cooling-off (``privacy/rights_session.py``)."""
+
+    @extend_schema(request=None, responses={204: None}, operation_id="privacy_rights_session_end")
+    def delete(self, request: Request) -> Response:
+        """Log out of the rights session (``X-Rights-Token``)."""
+        if isinstance(request.auth, RightsSession):
+            rights_session_close(session=request.auth)
+        return Response(status=204)
+
+
 class ExportDownloadApi(APIView):
     """The signed, expiring download link of an export (the link is the capability)."""
 
@@ -328,7 +368,10 @@ class ExportDownloadApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            (206, "application/zip"): OpenApiTypes.BINARY,
+        },
         operation_id="privacy_export_download",
     )
     def get(self, request: Request, token: str) -> HttpResponseBase:
@@ -337,12 +380,17 @@ class ExportDownloadApi(APIView):
             raise NotFoundError(_("This download link is invalid or has expired."))
         if settings.STORAGE_BACKEND == "s3":
             return HttpResponseRedirect(default_storage.url(privacy_request.archive_key))
-        handle = default_storage.open(privacy_request.archive_key, "rb")
-        response = FileResponse(
-            handle,
-            as_attachment=True,
+        # A broken-off download resumes with Range (206); the S3 bucket does the same.
+        key = privacy_request.archive_key
+        size = default_storage.size(key)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        response = ranged_file_response(
+            request,
+            default_storage.open(key, "rb"),
+            size=size,
             filename="meetnow-export.zip",
             content_type="application/zip",
+            etag=f'"{digest}-{size}"',
         )
         response["Cache-Control"] = "private, no-store"
         return response
@@ -391,6 +439,16 @@ class ConsentApi(APIView):
                 "history": [
                     {"action": i.action, "kind": i.kind, "version": i.version, "at": iso(i.at)}
                     for i in consent_history(user=user)
+                ],
+                "updates": [
+                    {
+                        "kind": d.kind,
+                        "version": d.version,
+                        "title": d.text_in(language_current())[1],
+                        "material": d.material_change,
+                        "published_at": iso(d.published_at),
+                    }
+                    for d in documents_missing_consent(user_id=user.pk)
                 ],
             }
         )

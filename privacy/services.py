@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,8 @@ from accounts.models import User
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.i18n import language_current
 from privacy.models import Consent, PolicyDocument
+
+POLICY_UPDATE_TASK = "privacy.policy_update_announce"
 
 
 @transaction.atomic
@@ -28,6 +31,14 @@ def document_publish(*, document: PolicyDocument) -> PolicyDocument:
         )
     document.published_at = timezone.now()
     document.save(update_fields=["published_at"])
+    if not document.material_change:
+        # A material version gates everyone (signals); a non-material one is announced
+        # to every account's stream without gating (P16).
+        document_id = document.pk
+        transaction.on_commit(
+            lambda: current_app.tasks[POLICY_UPDATE_TASK].delay(document_id=document_id),
+            robust=True,
+        )
     return document
 
 
@@ -62,3 +73,33 @@ def consent_record(
         )
         consents.append(consent)
     return consents
+
+
+def policy_update_announce(*, document_id: int, batch: int = 500) -> int:
+    """Tell every active account that a non-material version was published (P16): one
+    ``privacy.policy_updated`` event on each account's stream (sync and the socket); the
+    app shows the notice that ``GET /api/v1/privacy/consents`` lists under ``updates``.
+    Returns how many accounts were told. Nothing is gated."""
+    from chat.events import PendingEvent, events_append
+
+    document = PolicyDocument.objects.filter(pk=document_id, published_at__isnull=False).first()
+    if document is None:
+        return 0
+    body = {"kind": document.kind, "version": document.version, "material": False}
+    told = 0
+    last = 0
+    while True:
+        ids = list(
+            User.objects.filter(is_active=True, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            events_append(
+                [PendingEvent(user_ids=ids, type="privacy.policy_updated", stored=dict(body))]
+            )
+        told += len(ids)
+        last = ids[-1]
+    return told

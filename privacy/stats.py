@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.models import Message, MessageKind
+from meetnow.lib.deadlines import effective_due_expression
 from privacy.models import OPEN_REQUEST_STATUSES, PrivacyRequest
 
 
@@ -62,7 +63,8 @@ def stats_requests_open() -> dict[str, Any]:
         by_status.setdefault(row["kind"], {})[row["status"]] = suppress(row["n"])
     now = timezone.now()
     overdue = (
-        open_requests.filter(extended_due_at__isnull=True, due_at__lt=now).count()
-        + open_requests.filter(extended_due_at__lt=now).count()
+        open_requests.annotate(effective_due=effective_due_expression())
+        .filter(effective_due__lt=now)
+        .count()
     )
     return {"by_kind_and_status": by_status, "overdue": suppress(overdue)}

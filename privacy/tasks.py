@@ -16,6 +16,7 @@ from privacy.export import export_build, exports_expire
 from privacy.jobs import ERASURE_TASK, EXPORT_TASK
 from privacy.lifecycle import erasures_start_due, jobs_resume_stalled
 from privacy.retention import retention_purge
+from privacy.services import POLICY_UPDATE_TASK, policy_update_announce
 
 # Assembling a large ZIP is one long step; chunked phases stay within the budget.
 SOFT_LIMIT = 1800
@@ -71,3 +72,8 @@ def exports_expire_task() -> int:
 )
 def retention_purge_task() -> dict[str, int]:
     return retention_purge()
+
+
+@shared_task(name=POLICY_UPDATE_TASK, acks_late=True, ignore_result=True)
+def policy_update_announce_task(*, document_id: int) -> int:
+    return policy_update_announce(document_id=document_id)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from meetnow.lib.deadlines import due_for_phone
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from privacy.models import ActorRole, PrivacyRequest, PrivacyRequestEvent, RequestStatus
 
@@ -32,25 +33,11 @@ REASON_MAX = 1000
 # --- Deadlines -----------------------------------------------------------------------
 
 
-def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    """``start`` plus ``days`` working days (Monday to Friday), same time of day.
-
-    Deadlines count working days (CN 15 working days; research/privacy.md §3), which
-    also keeps the 15-calendar-day erasure grace period inside the deadline.
-    """
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
-
-
-def request_due_at(*, kind: str, received_at: dt.datetime) -> dt.datetime:
-    """The deadline of a request of ``kind`` received at ``received_at`` (P17)."""
+def request_due_at(*, kind: str, received_at: dt.datetime, user: User) -> dt.datetime:
+    """The deadline of ``user``'s request of ``kind`` received at ``received_at`` (P17),
+    in working days of the user's calendar (China's for a CN phone number)."""
     days = settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND.get(kind, settings.MEETNOW_PRIVACY_SLA_DAYS)
-    return add_working_days(received_at, days)
+    return due_for_phone(received_at=received_at, days=days, phone=user.phone)
 
 
 # --- Audit ---------------------------------------------------------------------------

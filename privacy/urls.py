@@ -38,6 +38,11 @@ urlpatterns += [
         rights_apis.DocumentCurrentApi.as_view(),
         name="privacy-documents-current",
     ),
+    path(
+        "privacy/rights-session",
+        rights_apis.RightsSessionApi.as_view(),
+        name="privacy-rights-session",
+    ),
     path("privacy/consents", rights_apis.ConsentApi.as_view(), name="privacy-consents"),
     path("privacy/processors", rights_apis.ProcessorListApi.as_view(), name="privacy-processors"),
 ]

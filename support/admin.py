@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -43,7 +44,15 @@ class SupportTicketForm(AnyModelForm):
 @admin.register(SupportTicket)
 class SupportTicketAdmin(StaffModelAdmin):
     form = SupportTicketForm
-    list_display = ("uuid", "status", "waiting", "user", "picture_count", "reply_count")
+    list_display = (
+        "uuid",
+        "status",
+        "deadline",
+        "waiting",
+        "user",
+        "picture_count",
+        "reply_count",
+    )
     list_filter = ("status",)
     list_select_related = ("user",)
     list_annotations = {
@@ -64,6 +73,7 @@ class SupportTicketAdmin(StaffModelAdmin):
         "user",
         "status",
         "created_at",
+        "due_at",
         "text",
         "picture_links",
         "conversation",
@@ -75,6 +85,7 @@ class SupportTicketAdmin(StaffModelAdmin):
         "user",
         "status",
         "created_at",
+        "due_at",
         "text",
         "picture_links",
         "conversation",
@@ -85,14 +96,26 @@ class SupportTicketAdmin(StaffModelAdmin):
     reveal_permission = "privacy.reveal_personal_data"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        # Waiting for support first, then answered, then closed; oldest first in each.
-        return super().get_queryset(request).order_by("queue_order", "created_at")
+        # Waiting for support first (earliest deadline first), then answered, then closed.
+        return super().get_queryset(request).order_by("queue_order", "due_at", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("deadline"), ordering="due_at")
+    def deadline(self, ticket: SupportTicket) -> str:
+        """The answer's deadline (P17), marked when an open ticket is past it."""
+        if ticket.due_at is None:
+            return "-"
+        text = f"{timezone.localtime(ticket.due_at):%Y-%m-%d %H:%M}"
+        if ticket.status == TicketStatus.OPEN and ticket.due_at < timezone.now():
+            return format_html(
+                '<strong class="overdue" style="color: var(--error-fg)">OVERDUE {}</strong>', text
+            )
+        return text
 
     @admin.display(description=_("waiting"), ordering="created_at")
     def waiting(self, ticket: SupportTicket) -> str:

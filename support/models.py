@@ -52,6 +52,9 @@ class SupportTicket(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
     answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    # Answer due by (``MEETNOW_SUPPORT_SLA_DAYS`` working days after the user's last
+    # message, meetnow/lib/deadlines.py); empty on tickets from before deadlines.
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("due at"))
 
     class Meta:
         verbose_name = _("support ticket")

@@ -82,7 +82,7 @@ declarations: list[Declaration] = [
         "privacy.SupportTicket",
         Strategy.DELETE,
         "support_tickets.json",
-        "account",
+        "support_tickets",
         "What the user wrote to customer service.",
         remaining=lambda uid: SupportTicket.objects.filter(user_id=uid).count(),
     ),
@@ -90,7 +90,7 @@ declarations: list[Declaration] = [
         "privacy.SupportTicketPicture",
         Strategy.DELETE,
         "support_tickets.json (picture ids) + files/",
-        "account",
+        "support_tickets",
         "Links to the user's own media files, which the media step deletes from storage.",
         remaining=lambda uid: SupportTicketPicture.objects.filter(ticket__user_id=uid).count(),
     ),
@@ -98,7 +98,7 @@ declarations: list[Declaration] = [
         "privacy.SupportReply",
         Strategy.DELETE,
         "support_tickets.json",
-        "account",
+        "support_tickets",
         "Deleted with the user's tickets; a staff author is cleared from answers.",
         remaining=lambda uid: (
             SupportReply.objects.filter(ticket__user_id=uid).count()

@@ -59,6 +59,7 @@ def ticket_summary_payload(ticket: SupportTicket) -> dict[str, Any]:
         "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at),
         "answered_at": iso(ticket.answered_at),
+        "due_at": iso(ticket.due_at),
         "unread_replies": getattr(ticket, "unread", 0),
     }
 

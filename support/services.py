@@ -6,10 +6,12 @@ call them.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +21,9 @@ from accounts.models import User
 from accounts.selectors import push_devices_for_users
 from chat.push import PushNotification, push_send
 from media.services import media_file_attach
+from meetnow.lib.deadlines import due_for_phone
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.outbox import task_send
 from support.models import (
     PICTURES_MAX,
     TEXT_MAX,
@@ -48,6 +52,11 @@ def _text_clean(text: Any) -> str:
     return cleaned
 
 
+def _due(*, user: User, now: dt.datetime) -> dt.datetime:
+    """When support must have answered a message of ``user`` sent at ``now`` (P17)."""
+    return due_for_phone(received_at=now, days=settings.MEETNOW_SUPPORT_SLA_DAYS, phone=user.phone)
+
+
 @transaction.atomic
 def support_ticket_create(
     *, user: User, text: Any, picture_uuids: Sequence[Any] = ()
@@ -65,7 +74,10 @@ def support_ticket_create(
             _("At most %(pictures_max)s pictures.") % {"pictures_max": PICTURES_MAX},
             param="pictures",
         )
-    ticket = SupportTicket.objects.create(user=user, text=cleaned)
+    now = timezone.now()
+    ticket = SupportTicket.objects.create(
+        user=user, text=cleaned, created_at=now, updated_at=now, due_at=_due(user=user, now=now)
+    )
     SupportTicketPicture.objects.bulk_create(
         SupportTicketPicture(
             ticket=ticket,
@@ -87,7 +99,8 @@ def support_ticket_follow_up(*, ticket: SupportTicket, text: Any) -> SupportRepl
     reply = SupportReply.objects.create(ticket=ticket, from_staff=False, text=_text_clean(text))
     ticket.status = TicketStatus.OPEN
     ticket.updated_at = reply.created_at
-    ticket.save(update_fields=["status", "updated_at"])
+    ticket.due_at = _due(user=ticket.user, now=reply.created_at)
+    ticket.save(update_fields=["status", "updated_at", "due_at"])
     return reply
 
 
@@ -133,7 +146,7 @@ def support_replies_mark_read(*, ticket: SupportTicket) -> int:
 def _push_enqueue(reply_id: int) -> None:
     from support.tasks import support_reply_push_task
 
-    support_reply_push_task.delay(reply_id)
+    task_send(support_reply_push_task, reply_id)
 
 
 def support_reply_push_send(*, reply_id: int) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,9 +75,8 @@ def celery_sent(
         args, kwargs = (body[0], body[1]) if isinstance(body, list | tuple) else ((), {})
         sent.append(SentTask(name=str(sender), args=tuple(args), kwargs=dict(kwargs)))
 
-    monkeypatch.setitem(celery_app.conf, "broker_url", "memory://localhost//")
+    _broker_use(monkeypatch, "memory://localhost//")
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    _reset_broker_pool()
     before_task_publish.connect(record, weak=False)
     try:
         yield sent
@@ -90,6 +90,30 @@ def celery_eager(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tasks run in-process when they are enqueued (errors propagate to the test)."""
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
+
+
+@pytest.fixture
+def broker_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real Redis broker that is down: a port on 127.0.0.1 that nothing listens on
+    (bound, then closed). Sending a task fails the way it does when the broker is gone."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    # Give up after one quick retry instead of the default three.
+    monkeypatch.setitem(celery_app.conf, "task_publish_retry_policy", {"max_retries": 1})
+    _broker_use(monkeypatch, url)
+    yield url
+    _reset_broker_pool()
+
+
+def _broker_use(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Send tasks to ``url`` for this test. Celery reads ``CELERY_BROKER_URL`` (and its
+    READ/WRITE variants) from the environment before its own settings, so they go too."""
+    for name in ("CELERY_BROKER_URL", "CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setitem(celery_app.conf, "broker_url", url)
+    _reset_broker_pool()
 
 
 def _reset_broker_pool() -> None:

@@ -228,11 +228,15 @@ def identity_verification_check(*, verification_id: int) -> IdentityVerification
     )
 
 
-def _result_apply(  # noqa: C901
+# What a finished check writes on the attempt.
+_RESULT_FIELDS = ["checked_at", "provider_code", "status", "reason_code", "finished_at"]
+
+
+def _result_apply(
     *, verification_id: int, state: str, reason_code: str, provider_code: str, id_number: str
 ) -> IdentityVerification | None:
     now = timezone.now()
-    minor_user_id: int | None = None
+    minor = False
     with transaction.atomic():
         verification = (
             IdentityVerification.objects.select_for_update()
@@ -244,53 +248,68 @@ def _result_apply(  # noqa: C901
             return verification
         verification.checked_at = now
         verification.provider_code = provider_code[:64]
-        fields = ["checked_at", "provider_code", "status", "reason_code", "finished_at"]
-        if state == "pending":
-            age = (now - verification.created_at).total_seconds()
-            if age < settings.IDENTITY_PENDING_TTL:
-                verification.save(update_fields=["checked_at", "provider_code"])
-                return verification
-            state, reason_code = "failed", FailureReason.EXPIRED
-        if state == "verified" and id_number:
-            try:
-                seen = id_number_hash(id_number_clean(id_number))
-            except ApplicationError:
-                seen = ""
-            if seen != verification.id_hash:
-                state, reason_code = "failed", FailureReason.ID_MISMATCH
-        user = verification.user
-        if state == "verified":
-            adult = age_in_years(date_of_birth=verification.birth_date) >= settings.MEETNOW_MIN_AGE
-            if not adult:
-                state, reason_code = "failed", FailureReason.UNDERAGE
-                minor_user_id = user.pk
+        age = (now - verification.created_at).total_seconds()
+        if state == "pending" and age < settings.IDENTITY_PENDING_TTL:
+            verification.save(update_fields=["checked_at", "provider_code"])
+            return verification
+        state, reason_code, minor = _result_judge(
+            verification, state=state, reason_code=reason_code, id_number=id_number
+        )
         verification.finished_at = now
         if state == "verified":
-            verification.status = VerificationStatus.VERIFIED
-            verification.reason_code = ""
-            verification.verified_at = now
-            try:
-                with transaction.atomic():
-                    verification.save(update_fields=[*fields, "verified_at"])
-            except IntegrityError:  # another account verified this number first
-                verification.status = VerificationStatus.FAILED
-                verification.reason_code = FailureReason.DUPLICATE_ID
-                verification.verified_at = None
-                verification.save(update_fields=[*fields, "verified_at"])
-                return verification
-            user.identity_verified = True
-            user.date_of_birth = verification.birth_date  # the verified age
-            user.save(update_fields=["identity_verified", "date_of_birth"])
+            _verified_save(verification, now=now)
             return verification
         verification.status = VerificationStatus.FAILED
         verification.reason_code = reason_code or FailureReason.PROVIDER_REJECTED
-        verification.save(update_fields=fields)
-        if minor_user_id is not None:
-            _minor_lock(user=user)
-    if minor_user_id is not None:
-        user_id = minor_user_id
+        verification.save(update_fields=_RESULT_FIELDS)
+        if minor:
+            _minor_lock(user=verification.user)
+    if minor:
+        user_id = verification.user_id
         transaction.on_commit(lambda: hooks.minor_handle(user_id=user_id))
     return verification
+
+
+def _result_judge(
+    verification: IdentityVerification, *, state: str, reason_code: str, id_number: str
+) -> tuple[str, str, bool]:
+    """The final state and reason of a finished check, and whether it shows a minor (a
+    check still pending here is past its time)."""
+    if state == "pending":
+        return "failed", FailureReason.EXPIRED, False
+    if state == "verified" and id_number:
+        try:
+            seen = id_number_hash(id_number_clean(id_number))
+        except ApplicationError:
+            seen = ""
+        if seen != verification.id_hash:
+            return "failed", FailureReason.ID_MISMATCH, False
+    if state == "verified" and (
+        age_in_years(date_of_birth=verification.birth_date) < settings.MEETNOW_MIN_AGE
+    ):
+        return "failed", FailureReason.UNDERAGE, True
+    return state, reason_code, False
+
+
+def _verified_save(verification: IdentityVerification, *, now: dt.datetime) -> None:
+    """Record a verified attempt and mark its account verified, unless another account
+    verified the same ID number first (then the attempt fails as a duplicate)."""
+    verification.status = VerificationStatus.VERIFIED
+    verification.reason_code = ""
+    verification.verified_at = now
+    try:
+        with transaction.atomic():
+            verification.save(update_fields=[*_RESULT_FIELDS, "verified_at"])
+    except IntegrityError:  # another account verified this number first
+        verification.status = VerificationStatus.FAILED
+        verification.reason_code = FailureReason.DUPLICATE_ID
+        verification.verified_at = None
+        verification.save(update_fields=[*_RESULT_FIELDS, "verified_at"])
+        return
+    user = verification.user
+    user.identity_verified = True
+    user.date_of_birth = verification.birth_date  # the verified age
+    user.save(update_fields=["identity_verified", "date_of_birth"])
 
 
 def _minor_lock(*, user: User) -> None:

@@ -37,18 +37,24 @@ from chat.services.messages import (
     message_send,
 )
 from chat.services.reports import (
+    REPORT_CLOSE_FIELDS,
     message_moderate_hide,
+    report_close,
     report_create,
+    report_details_clean,
     report_resolve,
 )
 from chat.services.requests import (
+    declined_invitations_purge,
     message_request_accept,
     message_request_decline,
     message_request_report,
+    unanswered_requests_purge,
 )
 
 __all__ = [
     "ATTACHMENT_KINDS",
+    "REPORT_CLOSE_FIELDS",
     "USER_KINDS",
     "chat_settings_update",
     "conversation_close_set",
@@ -57,6 +63,7 @@ __all__ = [
     "conversation_mute_set",
     "conversations",
     "conversations_direct_key_erase",
+    "declined_invitations_purge",
     "direct_key_for",
     "direct_key_of_user",
     "erasure",
@@ -76,8 +83,11 @@ __all__ = [
     "message_send",
     "messages",
     "messages_tombstone_for_sender",
+    "report_close",
     "report_create",
+    "report_details_clean",
     "report_resolve",
     "reports",
     "requests",
+    "unanswered_requests_purge",
 ]

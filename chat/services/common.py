@@ -27,6 +27,7 @@ from chat.models import (
 from media.models import MediaFile
 from media.services import media_file_delete
 from meetnow.lib.errors import ApplicationError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def request_notice(*, conversation: Conversation, sender: Any, user_ids: Sequenc
         from chat.tasks import request_push_task
 
         for uid in user_ids:
-            request_push_task.delay(uid, conversation_id)
+            task_send(request_push_task, uid, conversation_id)
 
     transaction.on_commit(push, robust=True)
 

@@ -48,6 +48,7 @@ from chat.services.common import (
 )
 from chat.services.requests import direct_reopen, direct_request_state_for
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -547,7 +548,7 @@ def conversation_mark_read(*, user: User, conversation_uuid: Any, message_id: An
         from chat.tasks import conversation_clear_push_task
 
         transaction.on_commit(
-            lambda: conversation_clear_push_task.delay(user.pk, conversation.pk), robust=True
+            lambda: task_send(conversation_clear_push_task, user.pk, conversation.pk), robust=True
         )
     return membership
 

@@ -54,6 +54,7 @@ from media.models import MediaFile
 from media.models import Status as MediaStatus
 from media.services import media_file_attach
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def _client_id_clean(client_id: Any) -> uuid_lib.UUID:
     return parse_uuid(client_id, param="client_id")
 
 
-def message_send(  # noqa: C901
+def message_send(
     *,
     sender: User,
     conversation_uuid: Any,
@@ -111,14 +112,7 @@ def message_send(  # noqa: C901
     ``identity_verification_required`` (P7: off by default).
     """
     verified_required(user=sender, function="messages")
-    if kind not in USER_KINDS:
-        raise ApplicationError("invalid_kind", _("Unknown message kind."), param="kind")
-    if kind == MessageKind.TEXT and media is not None:
-        raise ApplicationError(
-            "media_not_allowed", _("A text message has no attachment."), param="media"
-        )
-    if kind != MessageKind.TEXT and media is None:
-        raise ApplicationError("media_required", _("Attach the uploaded file."), param="media")
+    _send_kind_check(kind=kind, media=media)
     cid = _client_id_clean(client_id)
     body = _text_clean(text, required=kind == MessageKind.TEXT)
     one_statement = _send_in_one_statement()
@@ -130,27 +124,7 @@ def message_send(  # noqa: C901
             conversation, members = send_members(
                 sender_id=sender.pk, conversation_uuid=_conversation_uuid(conversation_uuid)
             )
-            own = next((m for m in members if m.user_id == sender.pk), None)
-            if conversation is None or own is None:
-                raise NotFoundError(_("Conversation not found."))
-            if not own.active:
-                # Banned or deactivated while a request or a socket was still open:
-                # checked in the members read, so no send slips past a ban.
-                raise ApplicationError(
-                    "invalid_token", _("This session has ended."), status_code=401
-                )
-            if conversation.kind == ConversationKind.DIRECT and any(
-                m.blocked for m in members if m.user_id != sender.pk
-            ):
-                raise blocked_error()
-            if conversation.closed_at is not None:
-                raise ApplicationError(
-                    "conversation_closed",
-                    _("This conversation is closed."),
-                    status_code=403,
-                )
-            if own.request_state:
-                _own_request_refuse(own.request_state)
+            conversation = _send_allowed(sender=sender, conversation=conversation, members=members)
             # A message request's recipient gets no event per message (one quiet notice).
             requested = [m for m in members if m.request_state and m.user_id != sender.pk]
             fanout = [m for m in members if not m.request_state]
@@ -166,27 +140,14 @@ def message_send(  # noqa: C901
                 attachment=attachment,
                 created_at=timezone.now(),
             )
-            member_ids = [m.user_id for m in fanout]
-            # An accepted conversation (the common case) takes no branch of this: the
-            # request state came with the members read.
-            with transaction.atomic() if requested else nullcontext():
-                if requested:
-                    _request_send_gate(
-                        conversation=conversation, sender=sender, cid=cid, requested=requested
-                    )
-                if one_statement:
-                    seqs = _message_insert_one_statement(message, member_ids)
-                    if seqs is None:
-                        raise _ClientIdTaken
-                    events_deliver([message_created_event(message, member_ids)], seqs)
-                else:
-                    # Takes the conversation's row lock first: sends into one conversation
-                    # get their ids in commit order.
-                    Conversation.objects.filter(pk=conversation.pk).update(
-                        last_activity_at=message.created_at
-                    )
-                    message.save(force_insert=True)
-                    events_append([message_created_event(message, member_ids)])
+            _message_store(
+                message,
+                sender=sender,
+                cid=cid,
+                member_ids=[m.user_id for m in fanout],
+                requested=requested,
+                one_statement=one_statement,
+            )
             recipients = [m.user_id for m in fanout if m.user_id != sender.pk and not m.muted]
             if recipients:
                 # robust: the message is stored; a broker hiccup must not turn the
@@ -196,22 +157,106 @@ def message_send(  # noqa: C901
                     robust=True,
                 )
     except (IntegrityError, _ClientIdTaken):
-        existing = (
-            Message.objects.select_related("conversation", "sender")
-            .filter(sender=sender, client_id=cid)
-            .first()
-        )
+        existing = _message_sent_before(sender=sender, cid=cid, conversation_uuid=conversation_uuid)
         if existing is None:
             raise
-        if str(existing.conversation.uuid) != str(_conversation_uuid(conversation_uuid)):
-            raise ApplicationError(
-                "client_id_conflict",
-                _("This client_id was already used for another conversation."),
-                param="client_id",
-                status_code=409,
-            ) from None
         return existing, False
     return message, True
+
+
+def _send_kind_check(*, kind: str, media: Any) -> None:
+    if kind not in USER_KINDS:
+        raise ApplicationError("invalid_kind", _("Unknown message kind."), param="kind")
+    if kind == MessageKind.TEXT and media is not None:
+        raise ApplicationError(
+            "media_not_allowed", _("A text message has no attachment."), param="media"
+        )
+    if kind != MessageKind.TEXT and media is None:
+        raise ApplicationError("media_required", _("Attach the uploaded file."), param="media")
+
+
+def _send_allowed(
+    *, sender: User, conversation: Conversation | None, members: list[SendMember]
+) -> Conversation:
+    """The conversation, if ``sender`` may send to it now (from the one members read)."""
+    own = next((m for m in members if m.user_id == sender.pk), None)
+    if conversation is None or own is None:
+        raise NotFoundError(_("Conversation not found."))
+    if not own.active:
+        # Banned or deactivated while a request or a socket was still open:
+        # checked in the members read, so no send slips past a ban.
+        raise ApplicationError("invalid_token", _("This session has ended."), status_code=401)
+    if conversation.kind == ConversationKind.DIRECT and any(
+        m.blocked for m in members if m.user_id != sender.pk
+    ):
+        raise blocked_error()
+    if conversation.closed_at is not None:
+        raise ApplicationError(
+            "conversation_closed",
+            _("This conversation is closed."),
+            status_code=403,
+        )
+    if own.request_state:
+        _own_request_refuse(own.request_state)
+    return conversation
+
+
+def _message_store(
+    message: Message,
+    *,
+    sender: User,
+    cid: uuid_lib.UUID,
+    member_ids: list[int],
+    requested: list[SendMember],
+    one_statement: bool,
+) -> None:
+    """Insert the message with its events (raises ``_ClientIdTaken`` or IntegrityError
+    when the sender's client_id is already stored)."""
+    # An accepted conversation (the common case) takes no branch of this: the
+    # request state came with the members read.
+    with transaction.atomic() if requested else nullcontext():
+        if requested:
+            _request_send_gate(
+                conversation=message.conversation,
+                sender=sender,
+                cid=cid,
+                requested=requested,
+            )
+        if one_statement:
+            seqs = _message_insert_one_statement(message, member_ids)
+            if seqs is None:
+                raise _ClientIdTaken
+            events_deliver([message_created_event(message, member_ids)], seqs)
+        else:
+            # Takes the conversation's row lock first: sends into one conversation
+            # get their ids in commit order.
+            Conversation.objects.filter(pk=message.conversation_id).update(
+                last_activity_at=message.created_at
+            )
+            message.save(force_insert=True)
+            events_append([message_created_event(message, member_ids)])
+
+
+def _message_sent_before(
+    *, sender: User, cid: uuid_lib.UUID, conversation_uuid: Any
+) -> Message | None:
+    """The message stored by an earlier send with ``cid`` (409 if it went to another
+    conversation), None if there is none."""
+    existing = (
+        Message.objects.select_related("conversation", "sender")
+        .filter(sender=sender, client_id=cid)
+        .first()
+    )
+    if existing is None:
+        return None
+    if str(existing.conversation.uuid) != str(_conversation_uuid(conversation_uuid)):
+        raise ApplicationError(
+            "client_id_conflict",
+            _("This client_id was already used for another conversation."),
+            param="client_id",
+            status_code=409,
+        ) from None
+    return existing
 
 
 def _own_request_refuse(state: str) -> None:
@@ -354,7 +399,7 @@ def _push_if_offline(*, message_id: int, user_ids: list[int]) -> None:
         return
     from chat.tasks import message_push_task
 
-    message_push_task.delay(message_id)
+    task_send(message_push_task, message_id)
 
 
 def _own_message_for_change(*, user: User, conversation_uuid: Any, message_id: Any) -> Message:

@@ -19,6 +19,7 @@ from chat.models import (
     MessageKind,
     MessageVersion,
     Report,
+    ReportBase,
     ReportOutcome,
     ReportReason,
     ReportStatus,
@@ -35,6 +36,42 @@ from meetnow.lib.errors import ApplicationError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
+REPORT_DETAILS_MAX = 2000
+# What ``report_close`` writes (the caller adds its evidence fields).
+REPORT_CLOSE_FIELDS = ["status", "outcome", "moderator_note", "resolved_by", "resolved_at"]
+
+
+def report_details_clean(*, reason: Any, details: Any) -> str:
+    """A report's reason checked and its details as text (clear 400s); chat's and
+    dating's reports take the same."""
+    if reason not in ReportReason.values:
+        raise ApplicationError("invalid_reason", _("Unknown reason."), param="reason")
+    text = "" if details is None else str(details)
+    if len(text) > REPORT_DETAILS_MAX:
+        raise ApplicationError(
+            "details_too_long",
+            _("At most %(count)d characters.") % {"count": REPORT_DETAILS_MAX},
+            param="details",
+        )
+    return text
+
+
+def report_close(report: ReportBase, *, moderator: User, outcome: str, note: str) -> None:
+    """Close a locked report with ``outcome`` (not saved: the caller saves
+    ``REPORT_CLOSE_FIELDS`` with its own); ``user_banned`` bans the reported user
+    through the accounts service."""
+    from accounts.services import user_ban
+
+    if outcome == ReportOutcome.USER_BANNED and report.reported_user_id is not None:
+        target = User.objects.get(pk=report.reported_user_id)
+        if target.is_active:
+            user_ban(user=target)
+    report.status = ReportStatus.RESOLVED
+    report.outcome = outcome
+    report.moderator_note = note
+    report.resolved_by = moderator
+    report.resolved_at = timezone.now()
+
 
 def report_create(
     *,
@@ -50,11 +87,7 @@ def report_create(
     copied into the report, so the moderator sees it even if the sender later edits
     or recalls it, until the report is resolved.
     """
-    if reason not in ReportReason.values:
-        raise ApplicationError("invalid_reason", _("Unknown reason."), param="reason")
-    text = "" if details is None else str(details)
-    if len(text) > 2000:
-        raise ApplicationError("details_too_long", _("At most 2000 characters."), param="details")
+    text = report_details_clean(reason=reason, details=details)
     if (user_uuid is None) == (message_id is None):
         raise ApplicationError(
             "target_required", _("Report either a user or a message."), param="message_id"
@@ -117,8 +150,6 @@ def report_resolve(*, report: Report, moderator: User, outcome: str, note: str =
     """Close a report with an outcome (P8). ``message_hidden`` removes the message;
     ``user_banned`` bans the reported user through the accounts service. Evidence of a
     message whose content is gone (recalled, removed) is wiped at resolution."""
-    from accounts.services import user_ban
-
     if outcome not in ReportOutcome.values:
         raise ApplicationError("invalid_outcome", _("Unknown outcome."), param="outcome")
     with transaction.atomic():
@@ -127,16 +158,8 @@ def report_resolve(*, report: Report, moderator: User, outcome: str, note: str =
             return locked
         if outcome == ReportOutcome.MESSAGE_HIDDEN and locked.message_id is not None:
             message_moderate_hide(message=Message(pk=locked.message_id), moderator=moderator)
-        if outcome == ReportOutcome.USER_BANNED and locked.reported_user_id is not None:
-            target = User.objects.get(pk=locked.reported_user_id)
-            if target.is_active:
-                user_ban(user=target)
-        locked.status = ReportStatus.RESOLVED
-        locked.outcome = outcome
-        locked.moderator_note = note
-        locked.resolved_by = moderator
-        locked.resolved_at = timezone.now()
-        fields = ["status", "outcome", "moderator_note", "resolved_by", "resolved_at"]
+        report_close(locked, moderator=moderator, outcome=outcome, note=note)
+        fields = list(REPORT_CLOSE_FIELDS)
         message = (
             Message.objects.filter(pk=locked.message_id).first() if locked.message_id else None
         )

@@ -12,6 +12,7 @@ check (chat/hooks.py) and the recipient's ``dm_from`` setting (accounts).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid as uuid_lib
 from typing import Any
@@ -24,7 +25,16 @@ from accounts.models import DmFrom, User
 from accounts.services import block_create
 from chat.events import EventType, PendingEvent, events_append
 from chat.hooks import matched_user_ids
-from chat.models import Conversation, Membership, Report, RequestState
+from chat.models import (
+    Conversation,
+    ConversationKind,
+    GroupInvitation,
+    Membership,
+    Message,
+    Report,
+    RequestState,
+)
+from chat.services.common import attachment_release
 from chat.services.reports import report_create
 from meetnow.lib.errors import ApplicationError, NotFoundError
 
@@ -172,3 +182,74 @@ def message_request_report(
         block_create(blocker=user, blocked=sender.user)
         message_request_decline(user=user, conversation_uuid=conversation_uuid)
     return report
+
+
+# --- Retention (P15) ------------------------------------------------------------------
+
+
+def unanswered_requests_purge(*, before: dt.datetime, batch: int = 1000) -> int:
+    """Delete message requests never accepted whose last message (or start) is older
+    than ``before``: declined ones and ones still pending alike, so the sender cannot
+    tell a decline from silence (P11, P15). The conversation goes with the sender's
+    messages (their files too, unless an open report holds one as evidence) and both
+    memberships; whoever still had it listed gets ``conversation.removed``. Returns how
+    many requests went."""
+    ids = list(
+        Conversation.objects.filter(
+            kind=ConversationKind.DIRECT,
+            last_activity_at__lt=before,
+            memberships__request_state__in=[RequestState.PENDING, RequestState.DECLINED],
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()[:batch]
+    )
+    if not ids:
+        return 0
+    for conversation in Conversation.objects.filter(pk__in=ids):
+        with transaction.atomic():
+            # Locks the row: a send or an accept at this moment waits, then finds it gone.
+            locked = (
+                Conversation.objects.select_for_update()
+                .filter(pk=conversation.pk, last_activity_at__lt=before)
+                .first()
+            )
+            if locked is None:  # a message came in meanwhile
+                continue
+            members = list(Membership.objects.filter(conversation_id=conversation.pk))
+            if not any(m.request_state for m in members):  # accepted meanwhile
+                continue
+            told = [m.user_id for m in members if m.left_at is None]
+            files = list(
+                Message.objects.filter(conversation_id=conversation.pk, attachment__isnull=False)
+                .values_list("attachment_id", flat=True)
+                .distinct()
+            )
+            conversation.delete()
+            for media_file_id in files:
+                attachment_release(media_file_id)
+            if told:
+                events_append(
+                    [
+                        PendingEvent(
+                            user_ids=told,
+                            type=EventType.CONVERSATION_REMOVED,
+                            stored={"conversation": str(conversation.uuid)},
+                        )
+                    ]
+                )
+    logger.info("chat: %d unanswered message requests purged", len(ids))
+    return len(ids)
+
+
+def declined_invitations_purge(*, before: dt.datetime, batch: int = 1000) -> int:
+    """Delete group invitations declined before ``before`` (P15). The group stopped
+    showing the person as invited when they declined; from now on it may invite them
+    again."""
+    ids = list(
+        GroupInvitation.objects.filter(declined_at__lt=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    GroupInvitation.objects.filter(pk__in=ids).delete()
+    return len(ids)

@@ -18,6 +18,8 @@ from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -110,9 +112,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ApplicationError):
         body = error_body(exc.status_code, [error(exc.code, exc.message, exc.param)])
         return Response(body, status=exc.status_code)
-    if isinstance(exc, OperationalError):
-        # The database is unreachable (restarting, failing over): the app retries later.
-        logger.warning("database unavailable: %s", type(exc).__name__)
+    if is_unavailable(exc):
+        # The database or Redis (sessions' cache, throttles) is unreachable (restarting,
+        # failing over): the app retries later.
+        logger.warning("database or Redis unavailable: %s", type(exc).__name__)
         body = error_body(503, [error("service_unavailable", SERVICE_UNAVAILABLE)])
         return Response(body, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, Http404):
@@ -153,6 +156,17 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return json_error(404, "not_found", _("Not found."))
+
+
+def is_unavailable(exc: BaseException | None) -> bool:
+    """The database or Redis could not be reached: a 503 the app retries, not a 500."""
+    return isinstance(exc, OperationalError | RedisConnectionError | RedisTimeoutError)
+
+
+def service_unavailable() -> HttpResponse:
+    response = json_error(503, "service_unavailable", SERVICE_UNAVAILABLE)
+    response["Retry-After"] = "5"
+    return response
 
 
 def handler500(request: HttpRequest) -> HttpResponse:

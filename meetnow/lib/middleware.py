@@ -14,7 +14,7 @@ from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from meetnow.lib.errors import json_error
+from meetnow.lib.errors import is_unavailable, json_error, service_unavailable
 
 request_log = logging.getLogger("meetnow.request")
 _EXC_INFO = "_meetnow_exc_info"
@@ -79,6 +79,11 @@ class JsonErrorShapeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        exc_info = getattr(request, _EXC_INFO, None)
+        if response.status_code == 500 and exc_info and is_unavailable(exc_info[1]):
+            # The database or Redis went away in a middleware (the session's cache, the
+            # consent gate), before DRF's handler could say 503: say it here.
+            return service_unavailable()
         if (
             response.status_code >= 400
             and not request.path.startswith(HTML_PREFIXES)

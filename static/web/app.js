@@ -8,6 +8,7 @@ import * as chat from './screens/chat.js';
 import * as profile from './screens/profile.js';
 import * as privacy from './screens/privacy.js';
 import * as calls from './screens/call.js';
+import * as dating from './screens/dating.js';
 
 export const state = { me: null, rt: null, config: null, consent: null, route: null };
 const body = document.body;
@@ -28,6 +29,7 @@ const routes = {
   chat: { screen: chat.list, nav: 'chat' },
   c: { screen: chat.conversation, nav: 'chat' },
   new: { screen: chat.newConversation, nav: 'chat' },
+  dating: { screen: dating.screen, nav: 'dating' },
   profile: { screen: profile.profile, nav: 'profile' },
   user: { screen: profile.userCard, nav: 'chat' },
   privacy: { screen: privacy.centre, nav: 'privacy' },
@@ -46,6 +48,7 @@ function drawNav(active) {
   const unread = state.unreadTotal ? h('span', { class: 'badge', 'aria-label': t('unread_n', { n: state.unreadTotal }) }, String(state.unreadTotal)) : null;
   nav.replaceChildren(
     item('chat', '#/chat', t('nav_chat'), unread),
+    item('dating', '#/dating/posts', t('nav_dating')),
     item('profile', '#/profile', t('nav_profile')),
     item('privacy', '#/privacy', t('nav_privacy')),
     h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, t('log_out')),
@@ -64,6 +67,7 @@ async function route() {
   state.route = { name, args: parts.slice(1) };
   drawNav(def.nav);
   chat.leave();
+  dating.leave();
   try {
     await def.screen(...parts.slice(1));
   } catch (err) {
@@ -106,7 +110,7 @@ export function startRealtime() {
   if (state.rt) state.rt.stop();
   const rt = new Realtime();
   state.rt = rt;
-  rt.addEventListener('frame', (e) => { chat.onFrame(e.detail); calls.onFrame(e.detail); });
+  rt.addEventListener('frame', (e) => { chat.onFrame(e.detail); calls.onFrame(e.detail); dating.onFrame(e.detail); });
   rt.addEventListener('status', (e) => {
     document.body.classList.toggle('offline', !e.detail.online);
     document.body.dataset.socket = e.detail.online ? 'open' : 'closed';

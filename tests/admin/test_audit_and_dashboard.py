@@ -109,3 +109,29 @@ def test_staff_without_queues_see_only_anonymous_statistics(
     assert "<td>8</td>" in row
     assert "fewer than 5" in row
     assert "hi" not in row
+
+
+def test_publishing_a_policy_version_is_in_the_audit_trail(
+    client: Client, superuser: User, celery_eager: None
+) -> None:
+    from privacy.models import PolicyDocument
+
+    draft = PolicyDocument.objects.create(
+        kind="user_agreement",
+        version="1.7",
+        title="Agreement",
+        body="Text.",
+        body_zh_hans="文本。",
+        material_change=False,
+    )
+    login_mfa_passed(client, superuser)
+    response = client.post(
+        "/admin/privacy/policydocument/",
+        {"action": "publish", "_selected_action": [draft.pk]},
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.published_at is not None
+    entry = LogEntry.objects.get(object_id=str(draft.pk), content_type__model="policydocument")
+    assert entry.user == superuser
+    assert entry.change_message == "Published version 1.7 of user_agreement (not material)."

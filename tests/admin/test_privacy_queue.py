@@ -207,3 +207,32 @@ def test_bulk_approve_from_the_list_is_audited(agent_client: Client, support_age
     assert logged == {(str(first.pk), "Approve."), (str(second.pk), "Approve.")}
     denied.refresh_from_db()
     assert denied.status == RequestStatus.DENIED
+
+
+def test_close_a_request_as_a_duplicate_of_another(
+    agent_client: Client, support_agent: User
+) -> None:
+    first = make_request()
+    second = make_request(first.user)
+    other = make_request(User.objects.create_user(nickname="someone else"))
+    page = agent_client.get(f"{LIST}{second.pk}/change/").content.decode()
+    assert ">Close as a duplicate</a>" in page
+
+    # Another user's request is refused, and nothing changes.
+    act(agent_client, second, "duplicate", {"original": str(other.uuid)})
+    second.refresh_from_db()
+    assert second.status == RequestStatus.PENDING
+
+    response = act(agent_client, second, "duplicate", {"original": str(first.uuid)})
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.status == RequestStatus.DUPLICATE
+    assert second.duplicate_of == first
+    event = PrivacyRequestEvent.objects.get(request=second, action="marked_duplicate")
+    assert event.actor == support_agent
+    assert LogEntry.objects.get(object_id=str(second.pk)).change_message == (
+        f"Close as a duplicate. Duplicate of {first.uuid}."
+    )
+    # A closed request offers it no more.
+    page = agent_client.get(f"{LIST}{second.pk}/change/").content.decode()
+    assert ">Close as a duplicate</a>" not in page

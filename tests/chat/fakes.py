@@ -116,37 +116,25 @@ def fake_fcm(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:
         server.server_close()
 
 
-@contextmanager
-def fake_apns(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:  # noqa: C901
-    """An APNs fake speaking HTTP/2 (prior knowledge, cleartext) with the h2 library.
+@dataclass
+class _ApnsServer:
+    """The APNs fake's server side: one HTTP/2 connection per accepted socket."""
 
-    Checks the provider token (ES256, kid) and answers 410 Unregistered for
-    ``DEAD_TOKEN``. Yields (base URL, .p8 key file, what it received).
-    """
-    key = ec.generate_private_key(ec.SECP256R1())
-    key_file = tmp_path / "apns.p8"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = key.public_key()
-    recorded = Recorded()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    stop = threading.Event()
+    public: ec.EllipticCurvePublicKey
+    recorded: Recorded
+    listener: socket.socket
+    stop: threading.Event = field(default_factory=threading.Event)
 
-    def respond(conn: h2.connection.H2Connection, stream_id: int, request: dict[str, Any]) -> None:
+    def respond(
+        self, conn: h2.connection.H2Connection, stream_id: int, request: dict[str, Any]
+    ) -> None:
         headers = request["headers"]
         token = headers[":path"].rsplit("/", 1)[-1]
         bearer = headers.get("authorization", "").removeprefix("bearer ")
-        claims = jwt.decode(bearer, public, algorithms=["ES256"])
+        claims = jwt.decode(bearer, self.public, algorithms=["ES256"])
         assert jwt.get_unverified_header(bearer)["kid"] == "KEYID"
         assert claims["iss"] == "TEAMID"
-        recorded.requests.append(
+        self.recorded.requests.append(
             {"token": token, "headers": headers, "body": json.loads(request["body"])}
         )
         if token == DEAD_TOKEN:
@@ -162,7 +150,25 @@ def fake_apns(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:  # noqa: 
         if body:
             conn.send_data(stream_id, body, end_stream=True)
 
-    def serve(sock: socket.socket) -> None:
+    def handle(
+        self,
+        conn: h2.connection.H2Connection,
+        streams: dict[int, dict[str, Any]],
+        event: h2.events.Event,
+    ) -> bool:
+        """Take one HTTP/2 event; False when the client ended the connection."""
+        if isinstance(event, h2.events.RequestReceived):
+            streams[event.stream_id] = {"headers": dict(event.headers), "body": b""}
+        elif isinstance(event, h2.events.DataReceived):
+            streams[event.stream_id]["body"] += event.data
+            conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+        elif isinstance(event, h2.events.StreamEnded):
+            self.respond(conn, event.stream_id, streams.pop(event.stream_id))
+        elif isinstance(event, h2.events.ConnectionTerminated):
+            return False
+        return True
+
+    def serve(self, sock: socket.socket) -> None:
         conn = h2.connection.H2Connection(
             config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         )
@@ -170,7 +176,7 @@ def fake_apns(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:  # noqa: 
         sock.sendall(conn.data_to_send())
         streams: dict[int, dict[str, Any]] = {}
         with sock:
-            while not stop.is_set():
+            while not self.stop.is_set():
                 try:
                     data = sock.recv(65535)
                 except OSError:
@@ -178,35 +184,48 @@ def fake_apns(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:  # noqa: 
                 if not data:
                     return
                 for event in conn.receive_data(data):
-                    if isinstance(event, h2.events.RequestReceived):
-                        streams[event.stream_id] = {"headers": dict(event.headers), "body": b""}
-                    elif isinstance(event, h2.events.DataReceived):
-                        streams[event.stream_id]["body"] += event.data
-                        conn.acknowledge_received_data(
-                            event.flow_controlled_length, event.stream_id
-                        )
-                    elif isinstance(event, h2.events.StreamEnded):
-                        respond(conn, event.stream_id, streams.pop(event.stream_id))
-                    elif isinstance(event, h2.events.ConnectionTerminated):
+                    if not self.handle(conn, streams, event):
                         return
                 sock.sendall(conn.data_to_send())
 
-    def accept_loop() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
+    def accept_loop(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self.stop.is_set():
             try:
-                sock, _ = listener.accept()
+                sock, _ = self.listener.accept()
             except TimeoutError:
                 continue
             except OSError:
                 return
-            threading.Thread(target=serve, args=(sock,), daemon=True).start()
+            threading.Thread(target=self.serve, args=(sock,), daemon=True).start()
 
-    thread = threading.Thread(target=accept_loop, daemon=True)
+
+@contextmanager
+def fake_apns(tmp_path: Path) -> Iterator[tuple[str, Path, Recorded]]:
+    """An APNs fake speaking HTTP/2 (prior knowledge, cleartext) with the h2 library.
+
+    Checks the provider token (ES256, kid) and answers 410 Unregistered for
+    ``DEAD_TOKEN``. Yields (base URL, .p8 key file, what it received).
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_file = tmp_path / "apns.p8"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    recorded = Recorded()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    server = _ApnsServer(public=key.public_key(), recorded=recorded, listener=listener)
+    thread = threading.Thread(target=server.accept_loop, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}", key_file, recorded
     finally:
-        stop.set()
+        server.stop.set()
         listener.close()
         thread.join(timeout=2)

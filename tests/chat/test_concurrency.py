@@ -16,7 +16,8 @@ from django.db import connection, connections
 from chat import services
 from chat.models import Conversation, Event, Message
 from tests.conftest import require_or_skip
-from tests.factories.chat import make_direct, make_user
+from tests.factories.chat import make_direct, make_request, make_user
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,3 +105,37 @@ def test_concurrent_sends_keep_each_users_event_numbers_dense(send_path: str) ->
     assert not [r for r in results if isinstance(r, Exception)]
     seqs = list(Event.objects.filter(user=alice).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_concurrent_sends_into_an_unanswered_request_store_exactly_the_cap(
+    send_path: str,
+) -> None:
+    """Eight sends at once into a message request nobody answered: exactly
+    ``CHAT_REQUEST_MESSAGES`` (3) are stored, every other one is 403 ``request_limit``
+    in the error shape, and the recipient gets one quiet notice."""
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_request(alice, bob)
+    tokens = [api_client_for(alice) for _ in range(THREADS)]
+    counter = iter(range(THREADS))
+    lock = threading.Lock()
+
+    def work() -> Any:
+        with lock:
+            api = tokens[next(counter)]
+        response = api.post(
+            f"/api/v1/conversations/{conversation.uuid}/messages",
+            {"client_id": str(uuid.uuid4()), "text": "hello?"},
+            format="json",
+        )
+        return response.status_code, response.json()
+
+    results = _race(work)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    assert sorted(code for code, _ in results) == [201] * 3 + [403] * (THREADS - 3)
+    for code, body in results:
+        if code == 403:
+            assert body["errors"][0]["code"] == "request_limit"
+    assert Message.objects.filter(conversation=conversation, sender=alice).count() == 3
+    notices = Event.objects.filter(user=bob, type="conversation.request")
+    assert notices.count() == 1

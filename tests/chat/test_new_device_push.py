@@ -9,6 +9,7 @@ from django.conf import LazySettings
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from chat import notify
+from chat.models import Event
 from tests.chat.fakes import fake_fcm
 from tests.factories.chat import make_device, make_user
 from tests.helpers import api_client_for
@@ -50,6 +51,13 @@ def test_registering_a_new_phone_notifies_the_other_phones_only(
         assert notify.new_device_push_send(user_id=alice.pk, device_id=new_id) == 0
 
     assert [r["body"]["message"]["token"] for r in recorded.requests] == [old_phone.push_token]
+    # The notice is an event on the account's stream too: the other phones' /sync and
+    # sockets carry it (the device's id only); nobody else's stream does.
+    events = api_client_for(alice).get("/api/v1/sync", {"since": 0}).json()["events"]
+    notices = [e for e in events if e["type"] == "security.new_device"]
+    assert len(notices) == 1
+    assert notices[0]["device_id"] == new_id
+    assert not Event.objects.filter(user=bob, type="security.new_device").exists()
     message = recorded.requests[0]["body"]["message"]
     assert message["data"]["type"] == "new_device"
     assert "Pixel" not in str(message)  # no device details in the notice

@@ -279,3 +279,95 @@ def test_requests_are_exported_to_their_owner_and_erased_with_the_account() -> N
     assert not Membership.objects.filter(user_id=bob.pk).exists()
     # Alice keeps her side of the conversation.
     assert Membership.objects.filter(user=alice, conversation=conv).exists()
+
+
+def test_requests_never_accepted_and_declined_invitations_are_purged_after_their_period(
+    settings: Any,
+) -> None:
+    """P15: a message request not accepted 90 days after its last message is deleted,
+    declined or still pending alike (so its sender cannot tell which), with the
+    sender's messages and files; a declined group invitation goes 90 days after the
+    decline, and the group may invite again. Accepted conversations are kept."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Conversation, GroupInvitation, Message
+    from media.models import MediaFile
+    from privacy.retention import retention_purge
+
+    assert settings.MEETNOW_RETENTION_DAYS["chat_requests"] == 90
+    assert settings.MEETNOW_RETENTION_DAYS["chat_declined_invitations"] == 90
+    bob = make_user("bob")
+    bob_api = api_client_for(bob)
+    alice, carol, dave, erin = (make_user(n) for n in ("alice", "carol", "dave", "erin"))
+    alice_api, carol_api = api_client_for(alice), api_client_for(carol)
+    unanswered, declined = _start(alice_api, bob), _start(carol_api, bob)
+    accepted, fresh = _start(api_client_for(dave), bob), _start(api_client_for(erin), bob)
+    photo = MediaFile.objects.create(
+        owner=alice,
+        purpose="chat",
+        kind="image",
+        status="ready",
+        sniffed_type="image/jpeg",
+        size=10,
+        variants={"original": {"key": f"f/x{uuid.uuid4().hex}/o.jpg", "content_type": "x"}},
+    )
+    sent = alice_api.post(
+        f"{V}/conversations/{unanswered}/messages",
+        {"client_id": str(uuid.uuid4()), "kind": "image", "media": str(photo.uuid)},
+        format="json",
+    )
+    assert sent.status_code == 201, sent.content
+    assert _send(carol_api, declined, "hello").status_code == 201
+    assert bob_api.post(f"{V}/chat/requests/{declined}/decline").status_code == 204
+    assert bob_api.post(f"{V}/chat/requests/{accepted}/accept").status_code == 200
+    # A group Bob was invited to and declined, another whose invitation he ignores.
+    owner = make_user("owner")
+    owner_api = api_client_for(owner)
+    groups = []
+    for title in ("Declined", "Ignored"):
+        made = owner_api.post(
+            f"{V}/conversations", {"title": title, "users": [str(bob.uuid)]}, format="json"
+        )
+        groups.append(str(made.json()["uuid"]))
+    assert bob_api.post(f"{V}/chat/invitations/{groups[0]}/decline").status_code == 204
+
+    long_ago = timezone.now() - timedelta(days=91)
+    Conversation.objects.filter(uuid__in=[unanswered, declined, accepted]).update(
+        last_activity_at=long_ago
+    )
+    GroupInvitation.objects.filter(user=bob).update(created_at=long_ago)
+    GroupInvitation.objects.filter(user=bob, declined_at__isnull=False).update(
+        declined_at=timezone.now() - timedelta(days=89)
+    )
+    counts = retention_purge()
+    assert counts["chat_requests"] == 2
+    assert counts["chat_declined_invitations"] == 0  # 89 days: still kept
+    GroupInvitation.objects.filter(user=bob, declined_at__isnull=False).update(declined_at=long_ago)
+    assert retention_purge()["chat_declined_invitations"] == 1
+
+    # Alice and Carol see the same thing: the request is gone, told by one event.
+    for api, conv in ((alice_api, unanswered), (carol_api, declined)):
+        assert api.get(f"{V}/conversations/{conv}").status_code == 404
+        assert conv not in _uuids(api.get(f"{V}/conversations"))
+        removed = [e for e in _events(api) if e["type"] == "conversation.removed"]
+        assert [e["conversation"] for e in removed] == [conv]
+    assert not Message.objects.filter(sender__in=[alice, carol]).exists()
+    assert not MediaFile.objects.filter(pk=photo.pk).exists()
+    # Bob: the pending one left his requests; the fresh one and the accepted stay.
+    assert _uuids(bob_api.get(f"{V}/chat/requests")) == [fresh]
+    assert accepted in _uuids(bob_api.get(f"{V}/conversations"))
+    # A new request starts afresh (a new notice), and the group may invite Bob again.
+    again = _start(alice_api, bob)
+    assert again != unanswered
+    assert set(_uuids(bob_api.get(f"{V}/chat/requests"))) == {fresh, again}
+    assert (
+        owner_api.post(
+            f"{V}/conversations/{groups[0]}/members", {"users": [str(bob.uuid)]}, format="json"
+        ).status_code
+        == 204
+    )
+    invited = bob_api.get(f"{V}/chat/invitations").json()["results"]
+    assert sorted(i["conversation"] for i in invited) == sorted(groups)
+    assert set(retention_purge().values()) == {0}

@@ -154,6 +154,62 @@ def test_pass_hides_from_discover_and_who_liked_me_for_a_while(settings: LazySet
     assert str(other.uuid) not in _ids(api.get(f"{D}/discover"))
 
 
+def test_accounts_discover_leaves_out_people_i_passed_liked_or_matched(
+    settings: LazySettings,
+) -> None:
+    """``GET /api/v1/discover`` (accounts') applies dating's exclusions through the
+    ``MEETNOW_DISCOVER_EXCLUSIONS`` hook: the same people as dating's discover."""
+    settings.DATING_PASS_DAYS = 7
+    me = make_user("me")
+    passed, liked, matched, fan, fresh = (
+        make_user(n) for n in ("passed", "liked", "matched", "fan", "fresh")
+    )
+    hidden, blocked, banned, gone = (make_user(n) for n in ("hidden", "blocked", "banned", "gone"))
+    hidden.hidden_from_discover = True
+    hidden.save(update_fields=["hidden_from_discover"])
+    Block.objects.create(blocker=blocked, blocked=me)
+    user_ban(user=banned)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    api = api_client_for(me)
+    assert api.post(f"{D}/users/{passed.uuid}/pass").status_code == 204
+    assert api.post(f"{D}/users/{liked.uuid}/like").status_code == 200
+    matching.profile_like(user=matched, user_uuid=me.uuid)
+    assert api.post(f"{D}/users/{matched.uuid}/like").json()["match"] is not None
+    matching.profile_like(user=fan, user_uuid=me.uuid)  # liking me does not hide them
+    matching.profile_pass(user=fresh, user_uuid=me.uuid)  # nor passing on me
+    expected = {str(fan.uuid), str(fresh.uuid)}
+    assert set(_ids(api.get("/api/v1/discover"))) == expected
+    assert set(_ids(api.get(f"{D}/discover"))) == expected
+    # The pass hides for DATING_PASS_DAYS only; an ended match is forgotten (not a block).
+    ProfilePass.objects.filter(from_user=me).update(until=timezone.now() - dt.timedelta(seconds=1))
+    assert matching.profile_pass(user=me, user_uuid=fresh.uuid).until > timezone.now() + (
+        dt.timedelta(days=6)
+    )
+    match = Match.objects.get()
+    matching.match_end(user=me, match_uuid=match.uuid)
+    assert set(_ids(api.get("/api/v1/discover"))) == {str(fan.uuid), str(passed.uuid)} | {
+        str(matched.uuid)
+    }
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_accounts_discover_has_a_fixed_query_count_with_likes_passes_and_matches(
+    size: int, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    me = make_user("me")
+    for i in range(size):
+        matching.profile_like(user=me, user_uuid=make_user(f"liked{i}").uuid)
+        matching.profile_pass(user=me, user_uuid=make_user(f"passed{i}").uuid)
+        friend = make_user(f"friend{i}")
+        matching.profile_like(user=friend, user_uuid=me.uuid)
+        matching.profile_like(user=me, user_uuid=friend.uuid)
+        make_user(f"new{i}")
+    api = api_client_for(me)
+    with django_assert_num_queries(2):  # the session's user, the page
+        assert len(api.get("/api/v1/discover", {"limit": 50}).json()["results"]) == size
+
+
 def test_discover_filters_by_age_and_gender() -> None:
     me = make_user("me")
     young, old = make_user("young"), make_user("old")
@@ -334,3 +390,59 @@ def test_liking_an_erased_account_is_not_found() -> None:
     gone.delete()  # what erasure leaves of an account: nothing
     assert api_client_for(me).post(f"{D}/users/{gone_uuid}/like").status_code == 404
     assert not ProfileLike.objects.exists()
+
+
+def test_who_liked_me_is_newest_first_paginated_and_only_the_unanswered() -> None:
+    me = make_user("me")
+    fans = [make_user(f"fan{i}") for i in range(4)]
+    for fan in fans:
+        matching.profile_like(user=fan, user_uuid=me.uuid)
+    api = api_client_for(me)
+    assert api.post(f"{D}/users/{fans[1].uuid}/pass").status_code == 204  # answered: no
+    assert api.post(f"{D}/users/{fans[2].uuid}/like").json()["match"]  # answered: yes
+    seen, url = [], f"{D}/likes/received?limit=1"
+    while url:
+        body = api.get(url).json()
+        assert len(body["results"]) <= 1
+        seen += [row["user"]["id"] for row in body["results"]]
+        url = body["next"]
+    assert seen == [str(fans[3].uuid), str(fans[0].uuid)]
+    # My own likes show nowhere for me, and nowhere for their recipient but here.
+    assert _ids(api_client_for(fans[3]).get(f"{D}/likes/received")) == []
+
+
+def test_unmatch_is_for_the_two_people_only_and_pass_refusals() -> None:
+    alice, bob, eve = make_user("alice"), make_user("bob"), make_user("eve")
+    matching.profile_like(user=alice, user_uuid=bob.uuid)
+    match = matching.profile_like(user=bob, user_uuid=alice.uuid)
+    assert match is not None
+    eve_api = api_client_for(eve)
+    assert eve_api.delete(f"{D}/matches/{match.uuid}").status_code == 404
+    assert eve_api.delete(f"{D}/matches/not-a-uuid").status_code == 404
+    assert api_client_for(bob).get(f"{D}/matches").json()["results"][0]["id"] == str(match.uuid)
+    # Passing: never oneself, nobody blocked either way.
+    own = eve_api.post(f"{D}/users/{eve.uuid}/pass")
+    assert own.status_code == 400
+    assert own.json()["errors"][0]["code"] == "cannot_like_self"
+    Block.objects.create(blocker=alice, blocked=eve)
+    assert eve_api.post(f"{D}/users/{alice.uuid}/pass").status_code == 404
+    assert not ProfilePass.objects.exists()
+
+
+def test_a_match_with_someone_blocked_banned_or_deactivated_since_is_not_shown() -> None:
+    """P11: blocked-either-way, banned and deactivated people are invisible, in the
+    matches list too (the match itself stays until one of them ends it)."""
+    me = make_user("me")
+    friends = {name: make_user(name) for name in ("kept", "blocker", "blocked", "banned", "gone")}
+    for friend in friends.values():
+        matching.profile_like(user=me, user_uuid=friend.uuid)
+        assert matching.profile_like(user=friend, user_uuid=me.uuid) is not None
+    Block.objects.create(blocker=friends["blocker"], blocked=me)
+    Block.objects.create(blocker=me, blocked=friends["blocked"])
+    user_ban(user=friends["banned"])
+    friends["gone"].is_active = False
+    friends["gone"].save(update_fields=["is_active"])
+    assert _ids(api_client_for(me).get(f"{D}/matches")) == [str(friends["kept"].uuid)]
+    for name in ("blocker", "blocked"):
+        assert _ids(api_client_for(friends[name]).get(f"{D}/matches")) == []
+    assert _ids(api_client_for(friends["kept"]).get(f"{D}/matches")) == [str(me.uuid)]

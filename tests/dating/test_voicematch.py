@@ -377,3 +377,23 @@ def test_retention_purges_old_sessions() -> None:
     assert retention_purge(now=now)["dating_voice_match"] == 0
     assert retention_purge(now=now + dt.timedelta(days=31))["dating_voice_match"] == 1
     assert not VoiceMatchSession.objects.exists()
+
+
+def test_a_revealed_voice_match_hides_the_other_once_blocked_or_banned() -> None:
+    """After a mutual like the session shows the other's card, but not once a block
+    stands between them or the other is banned (P11)."""
+    alice, bob = person("alice"), person("bob", gender="male")
+    sid = _pair(alice, bob)["id"]
+    a_api, b_api = api_client_for(alice), api_client_for(bob)
+    a_api.post(f"{VM}/{sid}/like")
+    assert b_api.post(f"{VM}/{sid}/like").json()["match"]["user"]["id"] == str(alice.uuid)
+    Block.objects.create(blocker=alice, blocked=bob)
+    for client, other in ((a_api, bob), (b_api, alice)):
+        view = client.get(f"{VM}/{sid}")
+        assert view.status_code == 200
+        assert view.json()["match"] is None
+        assert str(other.uuid) not in json.dumps(view.json())
+    Block.objects.all().delete()
+    assert a_api.get(f"{VM}/{sid}").json()["match"]["user"]["id"] == str(bob.uuid)
+    user_ban(user=bob)
+    assert a_api.get(f"{VM}/{sid}").json()["match"] is None

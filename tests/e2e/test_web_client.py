@@ -196,7 +196,9 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
 
     # Bo sees the request (sender and preview) arrive live, accepts it; then the
     # conversation is in his list with its unread count, he opens it: the text is there.
+    # The request shows the sender's card (their age here: no photo yet).
     bo.wait_for_selector("#message-requests li.msg-request:has-text('Ana') >> text=Hello Bo!")
+    bo.wait_for_selector("li.msg-request:has-text('Ana') .sender-card .sender-meta:not(:empty)")
     bo.click("li.msg-request:has-text('Ana') .accept-request")
     bo.wait_for_selector("#message-requests", state="detached")
     bo.wait_for_selector("a.conv:has-text('Ana') .badge")

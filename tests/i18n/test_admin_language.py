@@ -49,3 +49,25 @@ def test_admin_messages_in_chinese() -> None:
         follow=True,
     )
     assert "已封禁 1 个账号。" in page.content.decode()
+
+
+def test_privacy_queue_deadline_in_the_staff_members_language_and_zone() -> None:
+    import datetime as dt
+
+    from privacy.lifecycle import request_create
+    from privacy.models import PrivacyRequest, RequestKind
+
+    requester = UserFactory.create(nickname="Requester")
+    request = request_create(
+        user=requester, kind=RequestKind.RECTIFICATION, details="fix", identity_confirmed=True
+    )
+    # 20:30 UTC is 04:30 the next day in Shanghai (a zh-Hans account's default zone).
+    PrivacyRequest.objects.filter(pk=request.pk).update(
+        due_at=dt.datetime(2026, 1, 2, 20, 30, tzinfo=dt.UTC)
+    )
+    html = _client("zh-hans").get("/admin/privacy/privacyrequest/").content.decode()
+    row = html.split('class="field-deadline"')[1].split("</td>")[0]
+    assert "已逾期 2026年1月3日 04:30" in row
+    english = _client("en").get("/admin/privacy/privacyrequest/").content.decode()
+    row = english.split('class="field-deadline"')[1].split("</td>")[0]
+    assert "OVERDUE Jan. 2, 2026, 8:30 p.m." in row

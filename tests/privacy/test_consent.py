@@ -68,7 +68,7 @@ def test_consent_records_versions_time_and_client_ip(
         {
             "phone": "+8613800138000",
             "date_of_birth": "1990-06-01",
-            "privacy_policy_version": "1.0",
+            "privacy_policy_version": "1.1",
             "user_agreement_version": "1.0",
         },
         headers={"X-Forwarded-For": "198.51.100.23"},
@@ -77,8 +77,11 @@ def test_consent_records_versions_time_and_client_ip(
     user = User.objects.get()
     consents = {c.kind: c for c in Consent.objects.filter(user=user)}
     assert set(consents) == {"privacy_policy", "user_agreement"}
+    assert {k: c.version for k, c in consents.items()} == {
+        "privacy_policy": "1.1",
+        "user_agreement": "1.0",
+    }
     for consent in consents.values():
-        assert consent.version == "1.0"
         assert consent.ip_address == "198.51.100.23"
         assert before <= consent.accepted_at <= timezone.now()
     assert documents_missing_consent(user_id=user.pk) == []
@@ -113,7 +116,7 @@ def test_existing_users_owe_consent_to_a_material_change() -> None:
 
 def test_drafts_are_not_current() -> None:
     PolicyDocument.objects.create(kind="privacy_policy", version="3.0-draft", title="t", body="b")
-    assert documents_current()["privacy_policy"].version == "1.0"
+    assert documents_current()["privacy_policy"].version == "1.1"
 
 
 def test_sign_up_is_closed_until_documents_are_published(app: App, outbox: Any) -> None:

@@ -110,7 +110,7 @@ def test_withdrawal_is_one_call_and_locks_the_app_but_not_export_or_deletion() -
     assert [h["action"] for h in history][-1] == "withdrawn"
     again = client.post(
         "/api/v1/privacy/consents",
-        {"action": "accept", "versions": {"privacy_policy": "1.0"}},
+        {"action": "accept", "versions": {"privacy_policy": "1.1"}},
         format="json",
     )
     assert again.json()["required"] is None
@@ -327,3 +327,40 @@ def test_banned_account_is_not_unlocked_by_cancelling() -> None:
     request_cancel(privacy_request=erasure, actor=None, reason="test")
     user.refresh_from_db()
     assert not user.is_active
+
+
+def test_a_non_material_version_is_announced_on_every_stream_and_in_the_app(
+    celery_eager: None, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    from chat.models import Event
+
+    user = _consenting_user()
+    other = _consenting_user()
+    client, _ = _logged_in(user)
+    assert client.get("/api/v1/privacy/consents").json()["updates"] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish("user_agreement", "1.2", material=False)
+    # Not gated: the app keeps working.
+    assert client.get("/api/v1/me").status_code == 200
+    # An event on each account's stream (sync and the socket)...
+    for person in (user, other):
+        event = Event.objects.get(user=person, type="privacy.policy_updated")
+        assert event.payload == {"kind": "user_agreement", "version": "1.2", "material": False}
+    synced = client.get("/api/v1/sync", {"since": 0}).json()
+    assert "privacy.policy_updated" in [e["type"] for e in synced["events"]]
+    # ...and the in-app notice until the user accepts the new text.
+    updates = client.get("/api/v1/privacy/consents").json()["updates"]
+    assert [(u["kind"], u["version"], u["material"]) for u in updates] == [
+        ("user_agreement", "1.2", False)
+    ]
+    accepted = client.post(
+        "/api/v1/privacy/consents",
+        {"action": "accept", "versions": {"user_agreement": "1.2"}},
+        format="json",
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["updates"] == []
+    # A material version is not announced this way: it gates (tested above).
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish("privacy_policy", "3.0", material=True)
+    assert not Event.objects.filter(user=user, payload__version="3.0").exists()

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import staff_create
+from meetnow.lib.deadlines import add_working_days, due_for_phone
 from meetnow.lib.errors import ApplicationError
 from privacy.jobs import EXPORT_TASK
 from privacy.lifecycle import (
@@ -36,7 +37,7 @@ from privacy.models import (
     RequestStatus,
 )
 from privacy.stats import stats_requests_open, suppress
-from privacy.transitions import add_working_days, request_complete, request_fail
+from privacy.transitions import request_complete, request_fail
 from tests.conftest import SentTasks
 from tests.factories.chat import make_user
 from tests.factories.privacy import confirm_identity
@@ -72,7 +73,7 @@ def test_due_at_from_per_kind_sla_and_overdue(settings: LazySettings) -> None:
     settings.MEETNOW_PRIVACY_SLA_DAYS_BY_KIND["rectification"] = 5
     user = make_user()
     r = request_create(user=user, kind="rectification", details="My birthday is wrong")
-    assert r.due_at == add_working_days(r.received_at, 5)
+    assert r.due_at == due_for_phone(received_at=r.received_at, days=5, phone=user.phone)
     assert not r.is_overdue
     PrivacyRequest.objects.filter(pk=r.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
     r.refresh_from_db()
@@ -430,3 +431,25 @@ def test_social_login_confirms_identity_only_for_accounts_without_a_phone() -> N
     _record(token, with_phone, "socialaccount")
     body = client.post("/api/v1/privacy/requests", {"kind": "rectification", "details": "a"})
     assert body.json()["status"] == "identity_unverified"  # the code to the phone is needed
+
+
+def test_api_deadlines_readable_in_the_users_language_and_zone() -> None:
+    user = make_user()
+    user.time_zone = "Asia/Shanghai"
+    user.save(update_fields=["time_zone"])
+    client, _token = _client(user)
+    r = request_create(user=user, kind="rectification", details="a", identity_confirmed=True)
+    # 20:30 UTC is 04:30 the next day in Shanghai.
+    PrivacyRequest.objects.filter(pk=r.pk).update(
+        due_at=dt.datetime(2026, 1, 2, 20, 30, tzinfo=dt.UTC),
+        scheduled_for=dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC),
+    )
+    url = f"/api/v1/privacy/requests/{r.uuid}"
+    body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-Hans").json()
+    assert body["due_at"] == "2026-01-02T20:30:00Z"  # for machines, unchanged
+    assert body["due_at_display"] == "2026年1月3日 04:30"
+    assert body["scheduled_for_display"] == "2026年1月1日 09:00"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["due_at_display"] == "Jan. 3, 2026, 4:30 a.m."
+    r2 = request_create(user=user, kind="access", identity_confirmed=True)
+    assert client.get(f"/api/v1/privacy/requests/{r2.uuid}").json()["scheduled_for_display"] is None

@@ -43,7 +43,7 @@ async function peer(media) {
   return { pc, local };
 }
 
-function panel(title, buttons) {
+function panel(title, buttons, status = t('call_ringing')) {
   const box = document.getElementById('incoming');
   const video = call.media === 'video';
   const remote = h(video ? 'video' : 'audio', { id: 'remote-media', autoplay: true, playsinline: true, class: 'remote' });
@@ -52,7 +52,7 @@ function panel(title, buttons) {
   if (call.remote) remote.srcObject = call.remote;
   box.replaceChildren(h('section', { class: 'call card', role: 'dialog', 'aria-labelledby': 'call-title' },
     h('h2', { id: 'call-title' }, title),
-    h('p', { id: 'call-state', role: 'status' }, t('call_ringing')),
+    h('p', { id: 'call-state', role: 'status' }, status),
     remote, local,
     h('div', { class: 'actions' }, buttons)));
   box.hidden = false;
@@ -91,6 +91,49 @@ async function accept(frame) {
   for (const c of call.pendingIce.splice(0)) state.rt.send({ type: 'call.ice', call: call.id, candidate: c });
   panel(t('in_call'), hangupButton(() => 'call.hangup'));
   for (const c of call.remoteIce || []) await call.pc.addIceCandidate(c).catch(() => {});
+}
+
+// The anonymous voice-match call (docs/dating.md): answered from the start (call.accepted
+// with voice_match), the offerer sends its offer over call.sdp, the answerer answers.
+// `buttons`: the caller's extra controls (dating's like); `endsAt`: the time limit.
+export async function joinAnonymous(frame, { title, buttons = [], endsAt = null }) {
+  if (call) return;
+  const id = idOf(frame.call);
+  const offerer = frame.voice_match && frame.voice_match.role === 'offerer';
+  call = { id, media: 'audio', role: offerer ? 'caller' : 'callee', pendingIce: [], remoteIce: [], pendingSdp: [], accepted: true, anonymous: true };
+  const mine = call;
+  let pc;
+  try {
+    pc = await peer('audio');
+  } catch {
+    state.rt.send({ type: 'call.hangup', call: id });
+    reset();
+    notify(t('mic_denied'), 'error');
+    return;
+  }
+  if (call !== mine) { pc.pc.close(); pc.local.getTracks().forEach((tr) => tr.stop()); return; } // ended meanwhile
+  Object.assign(call, pc);
+  const until = endsAt ? h('p', { class: 'meta', id: 'call-until' }, t('call_ends_at', { time: new Date(endsAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) })) : null;
+  panel(title, [...buttons, hangupButton(() => 'call.hangup')], t('call_connecting'));
+  if (until) document.getElementById('call-state').after(until);
+  if (offerer) {
+    const offer = await call.pc.createOffer();
+    await call.pc.setLocalDescription(offer);
+    state.rt.send({ type: 'call.sdp', call: id, sdp: { type: offer.type, sdp: offer.sdp } });
+  }
+  for (const sdp of call.pendingSdp.splice(0)) await onSdp(id, sdp);
+}
+
+async function onSdp(id, sdp) {
+  if (!call || call.id !== id) return;
+  if (!call.pc) { (call.pendingSdp = call.pendingSdp || []).push(sdp); return; }
+  await call.pc.setRemoteDescription(sdp);
+  for (const c of (call.remoteIce || []).splice(0)) await call.pc.addIceCandidate(c).catch(() => {});
+  if (sdp.type === 'offer') {
+    const answer = await call.pc.createAnswer();
+    await call.pc.setLocalDescription(answer);
+    state.rt.send({ type: 'call.sdp', call: id, sdp: { type: answer.type, sdp: answer.sdp } });
+  }
 }
 
 export async function onFrame(frame) {
@@ -138,14 +181,7 @@ export async function onFrame(frame) {
       else (call.remoteIce = call.remoteIce || []).push(frame.candidate || null);
       break;
     case 'call.sdp':
-      if (call && call.id === id && call.pc) {
-        await call.pc.setRemoteDescription(frame.sdp);
-        if (frame.sdp.type === 'offer') {
-          const answer = await call.pc.createAnswer();
-          await call.pc.setLocalDescription(answer);
-          state.rt.send({ type: 'call.sdp', call: id, sdp: { type: answer.type, sdp: answer.sdp } });
-        }
-      }
+      await onSdp(id, frame.sdp);
       break;
     case 'call.ended':
       if (call && (call.id === id || !call.id)) {

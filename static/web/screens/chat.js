@@ -83,6 +83,20 @@ function requestActions(conv, after) {
     }) }, t('report_and_block')));
 }
 
+// Who sent the request: their public card (photo, age, voice intro), filled in when
+// GET /users/<id> answers; the link to the full card is there at once.
+function senderCard(user) {
+  const box = h('span', { class: 'sender-card' },
+    h('a', { href: `#/user/${user.uuid}` }, t('see_profile')));
+  api('GET', `users/${user.uuid}`).then((p) => {
+    box.prepend(
+      p.avatar && p.avatar.urls ? h('img', { src: p.avatar.urls['256'] || p.avatar.urls.original, alt: '', class: 'avatar' }) : h('span', { class: 'avatar empty', 'aria-hidden': 'true' }),
+      h('span', { class: 'sender-meta' }, [p.age ? String(p.age) : null, p.gender ? t(`gender_${p.gender}`) : null].filter(Boolean).join(' · ')),
+      p.voice_intro && p.voice_intro.urls ? h('audio', { controls: true, preload: 'none', src: p.voice_intro.urls.original, 'aria-label': t('voice_intro') }) : '');
+  }).catch(() => { /* the link still works */ });
+  return box;
+}
+
 function requestsSection(requests) {
   if (!requests.length) return null;
   return h('section', { id: 'message-requests', 'aria-labelledby': 'requests-title' },
@@ -96,7 +110,7 @@ function requestsSection(requests) {
           h('span', { class: 'conv-last' }, preview(c.last_message)),
           h('span', { class: 'conv-time' }, fmtTime(c.last_activity_at))),
         h('div', { class: 'row' },
-          other ? h('a', { href: `#/user/${other.user.uuid}`, class: 'sender-card' }, t('see_profile')) : null,
+          other ? senderCard(other.user) : null,
           requestActions(c, () => list().catch(() => {}))));
     })));
 }
