@@ -222,10 +222,10 @@ def test_a_broker_failure_after_commit_does_not_fail_the_send(
     assert response.status_code == 201
     # The push was handed to the broker after commit, and the broker was down.
     assert callbacks
-    assert any(
-        "on_commit" in r.getMessage() and "OperationalError" in (r.exc_text or repr(r.exc_info))
-        for r in caplog.records
-    )
+    # The refused push waits in the outbox for the broker (meetnow.lib.outbox).
+    from meetnow.models import TaskOutbox
+
+    assert TaskOutbox.objects.filter(task__startswith="push.").exists()
     # Stored once, and the other member's sync has it: only the push was lost.
     stored = Message.objects.get(conversation=direct, client_id=client_id)
     assert stored.text == "still delivered"
