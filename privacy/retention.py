@@ -278,6 +278,18 @@ def _batched(queryset: QuerySet[Any], action: Callable[[QuerySet[Any]], Any]) ->
     return total
 
 
+def _in_batches(step: Callable[[], int]) -> int:
+    """Run an owning app's batch purge (``step`` returns how many rows it removed) until
+    a batch comes back short, at most ``MAX_BATCHES`` times."""
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = step()
+        total += done
+        if done < BATCH:
+            break
+    return total
+
+
 def _ago(now: dt.datetime, key: str) -> dt.datetime:
     return now - dt.timedelta(days=_days(key))
 
@@ -345,75 +357,45 @@ def purge_tombstones(now: dt.datetime) -> int:
 def purge_dating_deleted_posts(now: dt.datetime) -> int:
     from dating.services import deleted_posts_purge
 
-    total = 0
-    for _ in range(MAX_BATCHES):
-        done = deleted_posts_purge(before=_ago(now, "dating_deleted_posts"), batch=BATCH)
-        total += done
-        if done < BATCH:
-            break
-    return total
+    return _in_batches(
+        lambda: deleted_posts_purge(before=_ago(now, "dating_deleted_posts"), batch=BATCH)
+    )
 
 
 def purge_dating_listens(now: dt.datetime) -> int:
     from dating.services import listens_compact
 
-    total = 0
-    for _ in range(MAX_BATCHES):
-        done = listens_compact(before=_ago(now, "dating_listens"), batch=BATCH)
-        total += done
-        if done < BATCH:
-            break
-    return total
+    return _in_batches(lambda: listens_compact(before=_ago(now, "dating_listens"), batch=BATCH))
 
 
 def purge_dating_passes(now: dt.datetime) -> int:
     from dating.matching import passes_purge
 
-    total = 0
-    for _ in range(MAX_BATCHES):
-        done = passes_purge(now=now, batch=BATCH)
-        total += done
-        if done < BATCH:
-            break
-    return total
+    return _in_batches(lambda: passes_purge(now=now, batch=BATCH))
 
 
 def purge_dating_voice_match(now: dt.datetime) -> int:
     from dating.voicematch import sessions_purge
 
-    total = 0
-    for _ in range(MAX_BATCHES):
-        done = sessions_purge(before=_ago(now, "dating_voice_match"), batch=BATCH)
-        total += done
-        if done < BATCH:
-            break
-    return total
+    return _in_batches(lambda: sessions_purge(before=_ago(now, "dating_voice_match"), batch=BATCH))
 
 
 def purge_chat_requests(now: dt.datetime) -> int:
     from chat.services import unanswered_requests_purge
 
-    total = 0
-    for _ in range(MAX_BATCHES):
-        done = unanswered_requests_purge(before=_ago(now, "chat_requests"), batch=BATCH)
-        total += done
-        if done < BATCH:
-            break
-    return total
+    return _in_batches(
+        lambda: unanswered_requests_purge(before=_ago(now, "chat_requests"), batch=BATCH)
+    )
 
 
 def purge_chat_declined_invitations(now: dt.datetime) -> int:
     from chat.services import declined_invitations_purge
 
-    total = 0
-    for _ in range(MAX_BATCHES):
-        done = declined_invitations_purge(
+    return _in_batches(
+        lambda: declined_invitations_purge(
             before=_ago(now, "chat_declined_invitations"), batch=BATCH
         )
-        total += done
-        if done < BATCH:
-            break
-    return total
+    )
 
 
 def purge_closed_requests(now: dt.datetime) -> int:
