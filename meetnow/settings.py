@@ -179,7 +179,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "meetnow.lib.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "meetnow.lib.cache.SharedPoolRedisCache",
+            "LOCATION": REDIS_URL,
+            # Keeps two deployments (or two test runs) on one Redis apart.
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=""),
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "meetnow"}
     )

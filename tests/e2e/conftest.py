@@ -61,6 +61,9 @@ def e2e_env(
     env["DATABASE_URL"] = database_url()
     env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
     env["PYTHONUNBUFFERED"] = "1"
+    # The server and worker share this test's cache namespace (tests/conftest.py's
+    # _isolated_cache), so presence and once-only keys never leak between e2e tests.
+    env["CACHE_KEY_PREFIX"] = settings.CACHES["default"].get("KEY_PREFIX", "")
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         folder = tmp_path / "celery"
