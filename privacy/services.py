@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.i18n import language_current
+from meetnow.lib.outbox import task_send
 from privacy.models import Consent, PolicyDocument
 
 POLICY_UPDATE_TASK = "privacy.policy_update_announce"
@@ -35,9 +36,9 @@ def document_publish(*, document: PolicyDocument) -> PolicyDocument:
         # A material version gates everyone (signals); a non-material one is announced
         # to every account's stream without gating (P16).
         document_id = document.pk
+        # Through the outbox: announced once the broker is back if it is away now.
         transaction.on_commit(
-            lambda: current_app.tasks[POLICY_UPDATE_TASK].delay(document_id=document_id),
-            robust=True,
+            lambda: task_send(current_app.tasks[POLICY_UPDATE_TASK], document_id=document_id)
         )
     return document
 
