@@ -106,7 +106,7 @@ def translate(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("privacy", "0012_support_ticket_due"),
+        ("privacy", "0013_user_agreement_text"),
     ]
 
     operations = [
