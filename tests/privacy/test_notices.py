@@ -385,3 +385,37 @@ def test_notices_go_with_the_account_and_after_their_retention() -> None:
     assert declaration.remaining is not None
     assert declaration.remaining(user.pk) == 0
     assert Notice.objects.filter(user=other).count() == 2
+
+
+def test_with_the_broker_down_the_notice_is_kept_and_its_push_waits_in_the_outbox(
+    broker_down: str,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    from meetnow.models import TaskOutbox
+
+    user = make_user()
+    make_device(user)
+    client = api_client_for(user)
+    erasure = request_create(user=user, kind="erasure", identity_confirmed=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        canceled = client.post(f"/api/v1/privacy/requests/{erasure.uuid}/cancel")
+    assert canceled.status_code == 200, canceled.content
+    [notice] = _notices(client)["results"]
+    assert notice["kind"] == "privacy.request_canceled"
+    [(task, args)] = TaskOutbox.objects.values_list("task", "args")
+    assert (task, args) == ("push.notice", [notice["id"]])
+
+
+def test_signing_in_during_the_cooling_off_says_the_deletion_is_off(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    from privacy.lifecycle import erasure_cancel_by_login
+
+    user = make_user()
+    request_create(user=user, kind="erasure", identity_confirmed=True)
+    user.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert erasure_cancel_by_login(user=user)
+    [notice] = _notices(api_client_for(user), **ZH)["results"]
+    assert notice["title"] == "你的隐私请求已取消"
+    assert notice["body"] == "你在等待期内登录了，因此你的账号不会被删除。"
