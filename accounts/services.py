@@ -16,10 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import (
     Block,
     Device,
+    Notice,
     Platform,
     SecurityEvent,
     SecurityEventKind,
@@ -35,7 +37,7 @@ from accounts.sms.backends import OutgoingMessage, SmsPermanentError, get_backen
 from media.models import MediaFile, Purpose
 from media.services import media_file_attach, media_file_detach
 from meetnow.lib.errors import ApplicationError, NotFoundError
-from meetnow.lib.i18n import language_current, time_zone_valid, user_language
+from meetnow.lib.i18n import display, language_current, time_zone_valid, user_language
 from meetnow.lib.realtime import sessions_close
 
 # --- Users -------------------------------------------------------------------
@@ -449,9 +451,12 @@ def _code_text(purpose: str, code: str) -> str:
         return _("MeetNow: someone asked to log in with this number, but it has no account.")
     if purpose == SmsPurpose.ACCOUNT_EXISTS:
         return _("MeetNow: this number already has an account. Log in with a code instead.")
-    return _(
-        "Your MeetNow code is %(code)s. It expires in %(minutes)d minutes. Never share it."
-    ) % {"code": code, "minutes": minutes}
+    # The one number of the texts sent later (docs/i18n.md): through ``display``.
+    return ngettext(
+        "Your MeetNow code is %(code)s. It expires in %(minutes)s minute. Never share it.",
+        "Your MeetNow code is %(code)s. It expires in %(minutes)s minutes. Never share it.",
+        minutes,
+    ) % {"code": code, "minutes": display(minutes)}
 
 
 def sms_send(
@@ -546,3 +551,24 @@ def _delivery_finish(
     delivery.updated_at = timezone.now()
     delivery.save(update_fields=["status", "last_error", "provider_id", "updated_at"])
     return delivery
+
+
+# --- Notices (the in-app inbox) ---------------------------------------------------------
+
+
+def notice_create(*, user_id: int, kind: str, params: dict[str, Any] | None = None) -> Notice:
+    """Put a notice in the user's inbox (P13, P17). ``params`` holds ids and codes (and,
+    for a refusal, the reason staff gave the user); the text is written when read.
+
+    The caller (privacy's request outcomes, support's closed tickets) publishes the
+    event and the push: ``chat.notify.notice_send`` does the three together.
+    """
+    return Notice.objects.create(user_id=user_id, kind=kind, params=dict(params or {}))
+
+
+def notice_mark_read(*, notice: Notice) -> Notice:
+    """The user read the notice (idempotent: the first reading time is kept)."""
+    if notice.read_at is None:
+        notice.read_at = timezone.now()
+        notice.save(update_fields=["read_at"])
+    return notice
