@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.apis import PublicProfileSerializer
 from accounts.models import User
+from accounts.payloads import public_profile_payload
 from dating.models import PostComment, PostReport, VoicePost
 from dating.selectors import post_state
 from media.models import MediaFile
@@ -30,7 +30,7 @@ def _file(media_file: MediaFile | None) -> dict[str, Any] | None:
 
 
 def author_card(user: User) -> dict[str, Any]:
-    return dict(PublicProfileSerializer(user).data)
+    return public_profile_payload(user)
 
 
 def post_payload(post: VoicePost, *, viewer: User) -> dict[str, Any]:
