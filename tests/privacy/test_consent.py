@@ -69,7 +69,7 @@ def test_consent_records_versions_time_and_client_ip(
             "phone": "+8613800138000",
             "date_of_birth": "1990-06-01",
             "privacy_policy_version": "1.1",
-            "user_agreement_version": "1.0",
+            "user_agreement_version": "1.1",
         },
         headers={"X-Forwarded-For": "198.51.100.23"},
     )
@@ -79,7 +79,7 @@ def test_consent_records_versions_time_and_client_ip(
     assert set(consents) == {"privacy_policy", "user_agreement"}
     assert {k: c.version for k, c in consents.items()} == {
         "privacy_policy": "1.1",
-        "user_agreement": "1.0",
+        "user_agreement": "1.1",
     }
     for consent in consents.values():
         assert consent.ip_address == "198.51.100.23"
@@ -98,9 +98,9 @@ def test_a_newly_published_version_must_be_accepted(app: App, outbox: Any) -> No
     }
     assert "2.0" in body["errors"][0]["message"]
     assert User.objects.count() == 0
-    status, _ = _signup(app, privacy_policy_version="2.0", user_agreement_version="1.0")
+    status, _ = _signup(app, privacy_policy_version="2.0", user_agreement_version="1.1")
     assert status == 401
-    assert sorted(Consent.objects.values_list("version", flat=True)) == ["1.0", "2.0"]
+    assert sorted(Consent.objects.values_list("version", flat=True)) == ["1.1", "2.0"]
 
 
 def test_existing_users_owe_consent_to_a_material_change() -> None:
@@ -147,7 +147,7 @@ def admin_client(db: None, settings: Any) -> Client:
 def test_staff_publish_a_version_in_the_admin(admin_client: Client) -> None:
     draft = PolicyDocument.objects.create(
         kind="user_agreement",
-        version="1.1",
+        version="1.2",
         title="Agreement",
         body="Text",
         title_zh_hans="协议",

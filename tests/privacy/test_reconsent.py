@@ -85,7 +85,7 @@ def test_material_version_gates_the_api_until_accepted() -> None:
 def test_non_material_version_does_not_gate() -> None:
     user = _consenting_user()
     client, _ = _logged_in(user)
-    _publish("user_agreement", "1.1", material=False)
+    _publish("user_agreement", "1.2", material=False)
     assert client.get("/api/v1/me").status_code == 200
 
 
