@@ -108,7 +108,7 @@ const en = {
   // Voice dating (docs/dating.md).
   nav_dating: 'Dating', dating_tab_posts: 'Voice posts', dating_tab_discover: 'Discover', dating_tab_likes: 'Who liked me',
   dating_tab_matches: 'Matches', dating_tab_voice: 'Voice match', dating_tab_mine: 'My posts',
-  voice_posts: 'Voice posts', voice_post: 'Voice post', no_posts: 'No voice posts yet.', load_more: 'Load more',
+  voice_posts: 'Voice posts', voice_post: 'Voice post', no_posts: 'No voice posts yet.', load_more: 'Load more', more_comments: 'Older comments',
   publish_post: 'Publish a voice post', publish: 'Publish', record_post: 'Record a clip (press again to stop)',
   no_clip_yet: 'Record or choose a clip first.', clip_ready: 'Your clip:', caption: 'Caption (optional)',
   post_photos: 'Photos (up to 4, optional)', audience: 'Who can see it', audience_public: 'Everyone',
@@ -239,7 +239,7 @@ const zh = {
   // 语音交友
   nav_dating: '交友', dating_tab_posts: '语音动态', dating_tab_discover: '发现', dating_tab_likes: '谁喜欢我',
   dating_tab_matches: '配对', dating_tab_voice: '语音匹配', dating_tab_mine: '我的动态',
-  voice_posts: '语音动态', voice_post: '语音动态', no_posts: '还没有语音动态。', load_more: '加载更多',
+  voice_posts: '语音动态', voice_post: '语音动态', no_posts: '还没有语音动态。', load_more: '加载更多', more_comments: '更早的评论',
   publish_post: '发布语音动态', publish: '发布', record_post: '录一段语音（再按一次停止）',
   no_clip_yet: '请先录制或选择一段语音。', clip_ready: '你的语音：', caption: '配文（可选）',
   post_photos: '照片（最多 4 张，可选）', audience: '谁可以看', audience_public: '所有人',
