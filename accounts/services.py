@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import (
     Block,
@@ -35,7 +36,7 @@ from accounts.sms.backends import OutgoingMessage, SmsPermanentError, get_backen
 from media.models import MediaFile, Purpose
 from media.services import media_file_attach, media_file_detach
 from meetnow.lib.errors import ApplicationError, NotFoundError
-from meetnow.lib.i18n import language_current, time_zone_valid, user_language
+from meetnow.lib.i18n import display, language_current, time_zone_valid, user_language
 from meetnow.lib.realtime import sessions_close
 
 # --- Users -------------------------------------------------------------------
@@ -449,9 +450,12 @@ def _code_text(purpose: str, code: str) -> str:
         return _("MeetNow: someone asked to log in with this number, but it has no account.")
     if purpose == SmsPurpose.ACCOUNT_EXISTS:
         return _("MeetNow: this number already has an account. Log in with a code instead.")
-    return _(
-        "Your MeetNow code is %(code)s. It expires in %(minutes)d minutes. Never share it."
-    ) % {"code": code, "minutes": minutes}
+    # The one number of the texts sent later (docs/i18n.md): through ``display``.
+    return ngettext(
+        "Your MeetNow code is %(code)s. It expires in %(minutes)s minute. Never share it.",
+        "Your MeetNow code is %(code)s. It expires in %(minutes)s minutes. Never share it.",
+        minutes,
+    ) % {"code": code, "minutes": display(minutes)}
 
 
 def sms_send(

@@ -431,6 +431,10 @@ class Processor(models.Model):
     data_categories = models.TextField(
         help_text=_("What data it receives, in plain words."), verbose_name=_("data categories")
     )
+    # The same entry in Simplified Chinese (issue 17); the admin asks for both texts.
+    name_zh_hans = models.CharField(max_length=100, verbose_name=_("name (Chinese)"))
+    purpose_zh_hans = models.CharField(max_length=200, verbose_name=_("purpose (Chinese)"))
+    data_categories_zh_hans = models.TextField(verbose_name=_("data categories (Chinese)"))
     country = models.CharField(max_length=64, blank=True, verbose_name=_("country"))
     website = models.URLField(blank=True, verbose_name=_("website"))
     is_active = models.BooleanField(default=True, verbose_name=_("is active"))
@@ -451,3 +455,19 @@ class Processor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def text_in(self, language: str) -> tuple[str, str, str, str]:
+        """``(language, name, purpose, data categories)`` shown to a reader of ``language``.
+
+        The Chinese text where the reader asks for Chinese and the row has it (a row
+        staff added before issue 17 may not), else the English one; the first item
+        says which was shown.
+        """
+        if language == "zh-hans" and self.data_categories_zh_hans:
+            return (
+                "zh-hans",
+                self.name_zh_hans or self.name,
+                self.purpose_zh_hans or self.purpose,
+                self.data_categories_zh_hans,
+            )
+        return "en", self.name, self.purpose, self.data_categories

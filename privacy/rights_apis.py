@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.current import current_user
 from meetnow.lib.errors import ApplicationError, NotFoundError
-from meetnow.lib.i18n import display, language_current
+from meetnow.lib.i18n import LANGUAGE_CODES, display, language_current
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.ranges import ranged_file_response
 from meetnow.lib.timestamps import iso
@@ -158,6 +158,7 @@ ConsentStateOut = inline_serializer(
 _ProcessorOut = inline_serializer(
     name="ProcessorOut",
     fields={
+        "language": serializers.ChoiceField(choices=LANGUAGE_CODES),
         "name": serializers.CharField(),
         "purpose": serializers.CharField(),
         "data": serializers.CharField(),
@@ -490,18 +491,18 @@ class ProcessorListApi(APIView):
 
     @extend_schema(responses=ProcessorsOut, operation_id="privacy_processors")
     def get(self, request: Request) -> Response:
-        return Response(
-            {
-                "processors": [
-                    {
-                        "name": p.name,
-                        "purpose": p.purpose,
-                        "data": p.data_categories,
-                        "country": p.country,
-                        "website": p.website,
-                        "updated_at": iso(p.updated_at),
-                    }
-                    for p in processors_public()
-                ]
-            }
-        )
+        return Response({"processors": [_processor_payload(p) for p in processors_public()]})
+
+
+def _processor_payload(processor: Any) -> dict[str, Any]:
+    """The entry in the request's language where it has that text; ``language`` says which."""
+    language, name, purpose, data = processor.text_in(language_current())
+    return {
+        "language": language,
+        "name": name,
+        "purpose": purpose,
+        "data": data,
+        "country": processor.country,
+        "website": processor.website,
+        "updated_at": iso(processor.updated_at),
+    }

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.sms.backends import OutgoingMessage
-from privacy.models import Consent, PolicyDocument
+from privacy.models import Consent, PolicyDocument, Processor
 from tests.accounts.conftest import App
 from tests.factories.accounts import UserFactory
 from tests.helpers import api_client_for
@@ -164,3 +165,48 @@ def test_publishing_needs_both_texts() -> None:
     assert raised.value.code == "translation_missing"
     draft.body_zh_hans = "正文"
     assert document_publish(document=draft).published_at is not None
+
+
+def _processors(settings: Any, language: str) -> list[dict[str, Any]]:
+    settings.SMS_BACKEND = "twilio"
+    settings.PUSH_BACKEND = "native"
+    settings.MEETNOW_TURN_URLS = ["turn:turn.example.com:3478"]
+    settings.IDENTITY_PROVIDER = "tencent"
+    response = APIClient().get("/api/v1/privacy/processors", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return list(response.json()["processors"])
+
+
+def test_the_processor_list_in_chinese_for_a_chinese_request(settings: Any) -> None:
+    """P9 disclosure: names, purposes and data categories in the reader's language."""
+    english = _processors(settings, "en")
+    chinese = _processors(settings, "zh-CN")
+    assert len(chinese) == len(english) >= 5
+    assert {p["language"] for p in english} == {"en"}
+    assert {p["language"] for p in chinese} == {"zh-hans"}
+    by_name = {p["name"]: p for p in chinese}
+    assert by_name["Apple 推送通知服务"]["purpose"] == "iOS 上的推送通知"
+    assert by_name["Twilio"]["data"] == "你的手机号码和验证码。"
+    assert "身份证" in by_name["实名认证服务商（腾讯云慧眼 FaceID）"]["data"]
+    assert [p["country"] for p in chinese] == [p["country"] for p in english]
+
+
+def test_a_processor_without_chinese_text_is_served_in_english_and_says_so(
+    settings: Any,
+) -> None:
+    Processor.objects.create(
+        name="Acme Analytics", purpose="Crash reports", data_categories="Device model."
+    )
+    acme = next(p for p in _processors(settings, "zh-Hans") if p["name"] == "Acme Analytics")
+    assert (acme["language"], acme["purpose"]) == ("en", "Crash reports")
+
+
+def test_the_admin_asks_for_the_chinese_processor_text() -> None:
+    from django.contrib.admin.sites import site
+
+    form_class = site._registry[Processor].get_form(None)  # type: ignore[arg-type]
+    form = form_class(
+        data={"name": "Acme", "purpose": "Crash reports", "data_categories": "Device model."}
+    )
+    assert not form.is_valid()
+    assert {"name_zh_hans", "purpose_zh_hans", "data_categories_zh_hans"} <= set(form.errors)

@@ -74,6 +74,31 @@ def test_login_code_by_sms_in_the_users_language(
     assert status == 200
 
 
+@pytest.mark.parametrize(
+    ("timeout", "language", "expected"),
+    [
+        (60, "en", "Your MeetNow code is {code}. It expires in 1 minute. Never share it."),
+        (600, "en", "Your MeetNow code is {code}. It expires in 10 minutes. Never share it."),
+        (60, "zh-hans", "您的 MeetNow 验证码是 {code}，1 分钟内有效。请勿告诉他人。"),
+    ],
+)
+def test_the_codes_validity_is_a_number_in_the_users_language(
+    app: App,
+    gateway: FakeServer,
+    settings: LazySettings,
+    timeout: int,
+    language: str,
+    expected: str,
+) -> None:
+    """The one number in an SMS text: grammatical in English ("1 minute")."""
+    settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT = timeout
+    UserFactory.create(phone=PHONE, language=language)
+    gateway.reply(Reply(200, {"id": "gw-1"}))
+    app.call("POST", "/auth/code/request", {"phone": PHONE})
+    body = gateway.received[0].json()
+    assert body["text"] == expected.format(code=body["params"]["code"])
+
+
 def test_login_code_by_voice_call_in_chinese(app: App, twilio: FakeServer) -> None:
     UserFactory.create(phone=PHONE, language="zh-hans")
     twilio.reply(Reply(201, {"sid": "CA1"}))

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0013_user_agreement_text'),
+        ('privacy', '0014_processor_chinese'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
