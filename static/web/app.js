@@ -16,6 +16,7 @@ export const env = {
   devSmsConsole: body.dataset.devSmsConsole === '1',
   defaultRegion: body.dataset.defaultRegion || 'CN',
   social: JSON.parse(body.dataset.social || '[]'),
+  erasureGraceDays: Number(body.dataset.erasureGraceDays || 15),
 };
 
 // Screens by route. Public ones work without a session.
@@ -25,6 +26,7 @@ const routes = {
   social: { screen: auth.social, public: true },
   document: { screen: auth.documentScreen, public: true },
   deleted: { screen: auth.deleted, public: true },
+  support: { screen: auth.contactSupport, public: true },
   consent: { screen: auth.consent },
   chat: { screen: chat.list, nav: 'chat' },
   c: { screen: chat.conversation, nav: 'chat' },

@@ -4,9 +4,14 @@ import { env, go, startSession, state } from '../app.js';
 import { field, h, mount, notify } from '../dom.js';
 import { t } from '../i18n.js';
 
+// The documents everyone must accept. Others (the identity verification notice) are
+// separate, optional consents: never accepted as part of sign-up or re-consent (P7).
+const REQUIRED_KINDS = ['privacy_policy', 'user_agreement'];
+const required = (docs) => docs.filter((d) => REQUIRED_KINDS.includes(d.kind));
+
 let policies = null;
 async function currentPolicies() {
-  if (!policies) policies = await api('GET', 'policies');
+  if (!policies) policies = required(await api('GET', 'policies'));
   return policies;
 }
 
@@ -133,7 +138,41 @@ export async function login() {
   errors,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('send_code'))),
   h('p', {}, t('no_account'), ' ', h('a', { href: '#/signup' }, t('sign_up'))),
+  h('p', {}, h('a', { href: '#/support', id: 'support-link' }, t('cant_log_in'))),
   socialButtons());
+  mount(form);
+}
+
+// "Can't log in? Contact support": the public form (no session; docs/admin.md).
+const TOPICS = ['lost_number', 'account_access', 'privacy_request', 'other'];
+export async function contactSupport() {
+  const errors = errorBox();
+  const form = h('form', { class: 'card', id: 'support-form', onsubmit: async (e) => {
+    e.preventDefault();
+    errors.replaceChildren();
+    const value = (id) => form.querySelector(id).value.trim();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const r = await api('POST', 'support/public-tickets', {
+        topic: value('#topic'), phone: value('#support-phone'), contact: value('#support-contact'), text: value('#support-text'),
+      });
+      mount(h('div', { class: 'card', id: 'support-sent' },
+        h('h1', {}, t('support_title')),
+        h('p', { role: 'status' }, t('support_sent', { reference: r.reference })),
+        h('p', {}, h('a', { href: '#/login' }, t('back_to_login')))));
+    } catch (err) { showError(errors, err); button.disabled = false; }
+  } },
+  h('h1', {}, t('support_title')),
+  h('p', {}, t('support_intro')),
+  h('div', { class: 'field' }, h('label', { for: 'topic' }, t('support_topic')),
+    h('select', { id: 'topic', name: 'topic' }, TOPICS.map((k) => h('option', { value: k }, t(`topic_${k}`))))),
+  field(t('support_phone'), { id: 'support-phone', name: 'phone', type: 'tel', autocomplete: 'tel' }, t('phone_hint', { region: env.defaultRegion })),
+  field(t('support_contact'), { id: 'support-contact', name: 'contact', maxlength: 200 }, t('support_contact_hint')),
+  field(t('support_text'), { tag: 'textarea', id: 'support-text', name: 'text', required: true, maxlength: 4000, rows: 6 }),
+  errors,
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('support_send'))),
+  h('p', {}, h('a', { href: '#/login' }, t('back_to_login'))));
   mount(form);
 }
 
@@ -184,12 +223,13 @@ export async function documentScreen(kind) {
 export async function consent() {
   const [stateNow, current] = await Promise.all([api('GET', 'privacy/consents'), api('GET', 'privacy/documents/current')]);
   if (!stateNow.required) { state.consent = null; await startSession(); go('#/chat'); return; }
+  const documents = required(current.documents);
   const accepted = new Set(stateNow.history.filter((c) => c.action !== 'withdrawn').map((c) => `${c.kind}:${c.version}`));
   const errors = errorBox();
   const form = h('form', { class: 'card', id: 'consent-form', onsubmit: async (e) => {
     e.preventDefault();
     const versions = {};
-    for (const d of current.documents) versions[d.kind] = d.version;
+    for (const d of documents) versions[d.kind] = d.version;
     try {
       await api('POST', 'privacy/consents', { action: 'accept', versions });
       state.consent = null;
@@ -200,7 +240,7 @@ export async function consent() {
   } },
   h('h1', {}, stateNow.required === 'consent_withdrawn' ? t('consent_withdrawn_title') : t('reconsent_title')),
   h('p', {}, stateNow.required === 'consent_withdrawn' ? t('consent_withdrawn_text') : t('reconsent_text')),
-  h('ul', {}, current.documents.map((d) => h('li', {}, docLink(d), accepted.has(`${d.kind}:${d.version}`) ? null : h('span', { class: 'tag' }, t('material_change'))))),
+  h('ul', {}, documents.map((d) => h('li', {}, docLink(d), accepted.has(`${d.kind}:${d.version}`) ? null : h('span', { class: 'tag' }, t('material_change'))))),
   h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'accept', required: true }), h('label', { for: 'accept' }, t('accept_current'))),
   errors,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('accept')), h('a', { href: '#/privacy', class: 'button secondary' }, t('nav_privacy'))));
