@@ -16,11 +16,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts import services
 from accounts.models import Device, SecurityEvent, SmsDelivery, User
 from accounts.phones import InvalidPhoneError, phone_mask, phone_normalise
-from meetnow.lib.adminkit import ReadOnlyAdmin, StaffModelAdmin
+from meetnow.lib.adminkit import ReadOnlyAdmin, StaffModelAdmin, audit_text
 from meetnow.lib.masking import can_see_personal_data, mask_device_id, mask_ip
 
 
@@ -65,7 +66,7 @@ class UserAdmin(StaffModelAdmin):
         "user_permissions",
     )
     masked_fields = {"phone": _phone_mask}
-    reveal_fields = {"phone": ("phone number", lambda user: user.phone)}
+    reveal_fields = {"phone": (_("phone number"), lambda user: user.phone)}
     reveal_permission = "privacy.reveal_personal_data"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -99,7 +100,7 @@ class UserAdmin(StaffModelAdmin):
         for user in queryset.filter(banned_at__isnull=True, is_superuser=False):
             services.user_ban(user=user)
             banned.append(user)
-        self.log_staff_action(request, banned, "Banned (sessions ended).")
+        self.log_staff_action(request, banned, audit_text(gettext_noop("Banned (sessions ended).")))
         self.message_user(
             request, _("%(count)d account(s) banned.") % {"count": len(banned)}, messages.SUCCESS
         )
@@ -110,7 +111,7 @@ class UserAdmin(StaffModelAdmin):
         for user in queryset.filter(banned_at__isnull=False):
             services.user_unban(user=user)
             lifted.append(user)
-        self.log_staff_action(request, lifted, "Ban lifted.")
+        self.log_staff_action(request, lifted, audit_text(gettext_noop("Ban lifted.")))
         self.message_user(
             request, _("%(count)d account(s) unbanned.") % {"count": len(lifted)}, messages.SUCCESS
         )

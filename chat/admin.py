@@ -19,11 +19,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from chat import services
 from chat.models import Call, Message, Report, ReportOutcome, ReportStatus
-from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log
+from meetnow.lib.adminkit import (
+    AnyModelAdmin,
+    ReadOnlyMixin,
+    admin_log,
+    audit_text,
+    resolved_audit_text,
+)
 
 CONTEXT_AROUND = 3  # messages shown before and after the reported one
 
@@ -161,12 +168,12 @@ class ReportAdmin(AnyModelAdmin):
         admin_log(
             user=moderator,
             objects=done,
-            message=f"Resolved: {outcome}." + (f" Note: {note}" if note else ""),
+            message=resolved_audit_text(ReportOutcome(outcome).label, note),
         )
         self.message_user(
             request,
             _("%(count)d report(s) resolved: %(outcome)s.")
-            % {"count": len(done), "outcome": outcome},
+            % {"count": len(done), "outcome": ReportOutcome(outcome).label},
             messages.SUCCESS,
         )
 
@@ -225,7 +232,11 @@ class MessageAdmin(ReadOnlyMixin, AnyModelAdmin):
             return
         for message in queryset:
             services.message_moderate_hide(message=message, moderator=moderator)
-        admin_log(user=moderator, objects=queryset, message="Removed for everyone.")
+        admin_log(
+            user=moderator,
+            objects=queryset,
+            message=audit_text(gettext_noop("Removed for everyone.")),
+        )
         self.message_user(request, _("Removed."), messages.SUCCESS)
 
 

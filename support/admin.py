@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
-from meetnow.lib.adminkit import AnyModelForm, StaffModelAdmin
+from meetnow.lib.adminkit import AnyModelForm, StaffModelAdmin, audit_text
 from support.models import TEXT_MAX, SupportTicket, TicketStatus
 from support.services import support_ticket_answer, support_ticket_close
 
@@ -91,7 +92,7 @@ class SupportTicketAdmin(StaffModelAdmin):
         "conversation",
     )
     reveal_fields = {
-        "phone": ("phone number", lambda t: t.user.phone if t.user_id else None),
+        "phone": (_("phone number"), lambda t: t.user.phone if t.user_id else None),
     }
     reveal_permission = "privacy.reveal_personal_data"
 
@@ -192,15 +193,20 @@ class SupportTicketAdmin(StaffModelAdmin):
         # The answer's text stays in the ticket, not in the audit trail.
         answered = bool((form.cleaned_data.get("answer") or "").strip())
         closed = bool(form.cleaned_data.get("close_ticket"))
-        parts = [p for p, on in (("Answered", answered), ("closed", closed)) if on]
-        return (" and ".join(parts) or "Saved without changes") + " the ticket."
+        if answered and closed:
+            return audit_text(gettext_noop("Answered and closed the ticket.")).stored()
+        if answered:
+            return audit_text(gettext_noop("Answered the ticket.")).stored()
+        if closed:
+            return audit_text(gettext_noop("Closed the ticket.")).stored()
+        return audit_text(gettext_noop("Saved the ticket without changes.")).stored()
 
     @admin.action(description=_("Close the selected tickets"), permissions=["change"])
     def close_tickets(self, request: HttpRequest, queryset: QuerySet[SupportTicket]) -> None:
         tickets = list(queryset.exclude(status=TicketStatus.CLOSED))
         for ticket in tickets:
             support_ticket_close(ticket=ticket)
-        self.log_staff_action(request, tickets, "Closed the ticket.")
+        self.log_staff_action(request, tickets, audit_text(gettext_noop("Closed the ticket.")))
         self.message_user(
             request, _("%(count)d ticket(s) closed.") % {"count": len(tickets)}, messages.SUCCESS
         )
