@@ -148,3 +148,15 @@ def test_a_masked_column_is_headed_by_the_fields_translated_name() -> None:
     assert "IP 地址" in head
     assert "Ip address" not in head
     assert "203.0.113.9" not in page
+
+
+def test_a_requests_audit_events_read_in_the_staff_members_language() -> None:
+    request = _pending_request()
+    client = _client("zh-hans")
+    client.post(f"/admin/privacy/privacyrequest/{request.pk}/act/deny/", {"reason": "Not you."})
+    page = client.get(f"/admin/privacy/privacyrequest/{request.pk}/change/").content.decode()
+    events = page.split('id="events-group"')[1].split("</table>")[0]
+    assert "已驳回" in events  # the action "denied", and the status it moved to
+    assert "待审核" in events  # the status it left
+    assert "Not you." in events  # the staff member's reason, as typed
+    assert ">denied<" not in events and ">pending<" not in events
