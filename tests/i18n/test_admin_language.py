@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.services import staff_create
+from privacy.models import PrivacyRequest
 from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_privacy_queue_deadline_in_the_staff_members_language_and_zone() -> None
     assert "OVERDUE Jan. 2, 2026, 8:30 p.m." in row
 
 
-def _pending_request() -> object:
+def _pending_request() -> PrivacyRequest:
     from privacy.lifecycle import request_create
     from privacy.models import RequestKind
 
