@@ -13,6 +13,8 @@ import uuid
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +23,13 @@ from django.utils.translation import gettext_noop
 from accounts import services
 from accounts.models import Device, SecurityEvent, SmsDelivery, User
 from accounts.phones import InvalidPhoneError, phone_mask, phone_normalise
-from meetnow.lib.adminkit import ReadOnlyAdmin, StaffModelAdmin, audit_text
+from meetnow.lib.adminkit import (
+    ReadOnlyAdmin,
+    StaffModelAdmin,
+    audit_text,
+    group_label,
+    translate_role_choices,
+)
 from meetnow.lib.masking import can_see_personal_data, mask_device_id, mask_ip
 
 
@@ -174,4 +182,23 @@ class SmsDeliveryAdmin(ReadOnlyAdmin):
 
 
 # Identity verification (issue 18): its admin lives with it.
+class RoleAdmin(GroupAdmin):
+    """The staff groups (staff.roles), named and their permissions listed in the reader's
+    language; the stored names stay the English keys ``setup_roles`` finds them by."""
+
+    list_display = ("name", "role")
+
+    @admin.display(description=_("role"))
+    def role(self, group: Group) -> str:
+        return group_label(group)
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> Any:
+        return translate_role_choices(super().formfield_for_manytomany(db_field, request, **kwargs))
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, RoleAdmin)
+
 import accounts.identity.admin  # noqa: E402, F401

@@ -160,6 +160,55 @@ else:
     AnyModelForm = forms.ModelForm
 
 
+# Django names a model's default permissions "Can view user" in English when it
+# creates them (stored); staff read them in their own language.
+_DEFAULT_PERMISSIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def group_label(group: Any) -> str:
+    """A staff group's name in the reader's language (stored in English: a key for code)."""
+    return gettext(group.name)
+
+
+def permission_label(permission: Any) -> str:
+    """``app | model | what it allows``, in the reader's language.
+
+    A default permission is named from the model's translated verbose name; a custom
+    one (``Meta.permissions``, the roles' extra permission) by its ``gettext_noop``
+    marked name.
+    """
+    content_type = permission.content_type
+    model = content_type.model_class()
+    if model is None:
+        return str(permission)
+    action = permission.codename.split("_", 1)[0]
+    if action in _DEFAULT_PERMISSIONS and permission.codename == (
+        f"{action}_{model._meta.model_name}"
+    ):
+        what = str(_DEFAULT_PERMISSIONS[action]) % {"model": model._meta.verbose_name}
+    else:
+        what = gettext(permission.name)
+    app = model._meta.app_config.verbose_name
+    return f"{app} | {model._meta.verbose_name} | {what}"
+
+
+def translate_role_choices(formfield: Any) -> Any:
+    """Group and permission choices of an admin form, labelled in the reader's language."""
+    if formfield is None:
+        return formfield
+    model = getattr(getattr(formfield, "queryset", None), "model", None)
+    if model is not None and model._meta.label == "auth.Group":
+        formfield.label_from_instance = group_label
+    elif model is not None and model._meta.label == "auth.Permission":
+        formfield.label_from_instance = permission_label
+    return formfield
+
+
 class StaffModelAdmin(AnyModelAdmin):
     """A ModelAdmin for busy staff pages; see the module docstring."""
 
@@ -187,6 +236,9 @@ class StaffModelAdmin(AnyModelAdmin):
             label = getattr(getattr(type(self), f"masked_{name}", None), "short_description", None)
             if isinstance(label, _MaskedLabel) and label.model is None:
                 label.model = model
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        return translate_role_choices(super().formfield_for_manytomany(db_field, request, **kwargs))
 
     # --- queries --------------------------------------------------------------
 

@@ -162,3 +162,27 @@ def test_a_requests_audit_events_read_in_the_staff_members_language() -> None:
     assert "Not you." in events  # the staff member's reason, as typed
     assert ">denied<" not in events
     assert ">pending<" not in events
+
+
+def test_staff_roles_and_permissions_read_in_chinese() -> None:
+    """The groups setup_roles makes keep their English names (code finds them by
+    those); a Chinese staff member reads them, and every permission, in Chinese."""
+    from django.contrib.auth.models import Group
+
+    from staff.roles import MODERATORS, roles_sync
+
+    roles_sync()
+    moderators = Group.objects.get(name=MODERATORS)
+    assert moderators.name == "Moderators"
+    client = _client("zh-hans")
+    groups = client.get("/admin/auth/group/").content.decode()
+    assert ">审核员<" in groups
+    assert ">客服<" in groups
+    form = client.get(f"/admin/auth/group/{moderators.pk}/change/").content.decode()
+    assert "可下架上传的文件" in form  # a model's own permission
+    assert "可查看用户" in form  # one of Django's defaults, named from the model
+    assert "Can view user" not in form
+    staff = UserFactory.create(nickname="Mod")
+    user_form = client.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
+    assert ">审核员</option>" in user_form
+    assert "可查看请求人被遮蔽的个人信息" in user_form  # the roles' extra permission
