@@ -46,8 +46,11 @@ function drawNav(active) {
   nav.hidden = false;
   const item = (key, href, label, extra) => h('a', { href, 'aria-current': active === key ? 'page' : false }, label, extra || null);
   const unread = state.unreadTotal ? h('span', { class: 'badge', 'aria-label': t('unread_n', { n: state.unreadTotal }) }, String(state.unreadTotal)) : null;
+  // Message requests and group invitations waiting for an answer (chat.js keeps the count).
+  const waiting = state.pending ? `${state.pending.count}${state.pending.more ? '+' : ''}` : '';
+  const pending = waiting ? h('span', { class: 'badge pending', id: 'pending-badge', title: t('pending_n', { n: waiting }), 'aria-label': t('pending_n', { n: waiting }) }, waiting) : null;
   nav.replaceChildren(
-    item('chat', '#/chat', t('nav_chat'), unread),
+    item('chat', '#/chat', t('nav_chat'), [unread, pending]),
     item('dating', '#/dating/posts', t('nav_dating')),
     item('profile', '#/profile', t('nav_profile')),
     item('privacy', '#/privacy', t('nav_privacy')),
@@ -121,6 +124,7 @@ export function startRealtime() {
   rt.addEventListener('consent', (e) => { state.consent = e.detail.code || 'reconsent_required'; go('#/consent'); });
   rt.start().catch(() => {});
   chat.loadUnread();
+  chat.loadPending();
 }
 
 export function signedOut(message, target = '#/login') {
@@ -128,6 +132,8 @@ export function signedOut(message, target = '#/login') {
   state.rt = null;
   state.me = null;
   state.consent = null;
+  state.unreadTotal = 0;
+  state.pending = null;
   session.clear();
   localStorage.removeItem('meetnow.sync_cursor');
   calls.reset();

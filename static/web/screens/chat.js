@@ -38,15 +38,33 @@ export async function loadUnread() {
   } catch { /* shown on the next screen */ }
 }
 
+// The navigation's badge: message requests and group invitations waiting for an answer.
+const PENDING_PAGE = 50;
+function setPending(requests, invitations) {
+  const count = requests.results.length + invitations.results.length;
+  state.pending = count ? { count, more: Boolean(requests.next || invitations.next) } : null;
+  refreshNav();
+}
+
+export async function loadPending() {
+  try {
+    const [requests, invitations] = await Promise.all([
+      api('GET', `chat/requests?limit=${PENDING_PAGE}`),
+      api('GET', `chat/invitations?limit=${PENDING_PAGE}`),
+    ]);
+    setPending(requests, invitations);
+  } catch { /* shown on the next screen */ }
+}
+
 // --- list: message requests and group invitations first, then conversations ---------
 export async function list() {
   const [r, requests, invitations] = await Promise.all([
     api('GET', 'conversations?limit=50'),
-    api('GET', 'chat/requests?limit=50'),
-    api('GET', 'chat/invitations?limit=50'),
+    api('GET', `chat/requests?limit=${PENDING_PAGE}`),
+    api('GET', `chat/invitations?limit=${PENDING_PAGE}`),
   ]);
   state.unreadTotal = r.unread_total || 0;
-  refreshNav();
+  setPending(requests, invitations);
   const items = r.results.map((c) => h('li', {},
     h('a', { href: `#/c/${c.uuid}`, class: 'conv', dataset: { uuid: c.uuid } },
       h('span', { class: 'conv-title' }, titleOf(c),
@@ -125,7 +143,7 @@ function invitationsSection(invitations) {
         ' ', h('time', { datetime: inv.created_at }, fmtTime(inv.created_at))),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'accept-invitation', onclick: async () => {
-          try { const conv = await api('POST', `chat/invitations/${inv.conversation}/accept`); go(`#/c/${conv.uuid}`); } catch (err) { notify(err.message, 'error'); }
+          try { const conv = await api('POST', `chat/invitations/${inv.conversation}/accept`); loadPending(); go(`#/c/${conv.uuid}`); } catch (err) { notify(err.message, 'error'); }
         } }, t('join_group')),
         h('button', { type: 'button', class: 'secondary decline-invitation', onclick: async () => {
           try { await api('POST', `chat/invitations/${inv.conversation}/decline`); list().catch(() => {}); } catch (err) { notify(err.message, 'error'); }
@@ -312,7 +330,7 @@ export async function conversation(uuid) {
     conv.request === 'received'
       ? h('div', { class: 'request-bar', id: 'request-bar' },
         h('p', {}, t('request_from', { name: titleOf(conv) })),
-        requestActions(conv, (outcome) => go(outcome === 'accepted' ? `#/c/${conv.uuid}` : '#/chat')))
+        requestActions(conv, (outcome) => { loadPending(); go(outcome === 'accepted' ? `#/c/${conv.uuid}` : '#/chat'); }))
       : composer));
   render();
   if (conv.request !== 'received') { markRead(); text.focus(); }
@@ -422,9 +440,18 @@ async function leaveGroup(conv) {
 
 // --- realtime -------------------------------------------------------------------------
 let listReload = null;
-function reloadListSoon() {
+let pendingReload = false;
+// Redraw the list (it also counts unread messages, requests and invitations), or on
+// another screen fetch only the counts: unread ones, and with `pending` the badge's.
+function reloadListSoon(pending = false) {
   clearTimeout(listReload);
-  listReload = setTimeout(() => { if (state.route && state.route.name === 'chat') list().catch(() => {}); else loadUnread(); }, 150);
+  pendingReload = pendingReload || pending;
+  listReload = setTimeout(() => {
+    const counts = pendingReload;
+    pendingReload = false;
+    if (state.route && state.route.name === 'chat') list().catch(() => {});
+    else { loadUnread(); if (counts) loadPending(); }
+  }, 150);
 }
 
 export function onFrame(frame) {
@@ -456,16 +483,16 @@ export function onFrame(frame) {
       break;
     case 'conversation.request':
       notify(t('new_request'));
-      reloadListSoon();
+      reloadListSoon(true);
       break;
     case 'group.invitation':
       notify(t('new_invitation'));
-      reloadListSoon();
+      reloadListSoon(true);
       break;
-    case 'conversation.created':
+    case 'conversation.created': // also: a request or an invitation accepted (maybe on another device)
     case 'conversation.updated':
-    case 'conversation.removed':
-      reloadListSoon();
+    case 'conversation.removed': // also: a request declined
+      reloadListSoon(frame.type !== 'conversation.updated');
       if (frame.type === 'conversation.removed' && view && frame.conversation === view.conv.uuid) go('#/chat');
       break;
     default:
@@ -492,5 +519,6 @@ export function onStatus(online) {
 }
 
 export function refetch() {
+  loadPending();
   if (state.route) go(location.hash);
 }
