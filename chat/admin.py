@@ -31,6 +31,7 @@ from meetnow.lib.adminkit import (
     audit_text,
     resolved_audit_text,
 )
+from meetnow.lib.i18n import display
 
 CONTEXT_AROUND = 3  # messages shown before and after the reported one
 
@@ -110,9 +111,11 @@ class ReportAdmin(AnyModelAdmin):
         urls = media_file_signed_urls(media_file=media_file)
         url = urls.get("original") or next(iter(urls.values()), "")
         if not url:
-            return f"{media_file.kind} ({media_file.status})"
+            return f"{media_file.get_kind_display()} ({media_file.get_status_display()})"
         return format_html(
-            '<a href="{}" target="_blank">{} (link valid 5 min)</a>', url, media_file.kind
+            '<a href="{}" target="_blank">{}</a>',
+            url,
+            _("%(kind)s (link valid 5 min)") % {"kind": media_file.get_kind_display()},
         )
 
     @admin.display(description=_("Earlier versions of the message"))
@@ -147,9 +150,9 @@ class ReportAdmin(AnyModelAdmin):
                 (
                     (
                         mark_safe(" style='font-weight:bold'") if m.pk == reported.pk else "",
-                        f"{m.created_at:%Y-%m-%d %H:%M}",
-                        m.sender.nickname if m.sender else "(system)",
-                        "(removed)" if m.is_removed else (m.text or f"[{m.kind}]"),
+                        display(m.created_at),
+                        m.sender.nickname if m.sender else _("(system)"),
+                        _("(removed)") if m.is_removed else (m.text or f"[{m.get_kind_display()}]"),
                     )
                     for m in rows
                 ),

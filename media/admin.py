@@ -21,7 +21,7 @@ PREVIEW_TTL = 300
 def mask_owner(owner: Any) -> str:
     """A stable, non-identifying label: never the phone or nickname (P11, P18)."""
     public_id = str(getattr(owner, "uuid", owner.pk))
-    return f"user …{public_id[-6:]}"
+    return _("user …%(id)s") % {"id": public_id[-6:]}
 
 
 @admin.register(MediaFile)

@@ -23,6 +23,7 @@ from accounts.models import User
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
 from meetnow.lib.adminkit import AnyModelForm, StaffModelAdmin, audit_text
+from meetnow.lib.i18n import display
 from support.models import TEXT_MAX, SupportTicket, TicketStatus
 from support.services import support_ticket_answer, support_ticket_close
 
@@ -111,10 +112,12 @@ class SupportTicketAdmin(StaffModelAdmin):
         """The answer's deadline (P17), marked when an open ticket is past it."""
         if ticket.due_at is None:
             return "-"
-        text = f"{timezone.localtime(ticket.due_at):%Y-%m-%d %H:%M}"
+        # In the staff member's language and zone (the admin activates both).
+        text = display(ticket.due_at)
         if ticket.status == TicketStatus.OPEN and ticket.due_at < timezone.now():
             return format_html(
-                '<strong class="overdue" style="color: var(--error-fg)">OVERDUE {}</strong>', text
+                '<strong class="overdue" style="color: var(--error-fg)">{}</strong>',
+                _("OVERDUE %(deadline)s") % {"deadline": text},
             )
         return text
 
@@ -149,8 +152,8 @@ class SupportTicketAdmin(StaffModelAdmin):
             return "-"
         return format_html_join(
             " ",
-            '<a href="{}" target="_blank"><img src="{}" alt="picture" height="128"></a>',
-            items,
+            '<a href="{}" target="_blank"><img src="{}" alt="{}" height="128"></a>',
+            ((original, thumb, _("picture")) for original, thumb in items),
         )
 
     @admin.display(description=_("conversation"))
@@ -165,10 +168,10 @@ class SupportTicketAdmin(StaffModelAdmin):
                 "<li><strong>{}</strong> ({}): {}</li>",
                 (
                     (
-                        (r.author.username or "support")
+                        (r.author.username or _("support"))
                         if r.from_staff and r.author
-                        else ("support" if r.from_staff else "user"),
-                        f"{r.created_at:%Y-%m-%d %H:%M}",
+                        else (_("support") if r.from_staff else _("user")),
+                        display(r.created_at),
                         r.text,
                     )
                     for r in replies
