@@ -327,3 +327,37 @@ class SmsDelivery(models.Model):
 
 # Identity verification (issue 18): models in accounts/identity/models.py, loaded here.
 from accounts.identity.models import IdentityCallbackNonce, IdentityVerification  # noqa: E402, F401
+
+
+class Notice(models.Model):
+    """A message to the user in the app's inbox (P13, P17): the outcome of a privacy
+    request or a support ticket, an export ready to download.
+
+    Holds a ``kind`` code and its ``params`` (ids, codes, a staff reason), never a
+    finished text: the text is written when it is read, in the reader's language
+    (``accounts/notices.py``), so a notice still reads right after a language change.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notices", verbose_name=_("user")
+    )
+    kind = models.CharField(max_length=64, verbose_name=_("kind"))
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        indexes = [
+            models.Index(fields=["user", "-id"], name="accounts_notice_user_idx"),
+            models.Index(
+                fields=["user"],
+                condition=Q(read_at__isnull=True),
+                name="accounts_notice_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice {self.pk}"

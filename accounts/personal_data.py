@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.identity.models import IdentityVerification
 from accounts.identity.selectors import identity_export_rows, identity_rows_count
-from accounts.models import Block, Device, SecurityEvent, SmsDelivery, User
+from accounts.models import Block, Device, Notice, SecurityEvent, SmsDelivery, User
 from accounts.services import sessions_end_all
 from meetnow.lib.personal_data import (
     Declaration,
@@ -84,6 +84,7 @@ erase_steps: list[EraseStep] = [
         ),
     ),
     rows_delete_step(Device),
+    rows_delete_step(Notice),
     rows_delete_step(SmsDelivery),
     rows_delete_step(UserSession),
     rows_delete_step(EmailAddress),
@@ -145,6 +146,18 @@ declarations: list[Declaration] = [
         "security_events",
         "Detached from the user, IP and device cleared; then purged by retention.",
         remaining=count_of(SecurityEvent, "user_id"),
+    ),
+    Declaration(
+        "accounts.Notice",
+        Strategy.DELETE,
+        "",
+        "notices",
+        "The in-app inbox (P13, P17): a kind code and ids (of the request or ticket, and a "
+        "refusal's reason), when sent and read. Not a file of the export yet: each notice "
+        "restates an outcome that privacy_requests.json and support_tickets.json hold, and "
+        "a notices.json needs a policy version that names it (tests/privacy/"
+        "test_policy_text.py).",
+        remaining=count_of(Notice, "user_id"),
     ),
     Declaration(
         "accounts.SmsDelivery",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.hooks import discover_exclusions
-from accounts.models import Block, Device, SecurityEvent, User
+from accounts.models import Block, Device, Notice, SecurityEvent, User
 from meetnow.lib.errors import NotFoundError
 
 
@@ -192,3 +192,23 @@ def social_accounts_of(*, user: User) -> QuerySet[SocialAccount]:
 
 def security_events_of(*, user: User) -> QuerySet[SecurityEvent]:
     return SecurityEvent.objects.filter(user=user)
+
+
+# --- Notices (the in-app inbox) -------------------------------------------------------
+
+
+def notices_of(*, user: User) -> QuerySet[Notice]:
+    """The user's notices (the API pages them newest first)."""
+    return Notice.objects.filter(user=user)
+
+
+def notices_unread_count(*, user: User) -> int:
+    return Notice.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notice_access(*, user: User, notice_id: int) -> Notice:
+    """One of the user's notices; anyone else's is ``not_found`` (P13)."""
+    notice = Notice.objects.filter(user=user, pk=notice_id).first()
+    if notice is None:
+        raise NotFoundError(_("No such notice."))
+    return notice

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from accounts.models import (
     Block,
     Device,
+    Notice,
     Platform,
     SecurityEvent,
     SecurityEventKind,
@@ -550,3 +551,24 @@ def _delivery_finish(
     delivery.updated_at = timezone.now()
     delivery.save(update_fields=["status", "last_error", "provider_id", "updated_at"])
     return delivery
+
+
+# --- Notices (the in-app inbox) ---------------------------------------------------------
+
+
+def notice_create(*, user_id: int, kind: str, params: dict[str, Any] | None = None) -> Notice:
+    """Put a notice in the user's inbox (P13, P17). ``params`` holds ids and codes (and,
+    for a refusal, the reason staff gave the user); the text is written when read.
+
+    The caller (privacy's request outcomes, support's closed tickets) publishes the
+    event and the push: ``chat.notify.notice_send`` does the three together.
+    """
+    return Notice.objects.create(user_id=user_id, kind=kind, params=dict(params or {}))
+
+
+def notice_mark_read(*, notice: Notice) -> Notice:
+    """The user read the notice (idempotent: the first reading time is kept)."""
+    if notice.read_at is None:
+        notice.read_at = timezone.now()
+        notice.save(update_fields=["read_at"])
+    return notice

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from accounts import apis
+from accounts import apis, notice_apis
 from accounts.identity import apis as identity_apis
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -23,6 +23,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="social-account",
     ),
     path("security-events", apis.SecurityEventListApi.as_view(), name="security-events"),
+    path("notices", notice_apis.NoticeListApi.as_view(), name="notices"),
+    path("notices/<int:notice_id>/read", notice_apis.NoticeReadApi.as_view(), name="notice-read"),
     path("identity", identity_apis.IdentityApi.as_view(), name="identity"),
     path(
         "identity/verifications",

@@ -40,6 +40,9 @@ class EventType:
     # P6: a sign-in from a device never seen on the account (ids only: the app shows the
     # sessions list; the new device itself ignores its own id).
     SECURITY_NEW_DEVICE = "security.new_device"
+    # P13, P17: a notice in the user's inbox (``GET /api/v1/notices``): the outcome of a
+    # privacy request or support ticket, an export ready. Ids and the kind code only.
+    NOTICE_CREATED = "notice.created"
     TYPING = "typing"
 
 

@@ -7,12 +7,15 @@ directly. Payloads carry ids and counts; a text preview only for users who opted
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Device
+from accounts.models import Device, Notice
+from accounts.notices import notice_text
 from accounts.selectors import push_devices_for_users
+from accounts.services import notice_create
 from chat.events import EventType, PendingEvent, events_append
 from chat.models import (
     ChatSettings,
@@ -158,4 +161,66 @@ def request_push_send(*, user_id: int, conversation_id: int) -> int:
         devices,
         lambda device: note,
         once_key=lambda device: f"chat:push:request{conversation_id}:d{device.pk}",
+    )
+
+
+NOTICE_BODY = _("Open MeetNow to read it.")
+
+
+def notice_send(
+    *, user_id: int, kind: str, params: dict[str, Any] | None = None, push: bool = True
+) -> Notice:
+    """Tell the user of an outcome (P13, P17): a notice in the inbox, a
+    ``notice.created`` event on the account's stream (sync and socket), and after
+    commit a push to the user's phones (``push=False`` where the same action already
+    sends its own push, as a support answer does). Call inside the writing
+    transaction (or not: the notice and its event commit together either way)."""
+    with transaction.atomic():
+        notice = notice_create(user_id=user_id, kind=kind, params=params)
+        events_append(
+            [
+                PendingEvent(
+                    user_ids=[user_id],
+                    type=EventType.NOTICE_CREATED,
+                    stored={"notice_id": notice.pk, "kind": kind},
+                )
+            ]
+        )
+        notice_id = notice.pk
+        if push:
+            transaction.on_commit(lambda: _notice_push_enqueue(notice_id))
+    return notice
+
+
+def _notice_push_enqueue(notice_id: int) -> None:
+    from chat.tasks import notice_push_task
+    from meetnow.lib.outbox import task_send
+
+    task_send(notice_push_task, notice_id)
+
+
+def notice_push_send(*, notice_id: int) -> int:
+    """Push a notice to its owner's phones (push opt-outs respected, P10): the notice's
+    title in the owner's language, a fixed body, the notice's id; never its details.
+
+    Idempotent: each phone is told at most once per notice. Returns the number of
+    phones notified.
+    """
+    notice = Notice.objects.filter(pk=notice_id).first()
+    if notice is None:
+        return 0
+    devices = push_devices_for_users(user_ids=[notice.user_id])
+
+    def note(device: Device) -> PushNotification:
+        return PushNotification(
+            kind="notice",
+            conversation="",
+            badge=0,
+            data={"notice_id": str(notice.pk), "notice_kind": notice.kind},
+            title=notice_text(notice).title,
+            body=NOTICE_BODY,
+        )
+
+    return push_send(
+        devices, note, once_key=lambda device: f"chat:push:notice{notice.pk}:d{device.pk}"
     )

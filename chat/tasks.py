@@ -10,6 +10,7 @@ from chat.notify import (
     message_push_send,
     new_device_event_append,
     new_device_push_send,
+    notice_push_send,
     request_push_send,
 )
 from chat.push import PushTransientError
@@ -65,6 +66,17 @@ def new_device_notify(*, user_id: int, device_id: int) -> None:
     the account's stream, and the push to the other phones."""
     new_device_event_append(user_id=user_id, device_id=device_id)
     task_send(new_device_push_task, user_id, device_id)
+
+
+@shared_task(
+    name="push.notice",
+    autoretry_for=(PushTransientError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def notice_push_task(notice_id: int) -> int:
+    return notice_push_send(notice_id=notice_id)
 
 
 @shared_task(name="default.chat_events_compact")

@@ -195,6 +195,14 @@ SERVER_FRAMES: dict[str, dict[str, Any]] = {
         },
         ["seq", "kind", "version"],
     ),
+    "WsNoticeCreated": _frame(
+        [EventType.NOTICE_CREATED],
+        "A new notice in this user's inbox (P13, P17): how a privacy request or support "
+        "ticket ended, an export ready. Fetch it with `GET /api/v1/notices`; `kind` is "
+        "its code (e.g. `privacy.export_ready`).",
+        {"seq": SEQ, "notice_id": {"type": "integer"}, "kind": {"type": "string"}},
+        ["seq", "notice_id", "kind"],
+    ),
     "WsTyping": _frame(
         [EventType.TYPING],
         "Another member is typing (ephemeral: no `seq`, never stored).",

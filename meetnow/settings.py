@@ -758,6 +758,9 @@ MEETNOW_RETENTION_DAYS: dict[str, int] = {
         "staff_audit": 3 * 365,
         "calls": 365,
         "consent_ips": 90,
+        # In-app notices (P13, P17): 180 days after being read, a year if never read.
+        "notices_read": 180,
+        "notices": 365,
     }.items()
 }
 # Re-consent gate (P16) and cancellation of a pending erasure by logging in (P13).

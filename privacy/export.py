@@ -32,6 +32,7 @@ from django.core import signing
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -306,7 +307,17 @@ def _export_parts(
 
 def export_download_token(*, privacy_request: PrivacyRequest) -> str:
     """The capability in the signed download URL (valid until the archive expires)."""
-    return signing.dumps({"r": str(privacy_request.uuid)}, salt=_SIGNING_SALT)
+    return _download_token(str(privacy_request.uuid))
+
+
+def _download_token(request_uuid: str) -> str:
+    return signing.dumps({"r": request_uuid}, salt=_SIGNING_SALT)
+
+
+def export_download_path(*, request_uuid: str) -> str:
+    """The download URL's path for the export of ``request_uuid`` (no query: the
+    "ready" notice makes it at read time, so no link is stored; P13)."""
+    return reverse("privacy-export-download", kwargs={"token": _download_token(request_uuid)})
 
 
 def export_for_token(*, token: str) -> PrivacyRequest | None:

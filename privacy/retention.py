@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Device, SecurityEvent, SmsDelivery, User
+from accounts.models import Device, Notice, SecurityEvent, SmsDelivery, User
 from chat.models import (
     Call,
     CallState,
@@ -252,6 +252,13 @@ def retention_table() -> list[Rule]:
             "Sign-ups whose code was never entered (number, date of birth, consents)",
             f"{d('abandoned_signups') * 24} hours",
             "deleted with everything attached",
+            "privacy.retention_purge",
+        ),
+        Rule(
+            "notices",
+            "In-app notices (outcomes of privacy requests and support tickets, exports ready)",
+            f"{d('notices_read')} days after being read; {d('notices')} days if never read",
+            "deleted",
             "privacy.retention_purge",
         ),
         Rule(
@@ -545,6 +552,15 @@ def purge_identity_failed_attempts(now: dt.datetime) -> int:
     return identity_attempts_purge(before=_ago(now, "identity_failed_attempts"))
 
 
+def purge_notices(now: dt.datetime) -> int:
+    return _batched(
+        Notice.objects.filter(
+            Q(read_at__lt=_ago(now, "notices_read")) | Q(created_at__lt=_ago(now, "notices"))
+        ),
+        lambda qs: qs.delete(),
+    )
+
+
 def purge_exports(now: dt.datetime) -> int:
     return exports_expire(now=now)
 
@@ -573,6 +589,7 @@ PURGES: dict[str, Callable[[dt.datetime], int]] = {
     "staff_audit": purge_staff_audit,
     "calls": purge_calls,
     "consent_ips": purge_consent_ips,
+    "notices": purge_notices,
 }
 
 

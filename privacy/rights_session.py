@@ -55,6 +55,7 @@ RIGHTS_URL_NAMES = frozenset(
         "support-ticket",
         "support-ticket-replies",
         "notices",
+        "notice-read",
     }
 )
 

@@ -8,13 +8,24 @@ from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from accounts.selectors import push_devices_for_users
+from chat.push import PushNotification, push_send
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.i18n import language_current
-from privacy.models import Consent, PolicyDocument
+from meetnow.lib.outbox import task_send
+from privacy.models import Consent, DocumentKind, PolicyDocument
 
 POLICY_UPDATE_TASK = "privacy.policy_update_announce"
+POLICY_UPDATE_PUSH_TASK = "push.policy_update"
+POLICY_PUSH_TITLES = {
+    DocumentKind.PRIVACY_POLICY: gettext_lazy("Our privacy policy was updated"),
+    DocumentKind.USER_AGREEMENT: gettext_lazy("Our user agreement was updated"),
+    DocumentKind.IDENTITY_NOTICE: gettext_lazy("Our notice on identity verification was updated"),
+}
+POLICY_PUSH_BODY = gettext_lazy("Open MeetNow to read what changed.")
 
 
 @transaction.atomic
@@ -78,7 +89,8 @@ def consent_record(
 def policy_update_announce(*, document_id: int, batch: int = 500) -> int:
     """Tell every active account that a non-material version was published (P16): one
     ``privacy.policy_updated`` event on each account's stream (sync and the socket); the
-    app shows the notice that ``GET /api/v1/privacy/consents`` lists under ``updates``.
+    app shows the notice that ``GET /api/v1/privacy/consents`` lists under ``updates``;
+    and a push to each account's phones (a task per batch, through the outbox).
     Returns how many accounts were told. Nothing is gated."""
     from chat.events import PendingEvent, events_append
 
@@ -100,6 +112,30 @@ def policy_update_announce(*, document_id: int, batch: int = 500) -> int:
             events_append(
                 [PendingEvent(user_ids=ids, type="privacy.policy_updated", stored=dict(body))]
             )
+        task_send(current_app.tasks[POLICY_UPDATE_PUSH_TASK], document.pk, ids)
         told += len(ids)
         last = ids[-1]
     return told
+
+
+def policy_update_push_send(*, document_id: int, user_ids: list[int]) -> int:
+    """The push of a non-material policy version (P16) to these accounts' phones, with
+    push opt-outs respected (P10): the document's kind and version, a fixed text in
+    the owner's language. Each phone is told once per version (a redelivered task
+    tells nobody twice). Returns the number of phones notified."""
+    document = PolicyDocument.objects.filter(pk=document_id, published_at__isnull=False).first()
+    if document is None:
+        return 0
+    note = PushNotification(
+        kind="policy_updated",
+        conversation="",
+        badge=0,
+        data={"document_kind": document.kind, "version": document.version},
+        title=POLICY_PUSH_TITLES[DocumentKind(document.kind)],
+        body=POLICY_PUSH_BODY,
+    )
+    return push_send(
+        push_devices_for_users(user_ids=user_ids),
+        lambda device: note,
+        once_key=lambda device: f"privacy:push:policy{document.pk}:d{device.pk}",
+    )

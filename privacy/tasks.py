@@ -11,12 +11,18 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
+from chat.push import PushTransientError
 from privacy.erasure import erasure_run
 from privacy.export import export_build, exports_expire
 from privacy.jobs import ERASURE_TASK, EXPORT_TASK
 from privacy.lifecycle import erasures_start_due, jobs_resume_stalled
 from privacy.retention import retention_purge
-from privacy.services import POLICY_UPDATE_TASK, policy_update_announce
+from privacy.services import (
+    POLICY_UPDATE_PUSH_TASK,
+    POLICY_UPDATE_TASK,
+    policy_update_announce,
+    policy_update_push_send,
+)
 
 # Assembling a large ZIP is one long step; chunked phases stay within the budget.
 SOFT_LIMIT = 1800
@@ -77,3 +83,14 @@ def retention_purge_task() -> dict[str, int]:
 @shared_task(name=POLICY_UPDATE_TASK, acks_late=True, ignore_result=True)
 def policy_update_announce_task(*, document_id: int) -> int:
     return policy_update_announce(document_id=document_id)
+
+
+@shared_task(
+    name=POLICY_UPDATE_PUSH_TASK,
+    autoretry_for=(PushTransientError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def policy_update_push_task(document_id: int, user_ids: list[int]) -> int:
+    return policy_update_push_send(document_id=document_id, user_ids=user_ids)

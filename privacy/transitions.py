@@ -18,9 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from chat.notify import notice_send
 from meetnow.lib.deadlines import due_for_phone
 from meetnow.lib.errors import ApplicationError, NotFoundError
-from privacy.models import ActorRole, PrivacyRequest, PrivacyRequestEvent, RequestStatus
+from meetnow.lib.timestamps import iso
+from privacy.models import (
+    ActorRole,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    RequestKind,
+    RequestStatus,
+)
 
 logger = logging.getLogger("privacy.lifecycle")
 
@@ -28,6 +36,30 @@ S = RequestStatus
 CANCELABLE_BY_USER = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED}
 CANCELABLE_BY_STAFF = {S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED, S.SCHEDULED, S.ERROR}
 REASON_MAX = 1000
+
+
+class NoticeKind:
+    """The notices a request's outcome leaves in the user's inbox (P13, P17); their
+    texts are in :mod:`privacy.notices`."""
+
+    COMPLETED = "privacy.request_completed"
+    DENIED = "privacy.request_denied"
+    CANCELED = "privacy.request_canceled"
+    DUPLICATE = "privacy.request_duplicate"
+    EXPORT_READY = "privacy.export_ready"
+
+
+OUTCOME_NOTICES: dict[str, str] = {
+    S.COMPLETE: NoticeKind.COMPLETED,
+    S.DENIED: NoticeKind.DENIED,
+    S.CANCELED: NoticeKind.CANCELED,
+    S.DUPLICATE: NoticeKind.DUPLICATE,
+}
+# Cancellation reasons the system and the app write (codes; staff reasons stay out of
+# the notice, which says only that the request was cancelled).
+CANCEL_REASON_CODES = frozenset(
+    {"canceled_by_user", "logged_in_during_grace_period", "identity_not_verified"}
+)
 
 
 # --- Deadlines -----------------------------------------------------------------------
@@ -114,7 +146,35 @@ def request_transition(
         note=note,
     )
     logger.info("privacy request %s: %s (%s -> %s)", privacy_request.uuid, action, before, to)
+    _outcome_notify(privacy_request)
     return privacy_request
+
+
+def _outcome_notify(privacy_request: PrivacyRequest) -> None:
+    """Tell the user how their request ended (P13, P17): a notice, an event on their
+    stream and a push (``chat.notify.notice_send``). A finished export's notice is
+    "ready" and reads with its download link. An erased account is told nothing: it
+    is gone."""
+    kind = OUTCOME_NOTICES.get(privacy_request.status)
+    if kind is None or privacy_request.user_id is None:
+        return
+    params: dict[str, Any] = {
+        "request": str(privacy_request.uuid),
+        "request_kind": privacy_request.kind,
+    }
+    status = privacy_request.status
+    if (
+        status == S.COMPLETE
+        and privacy_request.kind == RequestKind.ACCESS
+        and privacy_request.archive_expires_at is not None
+    ):
+        kind = NoticeKind.EXPORT_READY
+        params["expires_at"] = iso(privacy_request.archive_expires_at)
+    elif status == S.DENIED:
+        params["reason"] = privacy_request.denial_reason
+    elif status == S.CANCELED and privacy_request.cancel_reason in CANCEL_REASON_CODES:
+        params["reason"] = privacy_request.cancel_reason
+    notice_send(user_id=privacy_request.user_id, kind=kind, params=params)
 
 
 # --- The job's end -------------------------------------------------------------------

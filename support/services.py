@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import push_devices_for_users
+from chat.notify import notice_send
 from chat.push import PushNotification, push_send
 from media.services import media_file_attach
 from meetnow.lib.deadlines import due_for_phone
@@ -37,6 +38,14 @@ logger = logging.getLogger(__name__)
 
 PUSH_TITLE = gettext_lazy("MeetNow support")
 PUSH_BODY = gettext_lazy("Support answered your request.")
+
+
+class NoticeKind:
+    """The notices a ticket's outcome leaves in the user's inbox (P17); their texts
+    are in :mod:`support.notices`."""
+
+    ANSWERED = "support.ticket_answered"
+    CLOSED = "support.ticket_closed"
 
 
 def _text_clean(text: Any) -> str:
@@ -122,6 +131,13 @@ def support_ticket_answer(
     ticket.updated_at = now
     ticket.closed_at = now if close else None
     ticket.save(update_fields=["status", "answered_at", "updated_at", "closed_at"])
+    # The inbox keeps the outcome; the answer's own push (below) is the only push.
+    notice_send(
+        user_id=ticket.user_id,
+        kind=NoticeKind.CLOSED if close else NoticeKind.ANSWERED,
+        params={"ticket": str(ticket.uuid)},
+        push=False,
+    )
     reply_id = reply.pk
     transaction.on_commit(lambda: _push_enqueue(reply_id))
     return reply
@@ -129,10 +145,15 @@ def support_ticket_answer(
 
 @transaction.atomic
 def support_ticket_close(*, ticket: SupportTicket) -> SupportTicket:
+    """Support closes the ticket without a new answer: the user is told (P17) by a
+    notice, an event on their stream and a push."""
     if ticket.status != TicketStatus.CLOSED:
         ticket.status = TicketStatus.CLOSED
         ticket.closed_at = ticket.updated_at = timezone.now()
         ticket.save(update_fields=["status", "closed_at", "updated_at"])
+        notice_send(
+            user_id=ticket.user_id, kind=NoticeKind.CLOSED, params={"ticket": str(ticket.uuid)}
+        )
     return ticket
 
 

@@ -42,7 +42,7 @@ from dating.matching import profile_like
 from media.services import media_file_signed_url
 from privacy.export import export_download_token
 from privacy.lifecycle import request_create
-from support.services import support_ticket_create
+from support.services import support_ticket_close, support_ticket_create
 from tests.factories.chat import (
     make_device,
     make_direct,
@@ -307,6 +307,12 @@ def _ticket(w: World) -> Target:
     )
 
 
+def _notice(w: World) -> Target:
+    support_ticket_close(ticket=support_ticket_create(user=w.owner, text="help me"))
+    [notice_id] = w.owner.notices.values_list("pk", flat=True)
+    return Target({"notice_id": notice_id}, w.owner, partner=w.partner)
+
+
 def _provider(w: World) -> Target:
     return Target({"provider": "fake"}, w.owner)
 
@@ -397,6 +403,8 @@ ROWS: dict[str, Row] = {
     # support
     "support-ticket": Row(_ticket),
     "support-ticket-replies": Row(_ticket),
+    # accounts' inbox
+    "notice-read": Row(_notice),
 }
 
 
