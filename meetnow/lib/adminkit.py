@@ -7,7 +7,11 @@
   (``reveal_fields``) where a staff member with the reveal permission sees one
   value in clear after giving a reason, which is written to the audit trail.
 - :func:`admin_log` — write the admin's audit trail (``LogEntry``) for custom
-  actions; Django only logs what goes through its own add/change/delete forms.
+  actions; Django only logs what goes through its own add/change/delete forms. The
+  message is an :func:`audit_text` (a marked source text and parameters) that
+  :func:`audit_message` renders in each reader's language (docs/i18n.md).
+- :func:`group_label`, :func:`permission_label` — staff groups and permissions, stored
+  with English names, labelled in the reader's language.
 """
 
 from __future__ import annotations
