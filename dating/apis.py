@@ -201,7 +201,14 @@ class PostListApi(_Scoped):
     def get(self, request: Request) -> Response:
         """The feed: recent public posts of people I may see, newest first."""
         user = current_user(request)
-        return _post_page(request, self, selectors.feed(viewer=user), user)
+        paginator = PostPagination()
+
+        def fetch(**window: Any) -> list[dict[str, Any]]:
+            return selectors.feed_rows(viewer=user, **window)
+
+        rows = paginator.paginate_rows(fetch, VoicePost, request, view=self) or []
+        photos = selectors.feed_photos(post_ids=[row["id"] for row in rows]) if rows else {}
+        return paginator.get_paginated_response(payloads.feed_items_payload(rows, photos))
 
     @extend_schema(
         request=InputSerializer, responses={201: PostOut}, operation_id="dating_post_create"

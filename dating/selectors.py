@@ -5,11 +5,18 @@ that needs a post (like, comment, listen, report), so a post nobody may see is a
 404 everywhere alike. Each list runs a fixed number of queries whatever its size:
 the page (authors, their profile files and the voice file joined), and one query
 for the page's photos.
+
+The feed is the hottest read, so it also has a fast path: ``feed_rows`` and
+``feed_photos`` return plain rows (no model instances) for
+``dating.payloads.feed_item_payload``, and the page's SQL is compiled once per process
+(``meetnow.lib.querytemplate``) from the same ``feed`` queryset, so both paths apply
+the same visibility conditions.
 """
 
 from __future__ import annotations
 
 import uuid as uuid_lib
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +29,7 @@ from dating.matching import match_exists_q
 from dating.models import Audience, PostComment, PostLike, PostPhoto, VoicePost
 from media.models import Status as MediaStatus
 from meetnow.lib.errors import NotFoundError
+from meetnow.lib.querytemplate import QueryTemplate
 
 
 def parse_post_uuid(value: Any) -> uuid_lib.UUID:
@@ -66,10 +74,12 @@ def _with_page_relations(posts: QuerySet[VoicePost], viewer: User) -> QuerySet[V
                 queryset=PostPhoto.objects.select_related("media").order_by("position"),
             )
         )
-        .annotate(
-            liked_by_me=Exists(PostLike.objects.filter(post_id=OuterRef("pk"), user_id=viewer.pk))
-        )
+        .annotate(liked_by_me=_liked_by(viewer))
     )
+
+
+def _liked_by(viewer: User) -> Exists:
+    return Exists(PostLike.objects.filter(post_id=OuterRef("pk"), user_id=viewer.pk))
 
 
 def _published_q() -> Q:
@@ -101,14 +111,103 @@ def posts_visible_to(*, viewer: User) -> QuerySet[VoicePost]:
     return VoicePost.objects.filter(_visible_q(viewer))
 
 
+def _feed_posts(viewer: User) -> QuerySet[VoicePost]:
+    return posts_visible_to(viewer=viewer).filter(
+        author__hidden_from_discover=False, audience=Audience.PUBLIC
+    )
+
+
 def feed(*, viewer: User) -> QuerySet[VoicePost]:
     """Recent public posts of people who did not hide themselves from discover."""
-    return _with_page_relations(
-        posts_visible_to(viewer=viewer).filter(
-            author__hidden_from_discover=False, audience=Audience.PUBLIC
-        ),
-        viewer,
+    return _with_page_relations(_feed_posts(viewer), viewer)
+
+
+# Placeholders that stand for the viewer and the cursor position in the compiled feed.
+_VIEWER = -7_300_000_001
+_POSITION = -7_300_000_002
+
+_PROFILE_FILE = ("uuid", "status", "kind", "width", "height", "duration_ms", "variants")
+FEED_ROW_FIELDS = (
+    "id",
+    "uuid",
+    "caption",
+    "audience",
+    "created_at",
+    "like_count",
+    "comment_count",
+    "author__uuid",
+    "author__nickname",
+    "author__gender",
+    "author__date_of_birth",
+    "author__identity_verified",
+    *(f"author__avatar__{name}" for name in _PROFILE_FILE),
+    *(f"author__voice_intro__{name}" for name in _PROFILE_FILE),
+    "voice__uuid",
+    "voice__duration_ms",
+    "voice__width",
+    "voice__height",
+    "voice__variants",
+)
+
+
+@lru_cache(maxsize=64)
+def _feed_template(
+    alias: str, descending: bool, after: bool | None, offset: int, limit: int, bounds: Any
+) -> QueryTemplate:
+    """The feed page's SQL for one shape of request; ``after`` is None without a
+    cursor position, else whether the page starts after it (``id <``) in the feed's
+    newest-first order. ``bounds`` (the settings inlined) is part of the key."""
+    viewer = User(pk=_VIEWER)
+    posts = _feed_posts(viewer).using(alias).annotate(liked_by_me=_liked_by(viewer))
+    if after is not None:
+        posts = posts.filter(id__lt=_POSITION) if after else posts.filter(id__gt=_POSITION)
+    posts = posts.order_by("-id" if descending else "id")
+    rows = posts.values(*FEED_ROW_FIELDS, "liked_by_me")[offset : offset + limit]
+    slots = {"viewer": _VIEWER} | ({} if after is None else {"position": _POSITION})
+    return QueryTemplate.build(rows, slots)
+
+
+def feed_rows(
+    *,
+    viewer: User,
+    descending: bool = True,
+    position: int | None = None,
+    after: bool = True,
+    offset: int = 0,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The rows of one feed page (``feed``'s posts, as ``FEED_ROW_FIELDS`` plus
+    ``liked_by_me``), in id order (``descending``), from ``offset`` rows past
+    ``position`` (``after``: ids below it, else above), at most ``limit``."""
+    bounds = (settings.DATING_VOICE_MIN_SECONDS, settings.DATING_VOICE_MAX_SECONDS)
+    template = _feed_template(
+        "default", descending, None if position is None else after, offset, limit, bounds
     )
+    if position is None:
+        return template.rows(viewer=viewer.pk)
+    return template.rows(viewer=viewer.pk, position=position)
+
+
+def feed_photos(*, post_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The photos of these posts (one query), by post, in position order; a photo whose
+    file is gone has ``media__uuid`` None."""
+    rows = (
+        PostPhoto.objects.filter(post_id__in=post_ids)
+        .order_by("post_id", "position")
+        .values(
+            "post_id",
+            "media__uuid",
+            "media__status",
+            "media__width",
+            "media__height",
+            "media__duration_ms",
+            "media__variants",
+        )
+    )
+    photos: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        photos.setdefault(row["post_id"], []).append(dict(row))
+    return photos
 
 
 def posts_of_user(*, viewer: User, user_uuid: Any) -> QuerySet[VoicePost]:
@@ -120,6 +219,31 @@ def posts_of_user(*, viewer: User, user_uuid: Any) -> QuerySet[VoicePost]:
     else:
         posts = posts_visible_to(viewer=viewer).filter(author_id=author.pk)
     return _with_page_relations(posts, viewer)
+
+
+_POST = uuid_lib.UUID("73000000-0000-4000-8000-000000000001")
+
+
+@lru_cache(maxsize=4)
+def _access_template(alias: str, bounds: Any) -> QueryTemplate:
+    viewer = User(pk=_VIEWER)
+    mine = Q(author_id=viewer.pk, deleted_at__isnull=True)
+    posts = VoicePost.objects.using(alias).filter(mine | _visible_q(viewer), uuid=_POST)
+    return QueryTemplate.build(
+        posts.values("id", "uuid", "author_id")[:1], {"viewer": _VIEWER, "post": _POST}
+    )
+
+
+def post_access_light(*, viewer: User, post_uuid: Any) -> VoicePost:
+    """``post_access`` for the hot writes (like, unlike): the same conditions from SQL
+    compiled once per process, and a post holding only ``id``, ``uuid`` and
+    ``author_id`` (the counts are the caller's to fill in)."""
+    pid = parse_post_uuid(post_uuid)
+    bounds = (settings.DATING_VOICE_MIN_SECONDS, settings.DATING_VOICE_MAX_SECONDS)
+    rows = _access_template("default", bounds).rows(viewer=viewer.pk, post=pid)
+    if not rows:
+        raise NotFoundError(_("Post not found."))
+    return VoicePost(**rows[0])
 
 
 def post_access(*, viewer: User, post_uuid: Any, with_relations: bool = False) -> VoicePost:

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +37,7 @@ from dating.models import (
     VoicePost,
 )
 from dating.reports import evidence_file_ids_held
-from dating.selectors import post_access
+from dating.selectors import post_access, post_access_light
 from media.models import Kind, MediaFile, Purpose
 from media.models import Status as MediaStatus
 from media.services import media_file_attach, media_file_delete
@@ -202,31 +202,92 @@ def _notify_author(
     transaction.on_commit(enqueue, robust=True)
 
 
+def _in_one_statement() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# One round trip for a like: the row inserted unless it exists, the post's count moved
+# only if it was, and the counts read back. The UPDATE re-reads the locked row
+# (READ COMMITTED), so concurrent likes each add exactly one.
+_LIKE_SQL = f"""
+WITH new AS (
+    INSERT INTO {PostLike._meta.db_table} (post_id, user_id, created_at) VALUES (%s, %s, %s)
+    ON CONFLICT (post_id, user_id) DO NOTHING RETURNING 1
+), counted AS (
+    UPDATE {VoicePost._meta.db_table} SET like_count = like_count + 1
+    WHERE id = %s AND EXISTS (SELECT FROM new)
+    RETURNING like_count, comment_count, listen_count
+)
+SELECT true, like_count, comment_count, listen_count FROM counted
+UNION ALL
+SELECT false, like_count, comment_count, listen_count FROM {VoicePost._meta.db_table}
+WHERE id = %s AND NOT EXISTS (SELECT FROM new)
+"""  # noqa: S608 (table names from the models; every value bound)
+
+_UNLIKE_SQL = f"""
+WITH gone AS (
+    DELETE FROM {PostLike._meta.db_table} WHERE post_id = %s AND user_id = %s RETURNING 1
+), counted AS (
+    UPDATE {VoicePost._meta.db_table} SET like_count = like_count - 1
+    WHERE id = %s AND EXISTS (SELECT FROM gone)
+    RETURNING like_count, comment_count, listen_count
+)
+SELECT true, like_count, comment_count, listen_count FROM counted
+UNION ALL
+SELECT false, like_count, comment_count, listen_count FROM {VoicePost._meta.db_table}
+WHERE id = %s AND NOT EXISTS (SELECT FROM gone)
+"""  # noqa: S608 (table names from the models; every value bound)
+
+
+def _like_statement(sql: str, params: list[Any], post: VoicePost) -> bool:
+    """Run ``_LIKE_SQL`` or ``_UNLIKE_SQL``: whether a like row changed; the post's
+    counts are set from the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the post itself is gone
+        raise NotFoundError(_("Post not found."))
+    changed, post.like_count, post.comment_count, post.listen_count = row
+    return bool(changed)
+
+
 def post_like(*, user: User, post_uuid: Any) -> VoicePost:
     """Like a post (idempotent: liking twice is one like). The count moves only when
-    the like row is new, in the same transaction (concurrency-safe)."""
-    post = post_access(viewer=user, post_uuid=post_uuid)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                PostLike.objects.create(post=post, user=user)
-        except IntegrityError:
-            return _refreshed(post)
-        VoicePost.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
-        post = _refreshed(post)
-        _notify_author(
-            post=post,
-            actor=user,
-            event_type=DatingEvent.POST_LIKED,
-            body={"post": str(post.uuid), "like_count": post.like_count},
-            push_kind="like",
-        )
+    the like row is new, in the same transaction (concurrency-safe); on PostgreSQL in
+    one statement. A new like tells the author (an event, one push per burst)."""
+    post = post_access_light(viewer=user, post_uuid=post_uuid)
+    try:
+        with transaction.atomic():
+            if _in_one_statement():
+                params = [post.pk, user.pk, timezone.now(), post.pk, post.pk]
+                if not _like_statement(_LIKE_SQL, params, post):
+                    return post
+            else:
+                try:
+                    with transaction.atomic():
+                        PostLike.objects.create(post=post, user=user)
+                except IntegrityError:
+                    return _refreshed(post)
+                VoicePost.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+                post = _refreshed(post)
+            _notify_author(
+                post=post,
+                actor=user,
+                event_type=DatingEvent.POST_LIKED,
+                body={"post": str(post.uuid), "like_count": post.like_count},
+                push_kind="like",
+            )
+    except IntegrityError:  # the post was deleted for good meanwhile
+        raise NotFoundError(_("Post not found.")) from None
     return post
 
 
 def post_unlike(*, user: User, post_uuid: Any) -> VoicePost:
     """Take a like back (idempotent)."""
-    post = post_access(viewer=user, post_uuid=post_uuid)
+    post = post_access_light(viewer=user, post_uuid=post_uuid)
+    if _in_one_statement():
+        _like_statement(_UNLIKE_SQL, [post.pk, user.pk, post.pk, post.pk], post)
+        return post
     with transaction.atomic():
         deleted, _by_model = PostLike.objects.filter(post=post, user=user).delete()
         if deleted:

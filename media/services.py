@@ -420,6 +420,39 @@ def media_file_signed_urls(*, media_file: MediaFile, ttl: int | None = None) -> 
     }
 
 
+_TOKEN_MARK = "0tokenmark0"  # noqa: S105 (a place holder in a URL, no secret)
+
+
+def media_signed_urls(
+    *, files: list[tuple[uuid.UUID, dict[str, Any]]], ttl: int | None = None
+) -> list[dict[str, str]]:
+    """``media_file_signed_urls`` of many ready files at once, from their ``uuid`` and
+    ``variants`` alone (a page of a list read as rows, no model instances): the
+    same URLs, one dict per file in order. The caller has checked that each file is
+    ready and that the viewer may see it (P11, P12)."""
+    if _is_s3():
+        return [
+            media_file_signed_urls(
+                media_file=MediaFile(uuid=media_uuid, status=Status.READY, variants=variants),
+                ttl=ttl,
+            )
+            for media_uuid, variants in files
+        ]
+    from django.urls import reverse
+
+    # The URL resolver once per page, not once per copy: a token is URL-safe
+    # (base64 and ':'), so it goes into the path as it is, as ``reverse`` would put it.
+    head, tail = reverse("media-download", kwargs={"token": _TOKEN_MARK}).split(_TOKEN_MARK)
+    seconds = min(max(1, ttl or settings.MEETNOW_MEDIA_URL_TTL), MAX_URL_TTL)
+    return [
+        {
+            name: head + signing.sign(media_uuid=media_uuid, variant=name, ttl=seconds) + tail
+            for name in variants
+        }
+        for media_uuid, variants in files
+    ]
+
+
 # --- Attach -------------------------------------------------------------------------
 
 

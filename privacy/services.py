@@ -121,8 +121,9 @@ def policy_update_announce(*, document_id: int, batch: int = 500) -> int:
 def policy_update_push_send(*, document_id: int, user_ids: list[int]) -> int:
     """The push of a non-material policy version (P16) to these accounts' phones, with
     push opt-outs respected (P10): the document's kind and version, a fixed text in
-    the owner's language. Each phone is told once per version (a redelivered task
-    tells nobody twice). Returns the number of phones notified."""
+    the owner's language. Each phone is told once (a redelivered task tells nobody
+    twice: the once-only key of ``chat.push.push_send`` lasts a day). Returns the
+    number of phones notified."""
     document = PolicyDocument.objects.filter(pk=document_id, published_at__isnull=False).first()
     if document is None:
         return 0

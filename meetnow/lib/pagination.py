@@ -7,6 +7,7 @@ is a 400 ``invalid_cursor``, never a 404 or a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -50,6 +51,22 @@ class CursorPagination(pagination.CursorPagination):
                 raise
             raise invalid_cursor() from exc
 
+    def paginate_rows(
+        self,
+        fetch: Callable[..., list[dict[str, Any]]],
+        model: type[models.Model],
+        request: Request,
+        view: Any = None,
+    ) -> list[dict[str, Any]] | None:
+        """``paginate_queryset`` for a list read as rows (dicts) rather than a queryset:
+        the same cursors, links and errors. ``fetch(descending=, position=, after=,
+        offset=, limit=)`` returns the rows in the ordering field's order (descending
+        or not), from ``offset`` rows past ``position`` (``after``: below it, else
+        above; None: from the start), at most ``limit``. ``model`` owns the ordering
+        field (a cursor's position is checked against it)."""
+        source = _Rows(fetch, model)
+        return self.paginate_queryset(source, request, view)
+
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         try:
             cursor = super().decode_cursor(request)
@@ -75,3 +92,39 @@ class CursorPagination(pagination.CursorPagination):
             raise invalid_cursor() from exc
         if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
             raise invalid_cursor()
+
+
+class _Rows:
+    """The little of a queryset that DRF's cursor pagination uses (``order_by``, one
+    ``filter`` on the ordering field, a slice), recorded and handed to ``fetch``."""
+
+    def __init__(self, fetch: Callable[..., list[dict[str, Any]]], model: type[models.Model]):
+        self.fetch = fetch
+        self.model = model
+        self.descending = False
+        self.position: int | None = None
+        self.after = True
+
+    def order_by(self, *fields: str) -> _Rows:
+        (field,) = fields
+        self.descending = field.startswith("-")
+        return self
+
+    def filter(self, **lookups: Any) -> _Rows:
+        ((lookup, value),) = lookups.items()
+        field = self.model._meta.get_field(lookup.rsplit("__", 1)[0])
+        if not isinstance(field, models.Field):
+            raise TypeError(f"cannot page rows by {lookup}")
+        self.position = int(field.to_python(value))
+        self.after = lookup.endswith("__lt")
+        return self
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        offset = window.start or 0
+        return self.fetch(
+            descending=self.descending,
+            position=self.position,
+            after=self.after,
+            offset=offset,
+            limit=window.stop - offset,
+        )
