@@ -63,6 +63,8 @@ def web_client(request: HttpRequest) -> HttpResponse:
             "dev_sms_console": settings.SMS_BACKEND == "console",
             "default_region": settings.PHONENUMBER_DEFAULT_REGION,
             "social": json.dumps(web_providers(request)),
+            # The account deletion's cooling-off, said on the privacy centre's button.
+            "erasure_grace_days": settings.MEETNOW_ERASURE_GRACE_DAYS,
         },
     )
     response["Content-Security-Policy"] = content_security_policy(request)

@@ -16,6 +16,7 @@ export const env = {
   devSmsConsole: body.dataset.devSmsConsole === '1',
   defaultRegion: body.dataset.defaultRegion || 'CN',
   social: JSON.parse(body.dataset.social || '[]'),
+  erasureGraceDays: Number(body.dataset.erasureGraceDays || 15),
 };
 
 // Screens by route. Public ones work without a session.

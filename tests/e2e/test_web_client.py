@@ -26,7 +26,13 @@ from PIL import Image
 
 from accounts.models import Block
 from chat.models import Report
-from privacy.models import PolicyDocument, PrivacyRequest, RequestKind, RequestStatus
+from privacy.models import (
+    Consent,
+    PolicyDocument,
+    PrivacyRequest,
+    RequestKind,
+    RequestStatus,
+)
 from tests.conftest import require_or_skip
 from tests.e2e.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
@@ -94,7 +100,12 @@ def new_page(
 
 
 def publish_documents() -> None:
-    for kind, title in (("privacy_policy", "Privacy policy"), ("user_agreement", "Agreement")):
+    documents = (
+        ("privacy_policy", "Privacy policy"),
+        ("user_agreement", "Agreement"),
+        ("identity_notice", "Identity verification notice"),  # optional, separate
+    )
+    for kind, title in documents:
         PolicyDocument.objects.get_or_create(
             kind=kind,
             version="1.0",
@@ -179,6 +190,11 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
 
     sign_up(ana, "13800138001", log, seen, "Ana")
     sign_up(bo, "13800138002", log, seen, "Bo")
+    # Sign-up accepts the two required documents, never the optional identity notice.
+    assert set(Consent.objects.values_list("kind", flat=True)) == {
+        "privacy_policy",
+        "user_agreement",
+    }
 
     # Bo looks at his chats; Ana starts a chat with Bo, found among the people the API
     # shows her.
@@ -300,9 +316,11 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     ana.click("#code-submit")
     wait_or_explain(ana, "#consent-form", log)
     assert "2.0" in ana.inner_text("#consent-form")
+    assert "Identity" not in ana.inner_text("#consent-form")
     ana.check("#accept")
     ana.click("#consent-form button[type=submit]")
     ana.wait_for_selector("#conversations")
+    assert not Consent.objects.filter(kind="identity_notice").exists()
 
     # Bo deletes the account: confirmed with a code, logged out, told how to cancel.
     bo.click("#nav >> text=Privacy")

@@ -1,9 +1,10 @@
 """The web client's dating screens in a real browser (issue 16, docs/dating.md).
 
 Ana publishes a voice post (a real clip, processed by the worker); Bo finds it in the
-feed, likes it and likes Ana; Ana likes Bo back from "who liked me": both see the match
-and its conversation opens. A second test pairs two browsers in the voice match: the
-anonymous WebRTC call connects, both like, and both learn who it was.
+feed, pages through its comments, likes it and likes Ana; Ana likes Bo back from "who
+liked me": both see the match and its conversation opens. A second test pairs two
+browsers in the voice match: the anonymous WebRTC call connects, both like, and both
+learn who it was.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dating.models import Match, VoicePost
+from dating.services import comment_create
 from tests.e2e import test_web_client
 from tests.e2e.test_web_client import SHOTS, png, signed_in_page, wait_or_explain
 from tests.factories.chat import make_user
@@ -38,13 +40,27 @@ def test_a_voice_post_leads_to_a_like_a_like_back_a_match_and_a_conversation(
     ana.set_input_files("#post-photos", str(png(tmp_path / "me.png")))
     ana.click("#publish")
     wait_or_explain(ana, "#my-posts article.post:has-text('Hello from Ana') audio", log, 90_000)
-    assert VoicePost.objects.filter(author=ana_user, caption="Hello from Ana").count() == 1
+    published = VoicePost.objects.get(author=ana_user, caption="Hello from Ana")
+    cy = make_user("Cy")  # one comment more than the client's first page
+    for n in range(1, 22):
+        comment_create(user=cy, post_uuid=published.uuid, text=f"Comment {n}")
 
     # Bo finds it in the feed, with its player and photo; likes the post, then Ana.
     bo.click("#tab-posts")
     post = "#feed article.post:has-text('Hello from Ana')"
     wait_or_explain(bo, f"{post} audio", log)
     assert bo.locator(f"{post} img.post-photo").count() == 1
+    # Its comments: the newest 20, then the older ones with "Older comments".
+    bo.click(f"{post} .show-comments")
+    bo.wait_for_selector(f"{post} li.comment >> text=Comment 21")
+    assert bo.locator(f"{post} li.comment").count() == 20
+    bo.click(f"{post} .more-comments")
+    oldest = bo.locator(f"{post} li.comment").nth(20)
+    oldest.wait_for()
+    assert "Comment 1 " in oldest.inner_text()
+    assert bo.locator(f"{post} li.comment").count() == 21
+    assert bo.locator(f"{post} .more-comments").count() == 0
+    bo.click(f"{post} .show-comments")  # closed again
     bo.click(f"{post} .like-post")
     bo.wait_for_selector(f"{post} .like-post[aria-pressed=true] >> text=1")
     bo.click(f"{post} .like-person")

@@ -111,6 +111,17 @@ def test_dev_console_hint_follows_the_sms_backend(client: Client, settings: obje
     assert 'data-dev-sms-console="0"' in client.get("/").content.decode()
 
 
+def test_the_deletion_text_says_the_configured_cooling_off(
+    client: Client, settings: object
+) -> None:
+    settings.MEETNOW_ERASURE_GRACE_DAYS = 30  # type: ignore[attr-defined]
+    assert 'data-erasure-grace-days="30"' in client.get("/").content.decode()
+    tables = (STATIC_WEB / "i18n.js").read_text()
+    assert tables.count("delete_text:") == 2
+    assert "{days}" in tables.split("delete_text:")[1].split("\n")[0]
+    assert "{days}" in tables.split("delete_text:")[2].split("\n")[0]
+
+
 def test_production_static_files_serve_the_client_under_hashed_names(
     client: Client, settings: object, tmp_path: Path
 ) -> None:

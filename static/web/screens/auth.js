@@ -4,9 +4,14 @@ import { env, go, startSession, state } from '../app.js';
 import { field, h, mount, notify } from '../dom.js';
 import { t } from '../i18n.js';
 
+// The documents everyone must accept. Others (the identity verification notice) are
+// separate, optional consents: never accepted as part of sign-up or re-consent (P7).
+const REQUIRED_KINDS = ['privacy_policy', 'user_agreement'];
+const required = (docs) => docs.filter((d) => REQUIRED_KINDS.includes(d.kind));
+
 let policies = null;
 async function currentPolicies() {
-  if (!policies) policies = await api('GET', 'policies');
+  if (!policies) policies = required(await api('GET', 'policies'));
   return policies;
 }
 
@@ -184,12 +189,13 @@ export async function documentScreen(kind) {
 export async function consent() {
   const [stateNow, current] = await Promise.all([api('GET', 'privacy/consents'), api('GET', 'privacy/documents/current')]);
   if (!stateNow.required) { state.consent = null; await startSession(); go('#/chat'); return; }
+  const documents = required(current.documents);
   const accepted = new Set(stateNow.history.filter((c) => c.action !== 'withdrawn').map((c) => `${c.kind}:${c.version}`));
   const errors = errorBox();
   const form = h('form', { class: 'card', id: 'consent-form', onsubmit: async (e) => {
     e.preventDefault();
     const versions = {};
-    for (const d of current.documents) versions[d.kind] = d.version;
+    for (const d of documents) versions[d.kind] = d.version;
     try {
       await api('POST', 'privacy/consents', { action: 'accept', versions });
       state.consent = null;
@@ -200,7 +206,7 @@ export async function consent() {
   } },
   h('h1', {}, stateNow.required === 'consent_withdrawn' ? t('consent_withdrawn_title') : t('reconsent_title')),
   h('p', {}, stateNow.required === 'consent_withdrawn' ? t('consent_withdrawn_text') : t('reconsent_text')),
-  h('ul', {}, current.documents.map((d) => h('li', {}, docLink(d), accepted.has(`${d.kind}:${d.version}`) ? null : h('span', { class: 'tag' }, t('material_change'))))),
+  h('ul', {}, documents.map((d) => h('li', {}, docLink(d), accepted.has(`${d.kind}:${d.version}`) ? null : h('span', { class: 'tag' }, t('material_change'))))),
   h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'accept', required: true }), h('label', { for: 'accept' }, t('accept_current'))),
   errors,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('accept')), h('a', { href: '#/privacy', class: 'button secondary' }, t('nav_privacy'))));

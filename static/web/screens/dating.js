@@ -11,6 +11,7 @@ import { recorderButton } from './recorder.js';
 const TABS = ['posts', 'discover', 'likes', 'matches', 'voice', 'mine'];
 const REASONS = ['spam', 'harassment', 'sexual', 'fake', 'underage', 'violence', 'other'];
 const GENDERS = ['female', 'male', 'other'];
+const COMMENTS_PAGE = 20;
 
 // The last voice match (the session from call.accepted), kept across screens and
 // reloads of this tab (the API has no list of my sessions).
@@ -105,13 +106,29 @@ function commentEl(post, c, list) {
     c.author.id !== state.me.id ? h('button', { type: 'button', class: 'link', onclick: () => reportDialog({ post: post.id, comment: c.id }) }, t('report')) : null);
 }
 
+// Older comments (the list is newest first): the API's cursor, one page per click.
+function moreComments(post, next, list) {
+  if (!next) return null;
+  const button = h('button', { type: 'button', class: 'link more-comments' }, t('more_comments'));
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const r = await api('GET', next.replace(/^.*\/api\/v1\//, ''));
+      const known = new Set([...list.children].map((li) => li.dataset.id));
+      list.append(...r.results.filter((c) => !known.has(String(c.id))).map((c) => commentEl(post, c, list)));
+      button.replaceWith(moreComments(post, r.next, list) || '');
+    } catch (err) { button.disabled = false; notify(err.message, 'error'); }
+  });
+  return button;
+}
+
 async function toggleComments(post, box) {
   if (box.childElementCount) { box.replaceChildren(); return; }
-  const r = await api('GET', `dating/posts/${post.id}/comments?limit=50`);
+  const r = await api('GET', `dating/posts/${post.id}/comments?limit=${COMMENTS_PAGE}`);
   const list = h('ul', { class: 'comments' });
   list.append(...r.results.map((c) => commentEl(post, c, list)));
   const input = h('input', { type: 'text', maxlength: 500, 'aria-label': t('write_comment'), placeholder: t('write_comment'), class: 'comment-text' });
-  box.replaceChildren(list, h('form', { class: 'comment-form', onsubmit: async (e) => {
+  box.replaceChildren(list, moreComments(post, r.next, list) || '', h('form', { class: 'comment-form', onsubmit: async (e) => {
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;

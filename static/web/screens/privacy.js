@@ -2,7 +2,7 @@
 // account deletion, processors and policy documents. Everything under /api/v1/privacy/ also
 // works while consent is missing (the gate exempts it), so export and deletion stay possible.
 import { ApiError, api, authApi } from '../api.js';
-import { go, signedOut, state } from '../app.js';
+import { env, go, signedOut, state } from '../app.js';
 import { fmtTime, h, mount, notify } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -88,6 +88,10 @@ export async function centre() {
   const rows = requests.results;
   const exportReq = rows.find((r) => r.kind === 'access' && (OPEN.includes(r.status) || r.download));
   const erasure = rows.find((r) => r.kind === 'erasure' && OPEN.includes(r.status));
+  // The identity verification notice is a separate, optional consent (docs/identity.md):
+  // given when the last thing done with it was an acceptance.
+  const identity = consents.history.filter((c) => c.kind === 'identity_notice').pop();
+  const identityGiven = Boolean(identity && identity.action !== 'withdrawn');
   const correction = h('textarea', { id: 'correction', rows: 3, maxlength: 2000, required: true });
 
   mount(h('div', { class: 'privacy', id: 'privacy' },
@@ -117,7 +121,12 @@ export async function centre() {
       consents.required ? null : h('button', { type: 'button', class: 'secondary', id: 'withdraw', onclick: async () => {
         if (!window.confirm(t('withdraw_confirm'))) return;
         try { await api('POST', 'privacy/consents', { action: 'withdraw', document_kinds: ['privacy_policy', 'user_agreement'] }); state.consent = 'consent_withdrawn'; if (state.rt) state.rt.stop(); centre(); } catch (err) { notify(err.message, 'error'); }
-      } }, t('withdraw'))),
+      } }, t('withdraw')),
+      identityGiven ? h('p', { class: 'hint' }, t('withdraw_identity_text')) : null,
+      identityGiven ? h('button', { type: 'button', class: 'secondary', id: 'withdraw-identity', onclick: async () => {
+        if (!window.confirm(t('withdraw_identity_confirm'))) return;
+        try { await api('POST', 'privacy/consents', { action: 'withdraw', document_kinds: ['identity_notice'] }); notify(t('withdrawn_identity')); centre(); } catch (err) { notify(err.message, 'error'); }
+      } }, t('withdraw_identity')) : null),
     section('p-correct', t('correct_title'),
       h('p', {}, t('correct_text')),
       h('form', { onsubmit: async (e) => {
@@ -127,7 +136,7 @@ export async function centre() {
     section('p-requests', t('requests_title'),
       rows.length ? h('ul', { class: 'requests' }, rows.map(requestRow)) : h('p', { class: 'empty' }, t('no_requests'))),
     section('p-delete', t('delete_title'),
-      h('p', {}, t('delete_text')),
+      h('p', {}, t('delete_text', { days: env.erasureGraceDays })),
       erasure ? h('ul', { class: 'requests' }, requestRow(erasure)) : h('button', { type: 'button', class: 'danger', id: 'delete-account', onclick: async () => {
         if (!window.confirm(t('delete_confirm'))) return;
         try {

@@ -10,7 +10,8 @@ function card(p, { actions } = {}) {
   return h('article', { class: 'profile-card', id: 'public-card', 'aria-label': t('public_card') },
     p.avatar && p.avatar.urls ? h('img', { src: p.avatar.urls['1024'] || p.avatar.urls.original, alt: t('photo_of', { name: p.nickname || t('no_name') }), class: 'card-photo' })
       : h('div', { class: 'card-photo empty', 'aria-hidden': 'true' }, (p.nickname || '?').slice(0, 1)),
-    h('h2', {}, p.nickname || t('no_name'), p.age ? h('span', { class: 'age' }, ` · ${p.age}`) : null),
+    h('h2', {}, p.nickname || t('no_name'), p.age ? h('span', { class: 'age' }, ` · ${p.age}`) : null,
+      p.verified ? h('span', { class: 'tag' }, t('verified')) : null),
     p.gender ? h('p', { class: 'meta' }, t(`gender_${p.gender}`)) : null,
     p.voice_intro && p.voice_intro.urls ? h('div', {}, h('p', { class: 'meta' }, t('voice_intro')), h('audio', { controls: true, src: p.voice_intro.urls.original, preload: 'none', 'aria-label': t('voice_intro') })) : null,
     actions || null);
@@ -19,10 +20,16 @@ function card(p, { actions } = {}) {
 export async function profile() {
   const me = await api('GET', 'me');
   state.me = me;
+  // My card exactly as others get it (GET /users/<me>): only what the API shows them.
+  const mine = await api('GET', `users/${me.id}`);
   const nickname = field(t('nickname'), { id: 'nickname', value: me.nickname, maxlength: 40, autocomplete: 'nickname' });
   const gender = h('div', { class: 'field' }, h('label', { for: 'gender' }, t('gender')),
     h('select', { id: 'gender' }, ['', 'female', 'male', 'other'].map((g) => h('option', { value: g, selected: me.gender === g }, g ? t(`gender_${g}`) : t('not_said')))));
   const bio = field(t('bio'), { tag: 'textarea', id: 'bio', maxlength: 500, rows: 3 });
+  const dmFrom = h('div', { class: 'field' }, h('label', { for: 'dm-from' }, t('dm_from')),
+    h('select', { id: 'dm-from' }, ['everyone', 'matches_only'].map((v) => h('option', { value: v, selected: me.dm_from === v }, t(`dm_from_${v}`)))));
+  const hidden = h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'hidden-from-discover', checked: Boolean(me.hidden_from_discover) }),
+    h('label', { for: 'hidden-from-discover' }, t('hidden_from_discover')));
   bio.querySelector('textarea').value = me.bio || '';
   const save = async (patch, message) => {
     try { state.me = await api('PATCH', 'me', patch); notify(message || t('saved')); profile(); } catch (err) { notify(err.message, 'error'); }
@@ -44,11 +51,15 @@ export async function profile() {
   mount(h('div', { class: 'grid' },
     h('form', { class: 'card', id: 'profile-form', onsubmit: (e) => {
       e.preventDefault();
-      save({ nickname: nickname.querySelector('input').value.trim(), gender: gender.querySelector('select').value, bio: bio.querySelector('textarea').value });
+      const patch = { nickname: nickname.querySelector('input').value.trim(), gender: gender.querySelector('select').value, bio: bio.querySelector('textarea').value };
+      if ('dm_from' in me) patch.dm_from = dmFrom.querySelector('select').value;
+      if ('hidden_from_discover' in me) patch.hidden_from_discover = hidden.querySelector('input').checked;
+      save(patch);
     } },
     h('h1', {}, t('profile')),
-    h('p', { class: 'meta' }, t('phone'), ': ', me.phone || '—', ' · ', t('age'), ': ', me.age ?? '—'),
+    h('p', { class: 'meta' }, t('phone'), ': ', me.phone_display || me.phone || '—', ' · ', t('age'), ': ', me.age ?? '—'),
     nickname, gender, bio,
+    h('h2', {}, t('who_can_find_me')), dmFrom, hidden,
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'profile-save' }, t('save'))),
     h('h2', {}, t('photo')),
     h('div', { class: 'field' }, h('label', { for: 'avatar-file' }, t('choose_photo')), photoInput),
@@ -59,7 +70,7 @@ export async function profile() {
     me.voice_intro ? h('button', { type: 'button', class: 'secondary', onclick: () => save({ voice_intro: null }) }, t('remove_voice')) : null,
     h('p', { class: 'hint' }, t('optional_fields'))),
     h('div', {},
-      h('section', { class: 'card' }, h('h2', {}, t('as_others_see')), card(me),
+      h('section', { class: 'card' }, h('h2', {}, t('as_others_see')), card(mine),
         h('p', { class: 'hint' }, t('your_id'), ' ', h('code', { id: 'my-id' }, me.id))),
       await chatSettings(),
       await blockedPeople())));
