@@ -807,6 +807,15 @@ MEETNOW_MFA_ENCRYPTION_KEYS: list[str] = env.list("MEETNOW_MFA_ENCRYPTION_KEYS",
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_ticket"] = env.str(
     "MEETNOW_THROTTLE_SUPPORT_TICKET", default="10/hour"
 )
+# The public form (no account, issue 19): tickets per IP, and per contact (phone/free text).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_public"] = env.str(
+    "MEETNOW_THROTTLE_SUPPORT_PUBLIC", default="5/hour"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["support_public_contact"] = env.str(
+    "MEETNOW_THROTTLE_SUPPORT_PUBLIC_CONTACT", default="3/day"
+)
+# Largest body the public form reads (bytes); a larger one is 413 before parsing.
+MEETNOW_SUPPORT_PUBLIC_BODY_MAX = env.int("MEETNOW_SUPPORT_PUBLIC_BODY_MAX", default=16 * 1024)
 
 # --- Identity verification (accounts/identity; docs/identity.md) --------------
 # console | tencent | a dotted path to a provider class; empty: verification is off

@@ -27,7 +27,9 @@ from meetnow.lib.errors import error, error_body
 from privacy.consents import gate_check_session
 
 GATED_PREFIX = "/api/v1/"
-EXEMPT_PREFIXES = ("/api/v1/privacy/",)
+# The public support form reads no session at all (support/apis.py): a person who owes
+# consent can still reach support through it.
+EXEMPT_PREFIXES = ("/api/v1/privacy/", "/api/v1/support/public-tickets")
 MESSAGES = {
     "reconsent_required": (
         "A new version of the privacy policy or user agreement needs your consent. "

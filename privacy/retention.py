@@ -154,8 +154,10 @@ def retention_table() -> list[Rule]:
         ),
         Rule(
             "support_tickets",
-            "Closed support tickets, their replies and pictures",
-            f"{d('support_tickets')} days after closing",
+            "Closed support tickets, their replies and pictures; tickets from the public "
+            "form (no account) with the contact given",
+            f"{d('support_tickets')} days after closing (a public form's ticket never "
+            "closed: after its last activity)",
             "deleted, the pictures from storage too",
             "privacy.retention_purge",
         ),
@@ -453,9 +455,13 @@ def _tickets_delete(tickets: QuerySet[SupportTicket]) -> None:
 
 
 def purge_support_tickets(now: dt.datetime) -> int:
+    """Closed tickets after the period; a public form's ticket (no account, a contact)
+    also when it sat that long without activity, closed or not (support/personal_data.py)."""
+    cutoff = _ago(now, "support_tickets")
     return _batched(
         SupportTicket.objects.filter(
-            status=TicketStatus.CLOSED, closed_at__lt=_ago(now, "support_tickets")
+            Q(status=TicketStatus.CLOSED, closed_at__lt=cutoff)
+            | Q(user__isnull=True, updated_at__lt=cutoff)
         ),
         _tickets_delete,
     )

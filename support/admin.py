@@ -2,7 +2,10 @@
 
 The answer box on a ticket's page calls ``support_ticket_answer`` (the user's app
 gets a push). The ticket's text and the conversation are read-only; the user's
-phone number can be revealed with a logged reason.
+phone number can be revealed with a logged reason. A ticket from the public form
+(no account, "from" = "public form") has a topic and a contact: the list shows the
+contact number masked; the number and the free contact are revealed with a logged
+reason, and support answers the person through them (the answer is kept on the ticket).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from accounts.phones import phone_mask
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
 from meetnow.lib.adminkit import AnyModelForm, StaffModelAdmin, audit_text
@@ -51,11 +55,13 @@ class SupportTicketAdmin(StaffModelAdmin):
         "status",
         "deadline",
         "waiting",
+        "origin",
+        "topic",
         "user",
         "picture_count",
         "reply_count",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "topic")
     list_select_related = ("user",)
     list_annotations = {
         "picture_count_n": Count("pictures", distinct=True),
@@ -73,6 +79,8 @@ class SupportTicketAdmin(StaffModelAdmin):
     fields = (
         "uuid",
         "user",
+        "topic",
+        "public_contact",
         "status",
         "created_at",
         "due_at",
@@ -85,6 +93,8 @@ class SupportTicketAdmin(StaffModelAdmin):
     readonly_fields = (
         "uuid",
         "user",
+        "topic",
+        "public_contact",
         "status",
         "created_at",
         "due_at",
@@ -93,7 +103,11 @@ class SupportTicketAdmin(StaffModelAdmin):
         "conversation",
     )
     reveal_fields = {
-        "phone": (_("phone number"), lambda t: t.user.phone if t.user_id else None),
+        "phone": (
+            _("phone number"),
+            lambda t: t.user.phone if t.user_id else (t.contact_phone or None),
+        ),
+        "contact": (_("contact (public form)"), lambda t: t.contact or None),
     }
     reveal_permission = "privacy.reveal_personal_data"
 
@@ -120,6 +134,21 @@ class SupportTicketAdmin(StaffModelAdmin):
                 _("OVERDUE %(deadline)s") % {"deadline": text},
             )
         return text
+
+    @admin.display(description=_("from"), ordering="user")
+    def origin(self, ticket: SupportTicket) -> str:
+        return str(_("app") if ticket.user_id else _("public form"))
+
+    @admin.display(description=_("contact"))
+    def public_contact(self, ticket: SupportTicket) -> str:
+        """A public ticket's contact as staff see it before revealing: the number
+        masked, the free contact only said to be there."""
+        if ticket.user_id:
+            return "-"
+        parts = [phone_mask(ticket.contact_phone)] if ticket.contact_phone else []
+        if ticket.contact:
+            parts.append(str(_("other contact given (reveal to read)")))
+        return " · ".join(parts) or "-"
 
     @admin.display(description=_("waiting"), ordering="created_at")
     def waiting(self, ticket: SupportTicket) -> str:
@@ -186,7 +215,14 @@ class SupportTicketAdmin(StaffModelAdmin):
             support_ticket_answer(
                 ticket=obj, staff=staff, text=answer, close=form.cleaned_data.get("close_ticket")
             )
-            self.message_user(request, _("Answer sent to the user."), messages.SUCCESS)
+            if obj.user_id:
+                self.message_user(request, _("Answer sent to the user."), messages.SUCCESS)
+            else:
+                self.message_user(
+                    request,
+                    _("Answer kept on the ticket: reach the person through their contact."),
+                    messages.WARNING,
+                )
         elif form.cleaned_data.get("close_ticket"):
             support_ticket_close(ticket=obj)
 

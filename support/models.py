@@ -19,11 +19,22 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PICTURES_MAX = 5
 TEXT_MAX = 4000
+CONTACT_MAX = 200
+
+
+class TicketTopic(models.TextChoices):
+    """What a ticket from the public form is about (app tickets have none)."""
+
+    LOST_NUMBER = "lost_number", _("I lost my phone number")
+    ACCOUNT_ACCESS = "account_access", _("I can't get into my account")
+    PRIVACY_REQUEST = "privacy_request", _("A request about my personal data")
+    OTHER = "other", _("Something else")
 
 
 class TicketStatus(models.TextChoices):
@@ -35,12 +46,23 @@ class TicketStatus(models.TextChoices):
 class SupportTicket(models.Model):
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
+    # Null for a ticket from the public form (``support_ticket_create_public``): a
+    # person without an account, or who lost its number, reached through the contact.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="support_tickets",
         verbose_name=_("user"),
     )
+    topic = models.CharField(
+        max_length=20, choices=TicketTopic.choices, blank=True, verbose_name=_("topic")
+    )
+    # How to reach the person of a public ticket (at least one of the two; empty on app
+    # tickets): a phone number in E.164, and/or what they wrote (e-mail, other number).
+    contact_phone = models.CharField(max_length=32, blank=True, verbose_name=_("contact phone"))
+    contact = models.CharField(max_length=CONTACT_MAX, blank=True, verbose_name=_("contact"))
     text = models.TextField(max_length=TEXT_MAX, verbose_name=_("text"))
     status = models.CharField(
         max_length=10,
@@ -63,6 +85,12 @@ class SupportTicket(models.Model):
         indexes = [
             models.Index(fields=["user", "-id"], name="privacy_ticket_user_idx"),
             models.Index(fields=["status", "created_at"], name="privacy_ticket_queue_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(contact_phone="") | ~Q(contact=""),
+                name="privacy_ticket_user_or_contact",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,14 @@ Discovered by privacy's registry; support sits between privacy and chat, so its
 erase steps run after privacy's own, before chat's. The pictures are media
 files of the user: the media step deletes them (and every copy in storage), and
 their exported originals are in ``files/``.
+
+Tickets from the public form (``support_ticket_create_public``: no account) hold
+personal data of someone without an account: the contact they gave (a phone number
+and/or free text such as an e-mail address) and what they wrote. No account exports or
+erases them; their retention is the rule ``support_tickets`` (privacy/retention.py):
+deleted ``MEETNOW_RETENTION_DAYS["support_tickets"]`` days after closing, like every
+ticket, or that long after their last activity if staff never closed them. A person who
+asks for their erasure through support is handled by staff (close, then the rule runs).
 """
 
 from __future__ import annotations
@@ -83,7 +91,9 @@ declarations: list[Declaration] = [
         Strategy.DELETE,
         "support_tickets.json",
         "support_tickets",
-        "What the user wrote to customer service.",
+        "What the user wrote to customer service. A ticket from the public form (no "
+        "account) holds a contact (phone and/or free text): deleted by the retention rule, "
+        "also after its last activity if never closed.",
         remaining=lambda uid: SupportTicket.objects.filter(user_id=uid).count(),
     ),
     Declaration(

@@ -14,10 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from accounts.phones import InvalidPhoneError, phone_normalise
 from accounts.selectors import push_devices_for_users
 from chat.notify import notice_send
 from chat.push import PushNotification, push_send
@@ -25,13 +27,16 @@ from media.services import media_file_attach
 from meetnow.lib.deadlines import due_for_phone
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.outbox import task_send
+from meetnow.lib.throttling import scoped_limit_wait
 from support.models import (
+    CONTACT_MAX,
     PICTURES_MAX,
     TEXT_MAX,
     SupportReply,
     SupportTicket,
     SupportTicketPicture,
     TicketStatus,
+    TicketTopic,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,9 +66,12 @@ def _text_clean(text: Any) -> str:
     return cleaned
 
 
-def _due(*, user: User, now: dt.datetime) -> dt.datetime:
-    """When support must have answered a message of ``user`` sent at ``now`` (P17)."""
-    return due_for_phone(received_at=now, days=settings.MEETNOW_SUPPORT_SLA_DAYS, phone=user.phone)
+def _due(*, ticket: SupportTicket, now: dt.datetime) -> dt.datetime:
+    """When support must have answered a message of the ticket's person sent at ``now``
+    (P17): working days of the calendar of their number (the account's, or the contact
+    number of a public ticket)."""
+    phone = ticket.user.phone if ticket.user is not None else ticket.contact_phone
+    return due_for_phone(received_at=now, days=settings.MEETNOW_SUPPORT_SLA_DAYS, phone=phone)
 
 
 @transaction.atomic
@@ -84,9 +92,9 @@ def support_ticket_create(
             param="pictures",
         )
     now = timezone.now()
-    ticket = SupportTicket.objects.create(
-        user=user, text=cleaned, created_at=now, updated_at=now, due_at=_due(user=user, now=now)
-    )
+    ticket = SupportTicket(user=user, text=cleaned, created_at=now, updated_at=now)
+    ticket.due_at = _due(ticket=ticket, now=now)
+    ticket.save(force_insert=True)
     SupportTicketPicture.objects.bulk_create(
         SupportTicketPicture(
             ticket=ticket,
@@ -95,6 +103,73 @@ def support_ticket_create(
         )
         for position, value in enumerate(uuids)
     )
+    return ticket
+
+
+def _contact_clean(*, phone: Any, contact: Any) -> tuple[str, str]:
+    """The contact of a public ticket: a phone number (to E.164) and/or free text."""
+    phone_text = phone.strip() if isinstance(phone, str) else ""
+    contact_text = " ".join(contact.split()) if isinstance(contact, str) else ""
+    if not phone_text and not contact_text:
+        raise ApplicationError(
+            "contact_required",
+            _("Give a phone number or another way to reach you."),
+            param="phone",
+        )
+    if len(contact_text) > CONTACT_MAX:
+        raise ApplicationError(
+            "contact_too_long",
+            _("At most %(contact_max)s characters.") % {"contact_max": CONTACT_MAX},
+            param="contact",
+        )
+    e164 = ""
+    if phone_text:
+        try:
+            e164 = phone_normalise(phone_text)
+        except InvalidPhoneError:
+            raise ApplicationError(
+                "invalid_phone", _("Enter a valid phone number."), param="phone"
+            ) from None
+    return e164, contact_text
+
+
+def _contact_key(*, phone: str, contact: str) -> str:
+    """A keyed hash of the contact: the per-contact limit's key (never the contact)."""
+    return salted_hmac("support-public-contact", f"{phone}|{contact.casefold()}").hexdigest()
+
+
+def support_ticket_create_public(
+    *, topic: Any, phone: Any, contact: Any, text: Any
+) -> SupportTicket:
+    """A ticket from the public form: a person without an account, or who lost its
+    number, asks support (P17). No account is looked up or linked: staff reach the
+    person through the contact. Besides the per-IP limit of the view, at most
+    ``support_public_contact`` tickets per contact (429 ``rate_limited``).
+    """
+    if topic not in TicketTopic.values:
+        raise ApplicationError("invalid_topic", _("Choose a topic."), param="topic")
+    cleaned = _text_clean(text)
+    e164, contact_text = _contact_clean(phone=phone, contact=contact)
+    wait = scoped_limit_wait(
+        scope="support_public_contact", ident=_contact_key(phone=e164, contact=contact_text)
+    )
+    if wait is not None:
+        raise ApplicationError(
+            "rate_limited",
+            _("Too many requests from this contact; try again later."),
+            status_code=429,
+        )
+    now = timezone.now()
+    ticket = SupportTicket(
+        topic=topic,
+        contact_phone=e164,
+        contact=contact_text,
+        text=cleaned,
+        created_at=now,
+        updated_at=now,
+    )
+    ticket.due_at = _due(ticket=ticket, now=now)
+    ticket.save(force_insert=True)
     return ticket
 
 
@@ -108,7 +183,7 @@ def support_ticket_follow_up(*, ticket: SupportTicket, text: Any) -> SupportRepl
     reply = SupportReply.objects.create(ticket=ticket, from_staff=False, text=_text_clean(text))
     ticket.status = TicketStatus.OPEN
     ticket.updated_at = reply.created_at
-    ticket.due_at = _due(user=ticket.user, now=reply.created_at)
+    ticket.due_at = _due(ticket=ticket, now=reply.created_at)
     ticket.save(update_fields=["status", "updated_at", "due_at"])
     return reply
 
@@ -131,6 +206,8 @@ def support_ticket_answer(
     ticket.updated_at = now
     ticket.closed_at = now if close else None
     ticket.save(update_fields=["status", "answered_at", "updated_at", "closed_at"])
+    if ticket.user_id is None:  # a public ticket's person has no app: staff use the contact
+        return reply
     # The inbox keeps the outcome; the answer's own push (below) is the only push.
     notice_send(
         user_id=ticket.user_id,
@@ -151,9 +228,10 @@ def support_ticket_close(*, ticket: SupportTicket) -> SupportTicket:
         ticket.status = TicketStatus.CLOSED
         ticket.closed_at = ticket.updated_at = timezone.now()
         ticket.save(update_fields=["status", "closed_at", "updated_at"])
-        notice_send(
-            user_id=ticket.user_id, kind=NoticeKind.CLOSED, params={"ticket": str(ticket.uuid)}
-        )
+        if ticket.user_id is not None:  # a public ticket's person has no inbox
+            notice_send(
+                user_id=ticket.user_id, kind=NoticeKind.CLOSED, params={"ticket": str(ticket.uuid)}
+            )
     return ticket
 
 
@@ -179,7 +257,7 @@ def support_reply_push_send(*, reply_id: int) -> int:
     reply = (
         SupportReply.objects.select_related("ticket").filter(pk=reply_id, from_staff=True).first()
     )
-    if reply is None:
+    if reply is None or reply.ticket.user_id is None:
         return 0
     devices = push_devices_for_users(user_ids=[reply.ticket.user_id])
     ticket_uuid = str(reply.ticket.uuid)

@@ -7,6 +7,11 @@ from django.urls import path
 from support import apis
 
 urlpatterns = [
+    path(
+        "support/public-tickets",
+        apis.SupportPublicTicketApi.as_view(),
+        name="support-public-tickets",
+    ),
     path("support/tickets", apis.SupportTicketListApi.as_view(), name="support-tickets"),
     path(
         "support/tickets/<str:ticket_uuid>",

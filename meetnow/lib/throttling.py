@@ -66,11 +66,14 @@ class PostScopedRateThrottle(ScopedRateThrottle):
         return request.method != "POST" or super().allow_request(request, view)
 
 
-def scoped_limit_wait(*, scope: str, user_id: int) -> float | None:
+def scoped_limit_wait(
+    *, scope: str, user_id: int | None = None, ident: str | None = None
+) -> float | None:
     """Count one use of the scoped limit ``scope`` for a user outside a DRF view (the
     socket's ``message.send``): the same rate, key and window as
     :class:`ScopedRateThrottle`, so both transports share one counter. ``None`` if
-    allowed, else the seconds until the window ends."""
+    allowed, else the seconds until the window ends. ``ident`` instead of ``user_id``
+    counts for something else than a user (support's per-contact limit: a keyed hash)."""
     throttle = ScopedRateThrottle()
     throttle.scope = scope
     throttle.rate = throttle.get_rate()
@@ -78,7 +81,7 @@ def scoped_limit_wait(*, scope: str, user_id: int) -> float | None:
         return None
     this: Any = throttle  # DRF's untyped attributes
     this.num_requests, this.duration = throttle.parse_rate(throttle.rate)
-    key = throttle.cache_format % {"scope": scope, "ident": user_id}
+    key = throttle.cache_format % {"scope": scope, "ident": user_id if ident is None else ident}
     if throttle.count_one(key):
         return None
     return throttle.wait()

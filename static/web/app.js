@@ -26,6 +26,7 @@ const routes = {
   social: { screen: auth.social, public: true },
   document: { screen: auth.documentScreen, public: true },
   deleted: { screen: auth.deleted, public: true },
+  support: { screen: auth.contactSupport, public: true },
   consent: { screen: auth.consent },
   chat: { screen: chat.list, nav: 'chat' },
   c: { screen: chat.conversation, nav: 'chat' },

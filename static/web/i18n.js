@@ -141,6 +141,14 @@ const en = {
   vm_nobody: 'Nobody was free. Try again in a moment.', vm_liked: 'You liked them. If they like you too, you will see who it is.',
   vm_after: 'Did you like talking to them?', vm_last: 'Your last voice match', vm_call_ended: 'Voice match ended.',
   call_ends_at: 'Ends at {time} at the latest',
+  cant_log_in: 'Can\'t log in? Contact support', support_title: 'Contact support',
+  support_intro: 'Lost your number, or no account? Tell us how to reach you and what happened. We answer through the contact you give.',
+  support_topic: 'Topic', topic_lost_number: 'I lost my phone number', topic_account_access: 'I can\'t get into my account',
+  topic_privacy_request: 'A request about my personal data', topic_other: 'Something else',
+  support_phone: 'Phone number to reach you (optional)', support_contact: 'Other contact (optional)',
+  support_contact_hint: 'An e-mail address or another number. Give a phone number, this, or both.',
+  support_text: 'What happened?', support_send: 'Send to support',
+  support_sent: 'Sent. Your reference is {reference}; keep it. Support will contact you.', back_to_login: 'Back to log in',
 };
 
 const zh = {
@@ -280,6 +288,14 @@ const zh = {
   vm_nobody: '暂时没有空闲的人，请稍后再试。', vm_liked: '你喜欢了对方。如果对方也喜欢你，你就能看到对方是谁。',
   vm_after: '你喜欢和对方聊天吗？', vm_last: '你最近的语音匹配', vm_call_ended: '语音匹配已结束。',
   call_ends_at: '最晚 {time} 结束',
+  cant_log_in: '无法登录？联系客服', support_title: '联系客服',
+  support_intro: '手机号码丢失了，或者还没有账号？请告诉我们如何联系你以及发生了什么。我们会通过你留下的联系方式答复。',
+  support_topic: '主题', topic_lost_number: '我的手机号码丢失了', topic_account_access: '我无法登录我的账号',
+  topic_privacy_request: '关于我个人信息的请求', topic_other: '其他问题',
+  support_phone: '联系电话（可选）', support_contact: '其他联系方式（可选）',
+  support_contact_hint: '电子邮件地址或其他号码。请留下手机号码、其他联系方式或两者。',
+  support_text: '发生了什么？', support_send: '发送给客服',
+  support_sent: '已发送。你的编号是 {reference}，请保存。客服会联系你。', back_to_login: '返回登录',
 };
 
 export const TABLES = { en, 'zh-Hans': zh };

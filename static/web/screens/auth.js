@@ -138,7 +138,41 @@ export async function login() {
   errors,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('send_code'))),
   h('p', {}, t('no_account'), ' ', h('a', { href: '#/signup' }, t('sign_up'))),
+  h('p', {}, h('a', { href: '#/support', id: 'support-link' }, t('cant_log_in'))),
   socialButtons());
+  mount(form);
+}
+
+// "Can't log in? Contact support": the public form (no session; docs/admin.md).
+const TOPICS = ['lost_number', 'account_access', 'privacy_request', 'other'];
+export async function contactSupport() {
+  const errors = errorBox();
+  const form = h('form', { class: 'card', id: 'support-form', onsubmit: async (e) => {
+    e.preventDefault();
+    errors.replaceChildren();
+    const value = (id) => form.querySelector(id).value.trim();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const r = await api('POST', 'support/public-tickets', {
+        topic: value('#topic'), phone: value('#support-phone'), contact: value('#support-contact'), text: value('#support-text'),
+      });
+      mount(h('div', { class: 'card', id: 'support-sent' },
+        h('h1', {}, t('support_title')),
+        h('p', { role: 'status' }, t('support_sent', { reference: r.reference })),
+        h('p', {}, h('a', { href: '#/login' }, t('back_to_login')))));
+    } catch (err) { showError(errors, err); button.disabled = false; }
+  } },
+  h('h1', {}, t('support_title')),
+  h('p', {}, t('support_intro')),
+  h('div', { class: 'field' }, h('label', { for: 'topic' }, t('support_topic')),
+    h('select', { id: 'topic', name: 'topic' }, TOPICS.map((k) => h('option', { value: k }, t(`topic_${k}`))))),
+  field(t('support_phone'), { id: 'support-phone', name: 'phone', type: 'tel', autocomplete: 'tel' }, t('phone_hint', { region: env.defaultRegion })),
+  field(t('support_contact'), { id: 'support-contact', name: 'contact', maxlength: 200 }, t('support_contact_hint')),
+  field(t('support_text'), { tag: 'textarea', id: 'support-text', name: 'text', required: true, maxlength: 4000, rows: 6 }),
+  errors,
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('support_send'))),
+  h('p', {}, h('a', { href: '#/login' }, t('back_to_login'))));
   mount(form);
 }
 
