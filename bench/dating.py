@@ -483,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--like-rate",
         type=float,
-        default=2.0,
+        default=1.0,
         help="paced like phase: likes per second per client (32 clients)",
     )
     parser.add_argument(

@@ -207,7 +207,7 @@ class PostListApi(_Scoped):
             return selectors.feed_rows(viewer=user, **window)
 
         rows = paginator.paginate_rows(fetch, VoicePost, request, view=self) or []
-        photos = selectors.feed_photos(post_ids=[row["id"] for row in rows]) if rows else {}
+        photos = selectors.feed_page_photos(rows)
         return paginator.get_paginated_response(payloads.feed_items_payload(rows, photos))
 
     @extend_schema(

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.django_db
 FEED = "/api/v1/dating/posts"
 DOWNLOAD = "/api/v1/media/download/"
 AUTH = 1
+# The page; its photos come in the same query on PostgreSQL, in a second one elsewhere.
+FEED_PAGE = 1 if connection.vendor == "postgresql" else 2
 
 
 def _grants(body: Any) -> Any:
@@ -130,8 +132,7 @@ def test_next_pages_keep_the_query_count(
             make_post(author, photos=1)
     api = api_client_for(me)
     first = api.get(f"{FEED}?limit={size}").json()
-    # the page, its photos.
-    with django_assert_num_queries(AUTH + 2):
+    with django_assert_num_queries(AUTH + FEED_PAGE):
         second = api.get(first["next"])
     assert len(second.json()["results"]) == size
 
