@@ -16,6 +16,7 @@ from pytest_django import DjangoAssertNumQueries
 from accounts.models import User
 from chat.models import Report
 from meetnow.lib.adminkit import admin_log, audit_message, audit_text
+from meetnow.lib.i18n import display
 from tests.admin.conftest import login_mfa_passed
 from tests.factories.chat import make_direct, make_user, send
 
@@ -105,7 +106,7 @@ def test_staff_without_queues_see_only_anonymous_statistics(
     login_mfa_passed(client, make_staff("nobody"))
     page = client.get("/admin/").content.decode()
     assert 'id="dashboard-queues"' not in page
-    today = timezone.now().date().isoformat()
+    today = display(timezone.now().date())  # as the staff member reads dates
     row = page[page.index(f"<td>{today}</td>") :].split("</tr>")[0]
     # 8 sign-ups today; 1 message is too few to show (it could point at a person).
     assert "<td>8</td>" in row

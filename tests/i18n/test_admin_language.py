@@ -186,3 +186,17 @@ def test_staff_roles_and_permissions_read_in_chinese() -> None:
     user_form = client.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
     assert ">审核员</option>" in user_form
     assert "可查看请求人被遮蔽的个人信息" in user_form  # the roles' extra permission
+
+
+def test_the_dashboards_days_are_dates_in_the_staff_members_language() -> None:
+    from django.utils import timezone
+
+    from meetnow.lib.i18n import display
+
+    today = timezone.now().date()
+    page = _client("zh-hans").get("/admin/").content.decode()
+    stats = page.split('id="dashboard-stats"')[1].split("</table>")[0]
+    assert f"<td>{today:%Y}年{today.month}月{today.day}日</td>" in stats
+    assert today.isoformat() not in stats
+    english = _client("en").get("/admin/").content.decode()
+    assert f"<td>{display(today)}</td>" in english.split('id="dashboard-stats"')[1]
