@@ -108,6 +108,27 @@ def social_pending_bound(request: HttpRequest, response: HttpResponse) -> None:
         session.save()
 
 
+def _unauthenticated_meta_fixed(response: HttpResponse) -> HttpResponse:
+    """allauth writes ``"is_authenticated": user and user.is_authenticated``, which is
+    ``null`` when there is no user (``POST /auth/2fa/authenticate`` without a pending
+    login): its spec, and every client, expect ``false``."""
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return response
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return response
+    meta = body.get("meta") if isinstance(body, dict) else None
+    if not isinstance(meta, dict) or meta.get("is_authenticated", False) is not None:
+        return response
+    meta["is_authenticated"] = False
+    fixed = JsonResponse(body, status=response.status_code)
+    for header in ("Cache-Control", "Expires"):
+        if header in response:
+            fixed[header] = response[header]
+    return fixed
+
+
 class AllauthApiMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -156,7 +177,9 @@ class AllauthApiMiddleware:
     @staticmethod
     def _shape_errors(response: HttpResponse, path: str) -> HttpResponse:
         status = response.status_code
-        if status < 400 or status == 401 or status >= 500:
+        if status == 401:
+            return _unauthenticated_meta_fixed(response)
+        if status < 400 or status >= 500:
             return response
         default = _DEFAULT_ERRORS.get(status, ("error", "The request failed."))
         if status == 409 and path.endswith("/resend"):

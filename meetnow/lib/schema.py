@@ -65,6 +65,9 @@ def page_of(
     )
 
 
+ALLAUTH_UNAUTHENTICATED = "#/components/responses/AllauthAuthentication"
+
+
 def _authenticated(operation: dict[str, Any], default: list[dict[str, Any]]) -> bool:
     security = operation.get("security", default)
     return any(requirement for requirement in security)
@@ -94,6 +97,11 @@ def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             if method in _WRITES:
                 statuses.append("409")
             for status in statuses:
+                if status == "401" and path.startswith("/_allauth/"):
+                    # allauth answers a caller without a session with its own 401
+                    # (the flows a client may start), not the error shape.
+                    responses.setdefault(status, {"$ref": ALLAUTH_UNAUTHENTICATED})
+                    continue
                 responses.setdefault(
                     status,
                     {
