@@ -13,14 +13,23 @@ import uuid
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts import services
 from accounts.models import Device, SecurityEvent, SmsDelivery, User
 from accounts.phones import InvalidPhoneError, phone_mask, phone_normalise
-from meetnow.lib.adminkit import ReadOnlyAdmin, StaffModelAdmin
+from meetnow.lib.adminkit import (
+    ReadOnlyAdmin,
+    StaffModelAdmin,
+    audit_text,
+    group_label,
+    translate_role_choices,
+)
 from meetnow.lib.masking import can_see_personal_data, mask_device_id, mask_ip
 
 
@@ -65,7 +74,7 @@ class UserAdmin(StaffModelAdmin):
         "user_permissions",
     )
     masked_fields = {"phone": _phone_mask}
-    reveal_fields = {"phone": ("phone number", lambda user: user.phone)}
+    reveal_fields = {"phone": (_("phone number"), lambda user: user.phone)}
     reveal_permission = "privacy.reveal_personal_data"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -99,7 +108,7 @@ class UserAdmin(StaffModelAdmin):
         for user in queryset.filter(banned_at__isnull=True, is_superuser=False):
             services.user_ban(user=user)
             banned.append(user)
-        self.log_staff_action(request, banned, "Banned (sessions ended).")
+        self.log_staff_action(request, banned, audit_text(gettext_noop("Banned (sessions ended).")))
         self.message_user(
             request, _("%(count)d account(s) banned.") % {"count": len(banned)}, messages.SUCCESS
         )
@@ -110,7 +119,7 @@ class UserAdmin(StaffModelAdmin):
         for user in queryset.filter(banned_at__isnull=False):
             services.user_unban(user=user)
             lifted.append(user)
-        self.log_staff_action(request, lifted, "Ban lifted.")
+        self.log_staff_action(request, lifted, audit_text(gettext_noop("Ban lifted.")))
         self.message_user(
             request, _("%(count)d account(s) unbanned.") % {"count": len(lifted)}, messages.SUCCESS
         )
@@ -173,4 +182,23 @@ class SmsDeliveryAdmin(ReadOnlyAdmin):
 
 
 # Identity verification (issue 18): its admin lives with it.
+class RoleAdmin(GroupAdmin):
+    """The staff groups (staff.roles), named and their permissions listed in the reader's
+    language; the stored names stay the English keys ``setup_roles`` finds them by."""
+
+    list_display = ("name", "role")
+
+    @admin.display(description=_("role"))
+    def role(self, group: Group) -> str:
+        return group_label(group)
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> Any:
+        return translate_role_choices(super().formfield_for_manytomany(db_field, request, **kwargs))
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, RoleAdmin)
+
 import accounts.identity.admin  # noqa: E402, F401

@@ -8,18 +8,15 @@ from uuid import UUID
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import payloads, selectors, services
 from accounts.current import current_user
-from accounts.models import Block, Device, DmFrom, Gender, Platform, SecurityEvent, User
-from media.models import MediaFile
-from media.services import media_file_signed_urls
-from meetnow.lib.i18n import phone_display, user_time_zone
+from accounts.models import Block, DmFrom, Gender, Platform, SecurityEvent, User
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
 
@@ -55,40 +52,23 @@ def _session_key(request: Request) -> str:
     return str(getattr(request.auth, "session_key", "") or "")
 
 
-def _age(user: User) -> int | None:
-    if user.date_of_birth is None:
-        return None
-    return selectors.age_in_years(date_of_birth=user.date_of_birth)
+# Output serializers here declare the schema only; bodies come from accounts/payloads.py
+# (docs/architecture.md, "Output shape").
 
 
 class ProfileMediaSerializer(serializers.Serializer[Any]):
-    """A profile photo or voice intro with signed URLs to its copies (P11, P12).
-
-    Accounts decided the viewer may see the profile, so it asks media to sign;
-    profile media get the longer ``MEETNOW_MEDIA_PROFILE_URL_TTL``.
-    """
+    """A profile photo or voice intro with signed URLs to its copies (P11, P12)."""
 
     class Meta:
         ref_name = "ProfileMedia"
 
-    id = serializers.UUIDField(source="uuid")
+    id = serializers.UUIDField()
     status = serializers.CharField()
     kind = serializers.CharField()
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
-    urls = serializers.SerializerMethodField()
-
-    def get_urls(self, media_file: MediaFile) -> dict[str, str]:
-        return media_file_signed_urls(
-            media_file=media_file, ttl=settings.MEETNOW_MEDIA_PROFILE_URL_TTL
-        )
-
-
-def _public_media(media_file: MediaFile | None) -> dict[str, Any] | None:
-    if media_file is None or not media_file.is_ready:
-        return None
-    return dict(ProfileMediaSerializer(media_file).data)
+    urls = serializers.DictField(child=serializers.CharField(), read_only=True)
 
 
 class PublicProfileSerializer(serializers.Serializer[Any]):
@@ -97,25 +77,14 @@ class PublicProfileSerializer(serializers.Serializer[Any]):
     class Meta:
         ref_name = "PublicProfile"
 
-    id = serializers.UUIDField(source="uuid")
+    id = serializers.UUIDField()
     nickname = serializers.CharField()
     gender = serializers.CharField()
-    age = serializers.SerializerMethodField()
+    age = serializers.IntegerField(allow_null=True, read_only=True)
     # The identity badge (P7): the only thing others learn of a verification.
-    verified = serializers.BooleanField(source="identity_verified")
-    avatar = serializers.SerializerMethodField()
-    voice_intro = serializers.SerializerMethodField()
-
-    def get_age(self, user: User) -> int | None:
-        return _age(user)
-
-    @extend_schema_field(ProfileMediaSerializer(allow_null=True))
-    def get_avatar(self, user: User) -> dict[str, Any] | None:
-        return _public_media(user.avatar)
-
-    @extend_schema_field(ProfileMediaSerializer(allow_null=True))
-    def get_voice_intro(self, user: User) -> dict[str, Any] | None:
-        return _public_media(user.voice_intro)
+    verified = serializers.BooleanField()
+    avatar = ProfileMediaSerializer(allow_null=True, read_only=True)
+    voice_intro = ProfileMediaSerializer(allow_null=True, read_only=True)
 
 
 # --- /me ------------------------------------------------------------------------------
@@ -143,17 +112,23 @@ class MeApi(APIView):
         class Meta:
             ref_name = "Me"
 
-        id = serializers.UUIDField(source="uuid")
+        id = serializers.UUIDField()
         phone = serializers.CharField(allow_null=True)
-        phone_display = serializers.SerializerMethodField()
+        phone_display = serializers.CharField(
+            read_only=True,
+            help_text="The number as its owner reads it (national format in their own region).",
+        )
         phone_verified = serializers.BooleanField()
         language = serializers.CharField()
-        time_zone = serializers.SerializerMethodField()
+        time_zone = serializers.CharField(
+            read_only=True,
+            help_text="The zone texts use: the one the app sent, else the language's default.",
+        )
         nickname = serializers.CharField()
         gender = serializers.CharField()
         bio = serializers.CharField()
         date_of_birth = serializers.DateField(allow_null=True)
-        age = serializers.SerializerMethodField()
+        age = serializers.IntegerField(allow_null=True, read_only=True)
         identity_verified = serializers.BooleanField()
         push_enabled = serializers.BooleanField()
         hidden_from_discover = serializers.BooleanField()
@@ -166,20 +141,9 @@ class MeApi(APIView):
         avatar = ProfileMediaSerializer(allow_null=True)
         voice_intro = ProfileMediaSerializer(allow_null=True)
 
-        def get_age(self, user: User) -> int | None:
-            return _age(user)
-
-        def get_phone_display(self, user: User) -> str:
-            """The number as its owner reads it (national format in their own region)."""
-            return phone_display(user.phone)
-
-        def get_time_zone(self, user: User) -> str:
-            """The zone texts use: the one the app sent, else the language's default."""
-            return str(user_time_zone(user))
-
     @extend_schema(responses=OutputSerializer, operation_id="me_get")
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(current_user(request)).data)
+        return Response(payloads.me_payload(current_user(request)))
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer, operation_id="me_update")
     def patch(self, request: Request) -> Response:
@@ -188,14 +152,14 @@ class MeApi(APIView):
         user = services.user_profile_update(
             user=current_user(request), data=serializer.validated_data
         )
-        return Response(self.OutputSerializer(user).data)
+        return Response(payloads.me_payload(user))
 
 
 class UserDetailApi(APIView):
     @extend_schema(responses=PublicProfileSerializer, operation_id="user_public")
     def get(self, request: Request, user_uuid: UUID) -> Response:
         user = selectors.user_public_get(viewer=current_user(request), user_uuid=user_uuid)
-        return Response(PublicProfileSerializer(user).data)
+        return Response(payloads.public_profile_payload(user))
 
 
 class DiscoverApi(APIView):
@@ -235,7 +199,9 @@ class DiscoverApi(APIView):
         users = selectors.discover_users(viewer=current_user(request), **filters.validated_data)
         paginator = self.Pagination()
         page = paginator.paginate_queryset(users, request, view=self)
-        return paginator.get_paginated_response(PublicProfileSerializer(page, many=True).data)
+        return paginator.get_paginated_response(
+            [payloads.public_profile_payload(u) for u in page or []]
+        )
 
 
 # --- Blocks -----------------------------------------------------------------------------
@@ -246,7 +212,7 @@ class BlockListApi(APIView):
         class Meta:
             ref_name = "BlockedUser"
 
-        user = PublicProfileSerializer(source="blocked")
+        user = PublicProfileSerializer()
         created_at = serializers.DateTimeField()
 
     @extend_schema(
@@ -259,7 +225,7 @@ class BlockListApi(APIView):
         page = paginator.paginate_queryset(
             selectors.blocks_made(user=current_user(request)), request
         )
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response([payloads.block_payload(b) for b in page or []])
 
 
 class BlockApi(APIView):
@@ -267,7 +233,7 @@ class BlockApi(APIView):
     def post(self, request: Request, user_uuid: UUID) -> Response:
         blocked = selectors.user_get_by_uuid(user_uuid=user_uuid)
         block: Block = services.block_create(blocker=current_user(request), blocked=blocked)
-        return Response(BlockListApi.OutputSerializer(block).data, status=status.HTTP_201_CREATED)
+        return Response(payloads.block_payload(block), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, operation_id="unblock")
     def delete(self, request: Request, user_uuid: UUID) -> Response:
@@ -296,16 +262,10 @@ class DeviceOutputSerializer(serializers.Serializer[Any]):
     app_version = serializers.CharField()
     network_type = serializers.CharField()
     push_enabled = serializers.BooleanField()
-    has_push_token = serializers.SerializerMethodField()
+    has_push_token = serializers.BooleanField(read_only=True)
     created_at = serializers.DateTimeField()
     last_seen_at = serializers.DateTimeField()
-    current = serializers.SerializerMethodField()
-
-    def get_has_push_token(self, device: Device) -> bool:
-        return bool(device.push_token)
-
-    def get_current(self, device: Device) -> bool:
-        return bool(device.session_key) and device.session_key == self.context.get("session_key")
+    current = serializers.BooleanField(read_only=True)
 
 
 class DeviceListApi(APIView):
@@ -327,8 +287,8 @@ class DeviceListApi(APIView):
     @extend_schema(responses=DeviceOutputSerializer(many=True), operation_id="devices_list")
     def get(self, request: Request) -> Response:
         devices = selectors.devices_of(user=current_user(request)).order_by("-last_seen_at", "-pk")
-        context = {"session_key": _session_key(request)}
-        return Response(DeviceOutputSerializer(devices, many=True, context=context).data)
+        key = _session_key(request)
+        return Response([payloads.device_payload(d, session_key=key) for d in devices])
 
     @extend_schema(
         request=InputSerializer, responses=DeviceOutputSerializer, operation_id="device_register"
@@ -344,9 +304,8 @@ class DeviceListApi(APIView):
             ip_address=_client_ip(request),
             data=data,
         )
-        context = {"session_key": _session_key(request)}
         return Response(
-            DeviceOutputSerializer(device, context=context).data,
+            payloads.device_payload(device, session_key=_session_key(request)),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -378,7 +337,7 @@ class SocialAccountListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="social_accounts_list")
     def get(self, request: Request) -> Response:
         accounts = selectors.social_accounts_of(user=current_user(request))
-        return Response(self.OutputSerializer(accounts, many=True).data)
+        return Response([payloads.linked_account_payload(a) for a in accounts])
 
 
 class SocialAccountDetailApi(APIView):
@@ -409,9 +368,7 @@ class SessionListApi(APIView):
     def get(self, request: Request) -> Response:
         key = _session_key(request)
         sessions = selectors.sessions_of(user=current_user(request), current_session_key=key)
-        return Response(
-            self.OutputSerializer(sessions, many=True, context={"session_key": key}).data
-        )
+        return Response([payloads.session_payload(s, session_key=key) for s in sessions])
 
 
 class SessionDetailApi(APIView):
@@ -457,4 +414,4 @@ class SecurityEventListApi(APIView):
         paginator = CursorPagination()
         events = selectors.security_events_of(user=current_user(request))
         page: list[SecurityEvent] = paginator.paginate_queryset(events, request) or []
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response([payloads.security_event_payload(e) for e in page])

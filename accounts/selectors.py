@@ -37,7 +37,8 @@ def blocked_user_ids(*, user_id: int) -> set[int]:
 def push_devices_for_users(*, user_ids: Iterable[int]) -> list[Device]:
     """Devices that can receive a push: push enabled, with a token, user active (P10).
 
-    Each carries its user's ``user_language`` (the push's texts are in it).
+    Each carries its user's ``user_language`` and ``user_time_zone`` (the push's
+    texts, and any time in them, are in those).
     """
     return list(
         Device.objects.filter(
@@ -48,7 +49,7 @@ def push_devices_for_users(*, user_ids: Iterable[int]) -> list[Device]:
             push_enabled=True,
         )
         .exclude(push_token="")
-        .annotate(user_language=F("user__language"))
+        .annotate(user_language=F("user__language"), user_time_zone=F("user__time_zone"))
     )
 
 

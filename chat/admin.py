@@ -19,11 +19,19 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from chat import services
 from chat.models import Call, Message, Report, ReportOutcome, ReportStatus
-from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log
+from meetnow.lib.adminkit import (
+    AnyModelAdmin,
+    ReadOnlyMixin,
+    admin_log,
+    audit_text,
+    resolved_audit_text,
+)
+from meetnow.lib.i18n import display
 
 CONTEXT_AROUND = 3  # messages shown before and after the reported one
 
@@ -103,9 +111,11 @@ class ReportAdmin(AnyModelAdmin):
         urls = media_file_signed_urls(media_file=media_file)
         url = urls.get("original") or next(iter(urls.values()), "")
         if not url:
-            return f"{media_file.kind} ({media_file.status})"
+            return f"{media_file.get_kind_display()} ({media_file.get_status_display()})"
         return format_html(
-            '<a href="{}" target="_blank">{} (link valid 5 min)</a>', url, media_file.kind
+            '<a href="{}" target="_blank">{}</a>',
+            url,
+            _("%(kind)s (link valid 5 min)") % {"kind": media_file.get_kind_display()},
         )
 
     @admin.display(description=_("Earlier versions of the message"))
@@ -140,9 +150,9 @@ class ReportAdmin(AnyModelAdmin):
                 (
                     (
                         mark_safe(" style='font-weight:bold'") if m.pk == reported.pk else "",
-                        f"{m.created_at:%Y-%m-%d %H:%M}",
-                        m.sender.nickname if m.sender else "(system)",
-                        "(removed)" if m.is_removed else (m.text or f"[{m.kind}]"),
+                        display(m.created_at),
+                        m.sender.nickname if m.sender else _("(system)"),
+                        _("(removed)") if m.is_removed else (m.text or f"[{m.get_kind_display()}]"),
                     )
                     for m in rows
                 ),
@@ -161,12 +171,12 @@ class ReportAdmin(AnyModelAdmin):
         admin_log(
             user=moderator,
             objects=done,
-            message=f"Resolved: {outcome}." + (f" Note: {note}" if note else ""),
+            message=resolved_audit_text(ReportOutcome(outcome).label, note),
         )
         self.message_user(
             request,
             _("%(count)d report(s) resolved: %(outcome)s.")
-            % {"count": len(done), "outcome": outcome},
+            % {"count": len(done), "outcome": ReportOutcome(outcome).label},
             messages.SUCCESS,
         )
 
@@ -225,7 +235,11 @@ class MessageAdmin(ReadOnlyMixin, AnyModelAdmin):
             return
         for message in queryset:
             services.message_moderate_hide(message=message, moderator=moderator)
-        admin_log(user=moderator, objects=queryset, message="Removed for everyone.")
+        admin_log(
+            user=moderator,
+            objects=queryset,
+            message=audit_text(gettext_noop("Removed for everyone.")),
+        )
         self.message_user(request, _("Removed."), messages.SUCCESS)
 
 

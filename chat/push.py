@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -32,10 +33,9 @@ import jwt
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import translation
 
 from accounts.models import Device
-from meetnow.lib.i18n import language_supported
+from meetnow.lib.i18n import user_locale
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
@@ -376,14 +376,20 @@ SENT_KEY_TTL = 24 * 3600  # seconds a "this device was told" mark is kept
 
 
 def _in_language(device: Device, note: Callable[[Device], PushNotification]) -> PushNotification:
-    """The notification with its texts in the device owner's language (issue 17).
+    """The notification with its texts in the device owner's language and zone (issue 17).
 
     Titles and bodies may be lazy translations; they become text here, in the
-    language of the user (``user_language``, annotated by
+    language of the user, and a date or time in them (``display()``) in the user's
+    zone (``user_language`` and ``user_time_zone``, annotated by
     ``push_devices_for_users``; else read from the user).
     """
-    language = getattr(device, "user_language", None) or device.user.language
-    with translation.override(language_supported(language)):
+    if hasattr(device, "user_language"):
+        owner: Any = SimpleNamespace(
+            language=device.user_language, time_zone=getattr(device, "user_time_zone", "")
+        )
+    else:
+        owner = device.user
+    with user_locale(owner):
         out = note(device)
         return dataclasses.replace(
             out,

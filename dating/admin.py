@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from chat.models import ReportStatus
@@ -25,7 +26,13 @@ from dating import reports
 from dating.models import PostComment, PostReport, PostReportOutcome, VoicePost
 from media.models import MediaFile
 from media.services import media_file_signed_urls
-from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log
+from meetnow.lib.adminkit import (
+    AnyModelAdmin,
+    ReadOnlyMixin,
+    admin_log,
+    audit_text,
+    resolved_audit_text,
+)
 
 
 class ReportActionForm(ActionForm):
@@ -122,7 +129,7 @@ class PostReportAdmin(AnyModelAdmin):
         admin_log(
             user=moderator,
             objects=done,
-            message=f"Resolved: {outcome}." + (f" Note: {note}" if note else ""),
+            message=resolved_audit_text(PostReportOutcome(outcome).label, note),
         )
         self.message_user(
             request,
@@ -168,7 +175,7 @@ class _TakeDownAdmin(ReadOnlyMixin, AnyModelAdmin):
         items = list(queryset)
         for obj in items:
             self._take_down_one(obj, moderator)
-        admin_log(user=moderator, objects=items, message="Taken down.")
+        admin_log(user=moderator, objects=items, message=audit_text(gettext_noop("Taken down.")))
         self.message_user(
             request, _g("%(count)d taken down.") % {"count": len(items)}, messages.SUCCESS
         )

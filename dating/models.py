@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from chat.models import ReportBase
 
@@ -72,7 +73,9 @@ class VoicePost(models.Model):
     class Meta:
         verbose_name = _("voice post")
         verbose_name_plural = _("voice posts")
-        permissions = [("take_down_voicepost", "Can take down voice posts and comments")]
+        permissions = [
+            ("take_down_voicepost", gettext_noop("Can take down voice posts and comments"))
+        ]
         indexes = [
             # The feed: newest live posts, scanned backwards by id.
             models.Index(

@@ -18,8 +18,8 @@ from typing import Any
 
 from django.conf import settings
 
-from accounts.apis import PublicProfileSerializer
 from accounts.models import User
+from accounts.payloads import public_profile_payload
 from accounts.selectors import age_in_years
 from dating.models import PostComment, PostReport, VoicePost
 from dating.selectors import post_state
@@ -41,7 +41,7 @@ def _file(media_file: MediaFile | None) -> dict[str, Any] | None:
 
 
 def author_card(user: User) -> dict[str, Any]:
-    return dict(PublicProfileSerializer(user).data)
+    return public_profile_payload(user)
 
 
 def post_payload(post: VoicePost, *, viewer: User) -> dict[str, Any]:

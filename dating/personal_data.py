@@ -402,8 +402,10 @@ export_sections: list[ExportSection] = [
     ExportSection(
         name="dating_voice_matches",
         filename="dating_voice_matches.json",
-        description="Your voice matches: when, the call, your like; who the other person "
-        "was only if you both liked.",
+        description=gettext_lazy(
+            "Your voice matches: when, the call, your like; who the other person "
+            "was only if you both liked."
+        ),
         rows=_voice_match_rows,
         count=lambda uid: VoiceMatchSession.objects.filter(
             Q(caller_id=uid) | Q(callee_id=uid)

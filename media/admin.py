@@ -9,10 +9,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from media.models import MediaFile, Status, Variant
 from media.services import media_file_signed_url, media_file_take_down
-from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyMixin, admin_log, audit_text
 
 PREVIEW_TTL = 300
 
@@ -20,7 +21,7 @@ PREVIEW_TTL = 300
 def mask_owner(owner: Any) -> str:
     """A stable, non-identifying label: never the phone or nickname (P11, P18)."""
     public_id = str(getattr(owner, "uuid", owner.pk))
-    return f"user …{public_id[-6:]}"
+    return _("user …%(id)s") % {"id": public_id[-6:]}
 
 
 @admin.register(MediaFile)
@@ -95,7 +96,8 @@ class MediaFileAdmin(ReadOnlyMixin, AnyModelAdmin):
         for media_file in queryset.exclude(status=Status.REMOVED_BY_MODERATOR):
             media_file_take_down(media_file=media_file, moderator=request.user)
             done.append(media_file)
-        admin_log(user=request.user, objects=done, message="Taken down.")  # audit (issue 7)
+        # audit (issue 7)
+        admin_log(user=request.user, objects=done, message=audit_text(gettext_noop("Taken down.")))
         self.message_user(
             request, _("%(count)d file(s) taken down.") % {"count": len(done)}, messages.SUCCESS
         )

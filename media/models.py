@@ -17,6 +17,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class Purpose(models.TextChoices):
@@ -124,7 +125,7 @@ class MediaFile(models.Model):
     class Meta:
         verbose_name = _("media file")
         verbose_name_plural = _("media files")
-        permissions = [("take_down_mediafile", "Can take down uploaded files")]
+        permissions = [("take_down_mediafile", gettext_noop("Can take down uploaded files"))]
         indexes = [
             models.Index(fields=["owner", "status"], name="media_owner_status"),
             models.Index(

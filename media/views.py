@@ -22,11 +22,11 @@ from rest_framework.views import APIView
 
 from media import signing
 from media.models import MediaFile, Purpose, Status
+from media.payloads import media_file_payload
 from media.selectors import media_file_access, media_file_get
 from media.services import (
     max_upload_bytes,
     media_file_delete_unattached,
-    media_file_signed_urls,
     media_file_upload,
 )
 from meetnow.lib.errors import ApplicationError, json_error
@@ -34,6 +34,8 @@ from meetnow.lib.throttling import ScopedRateThrottle, UserRateThrottle
 
 
 class MediaFileOutputSerializer(serializers.Serializer[MediaFile]):
+    """The schema of ``media/payloads.py`` ``media_file_payload``."""
+
     class Meta:
         ref_name = "MediaFile"
 
@@ -41,25 +43,13 @@ class MediaFileOutputSerializer(serializers.Serializer[MediaFile]):
     purpose = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.CharField()
-    reject_reason = serializers.SerializerMethodField()
+    reject_reason = serializers.CharField(allow_null=True, read_only=True)
     size = serializers.IntegerField()
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
-    urls = serializers.SerializerMethodField()
-
-    def get_reject_reason(self, obj: MediaFile) -> str | None:
-        return obj.reject_reason or None
-
-    def get_urls(self, obj: MediaFile) -> dict[str, str] | None:
-        if obj.status != Status.READY:
-            return None
-        urls = media_file_signed_urls(media_file=obj)
-        request = self.context.get("request")
-        if request is not None:
-            urls = {name: request.build_absolute_uri(url) for name, url in urls.items()}
-        return urls
+    urls = serializers.DictField(child=serializers.CharField(), allow_null=True, read_only=True)
 
 
 class MediaUploadApi(APIView):
@@ -94,8 +84,9 @@ class MediaUploadApi(APIView):
             purpose=serializer.validated_data["purpose"],
             upload=serializer.validated_data["file"],
         )
-        body = MediaFileOutputSerializer(media_file, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(
+            media_file_payload(media_file, request=request), status=status.HTTP_201_CREATED
+        )
 
 
 class MediaDetailApi(APIView):
@@ -104,7 +95,7 @@ class MediaDetailApi(APIView):
     @extend_schema(responses={200: MediaFileOutputSerializer})
     def get(self, request: Request, media_uuid: uuid.UUID) -> Response:
         media_file = media_file_access(user=request.user, media_uuid=media_uuid)
-        return Response(MediaFileOutputSerializer(media_file, context={"request": request}).data)
+        return Response(media_file_payload(media_file, request=request))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, media_uuid: uuid.UUID) -> Response:

@@ -8,8 +8,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyAdmin, admin_log
+from meetnow.lib.adminkit import AnyModelAdmin, ReadOnlyAdmin, admin_log, audit_text
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.masking import mask_ip
 from privacy.models import Consent, PolicyDocument
@@ -60,13 +61,19 @@ class PolicyDocumentAdmin(AnyModelAdmin):
                 admin_log(
                     user=request.user,
                     objects=document,
-                    message=f"Published version {document.version} of {document.kind} ("
-                    + (
-                        "material: re-consent required"
+                    message=audit_text(
+                        gettext_noop(
+                            "Published version %(version)s of %(kind)s"
+                            " (material: re-consent required)."
+                        )
                         if document.material_change
-                        else "not material"
-                    )
-                    + ").",
+                        else gettext_noop(
+                            "Published version %(version)s of %(kind)s (not material)."
+                        ),
+                        version=document.version,
+                        kind=document.get_kind_display(),
+                        translate=["kind"],
+                    ),
                 )
                 self.message_user(
                     request, _("%(document)s published.") % {"document": document}, messages.SUCCESS

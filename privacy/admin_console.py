@@ -38,9 +38,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
-from meetnow.lib.adminkit import StaffModelAdmin
+from meetnow.lib.adminkit import AuditText, StaffModelAdmin, audit_text
 from meetnow.lib.deadlines import effective_due_expression
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.i18n import display
@@ -75,32 +76,53 @@ class DuplicateForm(forms.Form):
 
 @dataclass(frozen=True)
 class ConsoleAction:
-    label: str
+    label: Any  # gettext_lazy: the button, the page's title, the messages
     allowed: Callable[[PrivacyRequest], bool]
     form: type[forms.Form] | None  # None: a confirmation only
+    # What the audit trail says (a gettext_noop msgid; its %(reason)s / %(original)s
+    # come from the form), rendered in the reader's language.
+    logged: str = ""
 
 
 def _is_open(r: PrivacyRequest) -> bool:
     return r.status in OPEN_REQUEST_STATUSES
 
 
+APPROVED = gettext_noop("Approve.")
+RETRIED = gettext_noop("Retry the job.")
+
 ACTIONS: dict[str, ConsoleAction] = {
-    "approve": ConsoleAction("Approve", lambda r: r.status == S.PENDING, None),
+    "approve": ConsoleAction(_("Approve"), lambda r: r.status == S.PENDING, None, APPROVED),
     "deny": ConsoleAction(
-        "Deny", lambda r: r.status in (S.PENDING, S.IDENTITY_UNVERIFIED), ActionForm
+        _("Deny"),
+        lambda r: r.status in (S.PENDING, S.IDENTITY_UNVERIFIED),
+        ActionForm,
+        gettext_noop("Deny. Reason: %(reason)s"),
     ),
-    "extend": ConsoleAction("Extend the deadline", _is_open, ExtendForm),
+    "extend": ConsoleAction(
+        _("Extend the deadline"),
+        _is_open,
+        ExtendForm,
+        gettext_noop("Extend the deadline. Reason: %(reason)s"),
+    ),
     "hold": ConsoleAction(
-        "Place a legal hold", lambda r: _is_open(r) and r.legal_hold_at is None, ActionForm
+        _("Place a legal hold"),
+        lambda r: _is_open(r) and r.legal_hold_at is None,
+        ActionForm,
+        gettext_noop("Place a legal hold. Reason: %(reason)s"),
     ),
     "lift_hold": ConsoleAction(
-        "Lift the legal hold", lambda r: r.legal_hold_at is not None, ActionForm
+        _("Lift the legal hold"),
+        lambda r: r.legal_hold_at is not None,
+        ActionForm,
+        gettext_noop("Lift the legal hold. Reason: %(reason)s"),
     ),
-    "retry": ConsoleAction("Retry the job", lambda r: r.status == S.ERROR, None),
+    "retry": ConsoleAction(_("Retry the job"), lambda r: r.status == S.ERROR, None, RETRIED),
     "duplicate": ConsoleAction(
-        "Close as a duplicate",
+        _("Close as a duplicate"),
         lambda r: r.status in lifecycle.DUPLICATE_FROM,
         DuplicateForm,
+        gettext_noop("Close as a duplicate. Duplicate of %(original)s."),
     ),
 }
 
@@ -154,13 +176,14 @@ class StartErasureForm(forms.Form):
     )
 
 
-def _log_note(data: dict[str, Any]) -> str:
-    """What the admin's audit trail adds after the action's label."""
+def _logged(spec: ConsoleAction, data: dict[str, Any]) -> AuditText:
+    """The audit trail's entry of a console action, with the reason or original given."""
+    params: dict[str, Any] = {}
     if data.get("reason"):
-        return f" Reason: {' '.join(data['reason'].split())}"
+        params["reason"] = " ".join(data["reason"].split())
     if data.get("original"):
-        return f" Duplicate of {data['original']}."
-    return ""
+        params["original"] = data["original"]
+    return audit_text(spec.logged, **params)
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -205,7 +228,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
     ordering = None  # type: ignore[assignment]  # see get_queryset: overdue first
     change_form_template = "admin/privacy/privacyrequest/console_change_form.html"
     reveal_fields = {
-        "phone": ("requester's phone number", lambda r: r.user.phone if r.user_id else None),
+        "phone": (_("requester's phone number"), lambda r: r.user.phone if r.user_id else None),
     }
     reveal_permission = "privacy.reveal_personal_data"
 
@@ -244,8 +267,8 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                 )
             else:
                 done.append(privacy_request)
-        label = {"request_approve": "Approve.", "request_retry": "Retry the job."}
-        self.log_staff_action(request, done, label.get(fn.__name__, fn.__name__))
+        logged = {"request_approve": APPROVED, "request_retry": RETRIED}[fn.__name__]
+        self.log_staff_action(request, done, audit_text(logged))
         self.message_user(
             request, _("%(count)d request(s) done.") % {"count": len(done)}, messages.SUCCESS
         )
@@ -299,7 +322,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         obj = self.get_object(request, object_id)
-        buttons: list[tuple[str, str]] = []
+        buttons: list[tuple[str, Any]] = []
         if obj is not None and self.has_change_permission(request, obj):
             buttons = [
                 (reverse("admin:privacy_privacyrequest_act", args=[obj.pk, key]), a.label)
@@ -310,14 +333,14 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                 buttons.append(
                     (
                         reverse("admin:privacy_privacyrequest_export", args=[obj.pk]),
-                        "Download export",
+                        _("Download export"),
                     )
                 )
         if obj is not None and self.has_reveal_permission(request, obj):
             buttons.append(
                 (
                     reverse("admin:privacy_privacyrequest_reveal", args=[obj.pk]),
-                    "Reveal phone number",
+                    _("Reveal phone number"),
                 )
             )
         context = {
@@ -365,7 +388,7 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                     messages.ERROR,
                 )
             else:
-                self.log_staff_action(request, obj, f"{spec.label}.{_log_note(data)}")
+                self.log_staff_action(request, obj, _logged(spec, data))
                 self.message_user(
                     request, _("%(label)s: done.") % {"label": spec.label}, messages.SUCCESS
                 )
@@ -374,7 +397,8 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": obj,
-            "title": f"{spec.label}: {obj}",
+            "title": _("%(label)s: %(request)s") % {"label": spec.label, "request": obj},
+            "due_display": display(obj.effective_due_at),
             "form": form,
             "action_label": spec.label,
         }
@@ -419,7 +443,12 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
                     self.log_staff_action(
                         request,
                         privacy_request,
-                        f"Started the erasure ({form.cleaned_data['ground']}). Reason: {reason}",
+                        audit_text(
+                            gettext_noop("Started the erasure (%(ground)s). Reason: %(reason)s"),
+                            ground=lifecycle.STAFF_ERASURE_GROUNDS[form.cleaned_data["ground"]],
+                            reason=reason,
+                            translate=["ground"],
+                        ),
                     )
                     self.message_user(request, _("Erasure started."), messages.SUCCESS)
                     return HttpResponseRedirect(
@@ -438,7 +467,9 @@ class PrivacyRequestConsoleAdmin(StaffModelAdmin, PrivacyRequestAdmin):
         _staff, obj = self._staff_request(request, object_id)
         if not export_downloadable(obj):
             raise Http404
-        self.log_staff_action(request, obj, "Downloaded the export archive.")
+        self.log_staff_action(
+            request, obj, audit_text(gettext_noop("Downloaded the export archive."))
+        )
         response = FileResponse(
             default_storage.open(obj.archive_key, "rb"),
             as_attachment=True,

@@ -27,6 +27,7 @@ from privacy.models import (
     PrivacyRequest,
     PrivacyRequestEvent,
     Processor,
+    RequestStatus,
 )
 
 
@@ -41,11 +42,60 @@ class _ReadOnlyInline(AnyTabularInline):
         return False
 
 
+# The request's audit events store codes; staff read them in their own language.
+EVENT_ACTIONS = {
+    "created": _("created"),
+    "created_by_staff": _("created by staff"),
+    "identity_verified": _("identity verified"),
+    "minor_verified": _("minor verified"),
+    "approved": _("approved"),
+    "denied": _("denied"),
+    "extended": _("deadline extended"),
+    "legal_hold_placed": _("legal hold placed"),
+    "legal_hold_lifted": _("legal hold lifted"),
+    "scheduled": _("scheduled"),
+    "started": _("started"),
+    "started_by_staff": _("started by staff"),
+    "retried": _("retried"),
+    "failed": _("failed"),
+    "completed": _("completed"),
+    "canceled": _("canceled"),
+    "marked_duplicate": _("closed as a duplicate"),
+}
+# Notes the system writes (the others are a staff member's reason, shown as typed).
+SYSTEM_NOTES = {
+    "no account": _("no account"),
+    "cooling-off ended early (development command)": _(
+        "cooling-off ended early (development command)"
+    ),
+}
+
+
+def _status_label(code: str) -> str:
+    return str(RequestStatus(code).label) if code in RequestStatus.values else code
+
+
 class EventInline(_ReadOnlyInline):
     model = PrivacyRequestEvent
-    fields = ("created_at", "actor_role", "actor", "action", "from_status", "to_status", "note")
+    fields = ("created_at", "actor_role", "actor", "what", "from_label", "to_label", "remark")
     readonly_fields = fields
     ordering = ("id",)
+
+    @admin.display(description=_("action"))
+    def what(self, event: PrivacyRequestEvent) -> str:
+        return str(EVENT_ACTIONS.get(event.action, event.action))
+
+    @admin.display(description=_("from status"))
+    def from_label(self, event: PrivacyRequestEvent) -> str:
+        return _status_label(event.from_status)
+
+    @admin.display(description=_("to status"))
+    def to_label(self, event: PrivacyRequestEvent) -> str:
+        return _status_label(event.to_status)
+
+    @admin.display(description=_("note"))
+    def remark(self, event: PrivacyRequestEvent) -> str:
+        return str(SYSTEM_NOTES.get(event.note, event.note))
 
 
 class StepInline(_ReadOnlyInline):

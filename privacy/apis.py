@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from meetnow.lib.i18n import language_current
+from meetnow.lib.timestamps import iso
 from privacy.selectors import documents_current
 
 
@@ -47,7 +48,7 @@ class PolicyCurrentApi(APIView):
                     "language": language,
                     "title": title,
                     "body": body,
-                    "published_at": document.published_at,
+                    "published_at": iso(document.published_at),
                 }
             )
-        return Response(self.OutputSerializer(rows, many=True).data)
+        return Response(rows)

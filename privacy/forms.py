@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.forms import SocialSignupPhoneOptional, StrictDateField
 from accounts.models import User
 from accounts.selectors import age_in_years
+from meetnow.lib.outbox import task_send
 from privacy.models import DocumentKind, PolicyDocument
 from privacy.selectors import documents_current
 from privacy.services import consent_record
@@ -102,6 +103,5 @@ class SignupForm(SocialSignupPhoneOptional):
             from accounts.tasks import provider_avatar_fetch_task
 
             user_id = user.pk
-            transaction.on_commit(
-                lambda: provider_avatar_fetch_task.delay(user_id=user_id), robust=True
-            )
+            # Through the outbox (the task does nothing once there is an avatar).
+            transaction.on_commit(lambda: task_send(provider_avatar_fetch_task, user_id=user_id))

@@ -86,7 +86,8 @@ def job_enqueue(*, request_id: int, kind: str) -> None:
     when the app is ready): the tasks call the runners, so this layer can't import them.
     """
     task = current_app.tasks[EXPORT_TASK if kind == RequestKind.ACCESS else ERASURE_TASK]
-    transaction.on_commit(lambda: task.apply_async(kwargs={"request_id": request_id}))
+    # robust: if the broker is away the beat task ``privacy.jobs_due`` starts the job.
+    transaction.on_commit(lambda: task.apply_async(kwargs={"request_id": request_id}), robust=True)
 
 
 def job_reenqueue(*, request_id: int, kind: str) -> None:

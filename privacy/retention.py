@@ -144,6 +144,14 @@ def retention_table() -> list[Rule]:
             "default.chat_events_compact",
         ),
         Rule(
+            "task_outbox",
+            "Tasks the broker refused (task name and id arguments, a user id for some)",
+            "until the broker is back (handed over within "
+            f"{settings.MEETNOW_OUTBOX_FLUSH_SECONDS} seconds of its return)",
+            "deleted",
+            "default.outbox_flush",
+        ),
+        Rule(
             "reports",
             "Reports about users, messages, voice posts and comments (reporter, reported "
             "user, reason, outcome, moderator's note, evidence snapshot)",

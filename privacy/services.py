@@ -46,9 +46,9 @@ def document_publish(*, document: PolicyDocument) -> PolicyDocument:
         # A material version gates everyone (signals); a non-material one is announced
         # to every account's stream without gating (P16).
         document_id = document.pk
+        # Through the outbox: announced once the broker is back if it is away now.
         transaction.on_commit(
-            lambda: current_app.tasks[POLICY_UPDATE_TASK].delay(document_id=document_id),
-            robust=True,
+            lambda: task_send(current_app.tasks[POLICY_UPDATE_TASK], document_id=document_id)
         )
     return document
 

@@ -1,7 +1,8 @@
 """Read-only audit trail of staff actions: the admin's ``LogEntry`` (P12).
 
 Every add, change and delete made through the admin forms is logged by Django;
-custom actions (ban, hide, approve...) log through ``meetnow.lib.adminkit.admin_log``.
+custom actions (ban, hide, approve...) log through ``meetnow.lib.adminkit.admin_log``,
+as a message code and parameters shown in the reader's language (``audit_message``).
 Nobody can add, edit or delete an entry here, superusers included. The privacy
 request audit events are shown on each request's own page (privacy admin).
 """
@@ -13,7 +14,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from meetnow.lib.adminkit import ReadOnlyAdmin
+from meetnow.lib.adminkit import ReadOnlyAdmin, audit_message
 
 _FLAGS = {ADDITION: _("Added"), CHANGE: _("Changed"), DELETION: _("Deleted")}
 
@@ -49,4 +50,4 @@ class LogEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("what was done"))
     def message(self, entry: LogEntry) -> str:
-        return entry.get_change_message()
+        return audit_message(entry.change_message)

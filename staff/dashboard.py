@@ -7,6 +7,7 @@ queries in all, whatever the size of the queues.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+
+from meetnow.lib.i18n import display
 
 # A privacy request due within this many days shows as "due soon".
 DUE_SOON = timedelta(days=3)
@@ -162,8 +165,11 @@ def _daily_statistics(days: int) -> list[DayStats]:
 
     signups = stats_signups_per_day(days=days)
     messages = stats_messages_per_day(days=days)
+    # A day (UTC, as the statistics count) written as the staff member reads dates.
     return [
-        DayStats(day=s["day"], signups=s["count"], messages=m["count"])
+        DayStats(
+            day=display(dt.date.fromisoformat(s["day"])), signups=s["count"], messages=m["count"]
+        )
         for s, m in reversed(list(zip(signups, messages, strict=True)))
     ]
 

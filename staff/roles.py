@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
-MODERATORS = "Moderators"
-SUPPORT = "Support"
+# Stored as these English names (code and docs find the groups by them); the admin
+# shows them translated (``meetnow.lib.adminkit.group_label``).
+MODERATORS = gettext_noop("Moderators")
+SUPPORT = gettext_noop("Support")
 
 ROLES: dict[str, frozenset[str]] = {
     MODERATORS: frozenset(
@@ -63,7 +66,7 @@ ROLES: dict[str, frozenset[str]] = {
 EXTRA_PERMISSIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("privacy", "privacyrequest"): (
         "reveal_personal_data",
-        "Can reveal a requester's masked personal data (logged with a reason)",
+        gettext_noop("Can reveal a requester's masked personal data (logged with a reason)"),
     ),
 }
 

@@ -20,12 +20,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.phones import phone_mask
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls
-from meetnow.lib.adminkit import AnyModelForm, StaffModelAdmin
+from meetnow.lib.adminkit import AnyModelForm, StaffModelAdmin, audit_text
+from meetnow.lib.i18n import display
 from support.models import TEXT_MAX, SupportTicket, TicketStatus
 from support.services import support_ticket_answer, support_ticket_close
 
@@ -102,10 +104,10 @@ class SupportTicketAdmin(StaffModelAdmin):
     )
     reveal_fields = {
         "phone": (
-            "phone number",
+            _("phone number"),
             lambda t: t.user.phone if t.user_id else (t.contact_phone or None),
         ),
-        "contact": ("contact (public form)", lambda t: t.contact or None),
+        "contact": (_("contact (public form)"), lambda t: t.contact or None),
     }
     reveal_permission = "privacy.reveal_personal_data"
 
@@ -124,10 +126,12 @@ class SupportTicketAdmin(StaffModelAdmin):
         """The answer's deadline (P17), marked when an open ticket is past it."""
         if ticket.due_at is None:
             return "-"
-        text = f"{timezone.localtime(ticket.due_at):%Y-%m-%d %H:%M}"
+        # In the staff member's language and zone (the admin activates both).
+        text = display(ticket.due_at)
         if ticket.status == TicketStatus.OPEN and ticket.due_at < timezone.now():
             return format_html(
-                '<strong class="overdue" style="color: var(--error-fg)">OVERDUE {}</strong>', text
+                '<strong class="overdue" style="color: var(--error-fg)">{}</strong>',
+                _("OVERDUE %(deadline)s") % {"deadline": text},
             )
         return text
 
@@ -177,8 +181,8 @@ class SupportTicketAdmin(StaffModelAdmin):
             return "-"
         return format_html_join(
             " ",
-            '<a href="{}" target="_blank"><img src="{}" alt="picture" height="128"></a>',
-            items,
+            '<a href="{}" target="_blank"><img src="{}" alt="{}" height="128"></a>',
+            ((original, thumb, _("picture")) for original, thumb in items),
         )
 
     @admin.display(description=_("conversation"))
@@ -193,10 +197,10 @@ class SupportTicketAdmin(StaffModelAdmin):
                 "<li><strong>{}</strong> ({}): {}</li>",
                 (
                     (
-                        (r.author.username or "support")
+                        (r.author.username or _("support"))
                         if r.from_staff and r.author
-                        else ("support" if r.from_staff else "user"),
-                        f"{r.created_at:%Y-%m-%d %H:%M}",
+                        else (_("support") if r.from_staff else _("user")),
+                        display(r.created_at),
                         r.text,
                     )
                     for r in replies
@@ -228,15 +232,20 @@ class SupportTicketAdmin(StaffModelAdmin):
         # The answer's text stays in the ticket, not in the audit trail.
         answered = bool((form.cleaned_data.get("answer") or "").strip())
         closed = bool(form.cleaned_data.get("close_ticket"))
-        parts = [p for p, on in (("Answered", answered), ("closed", closed)) if on]
-        return (" and ".join(parts) or "Saved without changes") + " the ticket."
+        if answered and closed:
+            return audit_text(gettext_noop("Answered and closed the ticket.")).stored()
+        if answered:
+            return audit_text(gettext_noop("Answered the ticket.")).stored()
+        if closed:
+            return audit_text(gettext_noop("Closed the ticket.")).stored()
+        return audit_text(gettext_noop("Saved the ticket without changes.")).stored()
 
     @admin.action(description=_("Close the selected tickets"), permissions=["change"])
     def close_tickets(self, request: HttpRequest, queryset: QuerySet[SupportTicket]) -> None:
         tickets = list(queryset.exclude(status=TicketStatus.CLOSED))
         for ticket in tickets:
             support_ticket_close(ticket=ticket)
-        self.log_staff_action(request, tickets, "Closed the ticket.")
+        self.log_staff_action(request, tickets, audit_text(gettext_noop("Closed the ticket.")))
         self.message_user(
             request, _("%(count)d ticket(s) closed.") % {"count": len(tickets)}, messages.SUCCESS
         )

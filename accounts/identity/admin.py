@@ -62,9 +62,9 @@ class IdentityVerificationAdmin(ReadOnlyAdmin):
     # superusers see them only after a logged reveal.
     masked_fields = {"masked_name": _hidden, "masked_id_number": _hidden, "birth_date": _hidden}
     reveal_fields = {
-        "masked_name": (str(_("masked name")), lambda v: v.masked_name),
-        "masked_id_number": (str(_("masked ID number")), lambda v: v.masked_id_number),
-        "birth_date": (str(_("verified birth date")), lambda v: v.birth_date),
+        "masked_name": (_("masked name"), lambda v: v.masked_name),
+        "masked_id_number": (_("masked ID number"), lambda v: v.masked_id_number),
+        "birth_date": (_("verified birth date"), lambda v: v.birth_date),
     }
     reveal_permission = "privacy.reveal_personal_data"
     list_annotations = {

@@ -15,6 +15,7 @@ from accounts.apis import StrictInputSerializer
 from accounts.current import current_user
 from accounts.identity import selectors, services
 from accounts.identity.models import FailureReason, VerificationStatus
+from meetnow.lib.timestamps import iso
 
 
 class IdentityStatusSerializer(serializers.Serializer[Any]):
@@ -34,7 +35,15 @@ class IdentityApi(APIView):
     @extend_schema(responses=IdentityStatusSerializer, operation_id="identity_status")
     def get(self, request: Request) -> Response:
         state = selectors.identity_state(user=current_user(request))
-        return Response(IdentityStatusSerializer(state).data)
+        return Response(
+            {
+                "status": state.status,
+                "reason_code": state.reason_code,
+                "verified_at": iso(state.verified_at),
+                "attempts_left": state.attempts_left,
+                "consent_given": state.consent_given,
+            }
+        )
 
 
 class IdentityVerificationStartApi(APIView):
@@ -52,9 +61,9 @@ class IdentityVerificationStartApi(APIView):
         class Meta:
             ref_name = "IdentityVerificationStarted"
 
-        id = serializers.UUIDField(source="verification.uuid")
-        status = serializers.CharField(source="verification.status")
-        provider = serializers.CharField(source="verification.provider")
+        id = serializers.UUIDField()
+        status = serializers.CharField()
+        provider = serializers.CharField()
         client = serializers.DictField(child=serializers.CharField(allow_blank=True))
 
     @extend_schema(
@@ -68,7 +77,17 @@ class IdentityVerificationStartApi(APIView):
             name=serializer.validated_data["name"],
             id_number=serializer.validated_data["id_number"],
         )
-        return Response(self.OutputSerializer(started).data, status=status.HTTP_201_CREATED)
+        verification = started.verification
+        body = {
+            "id": str(verification.uuid),
+            "status": verification.status,
+            "provider": verification.provider,
+            "client": {
+                str(key): None if value is None else str(value)
+                for key, value in started.client.items()
+            },
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class IdentityCallbackApi(APIView):

@@ -180,7 +180,8 @@ def _check_enqueue(*, verification_id: int, countdown: float = 0) -> None:
             kwargs={"verification_id": verification_id}, countdown=countdown
         )
 
-    transaction.on_commit(enqueue)
+    # robust: if the broker is away the beat task ``default.identity_sweep`` checks it.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def identity_verification_check(*, verification_id: int) -> IdentityVerification | None:

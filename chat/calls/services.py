@@ -296,7 +296,8 @@ def _push_later(call: Call, *, kind: str) -> None:
     from chat.calls.tasks import call_push_task
 
     call_id = call.pk
-    transaction.on_commit(lambda: call_push_task.delay(call_id, kind))
+    # Not through the outbox: a ring pushed after the broker's outage is useless.
+    transaction.on_commit(lambda: call_push_task.delay(call_id, kind), robust=True)
 
 
 def calls_expire_overdue(*, user_ids: Sequence[int] = (), now: datetime | None = None) -> int:
@@ -395,7 +396,9 @@ def call_invite(
         transaction.on_commit(
             lambda: call_ring_timeout_task.apply_async(
                 (call_id,), countdown=float(settings.MEETNOW_CALL_RING_TIMEOUT)
-            )
+            ),
+            # Without the broker the ring still ends: calls_expire_overdue on every read.
+            robust=True,
         )
     logger.info("calls: call %s ringing (%s)", call.uuid, media)
     return call

@@ -18,6 +18,7 @@ from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
@@ -159,8 +160,13 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def is_unavailable(exc: BaseException | None) -> bool:
-    """The database or Redis could not be reached: a 503 the app retries, not a 500."""
-    return isinstance(exc, OperationalError | RedisConnectionError | RedisTimeoutError)
+    """The database, Redis or the task broker could not be reached: a 503 the app
+    retries, not a 500. (A task that must not wait for the broker goes through
+    ``meetnow.lib.outbox.task_send`` instead and never gets here; the SMS code does, on
+    purpose: it expires in minutes, so the app asks again.)"""
+    return isinstance(
+        exc, OperationalError | RedisConnectionError | RedisTimeoutError | BrokerUnavailable
+    )
 
 
 def service_unavailable() -> HttpResponse:

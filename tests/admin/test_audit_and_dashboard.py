@@ -15,7 +15,8 @@ from pytest_django import DjangoAssertNumQueries
 
 from accounts.models import User
 from chat.models import Report
-from meetnow.lib.adminkit import admin_log
+from meetnow.lib.adminkit import admin_log, audit_message, audit_text
+from meetnow.lib.i18n import display
 from tests.admin.conftest import login_mfa_passed
 from tests.factories.chat import make_direct, make_user, send
 
@@ -24,13 +25,13 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_log_records_custom_actions(superuser: User) -> None:
     users = [User.objects.create_user(nickname=f"u{i}") for i in range(3)]
-    admin_log(user=superuser, objects=users, message="Banned: spam wave")
-    admin_log(user=superuser, objects=users[0], message="Unbanned: appeal accepted")
-    admin_log(user=superuser, objects=[], message="nothing")
+    admin_log(user=superuser, objects=users, message=audit_text("Banned: spam wave"))
+    admin_log(user=superuser, objects=users[0], message=audit_text("Unbanned: appeal accepted"))
+    admin_log(user=superuser, objects=[], message=audit_text("nothing"))
     assert LogEntry.objects.count() == 4
     entry = LogEntry.objects.filter(object_id=str(users[0].pk)).latest("id")
     assert entry.action_flag == CHANGE
-    assert entry.change_message == "Unbanned: appeal accepted"
+    assert audit_message(entry.change_message) == "Unbanned: appeal accepted"
 
 
 def test_audit_trail_lists_50_entries_in_fixed_queries(
@@ -39,7 +40,9 @@ def test_audit_trail_lists_50_entries_in_fixed_queries(
     staff = [User.objects.create_user(username=f"staff{i}", is_staff=True) for i in range(5)]
     targets = [User.objects.create_user(nickname=f"t{i}") for i in range(10)]
     for i in range(50):
-        admin_log(user=staff[i % 5], objects=targets[i % 10], message=f"action {i}")
+        admin_log(
+            user=staff[i % 5], objects=targets[i % 10], message=audit_text("action %(i)s", i=i)
+        )
     login_mfa_passed(client, superuser)
     client.get("/admin/admin/logentry/")  # warm caches (content types, session)
 
@@ -53,7 +56,7 @@ def test_audit_trail_lists_50_entries_in_fixed_queries(
 
 def test_audit_trail_is_read_only_even_for_superusers(client: Client, superuser: User) -> None:
     target = User.objects.create_user(nickname="t")
-    admin_log(user=superuser, objects=target, message="Warned: rude")
+    admin_log(user=superuser, objects=target, message=audit_text("Warned: rude"))
     entry = LogEntry.objects.get()
     login_mfa_passed(client, superuser)
     page = client.get(f"/admin/admin/logentry/{entry.pk}/change/")
@@ -103,7 +106,7 @@ def test_staff_without_queues_see_only_anonymous_statistics(
     login_mfa_passed(client, make_staff("nobody"))
     page = client.get("/admin/").content.decode()
     assert 'id="dashboard-queues"' not in page
-    today = timezone.now().date().isoformat()
+    today = display(timezone.now().date())  # as the staff member reads dates
     row = page[page.index(f"<td>{today}</td>") :].split("</tr>")[0]
     # 8 sign-ups today; 1 message is too few to show (it could point at a person).
     assert "<td>8</td>" in row
@@ -134,4 +137,7 @@ def test_publishing_a_policy_version_is_in_the_audit_trail(
     assert draft.published_at is not None
     entry = LogEntry.objects.get(object_id=str(draft.pk), content_type__model="policydocument")
     assert entry.user == superuser
-    assert entry.change_message == "Published version 1.7 of user_agreement (not material)."
+    assert (
+        audit_message(entry.change_message)
+        == "Published version 1.7 of User service agreement (not material)."
+    )

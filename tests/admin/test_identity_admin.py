@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.identity.idnumber import id_number_hash
 from accounts.identity.models import IdentityVerification
 from accounts.models import User
+from meetnow.lib.adminkit import audit_message
 from tests.accounts.identity_helpers import make_id
 from tests.admin.conftest import login_mfa_passed
 
@@ -78,7 +79,7 @@ def test_support_sees_the_duplicate_but_no_number_and_reveals_with_a_logged_reas
     assert ID_NUMBER not in shown
     entry = LogEntry.objects.get()
     assert entry.user_id == support_agent.pk
-    assert entry.change_message == (
+    assert audit_message(entry.change_message) == (
         "Revealed masked ID number. Reason: Ticket 7: user says the ID is theirs"
     )
 

@@ -14,6 +14,7 @@ from accounts.models import User
 from chat.models import Report, ReportOutcome, ReportStatus
 from chat.services import report_create
 from media.models import MediaFile
+from meetnow.lib.adminkit import audit_message
 from tests.admin.conftest import login_mfa_passed
 from tests.factories.chat import make_direct, send
 from tests.helpers import api_client_for, session_token_for
@@ -92,7 +93,8 @@ def test_bulk_hide_with_a_note_is_audited_and_the_reporter_sees_the_outcome(
     entries = LogEntry.objects.filter(user=moderator).order_by("object_id")
     assert {e.object_id for e in entries} == {str(report.pk), str(second.pk)}
     assert all(
-        e.change_message == "Resolved: message_hidden. Note: Threats are not allowed"
+        audit_message(e.change_message)
+        == "Resolved: Message removed. Note: Threats are not allowed"
         for e in entries
     )
 
@@ -144,7 +146,7 @@ def test_ban_and_unban_from_the_users_list_are_audited(mod_client: Client, moder
         .order_by("id")
         .values_list("change_message", flat=True)
     )
-    assert messages == ["Banned (sessions ended).", "Ban lifted."]
+    assert [audit_message(m) for m in messages] == ["Banned (sessions ended).", "Ban lifted."]
 
 
 def test_hiding_a_message_from_the_messages_list_is_audited(
@@ -155,7 +157,7 @@ def test_hiding_a_message_from_the_messages_list_is_audited(
     sent[2].refresh_from_db()
     assert sent[2].moderated_at is not None
     entry = LogEntry.objects.get(user=moderator, object_id=str(sent[2].pk))
-    assert entry.change_message == "Removed for everyone."
+    assert audit_message(entry.change_message) == "Removed for everyone."
 
 
 def test_taking_a_file_down_is_audited(mod_client: Client, moderator: User) -> None:
@@ -174,9 +176,8 @@ def test_taking_a_file_down_is_audited(mod_client: Client, moderator: User) -> N
     )
     media_file.refresh_from_db()
     assert media_file.status == "removed_by_moderator"
-    assert LogEntry.objects.get(user=moderator, object_id=str(media_file.pk)).change_message == (
-        "Taken down."
-    )
+    entry = LogEntry.objects.get(user=moderator, object_id=str(media_file.pk))
+    assert audit_message(entry.change_message) == "Taken down."
 
 
 @pytest.mark.parametrize(

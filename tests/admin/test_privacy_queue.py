@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from meetnow.lib.adminkit import audit_message
 from privacy.lifecycle import request_create
 from privacy.models import PrivacyRequest, PrivacyRequestEvent, RequestKind, RequestStatus
 from tests.admin.conftest import login_mfa_passed
@@ -92,7 +93,9 @@ def test_approve_from_the_request_page(agent_client: Client, support_agent: User
     assert request.reviewed_by == support_agent
     event = PrivacyRequestEvent.objects.get(request=request, action="approved")
     assert event.actor == support_agent
-    assert LogEntry.objects.get(object_id=str(request.pk)).change_message == "Approve."
+    assert (
+        audit_message(LogEntry.objects.get(object_id=str(request.pk)).change_message) == "Approve."
+    )
     # The request page shows its audit events.
     assert "approved" in agent_client.get(f"{LIST}{request.pk}/change/").content.decode()
 
@@ -109,7 +112,10 @@ def test_deny_needs_a_reason(agent_client: Client) -> None:
     assert request.status == RequestStatus.DENIED
     assert request.denial_reason == "We could not confirm it is your account."
     entry = LogEntry.objects.get(object_id=str(request.pk))
-    assert entry.change_message == "Deny. Reason: We could not confirm it is your account."
+    assert (
+        audit_message(entry.change_message)
+        == "Deny. Reason: We could not confirm it is your account."
+    )
 
 
 def test_extend_hold_and_lift(agent_client: Client) -> None:
@@ -161,9 +167,8 @@ def test_export_download_only_for_a_finished_access_request(agent_client: Client
     assert "attachment" in response["Content-Disposition"]
     body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
     assert body.startswith(b"PK")
-    assert LogEntry.objects.get(object_id=str(access.pk)).change_message == (
-        "Downloaded the export archive."
-    )
+    entry = LogEntry.objects.get(object_id=str(access.pk))
+    assert audit_message(entry.change_message) == "Downloaded the export archive."
 
     rectification = make_request()
     assert agent_client.get(f"{LIST}{rectification.pk}/export/").status_code == 404
@@ -182,7 +187,7 @@ def test_support_reveals_the_phone_with_a_logged_reason(
     ).content.decode()
     assert "+8613800138000" in shown
     entry = LogEntry.objects.get(object_id=str(request.pk), user=support_agent)
-    assert "Calling back to confirm identity" in entry.change_message
+    assert "Calling back to confirm identity" in audit_message(entry.change_message)
     assert "13800138000" not in entry.change_message
 
 
@@ -201,9 +206,12 @@ def test_bulk_approve_from_the_list_is_audited(agent_client: Client, support_age
         LIST, {"action": "approve", "_selected_action": [first.pk, second.pk, denied.pk]}
     )
     assert response.status_code == 302
-    logged = set(
-        LogEntry.objects.filter(user=support_agent).values_list("object_id", "change_message")
-    )
+    logged = {
+        (object_id, audit_message(message))
+        for object_id, message in LogEntry.objects.filter(user=support_agent).values_list(
+            "object_id", "change_message"
+        )
+    }
     assert logged == {(str(first.pk), "Approve."), (str(second.pk), "Approve.")}
     denied.refresh_from_db()
     assert denied.status == RequestStatus.DENIED
@@ -230,7 +238,7 @@ def test_close_a_request_as_a_duplicate_of_another(
     assert second.duplicate_of == first
     event = PrivacyRequestEvent.objects.get(request=second, action="marked_duplicate")
     assert event.actor == support_agent
-    assert LogEntry.objects.get(object_id=str(second.pk)).change_message == (
+    assert audit_message(LogEntry.objects.get(object_id=str(second.pk)).change_message) == (
         f"Close as a duplicate. Duplicate of {first.uuid}."
     )
     # A closed request offers it no more.

@@ -10,6 +10,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User
 from accounts.services import user_ban
+from meetnow.lib.adminkit import audit_message
 from privacy.erasure import erasure_leftovers
 from privacy.models import PrivacyRequest, RequestStatus
 from tests.admin.conftest import login_mfa_passed
@@ -55,7 +56,7 @@ def test_staff_erase_a_banned_account_with_a_reason_and_the_audit_entry(
     assert started.actor == support_agent
     assert started.note == "banned: Fraud ring, ticket 4411"
     entry = LogEntry.objects.get(user=support_agent, object_id=str(privacy_request.pk))
-    assert "Fraud ring, ticket 4411" in entry.get_change_message()
+    assert "Fraud ring, ticket 4411" in audit_message(entry.change_message)
     assert world["friend"].pk in set(User.objects.values_list("pk", flat=True))
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.models import Device, User
 from chat import push as chat_push
 from media.models import MediaFile
+from meetnow.lib.adminkit import audit_message
 from meetnow.lib.personal_data import ErasureContext
 from privacy.registry import get_registry
 from support import services as support_services
@@ -149,7 +150,7 @@ def test_support_answers_in_the_admin_and_the_app_gets_it(
     assert note.data["ticket"] == str(ticket.uuid)
     assert "another person" not in (note.body or "")  # the push carries no answer text
     entry = LogEntry.objects.get(object_id=str(ticket.pk))
-    assert entry.change_message == "Answered the ticket."
+    assert audit_message(entry.change_message) == "Answered the ticket."
 
     api = api_client_for(app_user)
     assert api.get("/api/v1/support/tickets").json()["results"][0]["unread_replies"] == 1

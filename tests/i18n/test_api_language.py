@@ -210,3 +210,31 @@ def test_the_admin_asks_for_the_chinese_processor_text() -> None:
     )
     assert not form.is_valid()
     assert {"name_zh_hans", "purpose_zh_hans", "data_categories_zh_hans"} <= set(form.errors)
+
+
+def test_an_unknown_field_is_refused_in_the_requests_language() -> None:
+    client = api_client_for(UserFactory.create())
+    english = client.post("/api/v1/conversations", {"titel": "x"}, format="json")
+    chinese = client.post(
+        "/api/v1/conversations", {"titel": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="zh-Hans"
+    )
+    assert english.status_code == chinese.status_code == 400
+    assert _error(english) == ("unknown_field", "Unknown field.")
+    assert _error(chinese) == ("unknown_field", "未知字段。")
+
+
+def test_every_export_file_is_described_in_chinese() -> None:
+    """The export's guide lists each file with its description (issue 17)."""
+    from django.utils import translation
+
+    from privacy.registry import get_registry
+
+    sections = get_registry().export_sections
+    assert len(sections) > 20
+    with translation.override("zh-hans"):
+        untranslated = [
+            s.filename
+            for s in sections
+            if not any("\u4e00" <= ch <= "\u9fff" for ch in str(s.description))
+        ]
+    assert untranslated == []

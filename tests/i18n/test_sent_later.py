@@ -205,3 +205,36 @@ def test_export_guide_and_names_in_the_users_language() -> None:
     assert "- 消息.json: " in readme
     messages = json.loads(archive.read("消息.json"))
     assert {m.text for m in world["mine"]} <= {m["text"] for m in messages}
+
+
+def test_a_time_in_a_push_is_in_each_owners_language_and_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pushes are rendered later in a worker (UTC): a time in one reads in the owner's
+    zone, as display() promises for everything sent later."""
+    import datetime as dt
+
+    from accounts.selectors import push_devices_for_users
+    from chat import push
+    from meetnow.lib.i18n import display
+
+    chinese = UserFactory.create(language="zh-hans")  # no zone of its own: Asia/Shanghai
+    berlin = UserFactory.create(language="en", time_zone="Europe/Berlin")
+    make_device(chinese, token="zh-token")
+    make_device(berlin, token="de-token")
+    sent: dict[int, str] = {}
+
+    class Recorder:
+        def send(self, device: object, note: push.PushNotification) -> bool:
+            sent[device.user_id] = str(note.body)  # type: ignore[attr-defined]
+            return True
+
+    monkeypatch.setattr(push, "push_backend", lambda: Recorder())
+    when = dt.datetime(2026, 1, 2, 20, 30, tzinfo=dt.UTC)
+    push.push_send(
+        push_devices_for_users(user_ids=[chinese.pk, berlin.pk]),
+        lambda device: push.PushNotification(
+            kind="notice", conversation="", badge=0, body=display(when)
+        ),
+    )
+    assert sent == {chinese.pk: "2026年1月3日 04:30", berlin.pk: "Jan. 2, 2026, 9:30 p.m."}

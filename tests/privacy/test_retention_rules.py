@@ -28,7 +28,14 @@ from tests.factories.privacy import ready_file, storage_keys
 NOW = timezone.now()
 
 # Rules enforced by a task of their own rather than privacy.retention_purge.
-ENFORCED_ELSEWHERE = {"codes", "exports", "unclaimed_uploads", "chat_events", "account"}
+ENFORCED_ELSEWHERE = {
+    "codes",
+    "exports",
+    "unclaimed_uploads",
+    "chat_events",
+    "account",
+    "task_outbox",
+}
 
 # Kept after erasure without anything of the erased user: the others' shared record.
 SHARED_AFTER_ERASURE = {
