@@ -138,6 +138,17 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def summary(latencies: list[float], seconds: float, errors: int) -> dict[str, Any]:
+    """A phase's row: requests per second over ``seconds``, p50/p99 in ms, count, errors."""
+    return {
+        "rate": len(latencies) / max(seconds, 1e-9),
+        "p50": pct(latencies, 50) * 1000,
+        "p99": pct(latencies, 99) * 1000,
+        "n": len(latencies),
+        "errors": errors,
+    }
+
+
 QUIET_WAIT = 0.0  # set from --quiet-wait
 
 
@@ -424,13 +435,7 @@ async def sends(port: int, tokens: list[str], convs: list[str], per_sender: int)
     started = time.perf_counter()
     await asyncio.gather(*(one(t, c) for t, c in zip(tokens, convs, strict=True)))
     wall = time.perf_counter() - started
-    return {
-        "rate": len(latencies) / wall,
-        "p50": pct(latencies, 50) * 1000,
-        "p99": pct(latencies, 99) * 1000,
-        "n": len(latencies),
-        "errors": errors,
-    }
+    return summary(latencies, wall, errors)
 
 
 class Socket:
@@ -490,13 +495,7 @@ async def sends_ws(
     started = time.perf_counter()
     await asyncio.gather(*(one(t, c) for t, c in zip(tokens, convs, strict=True)))
     wall = time.perf_counter() - started
-    return {
-        "rate": len(latencies) / wall,
-        "p50": pct(latencies, 50) * 1000,
-        "p99": pct(latencies, 99) * 1000,
-        "n": len(latencies),
-        "errors": errors,
-    }
+    return summary(latencies, wall, errors)
 
 
 async def reads(port: int, token: str, paths: list[str]) -> dict[str, Any]:
@@ -510,13 +509,7 @@ async def reads(port: int, token: str, paths: list[str]) -> dict[str, Any]:
         latencies.append(time.perf_counter() - started)
         errors += status != 200
     await client.close()
-    return {
-        "rate": len(latencies) / sum(latencies),
-        "p50": pct(latencies, 50) * 1000,
-        "p99": pct(latencies, 99) * 1000,
-        "n": len(latencies),
-        "errors": errors,
-    }
+    return summary(latencies, sum(latencies), errors)
 
 
 async def delivery(
@@ -562,13 +555,7 @@ async def delivery(
             await send
     await client.close()
     await sock.close()
-    return {
-        "rate": len(latencies) / max(sum(latencies), 1e-9),
-        "p50": pct(latencies, 50) * 1000,
-        "p99": pct(latencies, 99) * 1000,
-        "n": len(latencies),
-        "errors": errors,
-    }
+    return summary(latencies, sum(latencies), errors)
 
 
 def child(args: argparse.Namespace) -> int:

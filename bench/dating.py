@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.chat import Http, cpu_marks, free_port, load, pct, server_start
+from bench.chat import Http, cpu_marks, free_port, load, pct, server_start, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -275,13 +275,7 @@ async def likes(port: int, tokens: list[str], posts: list[str], per_client: int)
     started = time.perf_counter()
     await asyncio.gather(*(one(t) for t in tokens))
     wall = time.perf_counter() - started
-    return {
-        "rate": len(latencies) / wall,
-        "p50": pct(latencies, 50) * 1000,
-        "p99": pct(latencies, 99) * 1000,
-        "n": len(latencies),
-        "errors": errors,
-    }
+    return summary(latencies, wall, errors)
 
 
 async def likes_paced(
@@ -323,14 +317,7 @@ async def likes_paced(
 
     await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)))
     wall = loop.time() - start
-    return {
-        "rate": len(latencies) / wall,
-        "p50": pct(latencies, 50) * 1000,
-        "p99": pct(latencies, 99) * 1000,
-        "n": len(latencies),
-        "errors": errors,
-        "offered": rate * len(tokens),
-    }
+    return {**summary(latencies, wall, errors), "offered": rate * len(tokens)}
 
 
 def voicematch_row(

@@ -27,6 +27,7 @@ from chat.models import (
 )
 from chat.push import PushNotification, push_send
 from chat.selectors import message_push_recipient_ids, unread_totals
+from meetnow.lib.outbox import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -193,8 +194,7 @@ def notice_send(
 
 
 def _notice_push_enqueue(notice_id: int) -> None:
-    from chat.tasks import notice_push_task
-    from meetnow.lib.outbox import task_send
+    from chat.tasks import notice_push_task  # chat.tasks imports this module
 
     task_send(notice_push_task, notice_id)
 
