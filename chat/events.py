@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 
 from chat.models import Event, EventStream
+from chat.presence import online_from_values, online_user_ids, presence_read
 from meetnow.lib.realtime import group_send_many
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ class EventType:
 # Every socket listens here too: privacy announces a newly published material policy
 # version ("session.gate"), and each socket re-checks its session against the gate.
 GATE_GROUP = "sessions.gate"
+
+
+# (user ids, what to do with those of them who are online): see events_deliver.
+PresenceThen = tuple[Sequence[int], Callable[[set[int]], None]]
 
 
 def user_group(user_id: int) -> str:
@@ -138,12 +143,19 @@ def event_frame(event_type: str, seq: int, body_json: str) -> str:
     return head + "}" if body_json == "{}" else f"{head},{body_json[1:]}"
 
 
-def events_deliver(events: Sequence[PendingEvent], seqs: Mapping[int, int]) -> None:
+def events_deliver(
+    events: Sequence[PendingEvent],
+    seqs: Mapping[int, int],
+    *,
+    presence_then: PresenceThen | None = None,
+) -> None:
     """Send stored ``events`` live, numbered by ``seqs``, once the transaction commits
     (for writers that stored them in their own statement, like chat's message send).
 
     Each event's body is JSON-encoded once; every recipient's frame is that text with
-    its own ``seq``, and the sockets send it as it is (no re-encoding per device)."""
+    its own ``seq``, and the sockets send it as it is (no re-encoding per device).
+    ``presence_then``: ``(user_ids, then)``: after the publishes, ``then`` is called with
+    those of ``user_ids`` online (chat.presence), read in the publishes' round trip."""
     live: list[tuple[int, str]] = []
     for ev in events:
         shared: str | None = None
@@ -156,18 +168,34 @@ def events_deliver(events: Sequence[PendingEvent], seqs: Mapping[int, int]) -> N
                     shared = event_json(ev.live if ev.live is not None else ev.stored)
                 body_json = shared
             live.append((uid, event_frame(ev.type, seqs[uid], body_json)))
-    transaction.on_commit(lambda: realtime_send_text(live))
+    transaction.on_commit(lambda: realtime_send_text(live, presence_then=presence_then))
 
 
-def realtime_send_text(items: Sequence[tuple[int, str]]) -> None:
+def realtime_send_text(
+    items: Sequence[tuple[int, str]], *, presence_then: PresenceThen | None = None
+) -> None:
     """Send ready-encoded frames to users' socket groups (one Redis round trip).
-    Failures are logged, never raised: a missed live event comes back through sync."""
+    Failures are logged, never raised: a missed live event comes back through sync.
+    ``presence_then``: as in :func:`events_deliver` (its failures are logged too)."""
+    user_ids, then = presence_then if presence_then is not None else ((), None)
+    read = presence_read(user_ids=user_ids) if user_ids else None
+    values = None
     try:
-        group_send_many(
-            [(user_group(user_id), {"type": "chat.event", "text": text}) for user_id, text in items]
-        )
+        frames = [(user_group(uid), {"type": "chat.event", "text": text}) for uid, text in items]
+        values = group_send_many(frames, read=read)
     except Exception:
         logger.exception("chat: live delivery failed for %d events", len(items))
+    if then is None:
+        return
+    try:
+        online = (
+            online_from_values(user_ids=user_ids, values=values)
+            if values is not None
+            else online_user_ids(user_ids=user_ids)
+        )
+        then(online)
+    except Exception:
+        logger.exception("chat: the after-delivery presence step failed")
 
 
 def realtime_send(items: Sequence[tuple[int, Mapping[str, Any]]]) -> None:

@@ -14,11 +14,13 @@ next heartbeat, i.e. at worst one push more than needed.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+
+from meetnow.lib.cache import SharedPoolRedisCache
 
 FOREGROUND = "fg"
 BACKGROUND = "bg"
@@ -55,6 +57,32 @@ def presence_clear(*, user_id: int, connection: str | None = None) -> None:
         cache.set(_key(user_id), entries, timeout=settings.CHAT_PRESENCE_TTL)
     else:
         cache.delete(_key(user_id))
+
+
+def presence_read(*, user_ids: Sequence[int]) -> tuple[str, list[str]] | None:
+    """``(redis_url, keys)`` of the users' presence keys on the shared Redis cache,
+    for a caller that reads them in a round trip of its own (the message send, with
+    its publishes: meetnow.lib.realtime); ``None`` with another cache backend."""
+    backend: Any = caches["default"]
+    if not isinstance(backend, SharedPoolRedisCache):
+        return None
+    client: Any = backend._cache  # Django's private attributes are not in the stubs
+    if len(client._servers) != 1:
+        return None
+    return client._servers[0], [backend.make_and_validate_key(_key(uid)) for uid in user_ids]
+
+
+def online_from_values(*, user_ids: Sequence[int], values: Sequence[Any]) -> set[int]:
+    """:func:`online_user_ids` from the raw values of :func:`presence_read`'s keys."""
+    backend: Any = caches["default"]
+    loads = backend._cache._serializer.loads
+    now = time.time()
+    return {
+        uid
+        for uid, raw in zip(user_ids, values, strict=True)
+        if raw is not None
+        and any(state == FOREGROUND for state, _ in _live(loads(raw), now).values())
+    }
 
 
 def online_user_ids(*, user_ids: Iterable[int]) -> set[int]:

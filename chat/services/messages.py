@@ -23,6 +23,7 @@ from accounts.models import User
 from chat.events import (
     EventType,
     PendingEvent,
+    PresenceThen,
     events_append,
     events_deliver,
 )
@@ -140,6 +141,17 @@ def message_send(
                 attachment=attachment,
                 created_at=timezone.now(),
             )
+            recipients = [m.user_id for m in fanout if m.user_id != sender.pk and not m.muted]
+
+            def push_if_offline(online: set[int]) -> None:
+                # Push only if some recipient has no live foreground socket (the task
+                # decides again, exactly; this saves a task per message in busy chats).
+                if len(online) < len(recipients):
+                    _push_enqueue(message.id)
+
+            # After commit, with the live events: the recipients' presence is read in
+            # the publishes' Redis round trip (chat.events.realtime_send_text), and a
+            # failure there is logged, never turned into a 500 for a stored message.
             _message_store(
                 message,
                 sender=sender,
@@ -147,15 +159,8 @@ def message_send(
                 member_ids=[m.user_id for m in fanout],
                 requested=requested,
                 one_statement=one_statement,
+                presence_then=(recipients, push_if_offline) if recipients else None,
             )
-            recipients = [m.user_id for m in fanout if m.user_id != sender.pk and not m.muted]
-            if recipients:
-                # robust: the message is stored; a broker hiccup must not turn the
-                # answer into a 500 (the client would retry and get it anyway).
-                transaction.on_commit(
-                    lambda: _push_if_offline(message_id=message.id, user_ids=recipients),
-                    robust=True,
-                )
     except (IntegrityError, _ClientIdTaken):
         existing = _message_sent_before(sender=sender, cid=cid, conversation_uuid=conversation_uuid)
         if existing is None:
@@ -209,9 +214,11 @@ def _message_store(
     member_ids: list[int],
     requested: list[SendMember],
     one_statement: bool,
+    presence_then: PresenceThen | None,
 ) -> None:
     """Insert the message with its events (raises ``_ClientIdTaken`` or IntegrityError
-    when the sender's client_id is already stored)."""
+    when the sender's client_id is already stored); ``presence_then`` runs after commit
+    (chat.events.events_deliver)."""
     # An accepted conversation (the common case) takes no branch of this: the
     # request state came with the members read.
     with transaction.atomic() if requested else nullcontext():
@@ -226,7 +233,9 @@ def _message_store(
             seqs = _message_insert_one_statement(message, member_ids)
             if seqs is None:
                 raise _ClientIdTaken
-            events_deliver([message_created_event(message, member_ids)], seqs)
+            events_deliver(
+                [message_created_event(message, member_ids)], seqs, presence_then=presence_then
+            )
         else:
             # Takes the conversation's row lock first: sends into one conversation
             # get their ids in commit order.
@@ -235,6 +244,11 @@ def _message_store(
             )
             message.save(force_insert=True)
             events_append([message_created_event(message, member_ids)])
+            if presence_then is not None:
+                user_ids, then = presence_then
+                # robust: the message is stored; a broker hiccup must not turn the
+                # answer into a 500 (the client would retry and get it anyway).
+                transaction.on_commit(lambda: then(online_user_ids(user_ids=user_ids)), robust=True)
 
 
 def _message_sent_before(
@@ -392,11 +406,7 @@ def _conversation_uuid(value: Any) -> uuid_lib.UUID:
         raise NotFoundError(_("Conversation not found.")) from None
 
 
-def _push_if_offline(*, message_id: int, user_ids: list[int]) -> None:
-    """Enqueue the push task only if some recipient has no live foreground socket (the
-    task decides again, exactly; this saves a task per message in busy chats)."""
-    if len(online_user_ids(user_ids=user_ids)) == len(user_ids):
-        return
+def _push_enqueue(message_id: int) -> None:
     from chat.tasks import message_push_task
 
     task_send(message_push_task, message_id)

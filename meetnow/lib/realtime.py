@@ -69,21 +69,31 @@ def _client(url: str) -> Any:
     return client
 
 
-def group_send_many(items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-    """Send each ``(group, message)`` to its Channels group. Raises on failure."""
-    if not items:
-        return
-    layer = get_channel_layer()
+def group_send_many(
+    items: Sequence[tuple[str, Mapping[str, Any]]], *, read: tuple[str, Sequence[str]] | None = None
+) -> list[Any] | None:
+    """Send each ``(group, message)`` to its Channels group. Raises on failure.
+
+    ``read``: ``(redis_url, keys)`` to read (``MGET``) in the same round trip as the
+    publishes, if the layer publishes to that Redis; returns their raw values then,
+    ``None`` otherwise (the caller reads them itself). The message send reads its
+    recipients' presence this way (one Redis round trip after commit, not two)."""
+    layer = get_channel_layer() if items or read else None
     if layer is None:
-        return
+        return None
     target = _pubsub_target(layer)
     if target is not None:
         url, prefix = target
         pipe = _client(url).pipeline(transaction=False)
         for group, message in items:
             pipe.publish(f"{prefix}__group__{group}", layer.serialize(dict(message)))
-        pipe.execute()
-        return
+        keys = read[1] if read is not None and read[0] == url else []
+        if keys:
+            pipe.mget(keys)
+        replies = pipe.execute()
+        return list(replies[-1]) if keys else None
+    if not items:
+        return None
 
     async def send_all() -> None:
         for group, message in items:
@@ -97,8 +107,9 @@ def group_send_many(items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
             running = None
         if running is not loop:
             asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=LOOP_TIMEOUT)
-            return
+            return None
     async_to_sync(send_all)()
+    return None
 
 
 def session_group(session_key: str) -> str:

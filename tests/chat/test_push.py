@@ -10,6 +10,7 @@ from django.conf import LazySettings
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
+import chat.events
 from accounts.models import Device, User
 from chat import notify, services
 from chat.models import Message
@@ -180,28 +181,6 @@ def test_clear_push_when_read_on_another_device(
     assert recorded.requests[1]["body"]["aps"] == {"badge": 0, "content-available": 1}
 
 
-def test_no_task_when_every_recipient_is_online(
-    alice: User,
-    bob: User,
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
-    celery_sent: SentTasks,
-) -> None:
-    direct = make_direct(alice, bob)
-    presence_set(user_id=bob.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.message_send(
-            sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
-        )
-    assert celery_sent.named(message_push_task.name) == []
-    presence_clear(user_id=bob.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        message, _ = services.message_send(
-            sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
-        )
-    [sent] = celery_sent.named(message_push_task.name)
-    assert sent.args == (message.id,)
-
-
 def test_a_broker_failure_after_commit_does_not_fail_the_send(
     alice: User,
     bob: User,
@@ -232,3 +211,39 @@ def test_a_broker_failure_after_commit_does_not_fail_the_send(
     assert response.json()["id"] == stored.id
     events = bob_api.get("/api/v1/sync", {"since": cursor}).json()["events"]
     assert [(e["type"], e.get("message_id")) for e in events] == [("message.created", stored.id)]
+
+
+@pytest.mark.parametrize("offline", ["socket closed", "app in the background"])
+def test_no_task_when_every_recipient_is_online(
+    alice: User,
+    bob: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    celery_sent: SentTasks,
+    settings: LazySettings,
+    monkeypatch: pytest.MonkeyPatch,
+    offline: str,
+) -> None:
+    """With the Redis channel layer and cache, a send makes one Redis round trip after
+    commit: the live events' publishes and the recipients' presence in one pipeline,
+    never a separate presence read."""
+    separate: list[object] = []
+    if settings.REDIS_URL:
+        monkeypatch.setattr(chat.events, "online_user_ids", lambda **kw: separate.append(kw))
+    direct = make_direct(alice, bob)
+    presence_set(user_id=bob.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_send(
+            sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
+        )
+    assert celery_sent.named(message_push_task.name) == []
+    if offline == "socket closed":
+        presence_clear(user_id=bob.pk)
+    else:
+        presence_set(user_id=bob.pk, state=BACKGROUND)
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = services.message_send(
+            sender=alice, conversation_uuid=direct.uuid, client_id=uuid.uuid4(), text="hi"
+        )
+    [sent] = celery_sent.named(message_push_task.name)
+    assert sent.args == (message.id,)
+    assert separate == []
