@@ -24,7 +24,7 @@ from dating import matching, payloads, reports, selectors, services
 from dating.models import Audience, PostState, VoicePost
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
-from meetnow.lib.throttling import PostScopedRateThrottle
+from meetnow.lib.throttling import OneRoundTripThrottlesMixin, PostScopedRateThrottle
 
 
 class _Input(serializers.Serializer[Any]):
@@ -47,8 +47,9 @@ def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> di
     return dict(serializer.validated_data)
 
 
-class _Scoped(APIView):
-    """A view whose POSTs also count against its own scoped limit (429 in the shape)."""
+class _Scoped(OneRoundTripThrottlesMixin, APIView):
+    """A view whose POSTs also count against its own scoped limit (429 in the shape);
+    both limits counted in one round trip."""
 
     def get_throttles(self) -> list[Any]:
         return [*super().get_throttles(), PostScopedRateThrottle()]

@@ -211,3 +211,29 @@ def test_like_sees_exactly_the_posts_the_detail_shows() -> None:
         assert api.post(f"{FEED}/{post.uuid}/like").json()["like_count"] == 1
         assert api.delete(f"{FEED}/{post.uuid}/like").json()["like_count"] == 0
     assert api.post(f"{FEED}/not-a-uuid/like").status_code == 404
+
+
+def test_a_like_is_one_statement_with_the_authors_event() -> None:
+    """On PostgreSQL a like is the user's row and one statement: the visibility check,
+    the like, the count and the author's event (its counter made if missing)."""
+    from chat.models import Event, EventStream
+
+    author, fan = make_user("author"), make_user("fan")
+    post = make_post(author)
+    EventStream.objects.filter(user=author).delete()
+    api = api_client_for(fan)
+    api.get(FEED)  # the session is cached, as for any later request
+    with CaptureQueriesContext(connection) as ctx:
+        answer = api.post(f"{FEED}/{post.uuid}/like")
+    assert answer.json()["like_count"] == 1
+    if connection.vendor == "postgresql":
+        assert len(ctx.captured_queries) == 2
+    event = Event.objects.get(user=author)
+    assert (event.seq, event.type) == (1, "dating.post_liked")
+    assert event.payload == {"post": str(post.uuid), "like_count": 1}
+    assert EventStream.objects.get(user=author).seq == 1
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.post(f"{FEED}/{post.uuid}/like").json()["like_count"] == 1  # a retry
+    assert Event.objects.filter(user=author).count() == 1
+    assert api_client_for(author).post(f"{FEED}/{post.uuid}/like").json()["like_count"] == 2
+    assert Event.objects.filter(user=author).count() == 1  # my own like tells nobody
