@@ -25,6 +25,7 @@ from dating.models import Audience, PostState, VoicePost
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
 from meetnow.lib.throttling import OneRoundTripThrottlesMixin, PostScopedRateThrottle
+from meetnow.lib.timestamps import iso
 
 
 class _Input(serializers.Serializer[Any]):
@@ -412,7 +413,7 @@ def _match_body(match: Any, viewer: User) -> dict[str, Any]:
         "id": str(match.uuid),
         "user": payloads.author_card(matching.other_of(match, viewer)),
         "conversation": str(match.conversation.uuid) if match.conversation else None,
-        "created_at": match.created_at.isoformat(),
+        "created_at": iso(match.created_at),
     }
 
 

@@ -19,6 +19,7 @@ from media import signing
 from media.models import Kind, MediaFile, Status
 from media.services import media_file_signed_urls, media_signed_urls
 from meetnow.lib.querytemplate import QueryTemplate
+from meetnow.lib.timestamps import iso
 from tests.factories.chat import make_user
 from tests.factories.dating import make_post, media
 from tests.helpers import api_client_for
@@ -88,6 +89,9 @@ def test_feed_items_are_the_post_bodies_of_the_model_path() -> None:
     assert shown["author"]["avatar"]["urls"]["original"].startswith(DOWNLOAD)
     assert shown["author"]["voice_intro"] is None
     assert shown["caption"] == "it's 100% me"
+    # Times as everywhere in the API (chat, accounts): UTC written "Z", not "+00:00".
+    assert shown["created_at"].endswith("Z")
+    assert shown["created_at"] == iso(with_photos.created_at)
 
 
 def test_feed_pages_forward_and_back_like_the_model_path() -> None:
