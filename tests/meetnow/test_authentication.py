@@ -25,7 +25,9 @@ def _session(user: User) -> SessionStore:
 
 def test_the_user_is_the_one_django_loads() -> None:
     user = make_user("ann")
-    User.objects.filter(pk=user.pk).update(time_zone="Asia/Shanghai", bio="hi")
+    User.objects.filter(pk=user.pk).update(
+        time_zone="Asia/Shanghai", bio="hi", phone="+8613800138000", date_of_birth="1990-02-03"
+    )
     fast, slow = session_user(_session(user)), get_session_user(_session(user))
     assert fast is not None
     assert slow is not None
@@ -33,7 +35,9 @@ def test_the_user_is_the_one_django_loads() -> None:
     assert fast._state.adding is False
     assert fast._state.db == "default"
     for field in User._meta.concrete_fields:
-        assert getattr(fast, field.attname) == getattr(slow, field.attname), field.name
+        mine, djangos = getattr(fast, field.attname), getattr(slow, field.attname)
+        assert mine == djangos, field.name
+        assert type(mine) is type(djangos), field.name
 
 
 def test_one_query_for_the_user() -> None:
