@@ -406,12 +406,19 @@ def server_start(port: int, workers: int, env: dict[str, str]) -> subprocess.Pop
 # --- Phases ------------------------------------------------------------------------------
 
 
-async def warm(port: int, token: str, path: str, n: int = 20) -> None:
-    client = Http(port, token)
-    await client.open()
-    for _ in range(n):
-        await client.request("GET", path)
-    await client.close()
+async def warm(port: int, token: str, path: str, n: int = 20, connections: int = 12) -> None:
+    """``n`` requests on each of ``connections`` concurrent connections: the kernel hands
+    each connection to one uvicorn worker, so a single one would warm one worker only
+    (the others' first measured requests would open pooled connections and prepare)."""
+
+    async def one() -> None:
+        client = Http(port, token)
+        await client.open()
+        for _ in range(n):
+            await client.request("GET", path)
+        await client.close()
+
+    await asyncio.gather(*(one() for _ in range(connections)))
 
 
 async def sends(port: int, tokens: list[str], convs: list[str], per_sender: int) -> dict[str, Any]:
