@@ -55,6 +55,7 @@ from dating.models import Match, ProfilePass, VoiceMatchSession
 from dating.voicematch_queue import Entry, Queue, queue_get
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from meetnow.lib.querytemplate import QueryTemplate
+from meetnow.lib.timestamps import iso
 
 logger = logging.getLogger(__name__)
 
@@ -229,16 +230,16 @@ def session_payload(session: VoiceMatchSession, *, viewer: User) -> dict[str, An
                 "id": str(match.uuid),
                 "user": author_card(other),
                 "conversation": str(match.conversation.uuid) if match.conversation else None,
-                "created_at": match.created_at.isoformat(),
+                "created_at": iso(match.created_at),
             }
     like_until = session.created_at + dt.timedelta(hours=settings.DATING_VOICE_MATCH_LIKE_HOURS)
     return {
         "id": str(session.uuid),
         "call": str(session.call.uuid) if session.call is not None else None,
         "role": "offerer" if mine_caller else "answerer",
-        "created_at": session.created_at.isoformat(),
-        "ends_at": session.ends_at.isoformat(),
-        "like_until": like_until.isoformat(),
+        "created_at": iso(session.created_at),
+        "ends_at": iso(session.ends_at),
+        "like_until": iso(like_until),
         "liked": liked_at is not None,
         "match": revealed,
     }
@@ -362,7 +363,7 @@ def _session_open(*, caller_id: int, callee: User) -> VoiceMatchSession:
             "voice_match": {
                 "session": str(session.uuid),
                 "role": role,
-                "ends_at": session.ends_at.isoformat(),
+                "ends_at": iso(session.ends_at),
             }
         }
 

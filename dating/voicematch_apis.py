@@ -21,6 +21,7 @@ from accounts.current import current_user
 from accounts.models import Gender
 from dating import matching, voicematch
 from dating.apis import LikeOut, _Input, _match_body, _valid
+from meetnow.lib.timestamps import iso
 
 
 class VoiceMatchEnterIn(_Input):
@@ -89,7 +90,7 @@ def _state_body(state: voicematch.QueueState, viewer: Any) -> dict[str, Any]:
     session = state.session
     return {
         "state": state.state,
-        "expires_at": state.expires_at.isoformat() if state.expires_at else None,
+        "expires_at": iso(state.expires_at),
         "session": voicematch.session_payload(session, viewer=viewer) if session else None,
     }
 

@@ -131,14 +131,19 @@ class QueryTemplate:
             converters=tuple(converters.items()),
         )
 
-    def rows(self, **inputs: Any) -> list[dict[str, Any]]:
-        """Run it with the real inputs; one dict per row, values as the ORM gives them."""
-        params = [
+    def bind(self, **inputs: Any) -> list[Any]:
+        """The statement's parameters for these real inputs (for a caller that embeds
+        ``sql`` in a statement of its own, e.g. as a ``WITH`` query)."""
+        return [
             (p.convert(inputs[p.name]) if p.convert else inputs[p.name])
             if isinstance(p, _Slot)
             else p
             for p in self.params
         ]
+
+    def rows(self, **inputs: Any) -> list[dict[str, Any]]:
+        """Run it with the real inputs; one dict per row, values as the ORM gives them."""
+        params = self.bind(**inputs)
         connection = connections[self.alias]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
