@@ -30,7 +30,8 @@ threads), ``--senders N`` (concurrent senders, default 32), ``--transport http|w
 ack, as the app does; ``http``: ``POST /messages`` on a keep-alive connection),
 ``--room`` (all senders in one group conversation, as the Synapse peer benchmark's
 room; default: one 1:1 conversation per sender), ``--database NAME`` (default
-``bench_chat``), ``--redis URL`` (default Redis database 2). The server's channel
+``bench_chat``), ``--redis URL`` (default Redis database 2), ``--only send|history|list|delivery``
+(run just those phases, repeatable; default all). The server's channel
 layer uses the key prefix ``bench_<database>`` (``REDIS_PREFIX``), so the run never
 sees another deployment's groups on a shared Redis.
 """
@@ -405,12 +406,19 @@ def server_start(port: int, workers: int, env: dict[str, str]) -> subprocess.Pop
 # --- Phases ------------------------------------------------------------------------------
 
 
-async def warm(port: int, token: str, path: str, n: int = 20) -> None:
-    client = Http(port, token)
-    await client.open()
-    for _ in range(n):
-        await client.request("GET", path)
-    await client.close()
+async def warm(port: int, token: str, path: str, n: int = 20, connections: int = 12) -> None:
+    """``n`` requests on each of ``connections`` concurrent connections: the kernel hands
+    each connection to one uvicorn worker, so a single one would warm one worker only
+    (the others' first measured requests would open pooled connections and prepare)."""
+
+    async def one() -> None:
+        client = Http(port, token)
+        await client.open()
+        for _ in range(n):
+            await client.request("GET", path)
+        await client.close()
+
+    await asyncio.gather(*(one() for _ in range(connections)))
 
 
 async def sends(port: int, tokens: list[str], convs: list[str], per_sender: int) -> dict[str, Any]:
@@ -558,8 +566,12 @@ async def delivery(
     return summary(latencies, sum(latencies), errors)
 
 
+PHASES = ("send", "history", "list", "delivery")
+
+
 def child(args: argparse.Namespace) -> int:
     quick = args.quick
+    phases = set(args.only or PHASES)
     history_size = 100_000 if quick else 1_000_000
     conversations = 200 if quick else 1_000
     single_n = 300 if quick else 1_000
@@ -606,7 +618,7 @@ def child(args: argparse.Namespace) -> int:
         convs = [data["room"]] * len(senders) if args.room else data["pairs"]
         where = "one room" if args.room else "1:1 each"
         send_fns = {"http": sends, "ws": sends_ws}
-        for transport in transports:
+        for transport in transports if phases & {"send", "delivery"} else ():
             asyncio.run(send_fns[transport](port, senders, convs, 10))
 
         def measure(name: str, run: Any, queries_shown: str) -> None:
@@ -614,7 +626,7 @@ def child(args: argparse.Namespace) -> int:
             marks.append(cpu_marks(proc.pid))
             rows.append((name, asyncio.run(run), queries_shown, before))
 
-        for transport in transports:
+        for transport in transports if "send" in phases else ():
             q = str(queries["ws_send" if transport == "ws" else "send"])
             fn = send_fns[transport]
             measure(f"send {transport}, 1 sender", fn(port, senders[:1], convs[:1], single_n), q)
@@ -623,22 +635,26 @@ def child(args: argparse.Namespace) -> int:
                 fn(port, senders, convs, per_sender),
                 q,
             )
-        measure(
-            f"history latest 50 ({history_size:,} msgs)",
-            reads(port, data["heavy"], [f"{big}?limit=50"] * reads_n),
-            str(queries["history"]),
-        )
-        rng = random.Random(7)
-        paths = [f"{big}?limit=50&before={rng.randint(low + 50, high)}" for _ in range(reads_n)]
-        measure(
-            "history 50 at random depth", reads(port, data["heavy"], paths), str(queries["history"])
-        )
-        measure(
-            f"conversation list ({conversations:,} convs)",
-            reads(port, data["heavy"], ["/api/v1/conversations"] * reads_n),
-            str(queries["list"]),
-        )
-        for transport in transports:
+        if "history" in phases:
+            measure(
+                f"history latest 50 ({history_size:,} msgs)",
+                reads(port, data["heavy"], [f"{big}?limit=50"] * reads_n),
+                str(queries["history"]),
+            )
+            rng = random.Random(7)
+            paths = [f"{big}?limit=50&before={rng.randint(low + 50, high)}" for _ in range(reads_n)]
+            measure(
+                "history 50 at random depth",
+                reads(port, data["heavy"], paths),
+                str(queries["history"]),
+            )
+        if "list" in phases:
+            measure(
+                f"conversation list ({conversations:,} convs)",
+                reads(port, data["heavy"], ["/api/v1/conversations"] * reads_n),
+                str(queries["list"]),
+            )
+        for transport in transports if "delivery" in phases else ():
             q = str(queries["ws_send" if transport == "ws" else "send"])
             measure(
                 f"delivery {transport} send -> socket",
@@ -712,6 +728,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database", default=DB_NAME, help="PostgreSQL database (recreated)")
     parser.add_argument("--redis", default=REDIS, help="Redis URL (its database is flushed)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(PHASES),
+        help="run only this phase (repeatable; default: all)",
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     if not 1 <= args.senders <= 200:
         parser.error("--senders: 1 to 200")
@@ -748,6 +770,7 @@ def main(argv: list[str] | None = None) -> int:
             args.redis,
         ]
         + (["--room"] if args.room else [])
+        + [f"--only={phase}" for phase in args.only or ()]
     )
     return subprocess.run(
         [sys.executable, "-m", "bench.chat", *argv_out], cwd=ROOT, env=env, check=False

@@ -31,16 +31,39 @@ def user_brief(user: Any) -> dict[str, Any] | None:
 def attachment_payload(media_file: MediaFile) -> dict[str, Any]:
     """An attachment with short-lived signed URLs. Chat signs only for members: every
     caller has checked membership before building a message payload (P11)."""
-    return {
-        "uuid": str(media_file.uuid),
-        "kind": media_file.kind,
-        "status": media_file.status,
-        "duration_ms": media_file.duration_ms,
-        "width": media_file.width,
-        "height": media_file.height,
-        "urls": media_file_signed_urls(media_file=media_file)
+    return attachment_body(
+        media_file.uuid,
+        media_file.kind,
+        media_file.status,
+        media_file.duration_ms,
+        media_file.width,
+        media_file.height,
+        urls=media_file_signed_urls(media_file=media_file)
         if media_file.status == MediaStatus.READY
         else {},
+    )
+
+
+def attachment_body(
+    media_uuid: Any,
+    kind: str,
+    status: str,
+    duration_ms: int | None,
+    width: int | None,
+    height: int | None,
+    *,
+    urls: dict[str, str],
+) -> dict[str, Any]:
+    """``attachment_payload`` from a file's columns and its signed URLs (``{}`` unless
+    it is ready): pages read as rows (chat.history) sign all their files at once."""
+    return {
+        "uuid": str(media_uuid),
+        "kind": kind,
+        "status": status,
+        "duration_ms": duration_ms,
+        "width": width,
+        "height": height,
+        "urls": urls,
     }
 
 

@@ -24,7 +24,8 @@ from dating import matching, payloads, reports, selectors, services
 from dating.models import Audience, PostState, VoicePost
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
-from meetnow.lib.throttling import PostScopedRateThrottle
+from meetnow.lib.throttling import OneRoundTripThrottlesMixin, PostScopedRateThrottle
+from meetnow.lib.timestamps import iso
 
 
 class _Input(serializers.Serializer[Any]):
@@ -47,8 +48,9 @@ def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> di
     return dict(serializer.validated_data)
 
 
-class _Scoped(APIView):
-    """A view whose POSTs also count against its own scoped limit (429 in the shape)."""
+class _Scoped(OneRoundTripThrottlesMixin, APIView):
+    """A view whose POSTs also count against its own scoped limit (429 in the shape);
+    both limits counted in one round trip."""
 
     def get_throttles(self) -> list[Any]:
         return [*super().get_throttles(), PostScopedRateThrottle()]
@@ -411,7 +413,7 @@ def _match_body(match: Any, viewer: User) -> dict[str, Any]:
         "id": str(match.uuid),
         "user": payloads.author_card(matching.other_of(match, viewer)),
         "conversation": str(match.conversation.uuid) if match.conversation else None,
-        "created_at": match.created_at.isoformat(),
+        "created_at": iso(match.created_at),
     }
 
 

@@ -26,6 +26,7 @@ from dating.selectors import post_state
 from media.models import MediaFile
 from media.models import Status as MediaStatus
 from media.services import media_file_signed_urls, media_signed_urls
+from meetnow.lib.timestamps import iso
 
 
 def _file(media_file: MediaFile | None) -> dict[str, Any] | None:
@@ -55,7 +56,7 @@ def post_payload(post: VoicePost, *, viewer: User) -> dict[str, Any]:
         "caption": post.caption,
         "audience": post.audience,
         "state": state,
-        "created_at": post.created_at.isoformat(),
+        "created_at": iso(post.created_at),
         "voice": _file(post.voice) if shown else None,
         "photos": [p for p in photos if p is not None],
         "like_count": post.like_count,
@@ -136,7 +137,7 @@ def feed_items_payload(
                 "caption": row["caption"],
                 "audience": row["audience"],
                 "state": "published",
-                "created_at": row["created_at"].isoformat(),
+                "created_at": iso(row["created_at"]),
                 "voice": voice,
                 "photos": [
                     _feed_file(photo["media__uuid"], photo, "media", urls)
@@ -157,7 +158,7 @@ def comment_payload(comment: PostComment, *, viewer: User, post: VoicePost) -> d
         "id": str(comment.uuid),
         "author": author_card(comment.author),
         "text": comment.text,
-        "created_at": comment.created_at.isoformat(),
+        "created_at": iso(comment.created_at),
         "taken_down": comment.taken_down_at is not None,
         "can_delete": viewer.pk in (comment.author_id, post.author_id),
     }
@@ -172,6 +173,6 @@ def report_payload(report: PostReport) -> dict[str, Any]:
         "comment": str(report.comment.uuid) if report.comment else None,
         "status": report.status,
         "outcome": report.outcome or None,
-        "created_at": report.created_at.isoformat(),
-        "resolved_at": report.resolved_at.isoformat() if report.resolved_at else None,
+        "created_at": iso(report.created_at),
+        "resolved_at": iso(report.resolved_at),
     }

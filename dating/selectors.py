@@ -266,14 +266,24 @@ def posts_of_user(*, viewer: User, user_uuid: Any) -> QuerySet[VoicePost]:
 _POST = uuid_lib.UUID("73000000-0000-4000-8000-000000000001")
 
 
-@lru_cache(maxsize=4)
-def _access_template(alias: str, bounds: Any) -> QueryTemplate:
+_ACCESS_FIELDS = ("id", "uuid", "author_id")
+_COUNT_FIELDS = ("like_count", "comment_count", "listen_count")
+
+
+@lru_cache(maxsize=8)
+def _access_template(alias: str, bounds: Any, fields: tuple[str, ...]) -> QueryTemplate:
     viewer = User(pk=_VIEWER)
     mine = Q(author_id=viewer.pk, deleted_at__isnull=True)
     posts = VoicePost.objects.using(alias).filter(mine | _visible_q(viewer), uuid=_POST)
-    return QueryTemplate.build(
-        posts.values("id", "uuid", "author_id")[:1], {"viewer": _VIEWER, "post": _POST}
-    )
+    return QueryTemplate.build(posts.values(*fields)[:1], {"viewer": _VIEWER, "post": _POST})
+
+
+def post_access_template() -> QueryTemplate:
+    """``post_access``'s conditions compiled once per process (inputs ``viewer`` and
+    ``post``, a UUID): at most one row of the post's ``id``, ``uuid``, ``author_id``
+    and counts. For a write that checks visibility inside its own statement."""
+    bounds = (settings.DATING_VOICE_MIN_SECONDS, settings.DATING_VOICE_MAX_SECONDS)
+    return _access_template("default", bounds, _ACCESS_FIELDS + _COUNT_FIELDS)
 
 
 def post_access_light(*, viewer: User, post_uuid: Any) -> VoicePost:
@@ -282,7 +292,7 @@ def post_access_light(*, viewer: User, post_uuid: Any) -> VoicePost:
     ``author_id`` (the counts are the caller's to fill in)."""
     pid = parse_post_uuid(post_uuid)
     bounds = (settings.DATING_VOICE_MIN_SECONDS, settings.DATING_VOICE_MAX_SECONDS)
-    rows = _access_template("default", bounds).rows(viewer=viewer.pk, post=pid)
+    rows = _access_template("default", bounds, _ACCESS_FIELDS).rows(viewer=viewer.pk, post=pid)
     if not rows:
         raise NotFoundError(_("Post not found."))
     return VoicePost(**rows[0])

@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 
 from accounts.identity.permissions import verified_required
 from accounts.models import User
-from chat.events import PendingEvent, events_append
+from chat.events import PendingEvent, events_append, events_deliver
+from chat.models import Event, EventStream
 from dating.models import (
     Audience,
     PostComment,
@@ -37,7 +38,12 @@ from dating.models import (
     VoicePost,
 )
 from dating.reports import evidence_file_ids_held
-from dating.selectors import post_access, post_access_light
+from dating.selectors import (
+    parse_post_uuid,
+    post_access,
+    post_access_light,
+    post_access_template,
+)
 from media.models import Kind, MediaFile, Purpose
 from media.models import Status as MediaStatus
 from media.services import media_file_attach, media_file_delete
@@ -188,6 +194,12 @@ def _notify_author(
     if post.author_id == actor.pk:
         return
     events_append([PendingEvent(user_ids=[post.author_id], type=event_type, stored=body)])
+    _push_after_commit(post=post, push_kind=push_kind)
+
+
+def _push_after_commit(*, post: VoicePost, push_kind: str) -> None:
+    """After commit, a push to the author unless one went out for this kind within the
+    burst window (``DATING_PUSH_WINDOW_SECONDS``)."""
     window = settings.DATING_PUSH_WINDOW_SECONDS
     burst = int(time.time() // window)
     key = f"dating:push:{push_kind}:u{post.author_id}"
@@ -206,22 +218,42 @@ def _in_one_statement() -> bool:
     return connection.vendor == "postgresql"
 
 
-# One round trip for a like: the row inserted unless it exists, the post's count moved
-# only if it was, and the counts read back. The UPDATE re-reads the locked row
-# (READ COMMITTED), so concurrent likes each add exactly one.
-_LIKE_SQL = f"""
-WITH new AS (
-    INSERT INTO {PostLike._meta.db_table} (post_id, user_id, created_at) VALUES (%s, %s, %s)
-    ON CONFLICT (post_id, user_id) DO NOTHING RETURNING 1
+# A like on PostgreSQL is one statement, so one round trip, atomic without a
+# transaction block. In order: the post if the liker may see it (``post_access``'s
+# conditions, compiled once: dating.selectors.post_access_template), the like row
+# inserted unless it exists, then only if it was: the post's count moved (the UPDATE
+# re-reads the locked row under READ COMMITTED, so concurrent likes each add exactly
+# one), and unless the liker is the author, the author's event numbered (creating a
+# missing counter, as chat.events does) and stored. The post row is locked before the
+# author's counter, as in comments. Returns no row when the post is not visible, else
+# one: (id, uuid, author_id, whether the like is new, the three counts, the event's
+# number or NULL). Same effect as the ORM path, which other databases use.
+_LIKE_TAIL = f"""
+), new AS (
+    INSERT INTO {PostLike._meta.db_table} (post_id, user_id, created_at)
+    SELECT id, %s, %s FROM post
+    ON CONFLICT (post_id, user_id) DO NOTHING RETURNING post_id
 ), counted AS (
     UPDATE {VoicePost._meta.db_table} SET like_count = like_count + 1
-    WHERE id = %s AND EXISTS (SELECT FROM new)
+    WHERE id = (SELECT post_id FROM new)
     RETURNING like_count, comment_count, listen_count
+), numbers AS (
+    INSERT INTO {EventStream._meta.db_table} AS s (user_id, seq, compacted_through)
+    SELECT author_id, 1, 0 FROM post WHERE author_id <> %s AND EXISTS (SELECT FROM counted)
+    ON CONFLICT (user_id) DO UPDATE SET seq = s.seq + 1
+    RETURNING s.user_id, s.seq
+), stored AS (
+    INSERT INTO {Event._meta.db_table} (user_id, seq, type, payload, created_at)
+    SELECT numbers.user_id, numbers.seq, %s,
+           jsonb_build_object('post', post.uuid::text, 'like_count', counted.like_count), %s
+    FROM numbers, post, counted
 )
-SELECT true, like_count, comment_count, listen_count FROM counted
-UNION ALL
-SELECT false, like_count, comment_count, listen_count FROM {VoicePost._meta.db_table}
-WHERE id = %s AND NOT EXISTS (SELECT FROM new)
+SELECT post.id, post.uuid, post.author_id, counted.like_count IS NOT NULL,
+       COALESCE(counted.like_count, post.like_count),
+       COALESCE(counted.comment_count, post.comment_count),
+       COALESCE(counted.listen_count, post.listen_count),
+       (SELECT seq FROM numbers)
+FROM post LEFT JOIN counted ON true
 """  # noqa: S608 (table names from the models; every value bound)
 
 _UNLIKE_SQL = f"""
@@ -239,37 +271,61 @@ WHERE id = %s AND NOT EXISTS (SELECT FROM gone)
 """  # noqa: S608 (table names from the models; every value bound)
 
 
-def _like_statement(sql: str, params: list[Any], post: VoicePost) -> bool:
-    """Run ``_LIKE_SQL`` or ``_UNLIKE_SQL``: whether a like row changed; the post's
-    counts are set from the database."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:  # the post itself is gone
+def _like_one_statement(*, user: User, post_uuid: Any) -> VoicePost:
+    access = post_access_template()
+    now = timezone.now()
+    params = [
+        *access.bind(viewer=user.pk, post=parse_post_uuid(post_uuid)),
+        user.pk,
+        now,
+        user.pk,
+        DatingEvent.POST_LIKED,
+        now,
+    ]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH post AS ({access.sql}{_LIKE_TAIL}", params)
+            row = cursor.fetchone()
+    except IntegrityError:  # the post was deleted for good meanwhile
+        raise NotFoundError(_("Post not found.")) from None
+    if row is None:
         raise NotFoundError(_("Post not found."))
-    changed, post.like_count, post.comment_count, post.listen_count = row
-    return bool(changed)
+    pk, uuid, author_id, new, like_count, comment_count, listen_count, seq = row
+    post = VoicePost(
+        id=pk,
+        uuid=uuid,
+        author_id=author_id,
+        like_count=like_count,
+        comment_count=comment_count,
+        listen_count=listen_count,
+    )
+    if new and seq is not None:
+        body = {"post": str(uuid), "like_count": like_count}
+        events_deliver(
+            [PendingEvent(user_ids=[author_id], type=DatingEvent.POST_LIKED, stored=body)],
+            {author_id: int(seq)},
+        )
+        _push_after_commit(post=post, push_kind="like")
+    return post
 
 
 def post_like(*, user: User, post_uuid: Any) -> VoicePost:
     """Like a post (idempotent: liking twice is one like). The count moves only when
     the like row is new, in the same transaction (concurrency-safe); on PostgreSQL in
-    one statement. A new like tells the author (an event, one push per burst)."""
+    one statement with the visibility check and the author's event. A new like tells
+    the author (an event, one push per burst)."""
+    if _in_one_statement():
+        return _like_one_statement(user=user, post_uuid=post_uuid)
     post = post_access_light(viewer=user, post_uuid=post_uuid)
     try:
         with transaction.atomic():
-            if _in_one_statement():
-                params = [post.pk, user.pk, timezone.now(), post.pk, post.pk]
-                if not _like_statement(_LIKE_SQL, params, post):
-                    return post
-            else:
-                try:
-                    with transaction.atomic():
-                        PostLike.objects.create(post=post, user=user)
-                except IntegrityError:
-                    return _refreshed(post)
-                VoicePost.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
-                post = _refreshed(post)
+            try:
+                with transaction.atomic():
+                    PostLike.objects.create(post=post, user=user)
+            except IntegrityError:
+                return _refreshed(post)
+            VoicePost.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+            post = _refreshed(post)
             _notify_author(
                 post=post,
                 actor=user,
@@ -286,7 +342,12 @@ def post_unlike(*, user: User, post_uuid: Any) -> VoicePost:
     """Take a like back (idempotent)."""
     post = post_access_light(viewer=user, post_uuid=post_uuid)
     if _in_one_statement():
-        _like_statement(_UNLIKE_SQL, [post.pk, user.pk, post.pk, post.pk], post)
+        with connection.cursor() as cursor:
+            cursor.execute(_UNLIKE_SQL, [post.pk, user.pk, post.pk, post.pk])
+            row = cursor.fetchone()
+        if row is None:  # the post itself is gone
+            raise NotFoundError(_("Post not found."))
+        _changed, post.like_count, post.comment_count, post.listen_count = row
         return post
     with transaction.atomic():
         deleted, _by_model = PostLike.objects.filter(post=post, user=user).delete()

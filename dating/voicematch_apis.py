@@ -21,6 +21,7 @@ from accounts.current import current_user
 from accounts.models import Gender
 from dating import matching, voicematch
 from dating.apis import LikeOut, _Input, _match_body, _valid
+from meetnow.lib.timestamps import iso
 
 
 class VoiceMatchEnterIn(_Input):
@@ -84,12 +85,12 @@ class VoiceMatchStateOut(serializers.Serializer[Any]):
 
 
 def _state_body(state: voicematch.QueueState, viewer: Any) -> dict[str, Any]:
+    # A session just opened is answered as it was written (its call set, no like, no
+    # match yet: nothing to join, no query).
     session = state.session
-    if session is not None:
-        session = voicematch.session_get(user=viewer, session_uuid=session.uuid)
     return {
         "state": state.state,
-        "expires_at": state.expires_at.isoformat() if state.expires_at else None,
+        "expires_at": iso(state.expires_at),
         "session": voicematch.session_payload(session, viewer=viewer) if session else None,
     }
 

@@ -9,6 +9,7 @@ variable is listed with its default in README.md.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -894,9 +895,16 @@ LOGGING: dict[str, Any] = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         # uvicorn's own loggers (its access log, if not run with --no-access-log, shows
-        # every path) go through the same redacting handler as the app's.
+        # every path) go through the same redacting handler as the app's. uvicorn has
+        # set up its loggers before it loads the app: run with --no-access-log it left
+        # the access logger without a handler, and it logs requests only if the logger
+        # has one, so it keeps none here (a line per request would cost every request).
         "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {
+            "handlers": ["console"] if logging.getLogger("uvicorn.access").handlers else [],
+            "level": "INFO",
+            "propagate": False,
+        },
         "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from meetnow.lib.adminkit import AnyModelAdmin, AnyTabularInline
 from meetnow.lib.errors import ApplicationError
-from privacy.lifecycle import request_approve, request_retry
+from privacy.lifecycle import DUPLICATE_NOTE_PREFIX, request_approve, request_retry
 from privacy.models import (
     ConsentWithdrawal,
     ErasureLedgerEntry,
@@ -71,6 +71,15 @@ SYSTEM_NOTES = {
 }
 
 
+def system_note_label(note: str) -> str:
+    """A stored event note as the staff member reads it: the system's own in their language."""
+    if note.startswith(DUPLICATE_NOTE_PREFIX):
+        return _("duplicate of request %(request)s") % {
+            "request": note.removeprefix(DUPLICATE_NOTE_PREFIX)
+        }
+    return str(SYSTEM_NOTES.get(note, note))
+
+
 def _status_label(code: str) -> str:
     return str(RequestStatus(code).label) if code in RequestStatus.values else code
 
@@ -95,7 +104,7 @@ class EventInline(_ReadOnlyInline):
 
     @admin.display(description=_("note"))
     def remark(self, event: PrivacyRequestEvent) -> str:
-        return str(SYSTEM_NOTES.get(event.note, event.note))
+        return system_note_label(event.note)
 
 
 class StepInline(_ReadOnlyInline):

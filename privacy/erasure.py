@@ -33,6 +33,7 @@ from accounts.services import sessions_end_all
 from chat.events import user_group
 from meetnow.lib.personal_data import ErasureContext
 from meetnow.lib.realtime import group_send_many
+from meetnow.lib.timestamps import iso
 from privacy.models import (
     OPEN_REQUEST_STATUSES,
     Consent,
@@ -96,7 +97,7 @@ def subject_hash(kind: str, value: object) -> str:
 def ledger_record(*, user: User, privacy_request: PrivacyRequest | None) -> ErasureLedgerEntry:
     """Write the ledger entry before anything is erased (idempotent)."""
     proof = [
-        {"document": kind, "version": version, "accepted_at": accepted_at.isoformat()}
+        {"document": kind, "version": version, "accepted_at": iso(accepted_at)}
         for kind, version, accepted_at in Consent.objects.filter(user=user)
         .order_by("accepted_at")
         .values_list("kind", "version", "accepted_at")
@@ -126,7 +127,7 @@ def _ledger_copy_write(entry: ErasureLedgerEntry) -> None:
         {
             "user_hash": entry.user_hash,
             "phone_hash": entry.phone_hash,
-            "erased_at": entry.erased_at.isoformat(),
+            "erased_at": iso(entry.erased_at),
         }
     ).encode()
     name = f"{LEDGER_PREFIX}/{entry.user_hash}.json"

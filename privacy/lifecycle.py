@@ -279,6 +279,8 @@ def request_extend(
 
 # The states a request can be closed as a duplicate from (the console offers it there).
 DUPLICATE_FROM = frozenset({S.IDENTITY_UNVERIFIED, S.PENDING, S.APPROVED})
+# The event note of a duplicate: stored in English, shown in the staff member's language.
+DUPLICATE_NOTE_PREFIX = "duplicate of "
 
 
 def request_mark_duplicate(
@@ -302,7 +304,7 @@ def request_mark_duplicate(
             action="marked_duplicate",
             actor=actor,
             allowed_from=DUPLICATE_FROM,
-            note=f"duplicate of {original.uuid}",
+            note=f"{DUPLICATE_NOTE_PREFIX}{original.uuid}",
             fields={"duplicate_of": original, "finished_at": timezone.now()},
         )
 

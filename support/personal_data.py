@@ -33,6 +33,7 @@ from meetnow.lib.personal_data import (
     section,
     step,
 )
+from meetnow.lib.timestamps import iso
 from support.models import SupportReply, SupportTicket, SupportTicketPicture
 
 
@@ -67,15 +68,15 @@ def _ticket_rows(uid: int, after: int, limit: int) -> ExportRows:
                 "uuid": str(t.uuid),
                 "status": t.status,
                 "text": t.text,
-                "created_at": t.created_at.isoformat(),
-                "answered_at": t.answered_at.isoformat() if t.answered_at else None,
-                "closed_at": t.closed_at.isoformat() if t.closed_at else None,
+                "created_at": iso(t.created_at),
+                "answered_at": iso(t.answered_at),
+                "closed_at": iso(t.closed_at),
                 "pictures": [str(p.media_file.uuid) for p in t.pictures.all()],
                 "replies": [
                     {
                         "from": "support" if r.from_staff else "me",
                         "text": r.text,
-                        "created_at": r.created_at.isoformat(),
+                        "created_at": iso(r.created_at),
                     }
                     for r in t.replies.all()
                 ],

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.identity import hooks
 from accounts.identity.models import FailureReason, IdentityVerification, VerificationStatus
 from accounts.models import User
+from meetnow.lib.timestamps import iso
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,9 @@ def identity_export_rows(
                 "name": v.masked_name,
                 "id_number": v.masked_id_number,
                 "birth_date": v.birth_date.isoformat(),
-                "created_at": v.created_at.isoformat(),
-                "finished_at": v.finished_at.isoformat() if v.finished_at else None,
-                "verified_at": v.verified_at.isoformat() if v.verified_at else None,
+                "created_at": iso(v.created_at),
+                "finished_at": iso(v.finished_at),
+                "verified_at": iso(v.verified_at),
             },
         )
         for v in rows

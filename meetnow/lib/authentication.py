@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from allauth.core.internal.sessionkit import get_session_user
@@ -9,13 +10,18 @@ from allauth.headless.adapter import get_adapter
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
 from allauth.headless.internal.sessionkit import lookup_session
 from allauth.usersessions.internal import usersessionkit
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import AuthenticationFailed
 
 from meetnow.lib.i18n import user_time_zone
+from meetnow.lib.querytemplate import QueryTemplate
 
 _MEMO = "_meetnow_token_session"
 
@@ -29,6 +35,62 @@ def token_session(request: HttpRequest, token: str) -> SessionBase | None:
     session: SessionBase | None = lookup_session(token)
     setattr(request, _MEMO, (token, session))
     return session
+
+
+_USER_PK = -7_400_000_001  # the placeholder the user query is compiled with
+
+
+@lru_cache(maxsize=2)
+def _user_template(alias: str) -> tuple[QueryTemplate, tuple[str, ...]]:
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    names = tuple(f.attname for f in user_model._meta.concrete_fields)
+    users = user_model._default_manager.using(alias).filter(pk=_USER_PK).values(*names)
+    return QueryTemplate.build(users, {"pk": _USER_PK}), names
+
+
+def _user_by_pk(user_id: Any) -> Any:
+    """``ModelBackend.get_user``'s query (the user row by primary key, every field)
+    from SQL compiled once per process: the same model instance, without building
+    and compiling a queryset on every request."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    template, names = _user_template("default")
+    rows = template.rows(pk=user_id)
+    if not rows:
+        return None
+    row = rows[0]
+    return user_model.from_db("default", list(names), [row[name] for name in names])
+
+
+def session_user(session: SessionBase) -> Any:
+    """The active user the session is logged in as, or ``None``: what allauth's
+    ``get_session_user`` (Django's ``get_user``) answers. The usual case, a session of
+    a model backend whose hash verifies with the current secret, is answered here
+    with the user loaded by compiled SQL (:func:`_user_by_pk`); anything else (no
+    user in the session, another backend, a hash to verify against a fallback secret
+    or a session to flush) goes to Django's own code."""
+    try:
+        user_id = session[SESSION_KEY]
+        backend_path = session[BACKEND_SESSION_KEY]
+        session_hash = session[HASH_SESSION_KEY]
+    except KeyError:
+        return get_session_user(session)
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return get_session_user(session)
+    backend = load_backend(backend_path)
+    if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
+        return get_session_user(session)
+    if not isinstance(user_id, str) or not user_id.isdigit():
+        return get_session_user(session)
+    user = _user_by_pk(int(user_id))
+    if user is None or not backend.user_can_authenticate(user):
+        return None
+    if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return get_session_user(session)  # fallback secrets, or the session is flushed
+    return user
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):  # type: ignore[misc]  # allauth ships no types
@@ -51,7 +113,7 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):  # type: ignore[m
         session = token_session(http_request, token)
         if session is None:
             raise AuthenticationFailed(get_adapter().error_messages["invalid_token"])
-        user = get_session_user(session)
+        user = session_user(session)
         if user is None:
             raise AuthenticationFailed()
         usersessionkit.track_activity(http_request, user=user, session=session)

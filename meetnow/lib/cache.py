@@ -45,15 +45,30 @@ class SharedPoolRedisCache(RedisCache):
 def counter_incr(key: str, *, timeout: int) -> int:
     """Add one to the counter ``key`` (created with ``timeout`` seconds to live) and
     return the new value: one round trip on Redis (INCR and EXPIRE NX, pipelined)."""
+    return counters_incr([(key, timeout)])[0]
+
+
+def counters_incr(counters: list[tuple[str, int]]) -> list[int]:
+    """:func:`counter_incr` for several ``(key, timeout)`` counters at once: one round
+    trip on Redis for all of them (a request's throttles). The new values, in order."""
     from django.core.cache import caches
 
+    if not counters:
+        return []
     backend: Any = caches["default"]
     if isinstance(backend, SharedPoolRedisCache):
-        full_key = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, timeout, nx=True)
-        return int(pipe.execute()[0])
+        full_keys = [backend.make_and_validate_key(key) for key, _timeout in counters]
+        # Writes all go to the first server (Django's RedisCacheClient), whatever the key.
+        pipe = backend._cache.get_client(full_keys[0], write=True).pipeline(transaction=False)
+        for full_key, (_key, timeout) in zip(full_keys, counters, strict=True):
+            pipe.incr(full_key)
+            pipe.expire(full_key, timeout, nx=True)
+        replies = pipe.execute()
+        return [int(value) for value in replies[::2]]
+    return [_counter_incr_generic(backend, key, timeout) for key, timeout in counters]
+
+
+def _counter_incr_generic(backend: Any, key: str, timeout: int) -> int:
     backend.add(key, 0, timeout)
     try:
         return int(backend.incr(key))

@@ -16,10 +16,11 @@ plan of the feed could not know that ``status = 'ready'`` or ``audience = 'publi
 match almost every row and chose a plan that took seconds; with the constants
 inlined, its plan is the one the values call for.
 
-Build a template from a queryset made with a distinct placeholder (an integer or a
-UUID) for each real input (``QueryTemplate.build(qs, {"viewer": VIEWER})``); the
-placeholders must reach the SQL as bound parameters (plain ``=``/``<`` lookups on
-integer and UUID fields do). The template
+Build a template from a queryset made with a distinct placeholder (an integer, a
+UUID, a datetime, or a list of integers bound as one array parameter) for each real
+input (``QueryTemplate.build(qs, {"viewer": VIEWER})``); the placeholders must reach
+the SQL as bound parameters (plain ``=``/``<`` lookups on integer and UUID fields
+do). The template
 belongs to one database alias; callers cache it per process, keyed by whatever made
 the SQL (page size, direction, the settings it inlines).
 """
@@ -130,14 +131,19 @@ class QueryTemplate:
             converters=tuple(converters.items()),
         )
 
-    def rows(self, **inputs: Any) -> list[dict[str, Any]]:
-        """Run it with the real inputs; one dict per row, values as the ORM gives them."""
-        params = [
+    def bind(self, **inputs: Any) -> list[Any]:
+        """The statement's parameters for these real inputs (for a caller that embeds
+        ``sql`` in a statement of its own, e.g. as a ``WITH`` query)."""
+        return [
             (p.convert(inputs[p.name]) if p.convert else inputs[p.name])
             if isinstance(p, _Slot)
             else p
             for p in self.params
         ]
+
+    def rows(self, **inputs: Any) -> list[dict[str, Any]]:
+        """Run it with the real inputs; one dict per row, values as the ORM gives them."""
+        params = self.bind(**inputs)
         connection = connections[self.alias]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)

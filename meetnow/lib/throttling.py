@@ -8,6 +8,9 @@ window instead: one atomic ``INCR`` per request. A fixed window lets a client se
 up to twice the rate across a window boundary, which is acceptable for abuse limits.
 
 Rates, scopes and cache keys are DRF's (``DEFAULT_THROTTLE_RATES``, ``throttle_scope``).
+
+A view with several such throttles (the per-user limit and its scope's) counts them
+all in one round trip when it uses :class:`OneRoundTripThrottlesMixin`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from rest_framework import throttling
 
-from meetnow.lib.cache import counter_incr
+from meetnow.lib.cache import counter_incr, counters_incr
 
 clock = time.time  # tests pin it
 
@@ -31,15 +34,26 @@ class WindowCounterThrottle(throttling.SimpleRateThrottle):
             return True
         return self.count_one(self.key)
 
+    # Set by OneRoundTripThrottlesMixin: count_one then only notes its counter here.
+    batch: list[tuple[WindowCounterThrottle, str, int]] | None = None
+
     def count_one(self, key: str) -> bool:
-        """Count one use under ``key`` in the current window; False once over the limit."""
+        """Count one use under ``key`` in the current window; False once over the limit.
+        In a batch, the counter is noted and counted later (:meth:`within_limit`)."""
         this: Any = self  # DRF sets these in __init__ (or allow_request), untyped
         duration = int(this.duration)
         now = clock()
         window = int(now // duration)
         self.window_ends = (window + 1) * duration
         self.now = now
-        count = counter_incr(f"{key}:w{window}", timeout=duration + 1)
+        counter, timeout = f"{key}:w{window}", duration + 1
+        if self.batch is not None:
+            self.batch.append((self, counter, timeout))
+            return True
+        return self.within_limit(counter_incr(counter, timeout=timeout))
+
+    def within_limit(self, count: int) -> bool:
+        this: Any = self
         return count <= int(this.num_requests)
 
     def wait(self) -> float:
@@ -64,6 +78,29 @@ class PostScopedRateThrottle(ScopedRateThrottle):
 
     def allow_request(self, request: Any, view: Any) -> bool:
         return request.method != "POST" or super().allow_request(request, view)
+
+
+class OneRoundTripThrottlesMixin:
+    """A view mixin: DRF's ``check_throttles`` (every throttle counts the request; a
+    429 waits for the longest), with the counters of all :class:`WindowCounterThrottle`
+    throttles incremented in one Redis round trip instead of one each."""
+
+    def check_throttles(self, request: Any) -> None:
+        view: Any = self
+        batch: list[tuple[WindowCounterThrottle, str, int]] = []
+        durations: list[float | None] = []
+        for throttle in view.get_throttles():
+            if isinstance(throttle, WindowCounterThrottle):
+                throttle.batch = batch
+            if not throttle.allow_request(request, view):
+                durations.append(throttle.wait())
+        counts = counters_incr([(counter, timeout) for _t, counter, timeout in batch])
+        for (throttle, _counter, _timeout), count in zip(batch, counts, strict=True):
+            throttle.batch = None
+            if not throttle.within_limit(count):
+                durations.append(throttle.wait())
+        if durations:
+            view.throttled(request, max((d for d in durations if d is not None), default=None))
 
 
 def scoped_limit_wait(

@@ -19,6 +19,7 @@ from media import signing
 from media.models import Kind, MediaFile, Status
 from media.services import media_file_signed_urls, media_signed_urls
 from meetnow.lib.querytemplate import QueryTemplate
+from meetnow.lib.timestamps import iso
 from tests.factories.chat import make_user
 from tests.factories.dating import make_post, media
 from tests.helpers import api_client_for
@@ -88,6 +89,9 @@ def test_feed_items_are_the_post_bodies_of_the_model_path() -> None:
     assert shown["author"]["avatar"]["urls"]["original"].startswith(DOWNLOAD)
     assert shown["author"]["voice_intro"] is None
     assert shown["caption"] == "it's 100% me"
+    # Times as everywhere in the API (chat, accounts): UTC written "Z", not "+00:00".
+    assert shown["created_at"].endswith("Z")
+    assert shown["created_at"] == iso(with_photos.created_at)
 
 
 def test_feed_pages_forward_and_back_like_the_model_path() -> None:
@@ -211,3 +215,29 @@ def test_like_sees_exactly_the_posts_the_detail_shows() -> None:
         assert api.post(f"{FEED}/{post.uuid}/like").json()["like_count"] == 1
         assert api.delete(f"{FEED}/{post.uuid}/like").json()["like_count"] == 0
     assert api.post(f"{FEED}/not-a-uuid/like").status_code == 404
+
+
+def test_a_like_is_one_statement_with_the_authors_event() -> None:
+    """On PostgreSQL a like is the user's row and one statement: the visibility check,
+    the like, the count and the author's event (its counter made if missing)."""
+    from chat.models import Event, EventStream
+
+    author, fan = make_user("author"), make_user("fan")
+    post = make_post(author)
+    EventStream.objects.filter(user=author).delete()
+    api = api_client_for(fan)
+    api.get(FEED)  # the session is cached, as for any later request
+    with CaptureQueriesContext(connection) as ctx:
+        answer = api.post(f"{FEED}/{post.uuid}/like")
+    assert answer.json()["like_count"] == 1
+    if connection.vendor == "postgresql":
+        assert len(ctx.captured_queries) == 2
+    event = Event.objects.get(user=author)
+    assert (event.seq, event.type) == (1, "dating.post_liked")
+    assert event.payload == {"post": str(post.uuid), "like_count": 1}
+    assert EventStream.objects.get(user=author).seq == 1
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.post(f"{FEED}/{post.uuid}/like").json()["like_count"] == 1  # a retry
+    assert Event.objects.filter(user=author).count() == 1
+    assert api_client_for(author).post(f"{FEED}/{post.uuid}/like").json()["like_count"] == 2
+    assert Event.objects.filter(user=author).count() == 1  # my own like tells nobody

@@ -149,10 +149,13 @@ def celery_worker(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[subproces
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str], log_path: Path, *, workers: int = 1) -> Iterator[str]:
+def serve(
+    env: dict[str, str], log_path: Path, *, workers: int = 1, options: tuple[str, ...] = ()
+) -> Iterator[str]:
     """A real uvicorn serving ``meetnow.asgi`` on a free loopback port; yields its base URL.
 
-    ``workers`` > 1 runs that many processes (real concurrency against the database).
+    ``workers`` > 1 runs that many processes (real concurrency against the database);
+    ``options`` are more of uvicorn's command-line options.
     """
     port = free_port()
     log = log_path.open("wb")
@@ -167,6 +170,7 @@ def serve(env: dict[str, str], log_path: Path, *, workers: int = 1) -> Iterator[
             "--log-level",
             "warning",
             *(["--workers", str(workers)] if workers > 1 else []),
+            *options,
         ],
         cwd=ROOT,
         env=env,

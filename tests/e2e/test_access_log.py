@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from media.signing import sign
-from tests.e2e.conftest import BIN, ROOT, _stop, free_port
+from tests.e2e.conftest import BIN, ROOT, _stop, free_port, serve
 from tests.factories.chat import make_user
 from tests.helpers import session_token_for
 
@@ -105,3 +105,25 @@ def test_access_log_masks_download_and_export_tokens(
     assert "/api/v1/media/download/[token]" in output, output[-3000:]
     for secret in (download, export, query, download.split(":")[0]):
         assert secret not in output, output[-3000:]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_no_access_log_means_no_line_per_request(
+    e2e_env: dict[str, str], tmp_path: Path, workers: int
+) -> None:
+    """Production and the benchmarks run ``--no-access-log``: the app's logging setup
+    must not turn uvicorn's access log back on (a line per request costs every request)."""
+    log_path = tmp_path / "server.log"
+    marker = "nolog" + uuid.uuid4().hex
+    with serve(
+        e2e_env, log_path, workers=workers, options=("--log-level", "info", "--no-access-log")
+    ) as base:
+        for _ in range(3):
+            with urllib.request.urlopen(f"{base}/healthz?{marker}", timeout=10) as response:
+                assert response.status == 200
+        time.sleep(0.5)  # an access line would be written after the response
+    output = log_path.read_text()
+    assert "Application startup complete" in output, output[-3000:]
+    assert "meetnow.request: GET /healthz 200" in output, output[-3000:]  # the app's line
+    assert marker not in output, output[-3000:]  # uvicorn's would show the query string
+    assert "uvicorn.access" not in output, output[-3000:]

@@ -200,3 +200,26 @@ def test_the_dashboards_days_are_dates_in_the_staff_members_language() -> None:
     assert today.isoformat() not in stats
     english = _client("en").get("/admin/").content.decode()
     assert f"<td>{display(today)}</td>" in english.split('id="dashboard-stats"')[1]
+
+
+def test_a_duplicates_event_note_reads_in_each_staff_members_language() -> None:
+    """The note is stored once ("duplicate of <id>"); each reader sees their language."""
+    from accounts.services import staff_create as make_staff
+    from privacy.lifecycle import request_create, request_mark_duplicate
+    from privacy.models import RequestKind
+
+    requester = UserFactory.create(nickname="Requester")
+    first = request_create(
+        user=requester, kind=RequestKind.RECTIFICATION, details="a", identity_confirmed=True
+    )
+    second = request_create(
+        user=requester, kind=RequestKind.RECTIFICATION, details="b", identity_confirmed=True
+    )
+    actor = make_staff(username="marker", password="x" * 16, superuser=True)
+    request_mark_duplicate(privacy_request=second, actor=actor, original=first)
+    url = f"/admin/privacy/privacyrequest/{second.pk}/change/"
+    chinese = _client("zh-hans").get(url).content.decode()
+    english = _client("en").get(url).content.decode()
+    assert f"与请求 {first.uuid} 重复" in chinese
+    assert f"duplicate of {first.uuid}" not in chinese
+    assert f"duplicate of request {first.uuid}" in english

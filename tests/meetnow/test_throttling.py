@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
@@ -70,3 +71,53 @@ def test_each_user_has_an_own_count_and_the_counter_expires(
 
 def test_unscoped_views_are_not_limited(scoped: throttling.ScopedRateThrottle) -> None:
     assert scoped.allow_request(_request(None), APIView()) is True
+
+
+class _Batched(throttling.OneRoundTripThrottlesMixin, APIView):
+    throttle_scope = "probe"
+    throttle_classes = (throttling.UserRateThrottle, throttling.ScopedRateThrottle)
+
+
+@pytest.mark.django_db
+def test_a_views_throttles_count_in_one_round_trip_and_still_refuse(
+    monkeypatch: pytest.MonkeyPatch, scoped: throttling.ScopedRateThrottle
+) -> None:
+    """Both limits are counted on every request (as DRF does), in one call to the
+    cache; past either limit the answer is DRF's Throttled, waiting for the longest."""
+    user = make_user()
+    monkeypatch.setattr(throttling, "clock", lambda: 1_800_000_010.0)
+    calls: list[int] = []
+    from meetnow.lib.cache import counters_incr as real
+
+    def counted(counters: list[tuple[str, int]]) -> list[int]:
+        calls.append(len(counters))
+        return real(counters)
+
+    monkeypatch.setattr("meetnow.lib.throttling.counters_incr", counted)
+    view = _Batched()
+    for _ in range(3):
+        view.check_throttles(_request(user))
+    with pytest.raises(Throttled) as refused:
+        view.check_throttles(_request(user))
+    assert vars(refused.value)["wait"] == 50
+    assert calls == [2, 2, 2, 2]
+    window = 1_800_000_010 // 60
+    user_key = throttling.UserRateThrottle().get_cache_key(_request(user), view)
+    scoped_key = scoped.cache_format % {"scope": "probe", "ident": user.pk}
+    assert cache.get(f"{user_key}:w{window}") == 4
+    assert cache.get(f"{scoped_key}:w{window}") == 4
+
+
+@pytest.mark.django_db
+def test_the_per_user_limit_refuses_in_a_batch_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    rates = {**throttling.UserRateThrottle.THROTTLE_RATES, "user": "2/min", "probe": "9/min"}
+    monkeypatch.setattr(throttling.UserRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(throttling.ScopedRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(throttling, "clock", lambda: 1_800_000_030.0)
+    user = make_user()
+    view = _Batched()
+    view.check_throttles(_request(user))
+    view.check_throttles(_request(user))
+    with pytest.raises(Throttled) as refused:
+        view.check_throttles(_request(user))
+    assert vars(refused.value)["wait"] == 30
