@@ -358,6 +358,16 @@ def voicematch_only(args: argparse.Namespace) -> int:
         f"{q:>7} errors {r['errors']} load {before}"
     )
     print(
+        f"  {'  the request alone (sent -> answer read)':<48} {r['n']:>5} {'':>6} "
+        f"{r['request_p50']:>7.2f} {r['request_p99']:>7.2f}"
+    )
+    server, database, client = r.get("cpu_ms", (0.0, 0.0, 0.0))
+    print(
+        f"  CPU per pairing: server {server:.1f} ms, PostgreSQL {database:.1f} ms, "
+        f"bench client {client:.1f} ms (the probes' part of the run); load after "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(
         "  (target: p99 < 100 ms from entering the queue to both sockets having the "
         "call; queries = one pairing, counted in-process)"
     )

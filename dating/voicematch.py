@@ -31,12 +31,16 @@ import datetime as dt
 import logging
 import time
 import uuid as uuid_lib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connections, router, transaction
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,12 +54,14 @@ from dating import matching
 from dating.models import Match, ProfilePass, VoiceMatchSession
 from dating.voicematch_queue import Entry, Queue, queue_get
 from meetnow.lib.errors import ApplicationError, NotFoundError
+from meetnow.lib.querytemplate import QueryTemplate
 from meetnow.lib.timestamps import iso
 
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 3  # pairings tried by one entry when a claimed partner turns out unavailable
 CHUNK = 50  # candidates checked against the database at a time
+PAGE = 200  # queue entries read at a time, longest-waiting first
 
 
 @dataclass(frozen=True)
@@ -100,13 +106,7 @@ def _expires_at(entry: Entry) -> dt.datetime:
     )
 
 
-def eligible_partners(*, user_id: int, candidate_ids: list[int]) -> set[int]:
-    """Those of ``candidate_ids`` the user may be paired with (one query): visible
-    accounts, no block either way, no live pass either way, never matched, not in a
-    call."""
-    if not candidate_ids:
-        return set()
-    now = timezone.now()
+def _eligible(user_id: Any, candidates: Any, now: Any) -> QuerySet[User]:
     blocked = Block.objects.filter(
         Q(blocker_id=user_id, blocked_id=OuterRef("pk"))
         | Q(blocker_id=OuterRef("pk"), blocked_id=user_id)
@@ -123,13 +123,46 @@ def eligible_partners(*, user_id: int, candidate_ids: list[int]) -> set[int]:
     in_call = Call.objects.filter(
         Q(caller_id=OuterRef("pk")) | Q(callee_id=OuterRef("pk")), state__in=ACTIVE
     )
-    return set(
-        users_visible()
-        .filter(pk__in=candidate_ids)
+    return (
+        (users_visible() if candidates is None else users_visible().filter(pk__in=candidates))
         .exclude(pk=user_id)
         .filter(~Exists(blocked), ~Exists(passed), ~Exists(matched), ~Exists(in_call))
-        .values_list("pk", flat=True)
     )
+
+
+# Placeholders of the compiled candidate check (never real ids or times).
+_ME = -7_150_001
+_CANDIDATES = [-7_150_002]
+_AT = dt.datetime(1971, 2, 3, 4, 5, 6, 789, tzinfo=dt.UTC)
+
+
+@lru_cache(maxsize=4)
+def _eligible_template(alias: str) -> QueryTemplate:
+    # The candidates as one array parameter (PostgreSQL): one statement whatever their
+    # number, and ``id = ANY(array)`` is a primary key index scan (``IN (SELECT
+    # unnest(...))`` was planned as a scan of every user, 9 ms with 1,600 of them).
+    candidates = RawSQL(
+        '"accounts_user"."id" = ANY(%s::bigint[])', (_CANDIDATES,), output_field=BooleanField()
+    )
+    return QueryTemplate.build(
+        _eligible(_ME, None, _AT).filter(candidates).using(alias).values("id"),
+        {"me": _ME, "candidates": _CANDIDATES, "now": _AT},
+    )
+
+
+def eligible_partners(*, user_id: int, candidate_ids: list[int]) -> set[int]:
+    """Those of ``candidate_ids`` the user may be paired with (one query): visible
+    accounts, no block either way, no live pass either way, never matched, not in a
+    call. On PostgreSQL the query is compiled once per process (``QueryTemplate``:
+    building it took 5-7 ms of Python per pairing, running it 0.1 ms)."""
+    if not candidate_ids:
+        return set()
+    now = timezone.now()
+    alias = router.db_for_read(User)
+    if connections[alias].vendor != "postgresql":
+        return set(_eligible(user_id, candidate_ids, now).values_list("pk", flat=True))
+    rows = _eligible_template(alias).rows(me=user_id, candidates=list(candidate_ids), now=now)
+    return {row["id"] for row in rows}
 
 
 def voice_match_status(*, user: User) -> QueueState:
@@ -187,10 +220,18 @@ def session_payload(session: VoiceMatchSession, *, viewer: User) -> dict[str, An
 
     mine_caller = session.caller_id == viewer.pk
     liked_at = session.caller_liked_at if mine_caller else session.callee_liked_at
-    match = session.match if session.match_id is not None else None
-    other = session.callee if mine_caller else session.caller
-    if match is not None and not _revealable(viewer, other):
-        match = None  # blocked either way, banned or deactivated since: invisible (P11)
+    revealed: dict[str, Any] | None = None
+    if session.match_id is not None:  # the other person is read only once both liked
+        match = session.match
+        other = session.callee if mine_caller else session.caller
+        # Blocked either way, banned or deactivated since: invisible again (P11).
+        if match is not None and _revealable(viewer, other):
+            revealed = {
+                "id": str(match.uuid),
+                "user": author_card(other),
+                "conversation": str(match.conversation.uuid) if match.conversation else None,
+                "created_at": iso(match.created_at),
+            }
     like_until = session.created_at + dt.timedelta(hours=settings.DATING_VOICE_MATCH_LIKE_HOURS)
     return {
         "id": str(session.uuid),
@@ -200,16 +241,7 @@ def session_payload(session: VoiceMatchSession, *, viewer: User) -> dict[str, An
         "ends_at": iso(session.ends_at),
         "like_until": iso(like_until),
         "liked": liked_at is not None,
-        "match": (
-            {
-                "id": str(match.uuid),
-                "user": author_card(other),
-                "conversation": str(match.conversation.uuid) if match.conversation else None,
-                "created_at": iso(match.created_at),
-            }
-            if match is not None
-            else None
-        ),
+        "match": revealed,
     }
 
 
@@ -247,19 +279,42 @@ def voice_match_enter(
     return _pair(user, entry, queue, now=at)
 
 
+def _waiting_compatible(user_id: int, entry: Entry, queue: Queue, *, now: float) -> Iterator[int]:
+    """Ids of the waiting people who fit ``entry`` both ways, longest-waiting first, read
+    ``PAGE`` at a time (a pairing usually ends in the first page: the whole queue was
+    read for each, 2.5 ms with 1,000 waiting). Pages follow the time of entering, not a
+    position, so people leaving meanwhile never make a page skip anyone."""
+    seen: set[int] = set()
+    since: float | None = None
+    count: int | None = PAGE
+    while True:
+        page = queue.entries(now=now, since=since, count=count)
+        fresh = [e for e in page if e.user_id not in seen]
+        if not fresh:
+            if count is None or len(page) < count:
+                return
+            count = None  # a whole page entered at the same instant: read the rest at once
+            continue
+        for e in fresh:
+            seen.add(e.user_id)
+            if e.user_id != user_id and entry.accepts(e) and e.accepts(entry):
+                yield e.user_id
+        if count is None or len(page) < count:
+            return
+        since = page[-1].entered_at
+
+
 def _pair(user: User, entry: Entry, queue: Queue, *, now: float) -> QueueState:
     """Claim the longest-waiting compatible, eligible person. The entry was added
     before the queue is read, so of two compatible people entering at once the later
     reader always sees the other: nobody is left waiting beside a match. Candidates
     are checked against the database ``CHUNK`` at a time, longest-waiting first."""
-    waiting = [
-        e.user_id
-        for e in queue.entries(now=now)
-        if e.user_id != user.pk and entry.accepts(e) and e.accepts(entry)
-    ]
+    waiting = _waiting_compatible(user.pk, entry, queue, now=now)
     failures = 0
-    while waiting and failures < ATTEMPTS:
-        chunk, waiting = waiting[:CHUNK], waiting[CHUNK:]
+    while failures < ATTEMPTS:
+        chunk = list(islice(waiting, CHUNK))
+        if not chunk:
+            break
         allowed = eligible_partners(user_id=user.pk, candidate_ids=chunk)
         order = [uid for uid in chunk if uid in allowed]
         while order and failures < ATTEMPTS:
@@ -292,12 +347,12 @@ def _in_call(user_id: int) -> bool:
 
 
 def _session_open(*, caller_id: int, callee: User) -> VoiceMatchSession:
-    caller = users_visible().filter(pk=caller_id).first()
-    if caller is None:
-        raise ApplicationError("unavailable", _("This person cannot be called."), status_code=409)
+    """Open the session and its anonymous call in one transaction. The caller's row is
+    not loaded: chat locks both rows, and the caller is checked visible after that lock
+    (a ban or deactivation committed meanwhile is seen)."""
     now = timezone.now()
     session = VoiceMatchSession(
-        caller=caller,
+        caller_id=caller_id,
         callee=callee,
         created_at=now,
         ends_at=now + dt.timedelta(seconds=settings.DATING_VOICE_MATCH_CALL_SECONDS),
@@ -314,10 +369,14 @@ def _session_open(*, caller_id: int, callee: User) -> VoiceMatchSession:
 
     with transaction.atomic():
         session.call = call_start_anonymous(
-            caller=caller,
-            callee=callee,
-            extra={caller.pk: frame_extra("offerer"), callee.pk: frame_extra("answerer")},
+            caller_id=caller_id,
+            callee_id=callee.pk,
+            extra={caller_id: frame_extra("offerer"), callee.pk: frame_extra("answerer")},
         )
+        if not users_visible().filter(pk=caller_id).exists():
+            raise ApplicationError(
+                "unavailable", _("This person cannot be called."), status_code=409
+            )
         session.save()
         session_id = session.pk
 

@@ -85,9 +85,9 @@ class VoiceMatchStateOut(serializers.Serializer[Any]):
 
 
 def _state_body(state: voicematch.QueueState, viewer: Any) -> dict[str, Any]:
+    # A session just opened is answered as it was written (its call set, no like, no
+    # match yet: nothing to join, no query).
     session = state.session
-    if session is not None:
-        session = voicematch.session_get(user=viewer, session_uuid=session.uuid)
     return {
         "state": state.state,
         "expires_at": iso(state.expires_at),

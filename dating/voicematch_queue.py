@@ -73,8 +73,12 @@ class Queue(Protocol):
     def add(self, entry: Entry) -> None:
         """Enter (or refresh: new filters, new wait) the queue."""
 
-    def entries(self, *, now: float) -> list[Entry]:
-        """Everyone waiting and not timed out, longest-waiting first."""
+    def entries(
+        self, *, now: float, since: float | None = None, count: int | None = None
+    ) -> list[Entry]:
+        """Everyone waiting and not timed out, longest-waiting first; with ``since``
+        only those who entered then or later, with ``count`` at most that many (a page:
+        the next starts at the last one's ``entered_at``)."""
 
     def get(self, user_id: int, *, now: float) -> Entry | None:
         """The user's entry if they wait and have not timed out."""
@@ -127,10 +131,11 @@ end
 return {0, false}
 """
 
-# ARGV[1]: the cutoff (ms). Everyone still waiting, longest first, as one string of
-# comma-separated JSON entries: one reply to parse instead of one per person.
+# ARGV[1]: the lowest score (ms: the cutoff, or a page's start), ARGV[2]: at most that
+# many (-1: all). Those still waiting, longest first, as one string of comma-separated
+# JSON entries: one reply to parse instead of one per person.
 _ENTRIES = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
 local out = {}
 for i = 1, #ids, 500 do
   local part = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 499, #ids)))
@@ -167,10 +172,15 @@ class RedisQueue:
             args=[entry.user_id, entry.entered_at * 1000, entry.dumps(), cutoff, ttl],
         )
 
-    def entries(self, *, now: float) -> list[Entry]:
-        # One script reply and one json.loads for the whole queue: with 1,000 people
-        # waiting, reading them one reply item and one decode each took ~15 ms.
-        raw = self._entries(keys=self.keys, args=[(now - _wait()) * 1000])
+    def entries(
+        self, *, now: float, since: float | None = None, count: int | None = None
+    ) -> list[Entry]:
+        # One script reply and one json.loads for the page: with 1,000 people waiting,
+        # reading them one reply item and one decode each took ~15 ms.
+        low = (now - _wait()) * 1000
+        if since is not None:
+            low = max(low, since * 1000)
+        raw = self._entries(keys=self.keys, args=[low, -1 if count is None else count])
         if not raw:
             return []
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -218,11 +228,14 @@ class LocalQueue:
                 del self.waiting[uid]
             self.waiting[entry.user_id] = entry
 
-    def entries(self, *, now: float) -> list[Entry]:
-        cutoff = now - _wait()
+    def entries(
+        self, *, now: float, since: float | None = None, count: int | None = None
+    ) -> list[Entry]:
+        low = now - _wait() if since is None else max(now - _wait(), since)
         with self._lock:
-            found = [e for e in self.waiting.values() if e.entered_at >= cutoff]
-        return sorted(found, key=lambda e: e.entered_at)
+            found = [e for e in self.waiting.values() if e.entered_at >= low]
+        found.sort(key=lambda e: e.entered_at)
+        return found if count is None else found[:count]
 
     def get(self, user_id: int, *, now: float) -> Entry | None:
         with self._lock:

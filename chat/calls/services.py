@@ -32,12 +32,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity.permissions import verified_required
-from accounts.models import User
+from accounts.models import Block, User
 from accounts.selectors import block_exists_between
 from chat import payloads
 from chat.events import EventType, PendingEvent, events_append, realtime_send
@@ -406,8 +406,8 @@ def call_invite(
 
 def call_start_anonymous(
     *,
-    caller: User,
-    callee: User,
+    caller_id: int,
+    callee_id: int,
     media: str = CallMedia.AUDIO,
     extra: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> Call:
@@ -416,24 +416,44 @@ def call_start_anonymous(
     other. Run inside the caller's transaction; after commit both get ``call.accepted``
     (``sdp: null``: the caller sends its offer over ``call.sdp``), each with its
     ``extra`` fields. Refused like an invite: 403 ``blocked``, 409 ``already_in_call``
-    (either of them is in a call), and the database's one-active-call indexes decide
-    between concurrent starts."""
-    if block_exists_between(user_a_id=caller.pk, user_b_id=callee.pk):
-        raise ApplicationError("blocked", _("You cannot contact this user."), status_code=403)
+    (either of them is in a call), 409 ``unavailable`` (an account is gone), and the
+    database's one-active-call indexes decide between concurrent starts.
+
+    Three statements (a pairing waits on each): both users' rows locked (ids only, in
+    id order, as invites lock them), one check for a block either way and an active
+    call of either, the insert. No savepoint of its own: a refusal is an error that
+    rolls back the caller's transaction."""
+    pair = [caller_id, callee_id]
     now = timezone.now()
-    with transaction.atomic():
-        list(User.objects.select_for_update().filter(pk__in=[caller.pk, callee.pk]).order_by("pk"))
-        if Call.objects.filter(
-            Q(caller_id__in=[caller.pk, callee.pk]) | Q(callee_id__in=[caller.pk, callee.pk]),
-            state__in=ACTIVE,
-        ).exists():
+    with transaction.atomic(savepoint=False):
+        locked = list(
+            User.objects.select_for_update().filter(pk__in=pair).order_by("pk").values_list("pk")
+        )
+        if len(locked) < 2:
+            raise ApplicationError(
+                "unavailable", _("This person cannot be called."), status_code=409
+            )
+        blocked = Block.objects.filter(
+            Q(blocker_id=caller_id, blocked_id=callee_id)
+            | Q(blocker_id=callee_id, blocked_id=caller_id)
+        )
+        busy = Call.objects.filter(Q(caller_id__in=pair) | Q(callee_id__in=pair), state__in=ACTIVE)
+        is_blocked, is_busy = (
+            User.objects.filter(pk=caller_id)
+            .annotate(blocked=Exists(blocked), busy=Exists(busy))
+            .values_list("blocked", "busy")
+            .get()
+        )
+        if is_blocked:
+            raise ApplicationError("blocked", _("You cannot contact this user."), status_code=403)
+        if is_busy:
             raise ApplicationError(
                 "already_in_call", _("You are already in a call."), status_code=409
             )
         call = Call(
             conversation=None,
-            caller=caller,
-            callee=callee,
+            caller_id=caller_id,
+            callee_id=callee_id,
             media=media,
             anonymous=True,
             state=CallState.ACCEPTED,
@@ -441,8 +461,7 @@ def call_start_anonymous(
             accepted_at=now,
         )
         try:
-            with transaction.atomic():
-                call.save()
+            call.save()
         except IntegrityError:
             raise ApplicationError(
                 "already_in_call", _("You are already in a call."), status_code=409
@@ -451,7 +470,7 @@ def call_start_anonymous(
         more = extra or {}
         items: list[tuple[int | None, dict[str, Any]]] = [
             (uid, {"type": CallEvent.ACCEPTED, "call": body, "sdp": None, **more.get(uid, {})})
-            for uid in (caller.pk, callee.pk)
+            for uid in pair
         ]
         transaction.on_commit(lambda: call_frames_send(items))
     logger.info("calls: anonymous call %s started", call.uuid)

@@ -16,10 +16,11 @@ plan of the feed could not know that ``status = 'ready'`` or ``audience = 'publi
 match almost every row and chose a plan that took seconds; with the constants
 inlined, its plan is the one the values call for.
 
-Build a template from a queryset made with a distinct placeholder (an integer or a
-UUID) for each real input (``QueryTemplate.build(qs, {"viewer": VIEWER})``); the
-placeholders must reach the SQL as bound parameters (plain ``=``/``<`` lookups on
-integer and UUID fields do). The template
+Build a template from a queryset made with a distinct placeholder (an integer, a
+UUID, a datetime, or a list of integers bound as one array parameter) for each real
+input (``QueryTemplate.build(qs, {"viewer": VIEWER})``); the placeholders must reach
+the SQL as bound parameters (plain ``=``/``<`` lookups on integer and UUID fields
+do). The template
 belongs to one database alias; callers cache it per process, keyed by whatever made
 the SQL (page size, direction, the settings it inlines).
 """

@@ -460,3 +460,36 @@ def test_a_stale_answered_call_without_sockets_does_not_keep_the_callee_busy(
     fresh = _invite(carol, make_direct(carol, bob))
     assert fresh.state == "ringing"
     assert Call.objects.get(pk=call.pk).outcome == "completed"
+
+
+@pytest.mark.parametrize("rule", ["blocked", "blocked_back", "caller_busy", "callee_busy"])
+def test_an_anonymous_call_is_refused_like_an_invite(
+    alice: User, bob: User, carol: User, rule: str
+) -> None:
+    if rule == "blocked":
+        make_block(alice, bob)
+    elif rule == "blocked_back":
+        make_block(bob, alice)
+    else:
+        busy = alice if rule == "caller_busy" else bob
+        Call.objects.create(
+            conversation=make_direct(busy, carol), caller=busy, callee=carol, media="audio"
+        )
+    before = Call.objects.count()
+    with pytest.raises(ApplicationError) as refused, transaction.atomic():
+        calls.call_start_anonymous(caller_id=alice.pk, callee_id=bob.pk)
+    assert refused.value.code == ("blocked" if rule.startswith("blocked") else "already_in_call")
+    assert Call.objects.count() == before
+
+
+def test_an_anonymous_call_names_nobody_and_tells_both_after_commit(
+    alice: User, bob: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        call = calls.call_start_anonymous(
+            caller_id=alice.pk, callee_id=bob.pk, extra={bob.pk: {"x": 1}}
+        )
+    assert len(callbacks) == 1
+    call.refresh_from_db()
+    assert (call.state, call.anonymous, call.conversation_id) == (CallState.ACCEPTED, True, None)
+    assert calls.call_payload(call)["caller"] is None

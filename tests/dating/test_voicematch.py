@@ -397,3 +397,61 @@ def test_a_revealed_voice_match_hides_the_other_once_blocked_or_banned() -> None
     assert a_api.get(f"{VM}/{sid}").json()["match"]["user"]["id"] == str(bob.uuid)
     user_ban(user=bob)
     assert a_api.get(f"{VM}/{sid}").json()["match"] is None
+
+
+def test_the_compiled_candidate_check_agrees_with_the_orm() -> None:
+    """eligible_partners runs SQL compiled once per process on PostgreSQL; it keeps and
+    drops exactly whom the ORM query it was compiled from does."""
+    me = person("me", gender="male")
+    others = [person(f"o{i}") for i in range(7)]
+    _block(me, others[0])
+    _block_back(me, others[1])
+    _pass(me, others[2])
+    _matched_before(me, others[3])
+    _banned(others[4], me)
+    _in_a_call(others[5], me)
+    expired = others[6]
+    matching.profile_pass(user=expired, user_uuid=me.uuid)
+    ProfilePass.objects.filter(from_user=expired).update(
+        until=timezone.now() - dt.timedelta(minutes=1)
+    )
+    fine = person("fine")
+    ids = [o.pk for o in others] + [fine.pk, me.pk, 10**9]
+    now = timezone.now()
+    expected = set(voicematch._eligible(me.pk, ids, now).values_list("pk", flat=True))
+    assert expected == {expired.pk, fine.pk}
+    assert voicematch.eligible_partners(user_id=me.pk, candidate_ids=ids) == expected
+    assert voicematch.eligible_partners(user_id=me.pk, candidate_ids=[]) == set()
+
+
+def test_the_queue_is_read_page_by_page_past_people_who_do_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More people who do not fit than a page wait ahead (some entered at the same
+    instant): the entrant still gets the longest-waiting one who fits."""
+    monkeypatch.setattr(voicematch, "PAGE", 3)
+    at = time.time()
+    for i in range(8):  # 30, wanting 60 or older: nobody here fits; 4 at one instant
+        man = person(f"m{i}", gender="male")
+        voicematch.voice_match_enter(user=man, age_min=60, now=at + (i // 4) * 0.01)
+    first, second = person("w1", gender="male"), person("w2", gender="male")
+    voicematch.voice_match_enter(user=first, gender="female", now=at + 1)
+    voicematch.voice_match_enter(user=second, gender="female", now=at + 2)
+    state = voicematch.voice_match_enter(user=person("her"), now=at + 3)
+    assert state.state == "paired"
+    assert state.session is not None
+    assert state.session.caller_id == first.pk
+
+
+def test_a_pairing_costs_eight_queries(django_assert_num_queries: Any) -> None:
+    """Session user, the entrant's call check, the candidate check, both rows locked,
+    block-and-call check, the call, the caller's visibility after the lock, the
+    session; the answer is built from what was written (no read back). Plus the
+    test's own savepoint pair around the transaction."""
+    alice, bob = person("alice"), person("bob", gender="male")
+    enter(alice)
+    client = api_client_for(bob)
+    with django_assert_num_queries(10):
+        response = client.post(VM, {}, format="json")
+    assert response.json()["state"] == "paired"
+    assert response.json()["session"]["match"] is None
