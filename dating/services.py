@@ -47,6 +47,7 @@ from dating.selectors import (
 from media.models import Kind, MediaFile, Purpose
 from media.models import Status as MediaStatus
 from media.services import media_file_attach, media_file_delete
+from meetnow.lib.afterresponse import after_response
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from meetnow.lib.outbox import task_send
 
@@ -198,8 +199,9 @@ def _notify_author(
 
 
 def _push_after_commit(*, post: VoicePost, push_kind: str) -> None:
-    """After commit, a push to the author unless one went out for this kind within the
-    burst window (``DATING_PUSH_WINDOW_SECONDS``)."""
+    """After commit, and after the answer has gone out (meetnow.lib.afterresponse), a
+    push to the author unless one went out for this kind within the burst window
+    (``DATING_PUSH_WINDOW_SECONDS``)."""
     window = settings.DATING_PUSH_WINDOW_SECONDS
     burst = int(time.time() // window)
     key = f"dating:push:{push_kind}:u{post.author_id}"
@@ -211,7 +213,7 @@ def _push_after_commit(*, post: VoicePost, push_kind: str) -> None:
 
         task_send(post_activity_push_task, post.pk, push_kind, burst)
 
-    transaction.on_commit(enqueue, robust=True)
+    transaction.on_commit(lambda: after_response(enqueue), robust=True)
 
 
 def _in_one_statement() -> bool:
@@ -300,11 +302,14 @@ def _like_one_statement(*, user: User, post_uuid: Any) -> VoicePost:
         listen_count=listen_count,
     )
     if new and seq is not None:
-        body = {"post": str(uuid), "like_count": like_count}
-        events_deliver(
-            [PendingEvent(user_ids=[author_id], type=DatingEvent.POST_LIKED, stored=body)],
-            {author_id: int(seq)},
+        # The statement committed the event; the author hears of it live once the
+        # liker's answer has gone out (meetnow.lib.afterresponse).
+        event = PendingEvent(
+            user_ids=[author_id],
+            type=DatingEvent.POST_LIKED,
+            stored={"post": str(uuid), "like_count": like_count},
         )
+        after_response(lambda: events_deliver([event], {author_id: int(seq)}))
         _push_after_commit(post=post, push_kind="like")
     return post
 

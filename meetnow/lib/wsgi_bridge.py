@@ -17,6 +17,11 @@ changed nothing). One larger than ``max_chunked`` is refused with 411.
 The response is closed in the worker thread that ran the request, so Django's
 ``request_finished`` handlers (which return the database connection to the pool)
 run in the thread that owns that connection.
+
+Work the request registered with ``meetnow.lib.afterresponse.after_response`` (a
+live event, a push enqueued) runs in the same worker thread once the response has
+been handed to the event loop, before the response is closed: the client does not
+wait for it. A request that registered nothing returns its response as before.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi import build_environ
+
+from meetnow.lib import afterresponse
 
 Message = dict[str, Any]
 Receive = Callable[[], Any]
@@ -79,9 +86,7 @@ class WSGIBridge:
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.executor, self._run, environ, loop, send)
         if result is not None:
-            status, headers, body = result
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await self._send_whole(send, *result)
 
     @staticmethod
     def _chunked(scope: dict[str, Any]) -> bool:
@@ -156,12 +161,23 @@ class WSGIBridge:
             ]
             return lambda chunk: None  # the legacy write() callable; Django never uses it
 
-        response = self.app(environ, start_response)
+        afterresponse.collect()
+        response: Any = None
         try:
+            response = self.app(environ, start_response)
             if not getattr(response, "streaming", False):
                 body = b"".join(response)
                 status, headers = started[0]
-                return status, headers, body
+                if not afterresponse.collecting_any():
+                    return status, headers, body
+                # Answer first (the loop sends it while this thread goes on), then the
+                # work registered for after the answer; a failed send is raised as before.
+                sent = asyncio.run_coroutine_threadsafe(
+                    self._send_whole(send, status, headers, body), loop
+                )
+                afterresponse.run_collected()
+                sent.result()
+                return None
 
             def emit(message: Message) -> None:
                 asyncio.run_coroutine_threadsafe(send(message), loop).result()
@@ -174,6 +190,14 @@ class WSGIBridge:
             emit({"type": "http.response.body", "body": b""})
             return None
         finally:
+            afterresponse.run_collected()
             close = getattr(response, "close", None)
             if close is not None:
                 close()
+
+    @staticmethod
+    async def _send_whole(
+        send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from typing import Any
 
+from meetnow.lib.afterresponse import after_response
 from meetnow.lib.wsgi_bridge import WSGIBridge
 
 
@@ -123,3 +125,85 @@ def test_a_chunked_body_over_the_limit_is_refused_with_411() -> None:
     assert body["status"] == 411
     assert body["errors"][0]["code"] == "length_required"
     assert echo.closed_in == []  # the app never ran
+
+
+class _Deferring(_Echo):
+    """An app that registers work for after its answer (meetnow.lib.afterresponse)."""
+
+    def __init__(self, work: list[Any], *, streaming: bool = False) -> None:
+        super().__init__(streaming=streaming)
+        self.work = work
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        for fn in self.work:
+            after_response(fn)
+        return super().__call__(environ, start_response)
+
+
+def test_work_registered_for_after_the_answer_runs_once_the_answer_has_gone_out(
+    caplog: Any,
+) -> None:
+    answered = threading.Event()
+    ran: list[tuple[str, bool, int]] = []
+    app: _Deferring
+
+    def record(name: str) -> Any:
+        def fn() -> None:
+            # The answer goes out without waiting for this work (it would time out).
+            ran.append((name, answered.wait(5), len(app.closed_in)))
+
+        return fn
+
+    def fail() -> None:
+        raise RuntimeError("callback failed")
+
+    app = _Deferring([record("event"), fail, record("push")])
+    bridge = WSGIBridge(app, threads=2)
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "path": "/x",
+        "raw_path": b"/x",
+        "query_string": b"",
+        "headers": [(b"content-length", b"0")],
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 5000),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            answered.set()
+
+    with caplog.at_level(logging.ERROR, logger="meetnow.lib.afterresponse"):
+        asyncio.run(asyncio.wait_for(bridge(scope, receive, send), timeout=10))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 201
+    assert _body(sent) == b"POST /x?  "
+    # In order, each after the answer, all before the response is closed (Django's
+    # request_finished), in the request's worker thread; a failure is logged and the
+    # next callback still runs.
+    assert ran == [("event", True, 0), ("push", True, 0)]
+    assert len(app.closed_in) == 1
+    assert app.closed_in[0].startswith("http")
+    assert "after-response callback" in caplog.text
+    assert "fail" in caplog.text
+
+
+def test_after_a_streaming_answer_too_and_at_once_outside_the_bridge() -> None:
+    ran: list[int] = []
+    closed_in: list[str] = []
+    app = _Deferring([lambda: ran.append(len(closed_in))], streaming=True)
+    app.closed_in = closed_in
+    sent = _call(WSGIBridge(app, threads=2), b"x")
+    assert _body(sent).endswith(b"tok x")
+    assert ran == [0]
+    assert app.closed_in
+    # No bridge collecting (test client, a2wsgi, commands, tasks): the work runs at once.
+    after_response(lambda: ran.append(-1))
+    assert ran == [0, -1]
