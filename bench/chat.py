@@ -30,8 +30,15 @@ threads), ``--senders N`` (concurrent senders, default 32), ``--transport http|w
 ack, as the app does; ``http``: ``POST /messages`` on a keep-alive connection),
 ``--room`` (all senders in one group conversation, as the Synapse peer benchmark's
 room; default: one 1:1 conversation per sender), ``--database NAME`` (default
-``bench_chat``), ``--redis URL`` (default Redis database 2), ``--only send|history|list|delivery``
-(run just those phases, repeatable; default all). The server's channel
+``bench_chat``), ``--redis URL`` (default Redis database 2), ``--only
+send|history|list|delivery|inproc`` (run just those phases, repeatable; default all;
+without ``history`` the long conversation has 1,000 messages, not a million, so the
+setup takes seconds). ``inproc``: ``message.send`` frames handled in the benchmark's
+own process by the socket's frame handler (``chat.ws_send.message_send_frame``, as
+its worker thread runs it, on the same PostgreSQL and Redis), 1 sender: the CPU of
+the send path alone, without the event loop, the socket and the other members'
+deliveries, measured with ``time.process_time`` (so it does not count what other
+processes on the machine use). The server's channel
 layer uses the key prefix ``bench_<database>`` (``REDIS_PREFIX``), so the run never
 sees another deployment's groups on a shared Redis.
 """
@@ -566,13 +573,44 @@ async def delivery(
     return summary(latencies, sum(latencies), errors)
 
 
-PHASES = ("send", "history", "list", "delivery")
+PHASES = ("send", "history", "list", "delivery", "inproc")
+
+
+def inproc_sends(data: dict[str, Any], *, room: bool, n: int) -> dict[str, Any]:
+    """``n`` ``message.send`` frames of one sender handled in this process (the ``inproc``
+    phase, see the module docstring); wall and CPU per send (this process, PostgreSQL)."""
+    from accounts.models import User
+    from chat.ws_send import message_send_frame
+
+    sender = User.objects.get(pk=data["users"]["sender0"])
+    conv = data["room"] if room else data["pairs"][0]
+
+    def send() -> int:
+        frame = {"type": "message.send", "conversation": conv, "client_id": str(uuid.uuid4())}
+        status, _ = message_send_frame(sender=sender, content={**frame, "text": "in process"})
+        return status
+
+    for _ in range(50):  # warm: connections open, statements prepared
+        send()
+    latencies: list[float] = []
+    errors = 0
+    cpu, db = time.process_time(), database_cpu()
+    started = time.perf_counter()
+    for _ in range(n):
+        began = time.perf_counter()
+        errors += send() != 201
+        latencies.append(time.perf_counter() - began)
+    wall = time.perf_counter() - started
+    row = summary(latencies, wall, errors)
+    row["cpu_ms"] = (time.process_time() - cpu) * 1000 / n
+    row["db_ms"] = (database_cpu() - db) * 1000 / n
+    return row
 
 
 def child(args: argparse.Namespace) -> int:
     quick = args.quick
     phases = set(args.only or PHASES)
-    history_size = 100_000 if quick else 1_000_000
+    history_size = (100_000 if quick else 1_000_000) if "history" in phases else 1_000
     conversations = 200 if quick else 1_000
     single_n = 300 if quick else 1_000
     per_sender = 40 if quick else 150
@@ -599,6 +637,17 @@ def child(args: argparse.Namespace) -> int:
         flush=True,
     )
     queries = queries_per_request(data)
+    if "inproc" in phases:
+        where = "one room" if args.room else "1:1"
+        before = load()
+        r = inproc_sends(data, room=args.room, n=single_n)
+        print(
+            f"  in-process message.send ({where}, 1 sender): n {r['n']}, {r['rate']:.0f}/s, "
+            f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, CPU ms per send: this process "
+            f"{r['cpu_ms']:.2f}, PostgreSQL {r['db_ms']:.2f}; errors {r['errors']}; "
+            f"load {before}",
+            flush=True,
+        )
 
     port = free_port()
     env = {**os.environ, **SERVER_ENV}

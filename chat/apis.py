@@ -23,7 +23,7 @@ from chat.models import Membership, MessageKind, ReportReason
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
 from meetnow.lib.schema import page_of
-from meetnow.lib.throttling import PostScopedRateThrottle
+from meetnow.lib.throttling import OneRoundTripThrottlesMixin, PostScopedRateThrottle
 
 
 class _Input(serializers.Serializer[Any]):
@@ -392,7 +392,7 @@ class RequestDeclineApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RequestReportApi(APIView):
+class RequestReportApi(OneRoundTripThrottlesMixin, APIView):
     throttle_scope = "chat_report"
 
     def get_throttles(self) -> list[Any]:
@@ -474,7 +474,7 @@ class InvitationDeclineApi(APIView):
 # --- Messages ----------------------------------------------------------------------
 
 
-class MessageListApi(APIView):
+class MessageListApi(OneRoundTripThrottlesMixin, APIView):
     throttle_scope = "chat_send"
 
     def get_throttles(self) -> list[Any]:
@@ -640,7 +640,7 @@ class ChatSettingsApi(APIView):
 # --- Reports (P8) ------------------------------------------------------------------
 
 
-class ReportListApi(APIView):
+class ReportListApi(OneRoundTripThrottlesMixin, APIView):
     throttle_scope = "chat_report"
 
     def get_throttles(self) -> list[Any]:

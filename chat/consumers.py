@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid as uuid_lib
 from typing import Any
@@ -175,16 +176,35 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         self.tasks.append(asyncio.create_task(self._heartbeat()))
 
     async def _heartbeat(self) -> None:
+        """Every ``CHAT_WS_HEARTBEAT`` seconds: check the session again, refresh presence,
+        send ``heartbeat``. The first comes after a random half to whole interval, so
+        that sockets opened together (reconnects after a restart) do not beat in step.
+        Ends quietly when the socket closed meanwhile; a failed check or presence write
+        (database or Redis briefly down) is logged and the next beat tries again."""
+        interval = settings.CHAT_WS_HEARTBEAT
+        delay = interval * random.uniform(0.5, 1.0)
         while True:
-            await asyncio.sleep(settings.CHAT_WS_HEARTBEAT)
+            await asyncio.sleep(delay)
+            delay = interval
             if self.user_id is None:
                 return
-            if not await self._session_recheck():
+            try:
+                if not await self._session_recheck():
+                    return
+                await database_sync_to_async(presence_set)(
+                    user_id=self.user_id, state=self.state, connection=self.channel_name
+                )
+            except OSError:  # closing a socket the client already left
                 return
-            await database_sync_to_async(presence_set)(
-                user_id=self.user_id, state=self.state, connection=self.channel_name
-            )
-            await self.send_json({"type": "heartbeat"})
+            except Exception:
+                logger.exception("chat: a socket heartbeat's check failed")
+                continue
+            try:
+                await self.send_json({"type": "heartbeat"})
+            except Exception:
+                # The client went away mid-heartbeat (uvicorn's ClientDisconnected):
+                # disconnect() cleans up; nothing is left for the task to report.
+                return
 
     async def _session_recheck(self) -> bool:
         """Is the session still valid and let through by the consent gate? Closes the

@@ -18,8 +18,9 @@ from typing import Any
 from django.db import connection, transaction
 
 from chat.models import Event, EventStream
-from chat.presence import online_from_values, online_user_ids, presence_read
+from chat.presence import cache_redis_keys, online_from_values, online_user_ids, presence_key
 from meetnow.lib.realtime import group_send_many
+from meetnow.lib.throttling import WindowCount
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ def events_deliver(
     seqs: Mapping[int, int],
     *,
     presence_then: PresenceThen | None = None,
+    counted: WindowCount | None = None,
 ) -> None:
     """Send stored ``events`` live, numbered by ``seqs``, once the transaction commits
     (for writers that stored them in their own statement, like chat's message send).
@@ -155,7 +157,8 @@ def events_deliver(
     Each event's body is JSON-encoded once; every recipient's frame is that text with
     its own ``seq``, and the sockets send it as it is (no re-encoding per device).
     ``presence_then``: ``(user_ids, then)``: after the publishes, ``then`` is called with
-    those of ``user_ids`` online (chat.presence), read in the publishes' round trip."""
+    those of ``user_ids`` online (chat.presence), read in the publishes' round trip.
+    ``counted``: a use of a limit counted in that round trip too (chat.ws_send)."""
     live: list[tuple[int, str]] = []
     for ev in events:
         shared: str | None = None
@@ -168,21 +171,42 @@ def events_deliver(
                     shared = event_json(ev.live if ev.live is not None else ev.stored)
                 body_json = shared
             live.append((uid, event_frame(ev.type, seqs[uid], body_json)))
-    transaction.on_commit(lambda: realtime_send_text(live, presence_then=presence_then))
+    transaction.on_commit(
+        lambda: realtime_send_text(live, presence_then=presence_then, counted=counted)
+    )
 
 
 def realtime_send_text(
-    items: Sequence[tuple[int, str]], *, presence_then: PresenceThen | None = None
+    items: Sequence[tuple[int, str]],
+    *,
+    presence_then: PresenceThen | None = None,
+    counted: WindowCount | None = None,
 ) -> None:
     """Send ready-encoded frames to users' socket groups (one Redis round trip).
     Failures are logged, never raised: a missed live event comes back through sync.
-    ``presence_then``: as in :func:`events_deliver` (its failures are logged too)."""
+    ``presence_then``: as in :func:`events_deliver` (its failures are logged too).
+    ``counted``: counted (INCR) in the same round trip when the channel layer publishes
+    to the cache's Redis; its ``value`` is left ``None`` otherwise or on a failure."""
     user_ids, then = presence_then if presence_then is not None else ((), None)
-    read = presence_read(user_ids=user_ids) if user_ids else None
+    keys = [presence_key(uid) for uid in user_ids]
+    if counted is not None:
+        keys.append(counted.key)
+    target = cache_redis_keys(keys) if keys else None
+    read: tuple[str, list[str]] | None = None
+    incr: list[tuple[str, int]] = []
+    if target is not None:
+        url, full = target
+        if counted is not None:
+            incr = [(full.pop(), counted.timeout)]
+        read = (url, full)
     values = None
     try:
         frames = [(user_group(uid), {"type": "chat.event", "text": text}) for uid, text in items]
-        values = group_send_many(frames, read=read)
+        replies = group_send_many(frames, read=read, incr=incr)
+        if replies is not None:
+            values, counts = replies
+            if counted is not None and counts:
+                counted.value = counts[0]
     except Exception:
         logger.exception("chat: live delivery failed for %d events", len(items))
     if then is None:

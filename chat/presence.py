@@ -26,8 +26,12 @@ FOREGROUND = "fg"
 BACKGROUND = "bg"
 
 
-def _key(user_id: int) -> str:
+def presence_key(user_id: int) -> str:
+    """The cache key of a user's presence."""
     return f"chat:presence:{user_id}"
+
+
+_key = presence_key  # chat.calls reads it under this name
 
 
 def _live(entries: Any, now: float) -> dict[str, tuple[str, float]]:
@@ -41,39 +45,40 @@ def presence_set(*, user_id: int, state: str = FOREGROUND, connection: str = "")
     ``CHAT_PRESENCE_TTL`` seconds (called on connect, heartbeat and state change)."""
     ttl = settings.CHAT_PRESENCE_TTL
     now = time.time()
-    entries = _live(cache.get(_key(user_id)), now)
+    entries = _live(cache.get(presence_key(user_id)), now)
     entries[connection] = (state, now + ttl)
-    cache.set(_key(user_id), entries, timeout=ttl)
+    cache.set(presence_key(user_id), entries, timeout=ttl)
 
 
 def presence_clear(*, user_id: int, connection: str | None = None) -> None:
     """Forget one connection of the user (socket closed), or all of them."""
     if connection is None:
-        cache.delete(_key(user_id))
+        cache.delete(presence_key(user_id))
         return
-    entries = _live(cache.get(_key(user_id)), time.time())
+    entries = _live(cache.get(presence_key(user_id)), time.time())
     entries.pop(connection, None)
     if entries:
-        cache.set(_key(user_id), entries, timeout=settings.CHAT_PRESENCE_TTL)
+        cache.set(presence_key(user_id), entries, timeout=settings.CHAT_PRESENCE_TTL)
     else:
-        cache.delete(_key(user_id))
+        cache.delete(presence_key(user_id))
 
 
-def presence_read(*, user_ids: Sequence[int]) -> tuple[str, list[str]] | None:
-    """``(redis_url, keys)`` of the users' presence keys on the shared Redis cache,
-    for a caller that reads them in a round trip of its own (the message send, with
-    its publishes: meetnow.lib.realtime); ``None`` with another cache backend."""
+def cache_redis_keys(keys: Sequence[str]) -> tuple[str, list[str]] | None:
+    """``(redis_url, full keys)`` of cache ``keys`` on the shared Redis cache (one
+    server), for a caller that uses them in a Redis round trip of its own; ``None``
+    with another cache backend."""
     backend: Any = caches["default"]
     if not isinstance(backend, SharedPoolRedisCache):
         return None
     client: Any = backend._cache  # Django's private attributes are not in the stubs
     if len(client._servers) != 1:
         return None
-    return client._servers[0], [backend.make_and_validate_key(_key(uid)) for uid in user_ids]
+    return client._servers[0], [backend.make_and_validate_key(key) for key in keys]
 
 
 def online_from_values(*, user_ids: Sequence[int], values: Sequence[Any]) -> set[int]:
-    """:func:`online_user_ids` from the raw values of :func:`presence_read`'s keys."""
+    """:func:`online_user_ids` from the raw values of the users' presence keys
+    (:func:`presence_key`, read by the caller: :func:`cache_redis_keys`)."""
     backend: Any = caches["default"]
     loads = backend._cache._serializer.loads
     now = time.time()
@@ -91,10 +96,11 @@ def online_user_ids(*, user_ids: Iterable[int]) -> set[int]:
     ids = list(user_ids)
     if not ids:
         return set()
-    found = cache.get_many([_key(uid) for uid in ids])
+    keys = {uid: presence_key(uid) for uid in ids}
+    found = cache.get_many(list(keys.values()))
     now = time.time()
     return {
         uid
-        for uid in ids
-        if any(state == FOREGROUND for state, _ in _live(found.get(_key(uid)), now).values())
+        for uid, key in keys.items()
+        if any(state == FOREGROUND for state, _ in _live(found.get(key), now).values())
     }

@@ -30,7 +30,11 @@ from media.services import (
     media_file_upload,
 )
 from meetnow.lib.errors import ApplicationError, json_error
-from meetnow.lib.throttling import ScopedRateThrottle, UserRateThrottle
+from meetnow.lib.throttling import (
+    OneRoundTripThrottlesMixin,
+    ScopedRateThrottle,
+    UserRateThrottle,
+)
 
 
 class MediaFileOutputSerializer(serializers.Serializer[MediaFile]):
@@ -52,7 +56,7 @@ class MediaFileOutputSerializer(serializers.Serializer[MediaFile]):
     urls = serializers.DictField(child=serializers.CharField(), allow_null=True, read_only=True)
 
 
-class MediaUploadApi(APIView):
+class MediaUploadApi(OneRoundTripThrottlesMixin, APIView):
     """``POST /api/v1/media``: multipart ``file`` + ``purpose``; answers 201 ``pending``."""
 
     parser_classes = [MultiPartParser]

@@ -18,7 +18,11 @@ from rest_framework.views import APIView
 from accounts.current import current_user
 from meetnow.lib.errors import ApplicationError
 from meetnow.lib.pagination import CursorPagination
-from meetnow.lib.throttling import PostScopedRateThrottle, ScopedRateThrottle
+from meetnow.lib.throttling import (
+    OneRoundTripThrottlesMixin,
+    PostScopedRateThrottle,
+    ScopedRateThrottle,
+)
 from support.models import CONTACT_MAX, PICTURES_MAX, TEXT_MAX, TicketTopic
 from support.selectors import (
     support_ticket_access,
@@ -45,7 +49,7 @@ class SupportTicketFollowUpSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=TEXT_MAX)
 
 
-class SupportTicketListApi(APIView):
+class SupportTicketListApi(OneRoundTripThrottlesMixin, APIView):
     throttle_scope = "support_ticket"
 
     def get_throttles(self) -> list[Any]:
@@ -90,7 +94,7 @@ class SupportTicketDetailApi(APIView):
         return Response(payload)
 
 
-class SupportTicketReplyApi(APIView):
+class SupportTicketReplyApi(OneRoundTripThrottlesMixin, APIView):
     throttle_scope = "support_ticket"
 
     def get_throttles(self) -> list[Any]:
@@ -146,7 +150,7 @@ class PublicTicketCreatedSerializer(serializers.Serializer[Any]):
 _ERROR = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
-class SupportPublicTicketApi(APIView):
+class SupportPublicTicketApi(OneRoundTripThrottlesMixin, APIView):
     """The public form (no account, issue 19): "Can't log in? Contact support"."""
 
     authentication_classes = ()

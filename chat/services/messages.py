@@ -56,6 +56,7 @@ from media.models import Status as MediaStatus
 from media.services import media_file_attach
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from meetnow.lib.outbox import task_send
+from meetnow.lib.throttling import WindowCount
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def message_send(
     kind: str = MessageKind.TEXT,
     text: Any = "",
     media: Any = None,
+    counted: WindowCount | None = None,
 ) -> tuple[Message, bool]:
     """Send a message; returns ``(message, created)``.
 
@@ -111,20 +113,35 @@ def message_send(
     uploaded for chat, processed and of the matching kind (clear 400s otherwise).
     With ``messages`` in ``MEETNOW_VERIFIED_ONLY`` an unverified sender gets 403
     ``identity_verification_required`` (P7: off by default).
+
+    ``counted``: a use of the send limit to count in the publishes' Redis round trip
+    (the socket's send, chat.ws_send); its ``value`` is set if it was counted there.
     """
     verified_required(user=sender, function="messages")
     _send_kind_check(kind=kind, media=media)
     cid = _client_id_clean(client_id)
     body = _text_clean(text, required=kind == MessageKind.TEXT)
     one_statement = _send_in_one_statement()
+    conv_uuid = _conversation_uuid(conversation_uuid)
     try:
-        # PostgreSQL stores a text message in one statement, atomic by itself: no
-        # transaction around it (two round trips fewer). Attachments are claimed in
-        # the same transaction as the message.
-        with transaction.atomic() if media is not None or not one_statement else nullcontext():
-            conversation, members = send_members(
-                sender_id=sender.pk, conversation_uuid=_conversation_uuid(conversation_uuid)
+        if one_statement and media is None:
+            # The common case: the members read, the checks and the store in one
+            # statement (one database round trip, no transaction block).
+            sent = _text_send_in_one_statement(
+                sender=sender,
+                conversation_uuid=conv_uuid,
+                cid=cid,
+                kind=kind,
+                text=body,
+                counted=counted,
             )
+            if sent is not None:
+                return sent, True
+            # Else a message request stands in the conversation: its gate, below.
+        # Attachments are claimed in the same transaction as the message; PostgreSQL
+        # then stores a text message in one statement, atomic by itself.
+        with transaction.atomic() if media is not None or not one_statement else nullcontext():
+            conversation, members = send_members(sender_id=sender.pk, conversation_uuid=conv_uuid)
             conversation = _send_allowed(sender=sender, conversation=conversation, members=members)
             # A message request's recipient gets no event per message (one quiet notice).
             requested = [m for m in members if m.request_state and m.user_id != sender.pk]
@@ -141,17 +158,6 @@ def message_send(
                 attachment=attachment,
                 created_at=timezone.now(),
             )
-            recipients = [m.user_id for m in fanout if m.user_id != sender.pk and not m.muted]
-
-            def push_if_offline(online: set[int]) -> None:
-                # Push only if some recipient has no live foreground socket (the task
-                # decides again, exactly; this saves a task per message in busy chats).
-                if len(online) < len(recipients):
-                    _push_enqueue(message.id)
-
-            # After commit, with the live events: the recipients' presence is read in
-            # the publishes' Redis round trip (chat.events.realtime_send_text), and a
-            # failure there is logged, never turned into a 500 for a stored message.
             _message_store(
                 message,
                 sender=sender,
@@ -159,7 +165,7 @@ def message_send(
                 member_ids=[m.user_id for m in fanout],
                 requested=requested,
                 one_statement=one_statement,
-                presence_then=(recipients, push_if_offline) if recipients else None,
+                presence_then=_presence_then(message, sender=sender, fanout=fanout),
             )
     except (IntegrityError, _ClientIdTaken):
         existing = _message_sent_before(sender=sender, cid=cid, conversation_uuid=conversation_uuid)
@@ -167,6 +173,99 @@ def message_send(
             raise
         return existing, False
     return message, True
+
+
+def _presence_then(
+    message: Message, *, sender: User, fanout: list[SendMember]
+) -> PresenceThen | None:
+    """After commit, with the live events: the recipients' presence is read in the
+    publishes' Redis round trip (chat.events.realtime_send_text), and a failure there is
+    logged, never turned into a 500 for a stored message."""
+    recipients = [m.user_id for m in fanout if m.user_id != sender.pk and not m.muted]
+    if not recipients:
+        return None
+
+    def push_if_offline(online: set[int]) -> None:
+        # Push only if some recipient has no live foreground socket (the task decides
+        # again, exactly; this saves a task per message in busy chats).
+        if len(online) < len(recipients):
+            _push_enqueue(message.id)
+
+    return recipients, push_if_offline
+
+
+def _text_send_in_one_statement(
+    *,
+    sender: User,
+    conversation_uuid: uuid_lib.UUID,
+    cid: uuid_lib.UUID,
+    kind: str,
+    text: str,
+    counted: WindowCount | None,
+) -> Message | None:
+    """Store a message without attachment (PostgreSQL) in one statement that reads the
+    members and stores only if the sender may send (_SEND_CHECKED_SQL); refusals are
+    explained from the members it returns, by the same checks as the other paths.
+    ``None`` if a message request stands (the caller's path has its gate); raises
+    ``_ClientIdTaken`` for a retry."""
+    now = timezone.now()
+    uuid_field = Conversation._meta.get_field("uuid")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SEND_CHECKED_SQL,
+            {
+                "conversation_uuid": uuid_field.get_db_prep_value(conversation_uuid, connection),
+                "conversation_text": str(conversation_uuid),
+                "sender": sender.pk,
+                "client_id": cid,
+                "kind": kind,
+                "text": text,
+                "now": now,
+                "event_type": EventType.MESSAGE_CREATED,
+            },
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        raise NotFoundError(_("Conversation not found."))
+    first = rows[0]
+    conversation = Conversation(
+        id=first[5], uuid=conversation_uuid, kind=first[6], closed_at=first[7]
+    )
+    conversation._state.adding = False
+    members = [
+        SendMember(
+            user_id=int(uid),
+            muted=bool(muted),
+            blocked=bool(blocked),
+            active=bool(active),
+            request_state=str(state),
+        )
+        for uid, muted, blocked, active, state, *_ in rows
+    ]
+    _send_allowed(sender=sender, conversation=conversation, members=members)
+    if any(m.request_state for m in members):
+        return None
+    if first[8] is None:
+        raise _ClientIdTaken
+    message = Message(
+        id=int(first[8]),
+        conversation=conversation,
+        sender=sender,
+        client_id=cid,
+        kind=kind,
+        text=text,
+        attachment=None,
+        created_at=now,
+    )
+    message._state.adding = False
+    seqs = {int(row[0]): int(row[9]) for row in rows}
+    events_deliver(
+        [message_created_event(message, [m.user_id for m in members])],
+        seqs,
+        presence_then=_presence_then(message, sender=sender, fanout=members),
+        counted=counted,
+    )
+    return message
 
 
 def _send_kind_check(*, kind: str, media: Any) -> None:
@@ -350,6 +449,71 @@ WITH locked AS (
     FROM numbers, message
 )
 SELECT message.id, numbers.user_id, numbers.seq FROM message, numbers
+"""
+
+
+# The send of a message without attachment, checks included, in one statement
+# (PostgreSQL): lock the conversation row (so that sends into one conversation get
+# their ids in commit order), read its members as chat.selectors.send_members does,
+# then store as _SEND_SQL does, only if the sender may send: an active member, the
+# conversation open, no block in a direct conversation and no message request
+# standing (that one has its gate in Python). Returns one row per member, with the
+# conversation's id, kind and closed_at, the new message's id and the member's
+# event number (both NULL if nothing was stored: a refusal, explained from the rows,
+# or a retry of a stored client_id); no row if the conversation does not exist.
+_SEND_CHECKED_SQL = """
+WITH conv AS (
+    SELECT id, kind, closed_at FROM chat_conversation
+    WHERE uuid = %(conversation_uuid)s FOR UPDATE
+), members AS (
+    SELECT m.user_id, m.muted,
+           EXISTS (SELECT 1 FROM accounts_block b
+                   WHERE (b.blocker_id = %(sender)s AND b.blocked_id = m.user_id)
+                      OR (b.blocker_id = m.user_id AND b.blocked_id = %(sender)s))
+               AS blocked,
+           u.is_active AND u.banned_at IS NULL AS active,
+           m.request_state
+    FROM conv JOIN chat_membership m ON m.conversation_id = conv.id
+         JOIN accounts_user u ON u.id = m.user_id
+    WHERE m.left_at IS NULL OR m.request_state = 'declined'
+), allowed AS (
+    SELECT conv.id FROM conv
+    WHERE conv.closed_at IS NULL
+      AND EXISTS (SELECT 1 FROM members WHERE user_id = %(sender)s AND active)
+      AND NOT EXISTS (SELECT 1 FROM members WHERE request_state <> '')
+      AND NOT (conv.kind = 'direct'
+               AND EXISTS (SELECT 1 FROM members WHERE blocked AND user_id <> %(sender)s))
+), message AS (
+    INSERT INTO chat_message (conversation_id, sender_id, client_id, kind, text,
+                              attachment_id, system, created_at)
+    SELECT id, %(sender)s, %(client_id)s, %(kind)s, %(text)s, NULL, NULL, %(now)s
+    FROM allowed
+    ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+    RETURNING id
+), touched AS (
+    UPDATE chat_conversation SET last_activity_at = %(now)s
+    WHERE id = (SELECT id FROM allowed) AND EXISTS (SELECT 1 FROM message)
+), numbers AS (
+    INSERT INTO chat_eventstream AS s (user_id, seq, compacted_through)
+    SELECT user_id, 1, 0 FROM members
+    WHERE EXISTS (SELECT 1 FROM message)
+    ORDER BY user_id
+    ON CONFLICT (user_id) DO UPDATE SET seq = s.seq + 1
+    RETURNING s.user_id, s.seq
+), stored AS (
+    INSERT INTO chat_event (user_id, seq, type, payload, created_at)
+    SELECT numbers.user_id, numbers.seq, %(event_type)s,
+           jsonb_build_object('conversation', %(conversation_text)s::text,
+                              'message_id', message.id),
+           %(now)s
+    FROM numbers, message
+)
+SELECT members.user_id, members.muted, members.blocked, members.active,
+       members.request_state, conv.id, conv.kind, conv.closed_at, message.id, numbers.seq
+FROM conv CROSS JOIN members
+     LEFT JOIN message ON true
+     LEFT JOIN numbers ON numbers.user_id = members.user_id
+ORDER BY members.user_id
 """
 
 

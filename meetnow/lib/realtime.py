@@ -70,28 +70,25 @@ def _client(url: str) -> Any:
 
 
 def group_send_many(
-    items: Sequence[tuple[str, Mapping[str, Any]]], *, read: tuple[str, Sequence[str]] | None = None
-) -> list[Any] | None:
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    read: tuple[str, Sequence[str]] | None = None,
+    incr: Sequence[tuple[str, int]] = (),
+) -> tuple[list[Any], list[int]] | None:
     """Send each ``(group, message)`` to its Channels group. Raises on failure.
 
     ``read``: ``(redis_url, keys)`` to read (``MGET``) in the same round trip as the
-    publishes, if the layer publishes to that Redis; returns their raw values then,
-    ``None`` otherwise (the caller reads them itself). The message send reads its
-    recipients' presence this way (one Redis round trip after commit, not two)."""
+    publishes, if the layer publishes to that Redis; ``incr``: ``(key, timeout)``
+    counters on that Redis to add one to (``INCR``, ``EXPIRE NX``) in it too. Returns
+    the keys' raw values and the counters' new values then, ``None`` otherwise (the
+    caller reads and counts itself). The message send reads its recipients' presence
+    and counts the socket's send limit this way (one Redis round trip after commit)."""
     layer = get_channel_layer() if items or read else None
     if layer is None:
         return None
     target = _pubsub_target(layer)
     if target is not None:
-        url, prefix = target
-        pipe = _client(url).pipeline(transaction=False)
-        for group, message in items:
-            pipe.publish(f"{prefix}__group__{group}", layer.serialize(dict(message)))
-        keys = read[1] if read is not None and read[0] == url else []
-        if keys:
-            pipe.mget(keys)
-        replies = pipe.execute()
-        return list(replies[-1]) if keys else None
+        return _publish_pipelined(layer, target, items, read=read, incr=incr)
     if not items:
         return None
 
@@ -110,6 +107,33 @@ def group_send_many(
             return None
     async_to_sync(send_all)()
     return None
+
+
+def _publish_pipelined(
+    layer: Any,
+    target: tuple[str, str],
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    read: tuple[str, Sequence[str]] | None,
+    incr: Sequence[tuple[str, int]],
+) -> tuple[list[Any], list[int]] | None:
+    """:func:`group_send_many` on the pub/sub layer: one pipelined round trip."""
+    url, prefix = target
+    pipe = _client(url).pipeline(transaction=False)
+    for group, message in items:
+        pipe.publish(f"{prefix}__group__{group}", layer.serialize(dict(message)))
+    if read is None or read[0] != url:
+        pipe.execute()
+        return None
+    keys = read[1]
+    if keys:
+        pipe.mget(keys)
+    for key, timeout in incr:
+        pipe.incr(key)
+        pipe.expire(key, timeout, nx=True)
+    tail = pipe.execute()[len(items) :]
+    values = list(tail[0]) if keys else []
+    return values, [int(count) for count in tail[1 if keys else 0 :: 2]]
 
 
 def session_group(session_key: str) -> str:

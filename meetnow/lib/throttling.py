@@ -16,6 +16,7 @@ all in one round trip when it uses :class:`OneRoundTripThrottlesMixin`.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from rest_framework import throttling
@@ -103,22 +104,62 @@ class OneRoundTripThrottlesMixin:
             view.throttled(request, max((d for d in durations if d is not None), default=None))
 
 
+@dataclass
+class WindowCount:
+    """One use of a scoped limit in the current window, to count (``key``: the cache key
+    of the window's counter, as :class:`ScopedRateThrottle` names it). ``value`` is the
+    counter after counting, ``None`` until counted."""
+
+    key: str
+    timeout: int
+    limit: int
+    window_ends: float
+    value: int | None = None
+
+    def count(self) -> int:
+        """Count it now (one round trip), unless counted already; the new value."""
+        if self.value is None:
+            self.value = counter_incr(self.key, timeout=self.timeout)
+        return self.value
+
+    def wait(self) -> float:
+        """Seconds until the window ends."""
+        return max(self.window_ends - clock(), 0.0)
+
+
+def scoped_limit_window(
+    *, scope: str, user_id: int | None = None, ident: str | None = None
+) -> WindowCount | None:
+    """A use of the scoped limit ``scope`` for a user (or ``ident``) in the current
+    window, not counted yet; ``None`` if the scope has no rate. Same rate, key and
+    window as :class:`ScopedRateThrottle`, so it counts on that throttle's counter."""
+    throttle = ScopedRateThrottle()
+    throttle.scope = scope
+    rate = throttle.get_rate()
+    if rate is None:
+        return None
+    num_requests, duration = throttle.parse_rate(rate)
+    if num_requests is None or duration is None:
+        return None
+    window = int(clock() // duration)
+    key = throttle.cache_format % {"scope": scope, "ident": user_id if ident is None else ident}
+    return WindowCount(
+        key=f"{key}:w{window}",
+        timeout=duration + 1,
+        limit=num_requests,
+        window_ends=float((window + 1) * duration),
+    )
+
+
 def scoped_limit_wait(
     *, scope: str, user_id: int | None = None, ident: str | None = None
 ) -> float | None:
-    """Count one use of the scoped limit ``scope`` for a user outside a DRF view (the
-    socket's ``message.send``): the same rate, key and window as
-    :class:`ScopedRateThrottle`, so both transports share one counter. ``None`` if
-    allowed, else the seconds until the window ends. ``ident`` instead of ``user_id``
-    counts for something else than a user (support's per-contact limit: a keyed hash)."""
-    throttle = ScopedRateThrottle()
-    throttle.scope = scope
-    throttle.rate = throttle.get_rate()
-    if throttle.rate is None:
+    """Count one use of the scoped limit ``scope`` for a user outside a DRF view (one
+    round trip): the same rate, key and window as :class:`ScopedRateThrottle`, so both
+    count on one counter. ``None`` if allowed, else the seconds until the window ends.
+    ``ident`` instead of ``user_id`` counts for something else than a user (support's
+    per-contact limit: a keyed hash)."""
+    use = scoped_limit_window(scope=scope, user_id=user_id, ident=ident)
+    if use is None or use.count() <= use.limit:
         return None
-    this: Any = throttle  # DRF's untyped attributes
-    this.num_requests, this.duration = throttle.parse_rate(throttle.rate)
-    key = throttle.cache_format % {"scope": scope, "ident": user_id if ident is None else ident}
-    if throttle.count_one(key):
-        return None
-    return throttle.wait()
+    return use.wait()

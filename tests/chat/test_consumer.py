@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -141,6 +142,46 @@ def test_expired_session_closes_the_socket_at_the_next_heartbeat(settings: LazyS
         assert output["code"] == CLOSE_INVALID_SESSION
 
     run(scenario)
+
+
+def test_a_client_gone_mid_heartbeat_leaves_no_unretrieved_task_error(
+    settings: LazySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket closes while a heartbeat is being sent (uvicorn raises
+    ClientDisconnected): the heartbeat task ends quietly, leaving no exception that
+    asyncio would report as "Task exception was never retrieved"."""
+    from uvicorn.protocols.utils import ClientDisconnected
+
+    from chat.consumers import ChatConsumer
+
+    settings.CHAT_WS_HEARTBEAT = 0.1
+    real_send, real_connect = ChatConsumer.send_json, ChatConsumer.connect
+    consumers: list[ChatConsumer] = []
+
+    async def send_json(self: ChatConsumer, content: Any, close: bool = False) -> None:
+        if content.get("type") == "heartbeat":
+            raise ClientDisconnected
+        await real_send(self, content, close)
+
+    async def connect(self: ChatConsumer) -> None:
+        consumers.append(self)
+        await real_connect(self)
+
+    monkeypatch.setattr(ChatConsumer, "send_json", send_json)
+    monkeypatch.setattr(ChatConsumer, "connect", connect)
+    bob = make_user("bob")
+    token = session_token_for(bob)
+
+    async def scenario() -> BaseException | None:
+        ws = _socket(token)
+        await ws.connect()
+        assert (await ws.receive_json_from())["type"] == "ready"
+        [heartbeat] = consumers[0].tasks
+        await asyncio.wait_for(asyncio.shield(heartbeat), timeout=5)  # it met the closed socket
+        await ws.disconnect()
+        return heartbeat.exception()
+
+    assert run(scenario) is None
 
 
 def test_typing_reaches_other_members_only() -> None:

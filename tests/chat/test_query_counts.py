@@ -103,10 +103,10 @@ def test_send_query_count(size: int, django_assert_num_queries: DjangoAssertNumQ
 
     from django.db import connection
 
-    # PostgreSQL: members, then one statement (lock, message, activity, event numbers,
-    # events). Elsewhere: members, conversation lock/update, message insert, event
-    # counters, events insert (+ savepoint pair in the test transaction).
-    own = 2 if connection.vendor == "postgresql" else 5 + 2
+    # PostgreSQL: one statement (lock, members, checks, message, activity, event
+    # numbers, events). Elsewhere: members, conversation lock/update, message insert,
+    # event counters, events insert (+ savepoint pair in the test transaction).
+    own = 1 if connection.vendor == "postgresql" else 5 + 2
     with django_assert_num_queries(AUTH + own):
         response = api.post(
             f"/api/v1/conversations/{group.uuid}/messages",

@@ -1,5 +1,6 @@
-"""PostgreSQL stores a message and its events in one statement; other databases use
-the ORM path. Both must leave exactly the same rows (run against PostgreSQL in CI)."""
+"""PostgreSQL reads the members, checks and stores a message and its events in one
+statement; other databases use the ORM path. Both must leave exactly the same rows
+and refuse the same sends (run against PostgreSQL in CI)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def _send_and_retry(monkeypatch: pytest.MonkeyPatch, *, one_statement: bool) -> 
 
     with CaptureQueriesContext(connection) as queries:
         message, created = send()
-    used_one_statement = any("WITH locked AS" in q["sql"] for q in queries.captured_queries)
+    used_one_statement = [q["sql"].split()[:2] for q in queries.captured_queries] == [
+        ["WITH", "conv"]
+    ]
     assert used_one_statement == one_statement
 
     def stored() -> dict[str, Any]:
@@ -94,3 +97,91 @@ def test_one_statement_and_orm_paths_store_the_same_rows(monkeypatch: pytest.Mon
         "events": [(name, 1, "message.created", True, True) for name in ("f", "n", "o")],
         "counters": [("f", 1, 0), ("n", 1, 0), ("o", 1, 0)],
     }
+
+
+def _refusal_world(case: str, me: Any, other: Any, third: Any) -> Any:
+    """The conversation ``me`` sends into, set up for ``case``."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from chat.models import Conversation, Membership, RequestState
+    from meetnow.lib.errors import ApplicationError
+    from tests.factories.chat import make_block, make_direct, make_request
+
+    if case == "stranger":
+        return make_direct(other, third)
+    if case in ("pending", "declined"):  # me is the request's recipient
+        conversation = make_request(other, me)
+        if case == "declined":
+            Membership.objects.filter(conversation=conversation, user=me).update(
+                request_state=RequestState.DECLINED, left_at=timezone.now()
+            )
+        return conversation
+    if case == "request_cap":  # me sent a request; the cap is reached
+        conversation = make_request(me, other)
+        for i in range(10):
+            try:
+                services.message_send(
+                    sender=me,
+                    conversation_uuid=conversation.uuid,
+                    client_id=uuid.uuid4(),
+                    text=f"{i}",
+                )
+            except ApplicationError:
+                break
+        return conversation
+    conversation = make_direct(me, other)
+    if case == "blocked":
+        make_block(other, me)
+    elif case == "closed":
+        Conversation.objects.filter(pk=conversation.pk).update(closed_at=timezone.now())
+    elif case == "banned":
+        User.objects.filter(pk=me.pk).update(banned_at=timezone.now(), is_active=False)
+    return conversation
+
+
+def _refusal(monkeypatch: pytest.MonkeyPatch, case: str, *, one_statement: bool) -> Any:
+    """What a send in ``case`` answers and leaves behind, on one path."""
+    from chat.models import Conversation
+    from meetnow.lib.errors import ApplicationError
+
+    monkeypatch.setattr(services.messages, "_send_in_one_statement", lambda: one_statement)
+    me, other, third = make_user("me"), make_user("other"), make_user("third")
+    conversation = _refusal_world(case, me, other, third)
+    messages = Message.objects.count()
+    events = Event.objects.count()
+    activity = Conversation.objects.get(pk=conversation.pk).last_activity_at
+    try:
+        services.message_send(
+            sender=me, conversation_uuid=conversation.uuid, client_id=uuid.uuid4(), text="hi"
+        )
+    except ApplicationError as exc:
+        answer = (exc.status_code, exc.code)
+    else:
+        answer = (201, "sent")
+    unchanged = (
+        Message.objects.count() == messages
+        and Event.objects.count() == events
+        and Conversation.objects.get(pk=conversation.pk).last_activity_at == activity
+    )
+    return answer, unchanged
+
+
+@pytest.mark.parametrize(
+    ("case", "answer"),
+    [
+        ("stranger", (404, "not_found")),
+        ("blocked", (403, "blocked")),
+        ("closed", (403, "conversation_closed")),
+        ("banned", (401, "invalid_token")),
+        ("pending", (403, "request_not_accepted")),
+        ("declined", (404, "not_found")),
+        ("request_cap", (403, "request_limit")),
+    ],
+)
+def test_both_paths_refuse_alike_and_store_nothing(
+    monkeypatch: pytest.MonkeyPatch, case: str, answer: tuple[int, str]
+) -> None:
+    require_or_skip(connection.vendor == "postgresql", "the one-statement path is PostgreSQL's")
+    assert _refusal(monkeypatch, case, one_statement=True) == (answer, True)
+    assert _refusal(monkeypatch, case, one_statement=False) == (answer, True)

@@ -22,11 +22,13 @@ from accounts.models import User
 from chat.consumers import CLOSE_ACCESS_REFUSED, CLOSE_INVALID_SESSION
 from chat.models import Message
 from chat.routing import websocket_urlpatterns
+from meetnow.lib.cache import counter_incr as cache_counter_incr
 from privacy.consents import gate_session_stamp
 from privacy.models import DocumentKind, PolicyDocument
 from privacy.selectors import documents_current
 from privacy.services import consent_record, document_publish
 from tests.chat.communicator import WebsocketCommunicator
+from tests.conftest import require_or_skip
 from tests.factories.chat import make_block, make_direct, make_group, make_user
 from tests.helpers import session_token_for
 from tests.ws_schema import assert_documented
@@ -257,16 +259,7 @@ def test_many_sends_in_flight_keep_each_conversations_order() -> None:
     assert {a["client_id"] for a in acks.values()} == {cid for _, _, cid in plan}
 
 
-def test_socket_sends_share_the_http_send_limit(
-    settings: LazySettings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("meetnow.lib.throttling.clock", lambda: 1_800_000_000.0)  # one window
-    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
-    rates["chat_send"] = "2/min"
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    from rest_framework.throttling import SimpleRateThrottle
-
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+def test_socket_sends_share_the_http_send_limit(send_limit: Any) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     conversation = make_direct(alice, bob)
     token = session_token_for(alice)
@@ -290,6 +283,130 @@ def test_socket_sends_share_the_http_send_limit(
     assert second["status"] == 201
     assert (third["status"], third["errors"][0]["code"]) == (429, "rate_limited")
     assert third["retry_after"] > 0
+    assert Message.objects.count() == 2
+
+
+@pytest.fixture
+def send_limit(settings: LazySettings, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``chat_send`` at 2 a minute, one window throughout; forgets who hit it."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from chat import ws_send
+
+    monkeypatch.setattr("meetnow.lib.throttling.clock", lambda: 1_800_000_000.0)
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
+    rates["chat_send"] = "2/min"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(ws_send, "_at_limit", {})
+    monkeypatch.setattr(ws_send, "_count_first", False)
+    return ws_send
+
+
+async def _statuses(ws: WebsocketCommunicator, frames: list[dict[str, Any]]) -> list[int]:
+    """Send ``frames`` one at a time, each after the previous ack; their statuses."""
+    statuses = []
+    for frame in frames:
+        await ws.send_json_to(frame)
+        statuses.append((await _frame(ws, "message.ack"))["status"])
+    return statuses
+
+
+def test_refused_sends_count_against_the_send_limit_too(send_limit: Any) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_direct(alice, bob)
+    token = session_token_for(alice)
+    stranger = {"type": "message.send", "conversation": str(uuid.uuid4()), "text": "x"}
+
+    async def scenario() -> list[int]:
+        ws = await _open(token)
+        statuses = await _statuses(
+            ws,
+            [
+                {**stranger, "client_id": str(uuid.uuid4())},
+                {**stranger, "client_id": str(uuid.uuid4())},
+                _send(conversation, str(uuid.uuid4()), text="now?"),
+            ],
+        )
+        await ws.disconnect()
+        return statuses
+
+    assert run(scenario) == [404, 404, 429]
+    assert not Message.objects.exists()
+
+
+def test_when_counting_fails_sends_are_counted_before_they_are_stored(
+    send_limit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis down for the count after a send: that send stays stored (201); the next
+    ones are counted first, as HTTP counts, so none goes uncounted (500 while it
+    fails, then the limit holds again)."""
+    from meetnow.lib import throttling
+
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_direct(alice, bob)
+    token = session_token_for(alice)
+    real = cache_counter_incr
+    down = [True]
+
+    def counter_incr(key: str, *, timeout: int) -> int:
+        if down[0]:
+            raise ConnectionError("redis is down")
+        return real(key, timeout=timeout)
+
+    monkeypatch.setattr(throttling, "counter_incr", counter_incr)
+    # The publishes' round trip fails too (so the send is counted on its own).
+    monkeypatch.setattr("chat.events.group_send_many", lambda *a, **kw: 1 / 0)
+
+    async def scenario() -> list[int]:
+        ws = await _open(token)
+        first = await _statuses(ws, [_send(conversation, str(uuid.uuid4()), text="1")])
+        assert send_limit._count_first
+        second = await _statuses(ws, [_send(conversation, str(uuid.uuid4()), text="2")])
+        down[0] = False
+        rest = await _statuses(
+            ws, [_send(conversation, str(uuid.uuid4()), text=t) for t in ("3", "4", "5")]
+        )
+        await ws.disconnect()
+        return first + second + rest
+
+    assert run(scenario) == [201, 500, 201, 201, 429]
+    assert sorted(Message.objects.values_list("text", flat=True)) == ["1", "3", "4"]
+
+
+def test_with_redis_a_socket_send_is_counted_in_the_publishes_round_trip(
+    send_limit: Any, settings: LazySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    from meetnow.lib import throttling
+
+    require_or_skip(bool(settings.REDIS_URL), "the Redis channel layer and cache")
+    separate: list[str] = []
+    real = cache_counter_incr
+
+    def counter_incr(key: str, *, timeout: int) -> int:
+        separate.append(key)
+        return real(key, timeout=timeout)
+
+    monkeypatch.setattr(throttling, "counter_incr", counter_incr)
+    alice, bob = make_user("alice"), make_user("bob")
+    conversation = make_direct(alice, bob)
+    token = session_token_for(alice)
+
+    async def scenario() -> list[int]:
+        ws = await _open(token)
+        statuses = await _statuses(
+            ws, [_send(conversation, str(uuid.uuid4()), text=t) for t in ("a", "b", "c")]
+        )
+        await ws.disconnect()
+        return statuses
+
+    assert run(scenario) == [201, 201, 429]
+    assert separate == []  # counted with the publishes, and the third refused at once
+    use = throttling.scoped_limit_window(scope="chat_send", user_id=alice.pk)
+    assert use is not None
+    assert cache.get(use.key) == 2
     assert Message.objects.count() == 2
 
 

@@ -76,6 +76,49 @@ def test_pubsub_layer_is_published_to_directly_in_one_round_trip(settings: LazyS
     assert got == {g: [m] for g, m in items}
 
 
+def test_reads_and_counters_ride_in_the_publishes_round_trip(settings: LazySettings) -> None:
+    import uuid
+
+    layer = get_channel_layer()
+    target = realtime._pubsub_target(layer)
+    require_or_skip(target is not None, "the Redis pub/sub channel layer (REDIS_URL)")
+    assert target is not None
+    url = target[0]
+    client = realtime._client(url)
+    read_key, counter = f"test:read:{uuid.uuid4().hex}", f"test:count:{uuid.uuid4().hex}"
+    client.set(read_key, b"here", ex=30)
+    calls = []
+    original = client.pipeline
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    client.pipeline = pipeline
+    replies: list[Any] = []
+    item = ("user.3", {"type": "chat.event", "event": {"n": 1}})
+
+    def send() -> None:
+        replies.extend(
+            realtime.group_send_many(
+                [item], read=(url, [read_key, read_key + "x"]), incr=[(counter, 30)]
+            )
+            for _ in range(2)
+        )
+
+    try:
+        got = _joined_then_sent({"user.3": [item[1], item[1]]}, send)
+    finally:
+        del client.pipeline
+    assert got == {"user.3": [item[1], item[1]]}
+    assert calls == [1, 1]  # one round trip per call
+    assert replies == [([b"here", None], [1]), ([b"here", None], [2])]
+    assert 0 < client.ttl(counter) <= 30
+    # Another Redis than the layer's: nothing read or counted there, the caller does it.
+    assert realtime.group_send_many([item], read=("redis://elsewhere:1/0", [read_key])) is None
+    assert int(client.get(counter)) == 2
+
+
 def test_in_memory_layer_goes_through_the_registered_server_loop(settings: LazySettings) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     from channels.layers import channel_layers
