@@ -13,9 +13,10 @@
 - queries per request (counted in-process on the same database);
 - voice match (bench/voicematch.py): with 1,000 people waiting in the queue, the time
   from entering (``POST /api/v1/dating/voice-match``) to both sockets having the call
-  (p50/p99, 4 entering at once); target p99 < 100 ms. ``--only voicematch`` runs this
-  phase alone (``--vm-waiting``, ``--vm-probes``, ``--vm-concurrency`` size it),
-  ``--only posts`` the others.
+  (p50/p99), paced (Poisson arrivals at ``--vm-rate`` per second: the latency at that
+  rate) and saturated (``--vm-concurrency`` entering back to back: the capacity);
+  target p99 < 100 ms. ``--only voicematch`` runs this part alone (``--vm-waiting``,
+  ``--vm-probes`` size it), ``--only posts`` the others.
 
 **The per-user limits are lifted** for the run (``MEETNOW_THROTTLE_DATING_LIKE`` and
 ``MEETNOW_THROTTLE_USER``): otherwise it measures the limiter. Every post has a
@@ -320,20 +321,23 @@ async def likes_paced(
     return {**summary(latencies, wall, errors), "offered": rate * len(tokens)}
 
 
-def voicematch_row(
+def voicematch_rows(
     args: argparse.Namespace, env: dict[str, str]
-) -> tuple[str, dict[str, Any], str, str]:
-    """The voice-match phase (bench/voicematch.py) as one row of the table."""
+) -> list[tuple[str, dict[str, Any], str, str]]:
+    """The voice-match phases (bench/voicematch.py) as rows of the table: a paced row
+    per ``--vm-rate``, then the saturated row."""
     from bench import voicematch
 
-    name, result, queries, before, _mark = voicematch.phase(
+    rates = [float(r) for r in str(args.vm_rate).split(",") if r.strip()]
+    found, queries = voicematch.phase(
         env=env,
         workers=args.workers,
         waiting=args.vm_waiting,
         probes=args.vm_probes,
+        rates=rates,
         concurrency=args.vm_concurrency,
     )
-    return name, result, queries, before
+    return [(f"voice match {name}", r, queries, r["load"]) for name, r in found]
 
 
 def voicematch_only(args: argparse.Namespace) -> int:
@@ -351,27 +355,33 @@ def voicematch_only(args: argparse.Namespace) -> int:
     call_command("migrate", verbosity=0)
     env = {**os.environ, **SERVER_ENV}
     env.pop(CHILD, None)
-    name, r, q, before = voicematch_row(args, env)
-    print(f"  {'what':<48} {'n':>5} {'pair/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} ")
+    rows = voicematch_rows(args, env)
     print(
-        f"  {name:<48} {r['n']:>5} {r['rate']:>6.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
-        f"{q:>7} errors {r['errors']} load {before}"
+        f"  with {args.vm_waiting:,} waiting; {args.vm_probes} entering per phase; "
+        f"{time.strftime('%H:%M', time.gmtime())} UTC at the end"
     )
     print(
-        f"  {'  the request alone (sent -> answer read)':<48} {r['n']:>5} {'':>6} "
-        f"{r['request_p50']:>7.2f} {r['request_p99']:>7.2f}"
+        f"  {'what':<52} {'n':>4} {'pair/s':>6} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'req p50':>7} {'req p99':>7} {'CPU srv/pg/cli ms':>18} {'q':>3} {'err':>3} "
+        f"{'load':>9}"
     )
-    server, database, client = r.get("cpu_ms", (0.0, 0.0, 0.0))
+    for name, r, q, before in rows:
+        cpu = "/".join(f"{v:.1f}" for v in r["cpu_ms"])
+        print(
+            f"  {name:<52} {r['n']:>4} {r['rate']:>6.1f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+            f"{r['request_p50']:>7.2f} {r['request_p99']:>7.2f} {cpu:>18} {q:>3} "
+            f"{r['errors']:>3} {before:>4}-{r['load_after']:<4}"
+        )
+        lag = f"client sent late p99 {r['lag_p99']:.2f} ms; " if "lag_p99" in r else ""
+        print(f"    ({lag}{r['sockets']} sockets open)")
     print(
-        f"  CPU per pairing: server {server:.1f} ms, PostgreSQL {database:.1f} ms, "
-        f"bench client {client:.1f} ms (the probes' part of the run); load after "
-        f"{os.getloadavg()[0]:.1f}"
+        "  (target: p99 < 100 ms from entering the queue to both sockets having the call, "
+        "at the paced rows' arrival rates; pair/s = achieved arrival rate (paced) or "
+        "capacity (saturated); req = the request alone; CPU per pairing of the phase; "
+        "q = queries of one pairing, counted in-process; load = 1-min load average "
+        "before-after the phase)"
     )
-    print(
-        "  (target: p99 < 100 ms from entering the queue to both sockets having the "
-        "call; queries = one pairing, counted in-process)"
-    )
-    return 1 if r["errors"] else 0
+    return 1 if any(r["errors"] for _, r, _, _ in rows) else 0
 
 
 def child(args: argparse.Namespace) -> int:
@@ -447,7 +457,7 @@ def child(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     if args.only == "all":
-        rows.append(voicematch_row(args, env))
+        rows.extend(voicematch_rows(args, env))
 
     print(
         f"  {'what':<42} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} "
@@ -493,10 +503,22 @@ def main(argv: list[str] | None = None) -> int:
         "--vm-waiting", type=int, default=1000, help="voice match: people waiting in the queue"
     )
     parser.add_argument(
-        "--vm-probes", type=int, default=300, help="voice match: people entering (measured)"
+        "--vm-probes",
+        type=int,
+        default=300,
+        help="voice match: people entering (measured) in each phase",
     )
     parser.add_argument(
-        "--vm-concurrency", type=int, default=4, help="voice match: probes entering at once"
+        "--vm-concurrency",
+        type=int,
+        default=4,
+        help="voice match, saturated phase: people entering back to back at once",
+    )
+    parser.add_argument(
+        "--vm-rate",
+        default="20",
+        help="voice match, paced phases: arrivals per second (Poisson), one phase per "
+        "comma-separated rate",
     )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     import bench.chat
@@ -526,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         str(args.vm_probes),
         "--vm-concurrency",
         str(args.vm_concurrency),
+        "--vm-rate",
+        str(args.vm_rate),
     ]
     return subprocess.run(
         [sys.executable, "-m", "bench.dating", *argv_out], cwd=ROOT, env=env, check=False

@@ -53,6 +53,7 @@ from chat.presence import online_user_ids
 from dating import matching
 from dating.models import Match, ProfilePass, VoiceMatchSession
 from dating.voicematch_queue import Entry, Queue, queue_get
+from meetnow.lib.afterresponse import after_response
 from meetnow.lib.errors import ApplicationError, NotFoundError
 from meetnow.lib.querytemplate import QueryTemplate
 from meetnow.lib.timestamps import iso
@@ -270,46 +271,50 @@ def voice_match_enter(
             _("Open the app's live connection first: the call comes over it."),
             status_code=409,
         )
-    if Call.objects.filter(Q(caller_id=user.pk) | Q(callee_id=user.pk), state__in=ACTIVE).exists():
+    if _in_call(user.pk):
         raise ApplicationError("already_in_call", _("You are already in a call."), status_code=409)
     queue = queue_get()
     at = time.time() if now is None else now
     entry = _entry(user, gender=gender, age_min=age_min, age_max=age_max, now=at)
-    queue.add(entry)
-    return _pair(user, entry, queue, now=at)
+    first = queue.enter(entry, count=PAGE)  # entered, and the first page read
+    return _pair(user, entry, queue, now=at, first=first)
 
 
-def _waiting_compatible(user_id: int, entry: Entry, queue: Queue, *, now: float) -> Iterator[int]:
+def _waiting_compatible(
+    user_id: int, entry: Entry, queue: Queue, *, now: float, first: list[Entry]
+) -> Iterator[int]:
     """Ids of the waiting people who fit ``entry`` both ways, longest-waiting first, read
-    ``PAGE`` at a time (a pairing usually ends in the first page: the whole queue was
-    read for each, 2.5 ms with 1,000 waiting). Pages follow the time of entering, not a
-    position, so people leaving meanwhile never make a page skip anyone."""
+    ``PAGE`` at a time from ``first`` (the first page, read on entering) on; a pairing
+    usually ends in the first page (the whole queue was read for each, 2.5 ms with
+    1,000 waiting). Pages follow the time of entering, not a position, so people
+    leaving meanwhile never make a page skip anyone."""
     seen: set[int] = set()
     since: float | None = None
     count: int | None = PAGE
+    page = first
     while True:
-        page = queue.entries(now=now, since=since, count=count)
         fresh = [e for e in page if e.user_id not in seen]
         if not fresh:
             if count is None or len(page) < count:
                 return
             count = None  # a whole page entered at the same instant: read the rest at once
-            continue
-        for e in fresh:
-            seen.add(e.user_id)
-            if e.user_id != user_id and entry.accepts(e) and e.accepts(entry):
-                yield e.user_id
-        if count is None or len(page) < count:
-            return
-        since = page[-1].entered_at
+        else:
+            for e in fresh:
+                seen.add(e.user_id)
+                if e.user_id != user_id and entry.accepts(e) and e.accepts(entry):
+                    yield e.user_id
+            if count is None or len(page) < count:
+                return
+            since = page[-1].entered_at
+        page = queue.entries(now=now, since=since, count=count)
 
 
-def _pair(user: User, entry: Entry, queue: Queue, *, now: float) -> QueueState:
+def _pair(user: User, entry: Entry, queue: Queue, *, now: float, first: list[Entry]) -> QueueState:
     """Claim the longest-waiting compatible, eligible person. The entry was added
     before the queue is read, so of two compatible people entering at once the later
     reader always sees the other: nobody is left waiting beside a match. Candidates
     are checked against the database ``CHUNK`` at a time, longest-waiting first."""
-    waiting = _waiting_compatible(user.pk, entry, queue, now=now)
+    waiting = _waiting_compatible(user.pk, entry, queue, now=now, first=first)
     failures = 0
     while failures < ATTEMPTS:
         chunk = list(islice(waiting, CHUNK))
@@ -340,16 +345,84 @@ def _pair(user: User, entry: Entry, queue: Queue, *, now: float) -> QueueState:
     return QueueState("waiting", expires_at=_expires_at(entry))
 
 
+def _calls_of(user_id: Any) -> QuerySet[Call]:
+    return Call.objects.filter(Q(caller_id=user_id) | Q(callee_id=user_id), state__in=ACTIVE)
+
+
+@lru_cache(maxsize=4)
+def _in_call_template(alias: str) -> QueryTemplate:
+    return QueryTemplate.build(_calls_of(_ME).using(alias).values("id")[:1], {"me": _ME})
+
+
 def _in_call(user_id: int) -> bool:
-    return Call.objects.filter(
-        Q(caller_id=user_id) | Q(callee_id=user_id), state__in=ACTIVE
-    ).exists()
+    """Is the user in a ringing or answered call? (On PostgreSQL compiled once.)"""
+    alias = router.db_for_read(Call)
+    if connections[alias].vendor != "postgresql":
+        return _calls_of(user_id).exists()
+    return bool(_in_call_template(alias).rows(me=user_id))
+
+
+@lru_cache(maxsize=4)
+def _visible_template(alias: str) -> QueryTemplate:
+    """``users_visible()`` of one user, compiled once (embedded in the session insert)."""
+    return QueryTemplate.build(
+        users_visible().filter(pk=_ME).using(alias).values("id"), {"me": _ME}
+    )
+
+
+@lru_cache(maxsize=4)
+def _session_insert_sql(alias: str) -> str:
+    meta = VoiceMatchSession._meta
+    quote = connections[alias].ops.quote_name
+    fields = {f.name: str(f.column) for f in meta.concrete_fields}
+    columns = ", ".join(
+        quote(fields[name])
+        for name in ("uuid", "caller", "callee", "call", "created_at", "ends_at")
+    )
+    # Typed parameters: in INSERT ... SELECT nothing else gives them a type.
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        "SELECT %s::uuid, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz, "
+        f"%s::timestamptz WHERE EXISTS ({_visible_template(alias).sql}) "
+        f"RETURNING {quote(fields['id'])}"
+    )
+
+
+def _session_insert(session: VoiceMatchSession) -> bool:
+    """Save the new session if its caller is still visible (``users_visible``: active,
+    not banned...), read after chat locked both rows so that a ban or deactivation
+    committed meanwhile is seen; whether it was saved. On PostgreSQL one statement
+    (the check inside the insert: one round trip, no ORM save)."""
+    alias = router.db_for_write(VoiceMatchSession)
+    if connections[alias].vendor != "postgresql":
+        if not users_visible().filter(pk=session.caller_id).exists():
+            return False
+        session.save(using=alias)
+        return True
+    params = [
+        session.uuid,
+        session.caller_id,
+        session.callee_id,
+        session.call_id,
+        session.created_at,
+        session.ends_at,
+        *_visible_template(alias).bind(me=session.caller_id),
+    ]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_session_insert_sql(alias), params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    session.pk = row[0]
+    session._state.adding = False
+    session._state.db = alias
+    return True
 
 
 def _session_open(*, caller_id: int, callee: User) -> VoiceMatchSession:
     """Open the session and its anonymous call in one transaction. The caller's row is
     not loaded: chat locks both rows, and the caller is checked visible after that lock
-    (a ban or deactivation committed meanwhile is seen)."""
+    (a ban or deactivation committed meanwhile is seen) by the session's insert."""
     now = timezone.now()
     session = VoiceMatchSession(
         caller_id=caller_id,
@@ -373,11 +446,10 @@ def _session_open(*, caller_id: int, callee: User) -> VoiceMatchSession:
             callee_id=callee.pk,
             extra={caller_id: frame_extra("offerer"), callee.pk: frame_extra("answerer")},
         )
-        if not users_visible().filter(pk=caller_id).exists():
+        if not _session_insert(session):
             raise ApplicationError(
                 "unavailable", _("This person cannot be called."), status_code=409
             )
-        session.save()
         session_id = session.pk
 
         def limit_later() -> None:
@@ -387,7 +459,10 @@ def _session_open(*, caller_id: int, callee: User) -> VoiceMatchSession:
                 (session_id,), countdown=float(settings.DATING_VOICE_MATCH_CALL_SECONDS)
             )
 
-        transaction.on_commit(limit_later, robust=True)
+        # Both sockets get the call on commit (chat); the limit's countdown is enqueued
+        # once the answer has gone out (a broker round trip the entrant need not wait
+        # for; a lost one is caught on reading the session).
+        transaction.on_commit(lambda: after_response(limit_later), robust=True)
     logger.info("dating: voice match %s paired", session.uuid)
     return session
 

@@ -73,6 +73,10 @@ class Queue(Protocol):
     def add(self, entry: Entry) -> None:
         """Enter (or refresh: new filters, new wait) the queue."""
 
+    def enter(self, entry: Entry, *, count: int) -> list[Entry]:
+        """``add``, then the first page of ``entries`` at the time of entering (the
+        entry itself included): one round trip."""
+
     def entries(
         self, *, now: float, since: float | None = None, count: int | None = None
     ) -> list[Entry]:
@@ -100,7 +104,9 @@ def _wait() -> float:
 
 
 # KEYS[1]: sorted set user id -> entered at (ms), KEYS[2]: hash user id -> entry.
-_ADD = """
+# ARGV[1]: the user, ARGV[2]: entered at (ms), ARGV[3]: the entry, ARGV[4]: the cutoff
+# (ms: older entries are dropped), ARGV[5]: the keys' time to live (s).
+_ADD_BODY = """
 local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 for _, uid in ipairs(stale) do
   redis.call('ZREM', KEYS[1], uid)
@@ -110,8 +116,8 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-return 1
 """
+_ADD = _ADD_BODY + "return 1\n"
 
 # ARGV[1]: the claimer, ARGV[2]: the cutoff (ms), ARGV[3..]: candidates in order.
 _CLAIM = """
@@ -131,11 +137,11 @@ end
 return {0, false}
 """
 
-# ARGV[1]: the lowest score (ms: the cutoff, or a page's start), ARGV[2]: at most that
-# many (-1: all). Those still waiting, longest first, as one string of comma-separated
-# JSON entries: one reply to parse instead of one per person.
-_ENTRIES = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
+# LOW: the lowest score (ms: the cutoff, or a page's start), COUNT: at most that many
+# (-1: all). Those still waiting, longest first, as one string of comma-separated JSON
+# entries: one reply to parse instead of one per person.
+_PAGE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], LOW, '+inf', 'LIMIT', 0, COUNT)
 local out = {}
 for i = 1, #ids, 500 do
   local part = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 499, #ids)))
@@ -145,6 +151,10 @@ for i = 1, #ids, 500 do
 end
 return table.concat(out, ',')
 """
+_ENTRIES = _PAGE.replace("LOW", "ARGV[1]").replace("COUNT", "ARGV[2]")
+# Enter and read the first page in one script (one round trip): ARGV as for _ADD, and
+# ARGV[6] the page's size; the page starts at the cutoff.
+_ENTER = _ADD_BODY + _PAGE.replace("LOW", "ARGV[4]").replace("COUNT", "ARGV[6]")
 
 _REMOVE = """
 local n = redis.call('ZREM', KEYS[1], ARGV[1])
@@ -163,14 +173,18 @@ class RedisQueue:
         self._claim = client.register_script(_CLAIM)
         self._remove = client.register_script(_REMOVE)
         self._entries = client.register_script(_ENTRIES)
+        self._enter = client.register_script(_ENTER)
 
-    def add(self, entry: Entry) -> None:
+    def _add_args(self, entry: Entry) -> list[Any]:
         cutoff = (entry.entered_at - _wait()) * 1000
         ttl = int(_wait()) + 60
-        self._add(
-            keys=self.keys,
-            args=[entry.user_id, entry.entered_at * 1000, entry.dumps(), cutoff, ttl],
-        )
+        return [entry.user_id, entry.entered_at * 1000, entry.dumps(), cutoff, ttl]
+
+    def add(self, entry: Entry) -> None:
+        self._add(keys=self.keys, args=self._add_args(entry))
+
+    def enter(self, entry: Entry, *, count: int) -> list[Entry]:
+        return _parsed(self._enter(keys=self.keys, args=[*self._add_args(entry), count]))
 
     def entries(
         self, *, now: float, since: float | None = None, count: int | None = None
@@ -180,14 +194,7 @@ class RedisQueue:
         low = (now - _wait()) * 1000
         if since is not None:
             low = max(low, since * 1000)
-        raw = self._entries(keys=self.keys, args=[low, -1 if count is None else count])
-        if not raw:
-            return []
-        text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return [
-            Entry(int(uid), str(gender), age, str(want), low, high, float(at))
-            for uid, gender, age, want, low, high, at in json.loads(f"[{text}]")
-        ]
+        return _parsed(self._entries(keys=self.keys, args=[low, -1 if count is None else count]))
 
     def get(self, user_id: int, *, now: float) -> Entry | None:
         raw = self.client.hget(self.keys[1], str(user_id))
@@ -211,6 +218,17 @@ class RedisQueue:
         return bool(self._remove(keys=self.keys, args=[user_id]))
 
 
+def _parsed(raw: Any) -> list[Entry]:
+    """The entries of a page script's reply."""
+    if not raw:
+        return []
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return [
+        Entry(int(uid), str(gender), age, str(want), low, high, float(at))
+        for uid, gender, age, want, low, high, at in json.loads(f"[{text}]")
+    ]
+
+
 class LocalQueue:
     """The queue in this process (development without Redis): one dict per prefix."""
 
@@ -227,6 +245,10 @@ class LocalQueue:
             for uid in [u for u, e in self.waiting.items() if e.entered_at < cutoff]:
                 del self.waiting[uid]
             self.waiting[entry.user_id] = entry
+
+    def enter(self, entry: Entry, *, count: int) -> list[Entry]:
+        self.add(entry)
+        return self.entries(now=entry.entered_at, count=count)
 
     def entries(
         self, *, now: float, since: float | None = None, count: int | None = None

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from chat.models import Call, CallState, Conversation
 from chat.presence import FOREGROUND, presence_clear, presence_set
 from dating import matching, voicematch
 from dating.models import Match, ProfileLike, ProfilePass, VoiceMatchSession
+from meetnow.lib import afterresponse
 from privacy.lifecycle import erasures_start_due, request_create
 from privacy.models import PrivacyRequest
 from privacy.retention import retention_purge
@@ -443,15 +445,95 @@ def test_the_queue_is_read_page_by_page_past_people_who_do_not_fit(
     assert state.session.caller_id == first.pk
 
 
-def test_a_pairing_costs_eight_queries(django_assert_num_queries: Any) -> None:
+def test_a_pairing_costs_seven_queries(django_assert_num_queries: Any) -> None:
     """Session user, the entrant's call check, the candidate check, both rows locked,
-    block-and-call check, the call, the caller's visibility after the lock, the
-    session; the answer is built from what was written (no read back). Plus the
-    test's own savepoint pair around the transaction."""
+    block-and-call check, the call, the session inserted if the caller is still
+    visible after the lock (one statement); the answer is built from what was written
+    (no read back). Plus the test's own savepoint pair around the transaction."""
     alice, bob = person("alice"), person("bob", gender="male")
     enter(alice)
     client = api_client_for(bob)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.post(VM, {}, format="json")
     assert response.json()["state"] == "paired"
     assert response.json()["session"]["match"] is None
+
+
+@pytest.mark.parametrize("change", [_banned, _deactivated])
+def test_someone_banned_or_deactivated_after_the_candidate_check_is_not_called(
+    change: Callable[[User, User], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ban lands between the candidate check and the call: the session's insert
+    (after both rows are locked) sees it, so no call and no session are left, and the
+    entrant gets the next one who waits."""
+    first, second = person("w1"), person("w2")
+    enter(first, gender="male")
+    enter(second, gender="male")
+    him = person("him", gender="male")
+    checked = voicematch.eligible_partners
+
+    def then_changed(*, user_id: int, candidate_ids: list[int]) -> set[int]:
+        allowed = checked(user_id=user_id, candidate_ids=candidate_ids)
+        change(first, him)
+        return allowed
+
+    monkeypatch.setattr(voicematch, "eligible_partners", then_changed)
+    paired = enter(him, gender="female")
+    assert paired["state"] == "paired"
+    session = VoiceMatchSession.objects.get()
+    assert session.uuid == uuid.UUID(paired["session"]["id"])
+    assert (session.caller_id, session.callee_id) == (second.pk, him.pk)
+    call = Call.objects.get()
+    assert (call.caller_id, call.callee_id, call.state) == (second.pk, him.pk, CallState.ACCEPTED)
+    assert paired["session"]["call"] == str(call.uuid)
+
+
+def test_the_session_answered_is_the_one_stored() -> None:
+    """The entrant's answer is built from the session as inserted (no read back): it
+    is what both sides read afterwards."""
+    alice, bob = person("alice"), person("bob", gender="male")
+    enter(alice)
+    paired = enter(bob)["session"]
+    stored = api_client_for(bob).get(f"{VM}/{paired['id']}").json()
+    assert stored == paired
+    assert api_client_for(alice).get(f"{VM}/{paired['id']}").json() == {
+        **paired,
+        "role": "offerer",
+    }
+
+
+def test_the_call_limit_is_counted_down_once_the_answer_has_gone(
+    celery_sent: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Both sockets get the call on commit; the countdown to the call's limit is
+    enqueued after the entrant's answer (the broker round trip is not theirs to wait
+    for)."""
+    alice, bob = person("alice"), person("bob", gender="male")
+    enter(alice)
+    afterresponse.collect()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            state = voicematch.voice_match_enter(user=bob)
+        assert state.state == "paired"
+        assert not celery_sent.named("default.dating_voice_match_limit")
+    finally:
+        afterresponse.run_collected()
+    [task] = celery_sent.named("default.dating_voice_match_limit")
+    assert state.session is not None
+    assert task.args == (state.session.pk,)
+
+
+def test_only_a_ringing_or_answered_call_keeps_someone_from_entering() -> None:
+    a, other = person("a"), person("other")
+    call = Call.objects.create(
+        conversation=make_direct(a, other), caller=other, callee=a, media="audio"
+    )
+    for state, outcome, code in (
+        (CallState.RINGING, "", 409),
+        (CallState.ACCEPTED, "", 409),
+        (CallState.ENDED, "completed", 200),
+    ):
+        Call.objects.filter(pk=call.pk).update(state=state, outcome=outcome)
+        response = api_client_for(a).post(VM, {}, format="json")
+        assert response.status_code == code, state
+    assert state_of(a) == "waiting"

@@ -23,7 +23,7 @@ from django.db import connection, connections
 from chat.presence import FOREGROUND, presence_set
 from dating import voicematch
 from dating.models import VoiceMatchSession
-from dating.voicematch_queue import Entry, RedisQueue, queue_get
+from dating.voicematch_queue import Entry, LocalQueue, Queue, RedisQueue, queue_get
 from tests.conftest import require_or_skip
 from tests.factories.chat import make_user
 
@@ -53,6 +53,35 @@ def on_redis(settings: LazySettings) -> Iterator[str]:
     client = redis.Redis.from_url(REDIS)
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
+
+
+@pytest.mark.parametrize("kind", ["redis", "local"])
+def test_entering_hands_back_the_first_page_of_who_waits(kind: str, settings: LazySettings) -> None:
+    """``enter`` adds the entry and reads, in the same round trip, the longest-waiting
+    page (the entrant included, nobody timed out): what ``add`` then ``entries`` give."""
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    queue: Queue
+    if kind == "redis":
+        require_or_skip(_redis_up(), "no Redis at REDIS_URL")
+        queue = RedisQueue(redis.Redis.from_url(REDIS), prefix)
+    else:
+        queue = LocalQueue(prefix)
+    settings.DATING_VOICE_MATCH_WAIT_SECONDS = 60
+    now = time.time()
+    try:
+        queue.add(Entry(1, "female", 30, "", None, None, now - 61))  # timed out
+        for uid in range(2, 7):
+            queue.add(Entry(uid, "female", 30, "male", 25, None, now - 10 + uid))
+        me = Entry(9, "male", 41, "", None, 50, now)
+        page = queue.enter(me, count=3)
+        assert [e.user_id for e in page] == [2, 3, 4]
+        assert page[0] == Entry(2, "female", 30, "male", 25, None, now - 10 + 2)
+        assert queue.entries(now=now, count=3) == page
+        assert [e.user_id for e in queue.enter(me, count=10)] == [2, 3, 4, 5, 6, 9]
+        assert queue.get(1, now=now) is None
+    finally:
+        for uid in range(1, 10):
+            queue.remove(uid)
 
 
 def _race(works: list[Callable[[], Any]]) -> list[Any]:
@@ -92,8 +121,8 @@ def test_the_queue_never_hands_one_person_to_two_claimers(on_redis: str) -> None
                 uid = n * per_server + i + 1
                 now = time.time()
                 entry = Entry(uid, "female", 30, "", None, None, now)
-                queue.add(entry)
-                others = [e.user_id for e in queue.entries(now=now) if e.user_id != uid]
+                page = queue.enter(entry, count=1000)  # entered, and who waits read
+                others = [e.user_id for e in page if e.user_id != uid]
                 _waits, partner = queue.claim(uid, others, now=now)
                 if partner is not None:
                     with lock:
