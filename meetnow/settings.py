@@ -84,6 +84,10 @@ INSTALLED_APPS = [
     "privacy",
 ]
 
+# The cookie session, its user and the admin's messages are Django's own middleware
+# in meetnow.lib.middleware's subclasses, which skip an API request that carries the
+# app's token and no cookie (docs/dating.md, "Where a like's server CPU goes"); every
+# other request runs them.
 MIDDLEWARE = [
     "meetnow.lib.middleware.RequestLogMiddleware",
     "meetnow.lib.middleware.JsonErrorShapeMiddleware",
@@ -91,13 +95,13 @@ MIDDLEWARE = [
     "meetnow.lib.middleware.OutOfRangeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "meetnow.lib.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "meetnow.lib.middleware.AuthenticationMiddleware",
     "meetnow.lib.i18n.StaffLanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "meetnow.lib.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",

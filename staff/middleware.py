@@ -44,8 +44,10 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if not (user.is_authenticated and user.is_staff):
+        # No user: a token-only API request, which has no cookie session
+        # (meetnow.lib.middleware.token_only_request).
+        user = getattr(request, "user", None)
+        if user is None or not (user.is_authenticated and user.is_staff):
             return self.get_response(request)
 
         now = time.time()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -55,7 +56,13 @@ class BoomApi(APIView):
         raise RuntimeError("boom")
 
 
+def plain_form(request: HttpRequest) -> JsonResponse:
+    """A plain Django view (not DRF's, so not exempt from CSRF) under the API's prefix."""
+    return JsonResponse({"ok": True})
+
+
 urlpatterns = [
+    path("api/v1/test-plain-form", plain_form),
     path("boom/<str:secret>", BoomApi.as_view()),
     path("echo", EchoApi.as_view()),
     path("once", OnceApi.as_view()),
