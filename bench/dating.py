@@ -22,7 +22,9 @@
 ``MEETNOW_THROTTLE_USER``): otherwise it measures the limiter. Every post has a
 processed clip (a ``media`` row, no bytes in storage: the feed only signs URLs), one
 post in ten a photo; the viewer has blocked 50 authors and 200 authors are hidden
-from discover, so the feed's conditions have work to do.
+from discover, so the feed's conditions have work to do. The viewer's and the likers'
+sessions are left as a real sign-in leaves them (consents recorded, the session stamped
+by the re-consent gate), so each request pays the gate's check as a real user's does.
 
 Everything runs on 127.0.0.1 in a throwaway database (``bench_dating``, dropped and
 recreated) and Redis database ``BENCH_REDIS`` (default 2, flushed). ``--quick``:
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import random
@@ -125,17 +128,35 @@ def seed(*, posts: int, authors: int, likers: int) -> dict[str, Any]:
 
     from accounts.models import Block, User
     from chat.events import event_streams_ensure
+    from privacy.consents import gate_session_stamp
+    from privacy.models import REQUIRED_DOCUMENT_KINDS
+    from privacy.selectors import documents_current
+    from privacy.services import consent_record
+
+    born = dt.date(1995, 5, 17)
 
     def users(prefix: str, n: int) -> list[User]:
-        rows = [User(nickname=f"{prefix}{i}", password="!") for i in range(n)]  # noqa: S106
+        rows = [
+            User(nickname=f"{prefix}{i}", password="!", date_of_birth=born)  # noqa: S106
+            for i in range(n)
+        ]
         return User.objects.bulk_create(rows, batch_size=5000)
 
+    current = documents_current()
+    required = [current[k] for k in REQUIRED_DOCUMENT_KINDS if k in current]
+
     def token(user: User) -> str:
+        """A session token as a real sign-in leaves it: consents recorded and the
+        session stamped by the re-consent gate, so every request pays the gate's
+        check (its cached policy generation read) as a real user's does."""
+        consent_record(user=user, documents=required, ip_address=None)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
+        if gate_session_stamp(session=session, user_id=user.pk).blocked:
+            raise SystemExit("bench: the consent gate refuses the seeded user")
         return str(session.session_key)
 
     viewer = users("viewer", 1)[0]
