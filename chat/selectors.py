@@ -122,19 +122,28 @@ def send_members(
         rows = cursor.fetchall()
     if not rows:
         return None, []
+    return send_members_from_rows(conversation_uuid=conversation_uuid, rows=rows)
+
+
+def send_members_from_rows(
+    *, conversation_uuid: uuid_lib.UUID, rows: Sequence[Sequence[Any]]
+) -> tuple[Conversation, list[SendMember]]:
+    """The conversation and members of rows (at least one) whose first eight columns are
+    ``_SEND_MEMBERS_SQL``'s (the one-statement send returns them too, then its own)."""
+    first = rows[0]
     conversation = Conversation(
-        id=rows[0][2], uuid=conversation_uuid, kind=rows[0][3], closed_at=rows[0][6]
+        id=first[2], uuid=conversation_uuid, kind=first[3], closed_at=first[6]
     )
     conversation._state.adding = False
     return conversation, [
         SendMember(
-            user_id=int(uid),
-            muted=bool(muted),
-            blocked=bool(blocked),
-            active=bool(active),
-            request_state=str(state),
+            user_id=int(row[0]),
+            muted=bool(row[1]),
+            blocked=bool(row[4]),
+            active=bool(row[5]),
+            request_state=str(row[7]),
         )
-        for uid, muted, _, _, blocked, active, _, state in rows
+        for row in rows
     ]
 
 

@@ -42,6 +42,7 @@ from chat.selectors import (
     membership_access,
     parse_uuid,
     send_members,
+    send_members_from_rows,
 )
 from chat.services.common import (
     blocked_error,
@@ -228,20 +229,7 @@ def _text_send_in_one_statement(
     if not rows:
         raise NotFoundError(_("Conversation not found."))
     first = rows[0]
-    conversation = Conversation(
-        id=first[5], uuid=conversation_uuid, kind=first[6], closed_at=first[7]
-    )
-    conversation._state.adding = False
-    members = [
-        SendMember(
-            user_id=int(uid),
-            muted=bool(muted),
-            blocked=bool(blocked),
-            active=bool(active),
-            request_state=str(state),
-        )
-        for uid, muted, blocked, active, state, *_ in rows
-    ]
+    conversation, members = send_members_from_rows(conversation_uuid=conversation_uuid, rows=rows)
     _send_allowed(sender=sender, conversation=conversation, members=members)
     if any(m.request_state for m in members):
         return None
@@ -457,10 +445,11 @@ SELECT message.id, numbers.user_id, numbers.seq FROM message, numbers
 # their ids in commit order), read its members as chat.selectors.send_members does,
 # then store as _SEND_SQL does, only if the sender may send: an active member, the
 # conversation open, no block in a direct conversation and no message request
-# standing (that one has its gate in Python). Returns one row per member, with the
-# conversation's id, kind and closed_at, the new message's id and the member's
-# event number (both NULL if nothing was stored: a refusal, explained from the rows,
-# or a retry of a stored client_id); no row if the conversation does not exist.
+# standing (that one has its gate in Python). Returns one row per member: the columns
+# of chat.selectors._SEND_MEMBERS_SQL (read by send_members_from_rows), then the new
+# message's id and the member's event number (both NULL if nothing was stored: a
+# refusal, explained from the rows, or a retry of a stored client_id); no row if the
+# conversation does not exist.
 _SEND_CHECKED_SQL = """
 WITH conv AS (
     SELECT id, kind, closed_at FROM chat_conversation
@@ -508,8 +497,8 @@ WITH conv AS (
            %(now)s
     FROM numbers, message
 )
-SELECT members.user_id, members.muted, members.blocked, members.active,
-       members.request_state, conv.id, conv.kind, conv.closed_at, message.id, numbers.seq
+SELECT members.user_id, members.muted, conv.id, conv.kind, members.blocked,
+       members.active, conv.closed_at, members.request_state, message.id, numbers.seq
 FROM conv CROSS JOIN members
      LEFT JOIN message ON true
      LEFT JOIN numbers ON numbers.user_id = members.user_id
