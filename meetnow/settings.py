@@ -216,6 +216,8 @@ MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", def
 # only what came later: ~100 ms less per full collection, the voice-match latency tail
 # (meetnow.lib.gcfreeze, docs/dating.md). Applied by meetnow/asgi.py.
 MEETNOW_GC_FREEZE = env.bool("MEETNOW_GC_FREEZE", default=True)
+# The collector's three thresholds (gc.set_threshold), e.g. "700,10,10"; empty: Python's.
+MEETNOW_GC_THRESHOLDS = [int(n) for n in env.list("MEETNOW_GC_THRESHOLDS", default=[])]
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.

@@ -16,8 +16,10 @@ from meetnow.lib.gcfreeze import gc_freeze_setup
 @pytest.fixture(autouse=True)
 def _unfreeze() -> Iterator[None]:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def _collected(obj: object) -> bool:
@@ -47,3 +49,19 @@ def test_off() -> None:
     assert gc_freeze_setup() == 0
     assert gc.get_freeze_count() == 0
     assert _collected(before)
+
+
+@override_settings(MEETNOW_GC_THRESHOLDS=[700, 10, 1000])
+def test_thresholds_when_given() -> None:
+    gc_freeze_setup()
+
+    assert gc.get_threshold() == (700, 10, 1000)
+
+
+@override_settings(MEETNOW_GC_THRESHOLDS=[])
+def test_thresholds_left_alone_by_default() -> None:
+    before = gc.get_threshold()
+
+    gc_freeze_setup()
+
+    assert gc.get_threshold() == before
