@@ -213,9 +213,10 @@ MEETNOW_HTTP_THREADS = env.int("MEETNOW_HTTP_THREADS", default=4)
 MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", default=1.0)
 # Move the objects alive after setup (Django, the URL conf, the modules: ~175,000) out
 # of the cyclic garbage collector's reach (gc.freeze), so that a full collection walks
-# only what came later: ~100 ms less per full collection, the voice-match latency tail
-# (meetnow.lib.gcfreeze, docs/dating.md). Applied by meetnow/asgi.py.
-MEETNOW_GC_FREEZE = env.bool("MEETNOW_GC_FREEZE", default=True)
+# only what came later (meetnow.lib.gcfreeze). Off: with thousands of sockets the full
+# collections then came more often and were no shorter, and the voice-match tail did
+# not improve (docs/dating.md, 2026-12-06). Applied by meetnow/asgi.py.
+MEETNOW_GC_FREEZE = env.bool("MEETNOW_GC_FREEZE", default=False)
 # The collector's three thresholds (gc.set_threshold), e.g. "700,10,10"; empty: Python's.
 MEETNOW_GC_THRESHOLDS = [int(n) for n in env.list("MEETNOW_GC_THRESHOLDS", default=[])]
 

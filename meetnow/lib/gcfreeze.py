@@ -6,8 +6,8 @@ object in the process, with the event loop stopped. A server process holds about
 175,000 tracked objects right after setup (Django, the URL conf, every imported module)
 and they live as long as the process, yet every full collection walked them again:
 about 100 ms on this 2-core machine for nothing found, and in the voice-match benchmark
-such pauses, one or two per worker per minute, were the whole of the latency tail
-(docs/dating.md, Voice match).
+such pauses, one to four per worker per phase, were the latency tail (docs/dating.md,
+Voice match).
 
 :func:`gc_freeze_setup`, run once by ``meetnow/asgi.py`` after Django is set up and the
 application is built, loads what the first requests would load lazily and would then
@@ -16,7 +16,8 @@ object alive at that moment into the permanent generation (``gc.freeze()``), whi
 collections skip. Objects created later (sockets, requests, caches) are collected as
 before; a frozen object is still freed when its last reference goes, only a reference
 cycle among frozen objects would never be collected, and the setup's objects live as
-long as the process anyway. ``MEETNOW_GC_FREEZE=false`` turns it off.
+long as the process anyway. ``MEETNOW_GC_FREEZE=true`` turns it on; it is off by
+default because it did not improve the voice-match tail (below).
 
 What it does not shorten: the objects of the open sockets (300-650 each), which with
 thousands of sockets are most of what a full collection walks; and since a full

@@ -27,6 +27,7 @@ def _collected(obj: object) -> bool:
     return any(o is obj for o in gc.get_objects())
 
 
+@override_settings(MEETNOW_GC_FREEZE=True)
 def test_setup_objects_are_frozen_later_ones_are_collected() -> None:
     before: list[object] = []
     loaded: dict[str, object] = vars(trans_real)["_translations"]  # Django's loaded catalogues
