@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -117,23 +118,72 @@ def _publish_pipelined(
     read: tuple[str, Sequence[str]] | None,
     incr: Sequence[tuple[str, int]],
 ) -> tuple[list[Any], list[int]] | None:
-    """:func:`group_send_many` on the pub/sub layer: one pipelined round trip."""
+    """:func:`group_send_many` on the pub/sub layer: one pipelined round trip.
+
+    The commands are written as one RESP buffer on a connection this thread keeps
+    (:func:`_connection`) and the replies read back in order: redis-py's pipeline
+    object builds, packs and parses each command through several layers and checks
+    the pooled connection for stale data (a system call) whenever it is taken; with
+    eight members' publishes, their presence and the send limit in one round trip,
+    that was about a third of a WebSocket send's CPU in its thread (bench/chat.py)."""
     url, prefix = target
-    pipe = _client(url).pipeline(transaction=False)
-    for group, message in items:
-        pipe.publish(f"{prefix}__group__{group}", layer.serialize(dict(message)))
-    if read is None or read[0] != url:
-        pipe.execute()
+    commands = [
+        _packed(b"PUBLISH", f"{prefix}__group__{group}".encode(), layer.serialize(dict(message)))
+        for group, message in items
+    ]
+    replying = read is not None and read[0] == url
+    keys = read[1] if read is not None and replying else ()
+    if replying:
+        if keys:
+            commands.append(_packed(b"MGET", *(key.encode() for key in keys)))
+        for key, timeout in incr:
+            commands.append(_packed(b"INCR", key.encode()))
+            commands.append(_packed(b"EXPIRE", key.encode(), b"%d" % timeout, b"NX"))
+    replies = _round_trip(url, commands)
+    if not replying:
         return None
-    keys = read[1]
-    if keys:
-        pipe.mget(keys)
-    for key, timeout in incr:
-        pipe.incr(key)
-        pipe.expire(key, timeout, nx=True)
-    tail = pipe.execute()[len(items) :]
+    tail = replies[len(items) :]
     values = list(tail[0]) if keys else []
     return values, [int(count) for count in tail[1 if keys else 0 :: 2]]
+
+
+def _packed(*args: bytes) -> bytes:
+    """One command in RESP (an array of bulk strings)."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        parts += (b"$%d\r\n" % len(arg), arg, b"\r\n")
+    return b"".join(parts)
+
+
+_local = threading.local()
+
+
+def _connection(url: str) -> Any:
+    """This thread's own connection to ``url``'s Redis (made by the shared client's pool,
+    so with its address, credentials, database and TLS; not shared, so never holding
+    another thread's replies). A forked child makes its own (the pid is checked)."""
+    pid = os.getpid()
+    conns: dict[str, Any] | None = getattr(_local, "conns", None)
+    if conns is None or getattr(_local, "pid", None) != pid:
+        conns = _local.conns = {}
+        _local.pid = pid
+    conn = conns.get(url)
+    if conn is None:
+        conn = conns[url] = _client(url).connection_pool.make_connection()
+    return conn
+
+
+def _round_trip(url: str, commands: Sequence[bytes]) -> list[Any]:
+    """Send ``commands`` in one write and read their replies. Raises on any failure
+    (connection, or an error reply) after dropping the connection, so replies left
+    unread never answer the next round trip; the next one reconnects."""
+    conn = _connection(url)
+    try:
+        conn.send_packed_command([b"".join(commands)], check_health=False)
+        return [conn.read_response() for _ in commands]
+    except BaseException:
+        conn.disconnect()
+        raise
 
 
 def session_group(session_key: str) -> str:

@@ -7,6 +7,8 @@ import asyncio
 import threading
 from typing import Any
 
+import pytest
+import redis.exceptions
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import LazySettings
@@ -51,32 +53,43 @@ def test_every_group_receives_its_messages_in_order() -> None:
     assert got == expected
 
 
-def test_pubsub_layer_is_published_to_directly_in_one_round_trip(settings: LazySettings) -> None:
+def _writes_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per write of publishes to Redis by any thread (a round trip each)."""
+    import redis.connection
+
+    calls: list[int] = []
+    original: Any = redis.connection.AbstractConnection.send_packed_command
+
+    def send_packed_command(self: Any, command: Any, check_health: bool = True) -> None:
+        if any(b"PUBLISH" in bytes(part) for part in command):  # not a connection's setup
+            calls.append(1)
+        original(self, command, check_health)
+
+    monkeypatch.setattr(
+        redis.connection.AbstractConnection, "send_packed_command", send_packed_command
+    )
+    return calls
+
+
+def test_pubsub_layer_is_published_to_directly_in_one_round_trip(
+    settings: LazySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     layer = get_channel_layer()
     target = realtime._pubsub_target(layer)
     if "Redis" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
         assert target is None
         require_or_skip(False, "in-memory channel layer (no REDIS_URL)")
     assert target is not None
-    client = realtime._client(target[0])
-    calls = []
-    original = client.pipeline
-
-    def pipeline(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    client.pipeline = pipeline
-    try:
-        items = [(f"user.{i}", {"type": "chat.event", "event": {"n": i}}) for i in range(5)]
-        got = _joined_then_sent({g: [m] for g, m in items}, lambda: realtime.group_send_many(items))
-    finally:
-        del client.pipeline
-    assert calls == [1]
+    items = [(f"user.{i}", {"type": "chat.event", "event": {"n": i}}) for i in range(5)]
+    writes = _writes_counted(monkeypatch)
+    got = _joined_then_sent({g: [m] for g, m in items}, lambda: realtime.group_send_many(items))
+    assert writes == [1]
     assert got == {g: [m] for g, m in items}
 
 
-def test_reads_and_counters_ride_in_the_publishes_round_trip(settings: LazySettings) -> None:
+def test_reads_and_counters_ride_in_the_publishes_round_trip(
+    settings: LazySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import uuid
 
     layer = get_channel_layer()
@@ -87,14 +100,6 @@ def test_reads_and_counters_ride_in_the_publishes_round_trip(settings: LazySetti
     client = realtime._client(url)
     read_key, counter = f"test:read:{uuid.uuid4().hex}", f"test:count:{uuid.uuid4().hex}"
     client.set(read_key, b"here", ex=30)
-    calls = []
-    original = client.pipeline
-
-    def pipeline(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    client.pipeline = pipeline
     replies: list[Any] = []
     item = ("user.3", {"type": "chat.event", "event": {"n": 1}})
 
@@ -106,17 +111,38 @@ def test_reads_and_counters_ride_in_the_publishes_round_trip(settings: LazySetti
             for _ in range(2)
         )
 
-    try:
-        got = _joined_then_sent({"user.3": [item[1], item[1]]}, send)
-    finally:
-        del client.pipeline
+    writes = _writes_counted(monkeypatch)
+    got = _joined_then_sent({"user.3": [item[1], item[1]]}, send)
     assert got == {"user.3": [item[1], item[1]]}
-    assert calls == [1, 1]  # one round trip per call
+    assert writes == [1, 1]  # one round trip per call
     assert replies == [([b"here", None], [1]), ([b"here", None], [2])]
     assert 0 < client.ttl(counter) <= 30
     # Another Redis than the layer's: nothing read or counted there, the caller does it.
     assert realtime.group_send_many([item], read=("redis://elsewhere:1/0", [read_key])) is None
     assert int(client.get(counter)) == 2
+
+
+def test_an_error_reply_raises_and_leaves_no_reply_for_the_next_round_trip() -> None:
+    """A failed command (here INCR on text) raises; the replies after it are not read,
+    so the connection is dropped and the next call gets its own replies."""
+    import uuid
+
+    layer = get_channel_layer()
+    target = realtime._pubsub_target(layer)
+    require_or_skip(target is not None, "the Redis pub/sub channel layer (REDIS_URL)")
+    assert target is not None
+    url = target[0]
+    client = realtime._client(url)
+    text_key, counter = f"test:text:{uuid.uuid4().hex}", f"test:count:{uuid.uuid4().hex}"
+    client.set(text_key, b"not a number", ex=30)
+    item = ("user.4", {"type": "chat.event", "event": {"n": 2}})
+    with pytest.raises(redis.exceptions.ResponseError):
+        realtime.group_send_many([item], read=(url, [text_key]), incr=[(text_key, 30)])
+    assert realtime.group_send_many([item], read=(url, [text_key]), incr=[(counter, 30)]) == (
+        [b"not a number"],
+        [1],
+    )
+    client.delete(text_key, counter)
 
 
 def test_in_memory_layer_goes_through_the_registered_server_loop(settings: LazySettings) -> None:
