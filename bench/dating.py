@@ -418,7 +418,8 @@ def voicematch_only(args: argparse.Namespace) -> int:
             f"{r['errors']:>3} {before:>4}-{r['load_after']:<4}"
         )
         lag = f"client sent late p99 {r['lag_p99']:.2f} ms; " if "lag_p99" in r else ""
-        print(f"    ({lag}{r['sockets']} sockets open)")
+        gc_ms = f"client GC longest {r['client_gc_ms']:.1f} ms; " if "client_gc_ms" in r else ""
+        print(f"    ({lag}{gc_ms}{r['sockets']} sockets open)")
     print(
         "  (target: p99 < 100 ms from entering the queue to both sockets having the call, "
         "at the paced rows' arrival rates; pair/s = achieved arrival rate (paced) or "

@@ -26,6 +26,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from meetnow.lib.gcfreeze import gc_freeze_setup  # noqa: E402
 from meetnow.lib.i18n import WebSocketLanguageMiddleware  # noqa: E402
 from meetnow.lib.realtime import server_loop_set  # noqa: E402
 from meetnow.lib.wsgi_bridge import WSGIBridge  # noqa: E402
@@ -38,6 +39,8 @@ router = ProtocolTypeRouter(
         "websocket": WebSocketLanguageMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
+# Last: everything alive now lives as long as the process; full collections skip it.
+gc_freeze_setup()
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -211,6 +211,13 @@ MEETNOW_HTTP_THREADS = env.int("MEETNOW_HTTP_THREADS", default=4)
 # for another thread's Python to yield (bench/chat.py at 32 senders, three runs each:
 # p50 58-61 ms at 1 ms, 64-72 ms at 5 ms). Applied by meetnow/asgi.py.
 MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", default=1.0)
+# Move the objects alive after setup (Django, the URL conf, the modules: ~175,000) out
+# of the cyclic garbage collector's reach (gc.freeze), so that a full collection walks
+# only what came later: ~100 ms less per full collection, the voice-match latency tail
+# (meetnow.lib.gcfreeze, docs/dating.md). Applied by meetnow/asgi.py.
+MEETNOW_GC_FREEZE = env.bool("MEETNOW_GC_FREEZE", default=True)
+# The collector's three thresholds (gc.set_threshold), e.g. "700,10,10"; empty: Python's.
+MEETNOW_GC_THRESHOLDS = [int(n) for n in env.list("MEETNOW_GC_THRESHOLDS", default=[])]
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.
