@@ -47,7 +47,8 @@ from privacy.services import consent_record
 logger = logging.getLogger(__name__)
 
 GATE_SESSION_KEY = "privacy_gate"
-_GEN_CACHE_KEY = "privacy:gate:generation"
+# The current generation (``gate_generation``); the gate reads it with the session.
+GATE_GENERATION_CACHE_KEY = "privacy:gate:generation"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class GateState:
 
 def gate_generation() -> str:
     """Changes whenever a material version is published (cached; one query when cold)."""
-    cached = cache.get(_GEN_CACHE_KEY)
+    cached = cache.get(GATE_GENERATION_CACHE_KEY)
     if isinstance(cached, str):
         return cached
     latest = (
@@ -76,12 +77,12 @@ def gate_generation() -> str:
         .first()
     )
     generation = latest.isoformat() if latest is not None else "0"
-    cache.set(_GEN_CACHE_KEY, generation, timeout=None)
+    cache.set(GATE_GENERATION_CACHE_KEY, generation, timeout=None)
     return generation
 
 
 def gate_generation_invalidate() -> None:
-    cache.delete(_GEN_CACHE_KEY)
+    cache.delete(GATE_GENERATION_CACHE_KEY)
 
 
 def gate_session_stamp(*, session: SessionBase, user_id: int) -> GateState:
@@ -124,12 +125,17 @@ def gate_sockets_recheck(*, user_id: int | None = None) -> None:
         logger.warning("could not ask sockets to re-check the consent gate", exc_info=True)
 
 
-def gate_check_session(*, session: SessionBase, user_id: int) -> str:
-    """The gate's answer for a request: "" or the error code to refuse with."""
+def gate_check_session(*, session: SessionBase, user_id: int, generation: Any = None) -> str:
+    """The gate's answer for a request: "" or the error code to refuse with.
+
+    ``generation``: the cached generation if the caller has just read it (the HTTP
+    gate reads it in the same round trip as the session); otherwise, or if it was not
+    cached, it is read here (:func:`gate_generation`)."""
     stamp = session.get(GATE_SESSION_KEY)
     if not isinstance(stamp, dict):
         return ""  # sessions from before the gate existed: stamped at their next login
-    if stamp.get("gen") != gate_generation():
+    current = generation if isinstance(generation, str) else gate_generation()
+    if stamp.get("gen") != current:
         return gate_session_stamp(session=session, user_id=user_id).code
     return str(stamp.get("code") or "")
 

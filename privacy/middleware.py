@@ -11,20 +11,24 @@ export, deletion, processors), and allauth's ``/_allauth/`` (login, logout, reau
 
 The state is stamped into the session at login and whenever the user's consent
 changes (``privacy.consents.gate_session_stamp``), and re-computed only when a
-material version was published since: a request normally costs no query here.
+material version was published since: a request normally costs no query here. The
+current generation is read from the cache on every request, in the same ``MGET`` as
+the session (``meetnow.lib.authentication.token_session_with``): one Redis round trip
+for both, and never older than the session it is compared with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from meetnow.lib.authentication import token_session
+from meetnow.lib.authentication import token_session_with
 from meetnow.lib.errors import error, error_body
-from privacy.consents import gate_check_session
+from privacy.consents import GATE_GENERATION_CACHE_KEY, gate_check_session
 
 GATED_PREFIX = "/api/v1/"
 # The public support form reads no session at all (support/apis.py): a person who owes
@@ -54,15 +58,17 @@ MESSAGES = {
 }
 
 
-def _session_and_user(request: HttpRequest, token: str) -> tuple[SessionBase, int] | None:
-    session = token_session(request, token)
+def _session_and_user(request: HttpRequest, token: str) -> tuple[SessionBase, int, Any] | None:
+    """The token's session and user id, and the gate's policy generation read in the
+    same Redis round trip as the session (``None`` if it was not cached)."""
+    session, cached = token_session_with(request, token, (GATE_GENERATION_CACHE_KEY,))
     if session is None:
         return None
     try:
         user_id = int(session.get(SESSION_KEY) or 0)
     except (TypeError, ValueError):
         return None
-    return (session, user_id) if user_id else None
+    return (session, user_id, cached.get(GATE_GENERATION_CACHE_KEY)) if user_id else None
 
 
 class ReconsentGateMiddleware:
@@ -76,7 +82,8 @@ class ReconsentGateMiddleware:
         token = request.headers.get("X-Session-Token")
         found = _session_and_user(request, token) if token else None
         if found is not None:
-            code = gate_check_session(session=found[0], user_id=found[1])
+            session, user_id, generation = found
+            code = gate_check_session(session=session, user_id=user_id, generation=generation)
             if code:
                 body = error_body(403, [error(code, MESSAGES[code], "consents")])
                 return JsonResponse(body, status=403)

@@ -8,12 +8,14 @@ from typing import Any
 from allauth.core.internal.sessionkit import get_session_user
 from allauth.headless.adapter import get_adapter
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
-from allauth.headless.internal.sessionkit import lookup_session
+from allauth.headless.internal.sessionkit import lookup_session, session_store
 from allauth.usersessions.internal import usersessionkit
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbSessionStore
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -29,12 +31,49 @@ _MEMO = "_meetnow_token_session"
 def token_session(request: HttpRequest, token: str) -> SessionBase | None:
     """The live session behind an app token, or ``None``; looked up once per request
     (the re-consent gate and DRF authentication both need it)."""
+    return token_session_with(request, token, ())[0]
+
+
+def token_session_with(
+    request: HttpRequest, token: str, keys: tuple[str, ...]
+) -> tuple[SessionBase | None, dict[str, Any]]:
+    """:func:`token_session`, and the values of the cache entries ``keys`` (those
+    found), read in the same Redis round trip as the session (one ``MGET``) when this
+    call is the one that reads the session; otherwise they are read now. Every call
+    reads ``keys`` afresh: nothing but the session is kept on the request."""
     memo: tuple[str, SessionBase | None] | None = request.__dict__.get(_MEMO)
     if memo is not None and memo[0] == token:
-        return memo[1]
-    session: SessionBase | None = lookup_session(token)
+        return memo[1], (cache.get_many(keys) if keys else {})
+    session, values = _session_read(token, keys)
     setattr(request, _MEMO, (token, session))
-    return session
+    return session, values
+
+
+def _session_read(token: str, keys: tuple[str, ...]) -> tuple[SessionBase | None, dict[str, Any]]:
+    """allauth's ``lookup_session`` (a cached-db session: its cache entry, else its
+    row), with ``keys`` read in the same ``MGET`` as the session's cache entry. A
+    session found in the cache is the one ``SessionStore.load`` would return; any
+    other case (no cache hit, another engine, cache or ``load``, a key the store
+    refuses, a cache error) goes to allauth's own lookup."""
+    store = session_store(token)
+    if (
+        store.session_key is None
+        or not isinstance(store, CachedDbSessionStore)
+        or type(store).load is not CachedDbSessionStore.load
+        or settings.SESSION_CACHE_ALIAS != DEFAULT_CACHE_ALIAS
+    ):
+        return lookup_session(token), (cache.get_many(keys) if keys else {})
+    session_cache_key = store.cache_key
+    try:
+        found = cache.get_many([session_cache_key, *keys])
+    except Exception:  # as SessionStore.load: a cache error reads the row instead
+        return lookup_session(token), (cache.get_many(keys) if keys else {})
+    data = found.pop(session_cache_key, None)
+    if data is None:
+        return lookup_session(token), found
+    loaded: Any = store  # Django's private attribute is not in the type stubs
+    loaded._session_cache = data  # what SessionStore.load answers for a cache hit
+    return store, found
 
 
 _USER_PK = -7_400_000_001  # the placeholder the user query is compiled with

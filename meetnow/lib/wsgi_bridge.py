@@ -19,9 +19,9 @@ The response is closed in the worker thread that ran the request, so Django's
 run in the thread that owns that connection.
 
 Work the request registered with ``meetnow.lib.afterresponse.after_response`` (a
-live event, a push enqueued) runs in the same worker thread once the response has
-been handed to the event loop, before the response is closed: the client does not
-wait for it. A request that registered nothing returns its response as before.
+live event, a push enqueued) runs in the same worker thread once the event loop has
+written the response, before the response is closed: the client does not wait for
+it. A request that registered nothing returns its response as before.
 """
 
 from __future__ import annotations
@@ -170,13 +170,14 @@ class WSGIBridge:
                 status, headers = started[0]
                 if not afterresponse.collecting_any():
                     return status, headers, body
-                # Answer first (the loop sends it while this thread goes on), then the
-                # work registered for after the answer; a failed send is raised as before.
-                sent = asyncio.run_coroutine_threadsafe(
+                # Answer first, then the work registered for after the answer. This
+                # thread waits (without the GIL) until the loop has written the answer:
+                # running that work meanwhile made the loop wait for the GIL to send
+                # it. A failed send is raised; the work still runs (``finally``).
+                asyncio.run_coroutine_threadsafe(
                     self._send_whole(send, status, headers, body), loop
-                )
+                ).result()
                 afterresponse.run_collected()
-                sent.result()
                 return None
 
             def emit(message: Message) -> None:

@@ -3,9 +3,12 @@ and cancelling a pending deletion by logging in with a code (P13)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import LazySettings
 from django.contrib.sessions.backends.cached_db import SessionStore
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
@@ -13,7 +16,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import user_create
-from privacy.consents import GATE_SESSION_KEY, gate_session_stamp
+from privacy.consents import (
+    GATE_GENERATION_CACHE_KEY,
+    GATE_SESSION_KEY,
+    gate_generation,
+    gate_session_stamp,
+)
 from privacy.lifecycle import request_create
 from privacy.models import ConsentWithdrawal, PolicyDocument, PrivacyRequest, RequestStatus
 from privacy.selectors import documents_current
@@ -364,3 +372,79 @@ def test_a_non_material_version_is_announced_on_every_stream_and_in_the_app(
     with django_capture_on_commit_callbacks(execute=True):
         _publish("privacy_policy", "3.0", material=True)
     assert not Event.objects.filter(user=user, payload__version="3.0").exists()
+
+
+def _cache_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """Every read of the default cache from now on: ("get", [key]) or ("get_many", keys)."""
+    from django.core.cache import caches
+
+    backend = type(caches["default"])
+    reads: list[tuple[str, list[str]]] = []
+    get, get_many = backend.get, backend.get_many
+
+    def spy_get(self: Any, key: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(("get", [key]))
+        return get(self, key, *args, **kwargs)
+
+    def spy_get_many(self: Any, keys: Any, *args: Any, **kwargs: Any) -> Any:
+        keys = list(keys)
+        reads.append(("get_many", keys))
+        return get_many(self, keys, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "get", spy_get)
+    monkeypatch.setattr(backend, "get_many", spy_get_many)
+    return reads
+
+
+def test_the_gate_reads_the_generation_in_the_sessions_round_trip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = _consenting_user()
+    client, token = _logged_in(user)
+    assert client.get("/api/v1/me").status_code == 200  # the generation is cached now
+    reads = _cache_reads(monkeypatch)
+    assert client.get("/api/v1/me").status_code == 200
+    session_key = SessionStore(session_key=token).cache_key
+    assert ("get_many", [session_key, GATE_GENERATION_CACHE_KEY]) in reads
+    # Neither is read again on its own: one round trip for both.
+    assert not [
+        keys
+        for kind, keys in reads
+        if kind == "get" and keys[0] in (session_key, GATE_GENERATION_CACHE_KEY)
+    ]
+
+
+def test_a_stale_session_is_refused_when_read_with_the_generation() -> None:
+    """The generation read in the session's round trip is the current one, cached or
+    not: a session stamped before a material version is refused either way."""
+    user = _consenting_user()
+    client, _ = _logged_in(user)
+    assert client.get("/api/v1/me").status_code == 200
+    _publish("privacy_policy", "2.0")  # drops the cached generation
+    assert cache.get(GATE_GENERATION_CACHE_KEY) is None
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "reconsent_required"
+
+    other_user = _consenting_user()
+    other, _ = _logged_in(other_user)
+    _publish("user_agreement", "2.0")
+    assert gate_generation() == cache.get(GATE_GENERATION_CACHE_KEY)  # cached, new
+    refused = other.get("/api/v1/me")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "reconsent_required"
+
+
+def test_a_session_missing_from_the_cache_is_read_from_its_row() -> None:
+    """The combined read falls back to the session's row when its cache entry is gone
+    (a cache restart): the user is still signed in and still gated."""
+    user = _consenting_user()
+    client, token = _logged_in(user)
+    cache.delete(SessionStore(session_key=token).cache_key)
+    assert client.get("/api/v1/me").status_code == 200
+    cache.delete(SessionStore(session_key=token).cache_key)
+    _publish("privacy_policy", "2.0")
+    assert client.get("/api/v1/me").status_code == 403
+    unknown = APIClient()
+    unknown.credentials(HTTP_X_SESSION_TOKEN="x" * 32)
+    assert unknown.get("/api/v1/me").status_code == 401
