@@ -217,8 +217,17 @@ MEETNOW_GIL_SWITCH_INTERVAL_MS = env.float("MEETNOW_GIL_SWITCH_INTERVAL_MS", def
 # collections then came more often and were no shorter, and the voice-match tail did
 # not improve (docs/dating.md, 2026-12-06). Applied by meetnow/asgi.py.
 MEETNOW_GC_FREEZE = env.bool("MEETNOW_GC_FREEZE", default=False)
-# The collector's three thresholds (gc.set_threshold), e.g. "700,10,10"; empty: Python's.
-MEETNOW_GC_THRESHOLDS = [int(n) for n in env.list("MEETNOW_GC_THRESHOLDS", default=[])]
+# The collector's three thresholds (gc.set_threshold) in each server process; empty:
+# Python's 700,10,10. The third raised to 1000: a full collection, which stops the
+# process's event loop while it walks every tracked object (140-790 ms with thousands
+# of sockets), comes after 1,000 middle-generation collections instead of 10, so it
+# is rare instead of 1-4 times a minute under load; young collections are unchanged
+# and garbage in reference cycles that survives them is freed later. Voice match on
+# 2026-12-06 04:04-04:11 UTC, back to back: every phase's p99 under 100 ms with it,
+# 290 and 323 ms in two of four without (docs/dating.md). Applied by meetnow/asgi.py.
+MEETNOW_GC_THRESHOLDS = [
+    int(n) for n in env.list("MEETNOW_GC_THRESHOLDS", default=["700", "10", "1000"])
+]
 
 # Redis pub/sub: a group send is one PUBLISH (meetnow.lib.realtime publishes from
 # sync code in one round trip); a socket that misses an event catches up by sync.

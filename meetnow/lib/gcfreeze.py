@@ -23,7 +23,9 @@ What it does not shorten: the objects of the open sockets (300-650 each), which 
 thousands of sockets are most of what a full collection walks; and since a full
 collection comes when the unfrozen survivors have grown by a quarter, it comes more
 often once the setup's objects no longer count. ``MEETNOW_GC_THRESHOLDS`` sets the
-collector's thresholds (``gc.set_threshold``) for measuring that; by default Python's.
+collector's thresholds (``gc.set_threshold``); by default ``700,10,1000``, so that a full
+collection comes after 1,000 middle-generation collections instead of 10: rare rather
+than short, which is what kept the voice-match tail down (docs/dating.md).
 """
 
 from __future__ import annotations

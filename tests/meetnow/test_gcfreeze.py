@@ -60,7 +60,7 @@ def test_thresholds_when_given() -> None:
 
 
 @override_settings(MEETNOW_GC_THRESHOLDS=[])
-def test_thresholds_left_alone_by_default() -> None:
+def test_thresholds_left_alone_when_empty() -> None:
     before = gc.get_threshold()
 
     gc_freeze_setup()
