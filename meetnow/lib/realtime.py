@@ -120,39 +120,32 @@ def _publish_pipelined(
 ) -> tuple[list[Any], list[int]] | None:
     """:func:`group_send_many` on the pub/sub layer: one pipelined round trip.
 
-    The commands are written as one RESP buffer on a connection this thread keeps
-    (:func:`_connection`) and the replies read back in order: redis-py's pipeline
+    The commands are packed by the connection's own packer and written in one go on a
+    connection this thread keeps (:func:`_connection`), and the replies read back in
+    order: redis-py's pipeline
     object builds, packs and parses each command through several layers and checks
     the pooled connection for stale data (a system call) whenever it is taken; with
     eight members' publishes, their presence and the send limit in one round trip,
     that was about a third of a WebSocket send's CPU in its thread (bench/chat.py)."""
     url, prefix = target
-    commands = [
-        _packed(b"PUBLISH", f"{prefix}__group__{group}".encode(), layer.serialize(dict(message)))
+    commands: list[tuple[Any, ...]] = [
+        ("PUBLISH", f"{prefix}__group__{group}", layer.serialize(dict(message)))
         for group, message in items
     ]
     replying = read is not None and read[0] == url
     keys = read[1] if read is not None and replying else ()
     if replying:
         if keys:
-            commands.append(_packed(b"MGET", *(key.encode() for key in keys)))
+            commands.append(("MGET", *keys))
         for key, timeout in incr:
-            commands.append(_packed(b"INCR", key.encode()))
-            commands.append(_packed(b"EXPIRE", key.encode(), b"%d" % timeout, b"NX"))
+            commands.append(("INCR", key))
+            commands.append(("EXPIRE", key, timeout, "NX"))
     replies = _round_trip(url, commands)
     if not replying:
         return None
     tail = replies[len(items) :]
     values = list(tail[0]) if keys else []
     return values, [int(count) for count in tail[1 if keys else 0 :: 2]]
-
-
-def _packed(*args: bytes) -> bytes:
-    """One command in RESP (an array of bulk strings)."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        parts += (b"$%d\r\n" % len(arg), arg, b"\r\n")
-    return b"".join(parts)
 
 
 _local = threading.local()
@@ -173,13 +166,13 @@ def _connection(url: str) -> Any:
     return conn
 
 
-def _round_trip(url: str, commands: Sequence[bytes]) -> list[Any]:
+def _round_trip(url: str, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
     """Send ``commands`` in one write and read their replies. Raises on any failure
     (connection, or an error reply) after dropping the connection, so replies left
     unread never answer the next round trip; the next one reconnects."""
     conn = _connection(url)
     try:
-        conn.send_packed_command([b"".join(commands)], check_health=False)
+        conn.send_packed_command(conn.pack_commands(commands), check_health=False)
         return [conn.read_response() for _ in commands]
     except BaseException:
         conn.disconnect()

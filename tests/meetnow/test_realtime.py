@@ -87,17 +87,20 @@ def test_pubsub_layer_is_published_to_directly_in_one_round_trip(
     assert got == {g: [m] for g, m in items}
 
 
+def _layer_redis() -> tuple[str, Any]:
+    """The channel layer's Redis URL and client (the test is skipped without one)."""
+    target = realtime._pubsub_target(get_channel_layer())
+    require_or_skip(target is not None, "the Redis pub/sub channel layer (REDIS_URL)")
+    assert target is not None
+    return target[0], realtime._client(target[0])
+
+
 def test_reads_and_counters_ride_in_the_publishes_round_trip(
     settings: LazySettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uuid
 
-    layer = get_channel_layer()
-    target = realtime._pubsub_target(layer)
-    require_or_skip(target is not None, "the Redis pub/sub channel layer (REDIS_URL)")
-    assert target is not None
-    url = target[0]
-    client = realtime._client(url)
+    url, client = _layer_redis()
     read_key, counter = f"test:read:{uuid.uuid4().hex}", f"test:count:{uuid.uuid4().hex}"
     client.set(read_key, b"here", ex=30)
     replies: list[Any] = []
@@ -127,12 +130,7 @@ def test_an_error_reply_raises_and_leaves_no_reply_for_the_next_round_trip() -> 
     so the connection is dropped and the next call gets its own replies."""
     import uuid
 
-    layer = get_channel_layer()
-    target = realtime._pubsub_target(layer)
-    require_or_skip(target is not None, "the Redis pub/sub channel layer (REDIS_URL)")
-    assert target is not None
-    url = target[0]
-    client = realtime._client(url)
+    url, client = _layer_redis()
     text_key, counter = f"test:text:{uuid.uuid4().hex}", f"test:count:{uuid.uuid4().hex}"
     client.set(text_key, b"not a number", ex=30)
     item = ("user.4", {"type": "chat.event", "event": {"n": 2}})
