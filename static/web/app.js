@@ -67,7 +67,7 @@ async function route() {
   if (!routes[name]) name = state.me ? 'chat' : 'login';
   const def = routes[name];
   if (!def.public && !state.me) { go('#/login'); return; }
-  if (state.consent && name !== 'consent' && name !== 'document' && name !== 'privacy') { go('#/consent'); return; }
+  if (state.consent && state.me && name !== 'consent' && name !== 'document' && name !== 'privacy') { go('#/consent'); return; }
   if ((name === 'login' || name === 'signup') && state.me) { go('#/chat'); return; }
   state.route = { name, args: parts.slice(1) };
   drawNav(def.nav);
@@ -123,7 +123,7 @@ export function startRealtime() {
   });
   rt.addEventListener('refetch', () => chat.refetch());
   rt.addEventListener('ended', () => signedOut());
-  rt.addEventListener('consent', (e) => { state.consent = e.detail.code || 'reconsent_required'; go('#/consent'); });
+  rt.addEventListener('consent', (e) => { if (state.rt !== rt) return; state.consent = e.detail.code || 'reconsent_required'; go('#/consent'); });
   rt.start().catch(() => {});
   chat.loadUnread();
   chat.loadPending();
@@ -149,7 +149,9 @@ async function logout() {
 }
 
 on('unauthenticated', () => { if (state.me) signedOut(t('session_ended')); });
-on('consent', (err) => { state.consent = err.code; if (state.route && state.route.name !== 'consent') go('#/consent'); });
+// A 403 "consent needed" can answer a request sent just before logging out (a privacy
+// centre poll, say); once signed out it is stale and must not pull the login screen away.
+on('consent', (err) => { if (!state.me) return; state.consent = err.code; if (state.route && state.route.name !== 'consent') go('#/consent'); });
 
 async function boot() {
   const select = document.getElementById('lang');

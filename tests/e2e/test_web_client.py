@@ -309,6 +309,21 @@ def test_two_people_sign_up_chat_in_realtime_and_catch_up_after_going_offline(
     )
     ana.click("#logout")
     ana.wait_for_selector("#login-form")
+    # A request sent just before logging out (the privacy centre's poll) can come back
+    # after it with "re-consent needed"; signed out, that answer must not take the login
+    # screen away (it used to bounce between the login and consent screens for ever).
+    stale = {"errors": [{"code": "reconsent_required", "message": "stale"}]}
+    ana.route("**/api/v1/me", lambda route: route.fulfill(status=403, json=stale))
+    ana.evaluate(
+        """async () => {
+            const src = document.querySelector('script[type=module]').src;
+            const { api } = await import(new URL('./api.js', src).href);
+            await api('GET', 'me').catch(() => {});
+        }"""
+    )
+    ana.unroute("**/api/v1/me")
+    ana.wait_for_timeout(300)
+    assert ana.evaluate("location.hash") == "#/login"
     ana.fill("#phone", "+86 138 0013 8001")
     ana.click("#login-form button[type=submit]")
     ana.wait_for_selector("#code-form")
