@@ -34,7 +34,6 @@ import time
 import uuid as uuid_lib
 from typing import Any
 
-from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -49,6 +48,7 @@ from chat.calls import signalling as call_signalling
 from chat.events import GATE_GROUP, EventType, user_group
 from chat.models import Membership
 from chat.presence import BACKGROUND, FOREGROUND, presence_clear, presence_set
+from meetnow.lib.authentication import session_user, token_session_lookup
 from meetnow.lib.realtime import session_group
 
 logger = logging.getLogger(__name__)
@@ -69,20 +69,34 @@ def _session_user(token: str) -> tuple[int, str, str] | str | None:
 
     None for an unknown, expired or revoked token; an error code (a string) when the
     upper layer's access check refuses the session (``MEETNOW_WS_ACCESS_CHECK``:
-    privacy's consent gate, P1/P16, the same answer the REST API gives).
+    privacy's consent gate, P1/P16, the same answer the REST API gives). The session
+    and its user are read as the REST API reads them (one Redis round trip for a cached
+    session, the user row by SQL compiled once): it runs at every heartbeat.
     """
-    result = authenticate_by_x_session_token(token)
-    if result is None or result.user is None or not result.user.is_active:
+    session = token_session_lookup(token)
+    if session is None:
         return None
-    if getattr(result.user, "banned_at", None) is not None:
+    user = session_user(session)
+    if user is None or not user.is_active:
+        return None
+    if getattr(user, "banned_at", None) is not None:
         return None
     if settings.MEETNOW_WS_ACCESS_CHECK:
-        refusal = import_string(settings.MEETNOW_WS_ACCESS_CHECK)(
-            session=result.session, user_id=result.user.pk
-        )
+        refusal = import_string(settings.MEETNOW_WS_ACCESS_CHECK)(session=session, user_id=user.pk)
         if refusal:
             return str(refusal)
-    return result.user.pk, str(result.user.uuid), str(result.session.session_key)
+    return user.pk, str(user.uuid), str(session.session_key)
+
+
+def _heartbeat_check(
+    token: str, *, user_id: int, state: str, connection: str
+) -> tuple[int, str, str] | str | None:
+    """A heartbeat's work in one hop to a sync thread: the session checked again
+    (:func:`_session_user`) and, if it is still this user's, their presence refreshed."""
+    still = _session_user(token)
+    if still is not None and not isinstance(still, str) and still[0] == user_id:
+        presence_set(user_id=user_id, state=state, connection=connection)
+    return still
 
 
 def _typing_recipients(user_id: int, conversation_uuid: uuid_lib.UUID) -> list[int] | None:
@@ -189,11 +203,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
             if self.user_id is None:
                 return
             try:
-                if not await self._session_recheck():
-                    return
-                await database_sync_to_async(presence_set)(
-                    user_id=self.user_id, state=self.state, connection=self.channel_name
+                still = await database_sync_to_async(_heartbeat_check)(
+                    self.token, user_id=self.user_id, state=self.state, connection=self.channel_name
                 )
+                if not await self._session_still(still):
+                    return
             except OSError:  # closing a socket the client already left
                 return
             except Exception:
@@ -209,7 +223,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
     async def _session_recheck(self) -> bool:
         """Is the session still valid and let through by the consent gate? Closes the
         socket (4001 or 4004) if not; sends already queued are then refused."""
-        still = await database_sync_to_async(_session_user)(self.token)
+        return await self._session_still(await database_sync_to_async(_session_user)(self.token))
+
+    async def _session_still(self, still: tuple[int, str, str] | str | None) -> bool:
+        """:meth:`_session_recheck` for a check already made (``_session_user``'s answer)."""
         if isinstance(still, str):
             self.refusal = still
             await self.close(code=CLOSE_ACCESS_REFUSED, reason=still)

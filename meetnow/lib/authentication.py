@@ -49,6 +49,13 @@ def token_session_with(
     return session, values
 
 
+def token_session_lookup(token: str) -> SessionBase | None:
+    """The live session behind an app token, or ``None``, outside a request (the app
+    socket's checks): :func:`token_session`'s lookup, one Redis round trip when the
+    session is cached."""
+    return _session_read(token, ())[0]
+
+
 def _session_read(token: str, keys: tuple[str, ...]) -> tuple[SessionBase | None, dict[str, Any]]:
     """allauth's ``lookup_session`` (a cached-db session: its cache entry, else its
     row), with ``keys`` read in the same ``MGET`` as the session's cache entry. A

@@ -13,10 +13,13 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from django.conf import LazySettings
 from django.contrib.sessions.backends.cached_db import SessionStore
+from django.core.cache import cache
+from django.utils import timezone
 
+from accounts.models import User
 from chat import services
 from chat.consumers import CLOSE_AUTH_REQUIRED, CLOSE_AUTH_TIMEOUT, CLOSE_INVALID_SESSION
-from chat.presence import online_user_ids
+from chat.presence import online_user_ids, presence_clear
 from chat.routing import websocket_urlpatterns
 from tests.chat.communicator import WebsocketCommunicator
 from tests.factories.chat import make_direct, make_user
@@ -288,5 +291,64 @@ def test_presence_with_two_devices() -> None:
         assert await online() == {bob.pk}
         await first.disconnect()
         assert await online() == set()
+
+    run(scenario)
+
+
+async def _closed(ws: WebsocketCommunicator) -> int:
+    while True:
+        output = await ws.receive_output(timeout=2)
+        if output["type"] == "websocket.close":
+            return int(output["code"])
+
+
+@pytest.mark.parametrize("change", ["banned", "deactivated", "password_changed"])
+def test_an_account_change_closes_the_socket_at_the_next_heartbeat(
+    settings: LazySettings, change: str
+) -> None:
+    settings.CHAT_WS_HEARTBEAT = 0.2
+    bob = make_user("bob")
+    token = session_token_for(bob)
+
+    def account_change() -> None:
+        if change == "banned":
+            User.objects.filter(pk=bob.pk).update(banned_at=timezone.now())
+        elif change == "deactivated":
+            User.objects.filter(pk=bob.pk).update(is_active=False)
+        else:
+            bob.set_password("a-new-password-1234")
+            bob.save(update_fields=["password"])
+
+    async def scenario() -> None:
+        ws = _socket(token)
+        await ws.connect()
+        assert (await ws.receive_json_from())["type"] == "ready"
+        assert (await ws.receive_json_from(timeout=2))["type"] == "heartbeat"
+        await database_sync_to_async(account_change)()
+        assert await _closed(ws) == CLOSE_INVALID_SESSION
+
+    run(scenario)
+
+
+def test_a_heartbeat_keeps_the_user_online_when_the_cache_lost_the_session(
+    settings: LazySettings,
+) -> None:
+    """The session's cache entry is gone (Redis restarted): the heartbeat reads the
+    session's row, the socket stays open and the user is online again."""
+    settings.CHAT_WS_HEARTBEAT = 0.2
+    bob = make_user("bob")
+    token = session_token_for(bob)
+
+    async def scenario() -> None:
+        ws = _socket(token)
+        await ws.connect()
+        assert (await ws.receive_json_from())["type"] == "ready"
+        await database_sync_to_async(cache.delete)(SessionStore(session_key=token).cache_key)
+        await database_sync_to_async(presence_clear)(user_id=bob.pk)
+        assert await database_sync_to_async(online_user_ids)(user_ids=[bob.pk]) == set()
+        assert (await ws.receive_json_from(timeout=2))["type"] == "heartbeat"
+        assert await database_sync_to_async(online_user_ids)(user_ids=[bob.pk]) == {bob.pk}
+        assert (await ws.receive_json_from(timeout=2))["type"] == "heartbeat"
+        await ws.disconnect()
 
     run(scenario)
