@@ -127,6 +127,13 @@ def test_bad_header_token_and_auth_timeout(settings: LazySettings) -> None:
     run(scenario)
 
 
+async def _closed(ws: WebsocketCommunicator) -> int:
+    while True:
+        output = await ws.receive_output(timeout=2)
+        if output["type"] == "websocket.close":
+            return int(output["code"])
+
+
 def test_expired_session_closes_the_socket_at_the_next_heartbeat(settings: LazySettings) -> None:
     settings.CHAT_WS_HEARTBEAT = 0.2
     bob = make_user("bob")
@@ -138,11 +145,7 @@ def test_expired_session_closes_the_socket_at_the_next_heartbeat(settings: LazyS
         assert (await ws.receive_json_from())["type"] == "ready"
         assert (await ws.receive_json_from(timeout=2))["type"] == "heartbeat"
         await database_sync_to_async(SessionStore(session_key=token).delete)()
-        while True:
-            output = await ws.receive_output(timeout=2)
-            if output["type"] == "websocket.close":
-                break
-        assert output["code"] == CLOSE_INVALID_SESSION
+        assert await _closed(ws) == CLOSE_INVALID_SESSION
 
     run(scenario)
 
@@ -293,13 +296,6 @@ def test_presence_with_two_devices() -> None:
         assert await online() == set()
 
     run(scenario)
-
-
-async def _closed(ws: WebsocketCommunicator) -> int:
-    while True:
-        output = await ws.receive_output(timeout=2)
-        if output["type"] == "websocket.close":
-            return int(output["code"])
 
 
 @pytest.mark.parametrize("change", ["banned", "deactivated", "password_changed"])
